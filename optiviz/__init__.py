@@ -1,0 +1,49 @@
+"""optiviz: an optimizer comparison workbench on analytic loss surfaces.
+
+The public API is imported lazily so that ``optiviz --help`` does not pay for sympy or
+matplotlib::
+
+    import optiviz
+    s = optiviz.load_surface("rosenbrock")
+    opt = optiviz.make_optimizer("adam", lr=0.02)
+    traj = optiviz.run(s, opt, x0=[-1.2, 1.0], steps=2000)
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Surface": "optiviz.surface",
+    "load_surface": "optiviz.library",
+    "available_surfaces": "optiviz.library",
+    "make_optimizer": "optiviz.optimizers",
+    "make_schedule": "optiviz.schedules",
+    "run": "optiviz.engine",
+    "Trajectory": "optiviz.trajectory",
+    "analyze": "optiviz.analysis",
+    "Analysis": "optiviz.analysis",
+    "lr_relative_to_eta_opt": "optiviz.analysis",
+    "explain_step": "optiviz.explain",
+    "ExpressionError": "optiviz.errors",
+    "SurfaceError": "optiviz.errors",
+    "OptimizerError": "optiviz.errors",
+    "ConfigError": "optiviz.errors",
+    "OptivizError": "optiviz.errors",
+}
+
+__all__ = sorted(_LAZY) + ["__version__", "data"]
+
+
+def __getattr__(name: str):
+    if name == "data":
+        return importlib.import_module("optiviz.data")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'optiviz' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
