@@ -5,7 +5,10 @@ explicit state (optax-style, but handed an *oracle* so look-ahead, line-search a
 methods can evaluate the surface while every evaluation is still counted by the engine):
 
 ``init(x0, oracle, x_prev=None) -> state``
-    ``x0`` has shape ``(R, n)`` (R runs stepped together). ``state`` is a plain ``dict`` of
+    ``x0`` has shape ``(R, n)`` (R runs stepped together), or ``(n,)`` for a single run
+    whose hyperparameters are all scalars (the engine's fast path: numpy scalar arithmetic
+    is several times cheaper than 1-element arrays). Code must therefore be shape-agnostic:
+    elementwise arithmetic, reductions over ``axis=-1`` with ``keepdims=True``. ``state`` is a plain ``dict`` of
     arrays / floats. ``x_prev`` (``(R, n)`` or ``None``) is the iterate before ``x0`` for
     problems stated from a history (heavy-ball velocity ``x0 - x_prev``; lecture Rprop's last
     displacement and previous gradient).
