@@ -1,0 +1,475 @@
+"""Surfaces: a sympy expression with its exact gradient and Hessian, compiled to numpy.
+
+A :class:`Surface` is built once from a sympy expression (user text goes through the safe
+parser in :mod:`optiviz.expr` first). The gradient and Hessian are derived symbolically,
+then compiled with ``lambdify(..., modules="numpy", cse=True)`` into functions that take
+arrays of shape ``(n,)`` or ``(..., n)``::
+
+    f(X)    -> ()  or (...)
+    grad(X) -> (n,) or (..., n)
+    hess(X) -> (n, n) or (..., n, n)
+
+Constants broadcast to the batch shape (a quadratic's Hessian is returned once per point).
+The public methods check that the values are finite and raise :class:`SurfaceError` if not;
+the engine calls them with ``check=False`` inside its own ``np.errstate`` block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from optiviz.errors import SurfaceError
+
+Array = np.ndarray
+
+DEFAULT_WINDOW = (-2.0, 2.0)
+
+
+@dataclass(frozen=True)
+class KnownMinimum:
+    """A known (global or local) minimum: location and value."""
+
+    point: Array
+    value: float
+
+    def to_dict(self) -> dict:
+        return {"point": [float(v) for v in self.point], "value": float(self.value)}
+
+
+def to_exact(value: Any) -> sp.Expr:
+    """Turn a parameter value into an exact sympy number where possible.
+
+    ints stay integers, floats become the rational of their shortest decimal form (0.1 ->
+    1/10, so symbolic results stay exact), sympy expressions are kept.
+    """
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        raise SurfaceError(f"parameter value {value!r} is a bool; a number is required")
+    if isinstance(value, (int, np.integer)):
+        return sp.Integer(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not np.isfinite(v):
+            raise SurfaceError(f"parameter value {value!r} is not finite")
+        return sp.Rational(repr(v)) if "e" not in repr(v) else sp.Float(v, 17)
+    raise SurfaceError(f"parameter value {value!r} is not a number")
+
+
+def _strip_distributions(expr: sp.Expr) -> sp.Expr:
+    """Derivatives of abs/Max/relu give DiracDelta terms: zero almost everywhere."""
+    if expr.has(sp.DiracDelta):
+        expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
+    return expr
+
+
+class _Compiled:
+    """lambdified value / gradient / Hessian / fused value-and-gradient of one expression."""
+
+    def __init__(self, expr: sp.Expr, gradient: sp.Matrix, hessian: sp.Matrix, symbols):
+        n = len(symbols)
+        self.n = n
+        args = list(symbols)
+        self.f = sp.lambdify(args, expr, modules="numpy", cse=True)
+        self.g = sp.lambdify(args, list(gradient), modules="numpy", cse=True)
+        self.vg = sp.lambdify(args, [expr, *list(gradient)], modules="numpy", cse=True)
+        self.h = sp.lambdify(args, list(hessian), modules="numpy", cse=True)
+        # Python floats are the cheapest scalars for one point, but a non-integer power of
+        # a negative float is complex in Python (nan in numpy): use them only when every
+        # power has an integer exponent.
+        pows = set().union(*(e.atoms(sp.Pow) for e in [expr, *gradient, *hessian]))
+        self.float_ok = all(p.exp.is_integer for p in pows)
+
+    def call(self, fn: Callable, X: Array):
+        """Evaluate a lambdified function on points ``X`` of shape (n,) or (..., n)."""
+        if X.ndim == 1:
+            if self.float_ok:
+                try:
+                    return fn(*X.tolist())
+                except (OverflowError, ZeroDivisionError):
+                    pass  # numpy scalars give inf/nan instead
+            return fn(*X)
+        return fn(*[X[..., i] for i in range(self.n)])
+
+
+def _as_points(X: Any, n: int, names: Sequence[str]) -> Array:
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 0 or X.shape[-1] != n:
+        shape = X.shape if X.ndim else "a scalar"
+        raise SurfaceError(
+            f"points must have shape (..., {n}) for the variables ({', '.join(names)}); "
+            f"got shape {shape}"
+        )
+    return X
+
+
+def _fill(parts: list, batch: tuple, width: int) -> Array:
+    """Stack lambdify outputs (scalars or arrays, possibly constant) into (*batch, width)."""
+    if not batch:
+        return np.array(parts, dtype=float)
+    out = np.empty(batch + (width,))
+    for i, p in enumerate(parts):
+        out[..., i] = p
+    return out
+
+
+class Surface:
+    """A loss surface with exact, compiled value, gradient and Hessian.
+
+    Build one with :meth:`from_expression` (user text, parsed safely), :meth:`from_sympy`
+    or :func:`optiviz.load_surface` (the library in ``surfaces/``).
+
+    Attributes
+    ----------
+    name, description, source, text : str
+    expression : sympy.Expr
+        The expression with parameters substituted and regularization added.
+    symbols : tuple of sympy.Symbol; variables : tuple of str; n : int
+    parameters : dict
+        Parameter values used (after overrides).
+    gradient : sympy.Matrix (n x 1); hessian : sympy.Matrix (n x n)
+    window : ndarray (n, 2)
+        Plot window, ``[low, high]`` per variable.
+    minima : list of KnownMinimum
+    """
+
+    n_samples: int | None = None
+
+    def __init__(
+        self,
+        expression: sp.Expr,
+        symbols: Sequence[sp.Symbol],
+        *,
+        name: str = "custom",
+        text: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        window: Any = None,
+        minima: Iterable[Any] | None = None,
+        description: str = "",
+        source: str = "",
+        l1: float = 0.0,
+        l2: float = 0.0,
+        rebuild: Callable[..., Surface] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ):
+        self.name = name
+        self.description = description
+        self.source = source
+        self.symbols = tuple(symbols)
+        self.variables = tuple(str(s) for s in self.symbols)
+        self.n = len(self.symbols)
+        if self.n == 0:
+            raise SurfaceError(f"surface {name!r} has no variables")
+        if len(set(self.variables)) != self.n:
+            raise SurfaceError(f"surface {name!r} has repeated variables: {self.variables}")
+        self.parameters = dict(parameters or {})
+        self.l1 = _check_reg("l1", l1)
+        self.l2 = _check_reg("l2", l2)
+        if not isinstance(expression, sp.Expr):
+            raise SurfaceError(f"surface {name!r}: expression must be a sympy expression")
+        base = expression
+        free = base.free_symbols - set(self.symbols)
+        if free:
+            names = ", ".join(sorted(str(s) for s in free))
+            raise SurfaceError(
+                f"surface {name!r}: the expression uses undeclared names {names}; "
+                f"variables are {', '.join(self.variables)}"
+            )
+        self.base_expression = base
+        expr = base
+        if self.l2:
+            expr = expr + to_exact(self.l2) / 2 * sum(s**2 for s in self.symbols)
+        if self.l1:
+            expr = expr + to_exact(self.l1) * sum(sp.Abs(s) for s in self.symbols)
+        self.expression = expr
+        self.text = text if text is not None else str(base)
+        self.extra = dict(extra or {})
+        self._rebuild = rebuild
+        self.window = self._make_window(window)
+        self.minima = self._make_minima(minima)
+        self._derive()
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def from_expression(
+        cls,
+        text: str,
+        variables: Sequence[str],
+        parameters: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Surface:
+        """Parse ``text`` with the safe parser and build a surface.
+
+        ``parameters`` maps parameter names in ``text`` to their values (numbers, or
+        constant expressions such as ``"0.15*pi"``); they are substituted at load time.
+        """
+        from optiviz.expr import parse_constant, parse_expression, symbol, validate_name
+
+        if isinstance(variables, str) or not isinstance(variables, Sequence):
+            raise SurfaceError(f"variables must be a list of names; got {variables!r}")
+        for v in variables:
+            validate_name(v)
+        params = dict(parameters or {})
+        for p in params:
+            validate_name(p)
+        expr = parse_expression(text, list(variables), list(params))
+        values = {}
+        for key, value in params.items():
+            values[key] = parse_constant(value) if isinstance(value, str) else to_exact(value)
+        subs = {symbol(k): v for k, v in values.items()}
+        sym_vars = [symbol(v) for v in variables]
+
+        def rebuild(**overrides: Any) -> Surface:
+            unknown = [k for k in overrides if k not in params]
+            if unknown:
+                from optiviz.errors import suggest
+
+                raise SurfaceError(
+                    f"surface {kwargs.get('name', 'custom')!r} has no parameter {unknown[0]!r}"
+                    f"{suggest(unknown[0], params)}; parameters: {', '.join(params) or 'none'}"
+                )
+            return cls.from_expression(text, variables, {**params, **overrides}, **kwargs)
+
+        return cls(
+            expr.subs(subs) if subs else expr,
+            sym_vars,
+            text=text,
+            parameters=params,
+            rebuild=rebuild,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_sympy(
+        cls,
+        expression: sp.Expr,
+        symbols: Sequence[sp.Symbol],
+        parameters: Mapping[sp.Symbol | str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Surface:
+        """Build from a sympy expression (trusted code, not user text)."""
+        params = dict(parameters or {})
+        subs = {}
+        for key, value in params.items():
+            sym = key if isinstance(key, sp.Symbol) else next(
+                (s for s in expression.free_symbols if str(s) == key), None
+            )
+            if sym is not None:
+                subs[sym] = to_exact(value)
+        expr = expression.subs(subs) if subs else expression
+        return cls(expr, symbols, parameters={str(k): v for k, v in params.items()}, **kwargs)
+
+    def with_parameters(self, **overrides: Any) -> Surface:
+        """A new surface with some parameters changed (compiled functions rebuilt)."""
+        if not overrides:
+            return self
+        if self._rebuild is None:
+            raise SurfaceError(f"surface {self.name!r} has no parameters to override")
+        return self._rebuild(**overrides)
+
+    def regularized(self, l1: float = 0.0, l2: float = 0.0) -> Surface:
+        """A new surface with ``l1 * ||w||_1 + l2 / 2 * ||w||^2`` added (on top of any existing)."""
+        return self._copy(l1=self.l1 + _check_reg("l1", l1), l2=self.l2 + _check_reg("l2", l2))
+
+    def _copy(self, **changes: Any) -> Surface:
+        kw = dict(
+            name=self.name,
+            text=self.text,
+            parameters=self.parameters,
+            window=self.window,
+            minima=None if (changes.get("l1") or changes.get("l2")) else self.minima,
+            description=self.description,
+            source=self.source,
+            l1=self.l1,
+            l2=self.l2,
+            rebuild=self._rebuild,
+            extra=self.extra,
+        )
+        kw.update(changes)
+        return Surface(self.base_expression, self.symbols, **kw)
+
+    def _make_window(self, window: Any) -> Array:
+        if window is None:
+            return np.tile(np.array(DEFAULT_WINDOW, dtype=float), (self.n, 1))
+        w = np.asarray(window, dtype=float)
+        if w.shape == (2,):
+            w = np.tile(w, (self.n, 1))
+        if w.shape != (self.n, 2) or not np.all(np.isfinite(w)) or np.any(w[:, 0] >= w[:, 1]):
+            raise SurfaceError(
+                f"surface {self.name!r}: window must be [low, high] or one [low, high] per "
+                f"variable ({', '.join(self.variables)}) with low < high; got {window!r}"
+            )
+        return w
+
+    def _make_minima(self, minima: Iterable[Any] | None) -> list[KnownMinimum]:
+        out = []
+        for m in minima or ():
+            if isinstance(m, KnownMinimum):
+                out.append(m)
+                continue
+            point = np.asarray(m["point"], dtype=float).reshape(-1)
+            if point.shape != (self.n,):
+                raise SurfaceError(
+                    f"surface {self.name!r}: known minimum {m['point']!r} must have "
+                    f"{self.n} coordinates ({', '.join(self.variables)})"
+                )
+            out.append(KnownMinimum(point, float(m["value"])))
+        return out
+
+    def _derive(self) -> None:
+        expr = self.expression
+        grad = sp.Matrix([_strip_distributions(sp.diff(expr, s)) for s in self.symbols])
+        hess = sp.Matrix(
+            self.n,
+            self.n,
+            lambda i, j: _strip_distributions(sp.diff(grad[i], self.symbols[j])),
+        )
+        self.gradient = grad
+        self.hessian = hess
+        self._c = _Compiled(expr, grad, hess, self.symbols)
+
+    # -- derived facts -------------------------------------------------------------------
+    @property
+    def latex(self) -> dict[str, str]:
+        return {
+            "f": sp.latex(self.expression),
+            "gradient": sp.latex(self.gradient),
+            "hessian": sp.latex(self.hessian),
+        }
+
+    @property
+    def is_polynomial(self) -> bool:
+        return bool(self.expression.is_polynomial(*self.symbols))
+
+    @property
+    def degree(self) -> int | None:
+        if not self.is_polynomial:
+            return None
+        return int(sp.Poly(self.expression, *self.symbols).total_degree())
+
+    @property
+    def f_min(self) -> float | None:
+        return min((m.value for m in self.minima), default=None)
+
+    def nearest_minimum(self, x: Any) -> KnownMinimum | None:
+        if not self.minima:
+            return None
+        x = np.asarray(x, dtype=float)
+        return min(self.minima, key=lambda m: float(np.linalg.norm(x - m.point)))
+
+    # -- evaluation ----------------------------------------------------------------------
+    def f(self, X: Any, *, check: bool = True, batch: Any = None) -> Array:
+        """Value at ``X`` of shape ``(n,)`` or ``(..., n)``; returns ``()`` or ``(...)``."""
+        X = self._prepare(X, batch)
+        if check:
+            with np.errstate(all="ignore"):
+                out = np.broadcast_to(self._c.call(self._c.f, X), X.shape[:-1]).astype(float)
+            return self._checked("f", out, X)
+        out = self._c.call(self._c.f, X)
+        if X.ndim == 1:
+            return np.float64(out)
+        return np.broadcast_to(out, X.shape[:-1]).astype(float)
+
+    def grad(self, X: Any, *, check: bool = True, batch: Any = None) -> Array:
+        """Exact gradient at ``X``; returns ``(n,)`` or ``(..., n)``."""
+        X = self._prepare(X, batch)
+        if check:
+            with np.errstate(all="ignore"):
+                out = _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
+            return self._checked("the gradient", out, X)
+        return _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
+
+    def value_and_grad(self, X: Any, *, check: bool = True, batch: Any = None):
+        """``(f(X), grad(X))`` from one fused compiled call (shared subexpressions)."""
+        X = self._prepare(X, batch)
+        if check:
+            with np.errstate(all="ignore"):
+                parts = self._c.call(self._c.vg, X)
+                f = np.broadcast_to(parts[0], X.shape[:-1]).astype(float)
+                g = _fill(parts[1:], X.shape[:-1], self.n)
+            return self._checked("f", f, X), self._checked("the gradient", g, X)
+        parts = self._c.call(self._c.vg, X)
+        if X.ndim == 1:
+            return np.float64(parts[0]), np.array(parts[1:], dtype=float)
+        return (
+            np.broadcast_to(parts[0], X.shape[:-1]).astype(float),
+            _fill(parts[1:], X.shape[:-1], self.n),
+        )
+
+    def hess(self, X: Any, *, check: bool = True, batch: Any = None) -> Array:
+        """Exact Hessian at ``X``; returns ``(n, n)`` or ``(..., n, n)``."""
+        X = self._prepare(X, batch)
+        with np.errstate(all="ignore") if check else _NULL:
+            flat = _fill(self._c.call(self._c.h, X), X.shape[:-1], self.n * self.n)
+        out = flat.reshape(X.shape[:-1] + (self.n, self.n))
+        return self._checked("the Hessian", out, X) if check else out
+
+    def _prepare(self, X: Any, batch: Any) -> Array:
+        if batch is not None:
+            raise SurfaceError(f"surface {self.name!r} has no samples; batch must be None")
+        if type(X) is np.ndarray and X.dtype == np.float64 and X.ndim and X.shape[-1] == self.n:
+            return X
+        return _as_points(X, self.n, self.variables)
+
+    def _checked(self, what: str, out: Array, X: Array) -> Array:
+        finite = np.isfinite(out)
+        if not finite.all():
+            bad = np.argwhere(~finite.reshape(X.shape[:-1] + (-1,)).all(axis=-1))
+            idx = tuple(bad[0]) if bad.size else ()
+            point = X[idx] if X.ndim > 1 else X
+            shown = ", ".join(f"{v}={p:.6g}" for v, p in zip(self.variables, point))
+            raise SurfaceError(
+                f"{what} of surface {self.name!r} is not finite at ({shown}): the point is "
+                "outside the domain of the expression or the value overflows"
+            )
+        return out
+
+    # -- presentation -------------------------------------------------------------------
+    def describe(self) -> str:
+        lines = [f"{self.name}: {self.description}".rstrip(": ")]
+        lines.append(f"  f({', '.join(self.variables)}) = {self.text}")
+        if self.parameters:
+            shown = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
+            lines.append(f"  parameters: {shown}")
+        if self.l1 or self.l2:
+            lines.append(f"  regularization: l1={self.l1:g}, l2={self.l2:g}")
+        lines.append(
+            "  window: " + ", ".join(
+                f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in zip(self.variables, self.window)
+            )
+        )
+        for m in self.minima:
+            pt = ", ".join(f"{p:.6g}" for p in m.point)
+            lines.append(f"  known minimum: ({pt}), f = {m.value:.6g}")
+        if self.source:
+            lines.append(f"  source: {self.source}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Surface(name={self.name!r}, f={self.text!r}, variables={list(self.variables)})"
+
+
+class _NullContext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL = _NullContext()
+
+
+def _check_reg(key: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not np.isfinite(v) or v < 0 or isinstance(value, bool):
+        raise SurfaceError(f"regularization '{key}' must be a float in [0, inf); got {value!r}")
+    return v
