@@ -8,10 +8,10 @@ methods can evaluate the surface while every evaluation is still counted by the 
     ``x0`` has shape ``(R, n)`` (R runs stepped together), or ``(n,)`` for a single run
     whose hyperparameters are all scalars (the engine's fast path: numpy scalar arithmetic
     is several times cheaper than 1-element arrays). Code must therefore be shape-agnostic:
-    elementwise arithmetic, reductions over ``axis=-1`` with ``keepdims=True``. ``state`` is a plain ``dict`` of
-    arrays / floats. ``x_prev`` (``(R, n)`` or ``None``) is the iterate before ``x0`` for
-    problems stated from a history (heavy-ball velocity ``x0 - x_prev``; lecture Rprop's last
-    displacement and previous gradient).
+    elementwise arithmetic, reductions over ``axis=-1`` with ``keepdims=True``. ``state`` is a
+    plain ``dict`` of arrays / floats. ``x_prev`` (``(R, n)`` or ``None``) is the iterate
+    before ``x0`` for problems stated from a history (heavy-ball velocity ``x0 - x_prev``;
+    lecture Rprop's last displacement and previous gradient).
 
 ``step(x, g, state, oracle, lr, t) -> (x_new, state)``
     ``x`` is the current iterate ``(R, n)``; ``g`` the gradient at ``x`` that the engine has
@@ -143,7 +143,8 @@ class Optimizer:
         elif self.n_runs != r:
             raise OptimizerError(
                 f"The {key!r} hyperparameter of {self.name} has {r} values but another "
-                f"hyperparameter has {self.n_runs}; batched hyperparameters must have the same length."
+                f"hyperparameter has {self.n_runs}; batched hyperparameters must have the same "
+                "length."
             )
 
     def _check_number(self, key: str, spec: Param, value: Any) -> Any:

@@ -1,0 +1,112 @@
+"""Optimizer registry: ``make_optimizer``, ``available``, ``describe``, ``get_class``.
+
+Names follow ``torch.optim`` (``sgd``, ``adam``, ``adamw``, ``adamax``, ``nadam``, ``radam``,
+``rmsprop``, ``adagrad``, ``adadelta``, ``rprop``: same keywords and defaults) plus the
+textbook methods of the lecture notes (``gd``, ``momentum``, ``nesterov``, ``maxprop``) and
+``newton``, ``line_search``, ``armijo``. The protocol is in :mod:`optiviz.optimizers.base`.
+
+>>> opt = make_optimizer("adam", lr=0.02)
+>>> print(describe("adam"))          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optiviz.errors import OptimizerError, suggest
+from optiviz.optimizers import adam, adaptive, rprop, second_order, sgd  # noqa: F401  (register)
+from optiviz.optimizers.base import REGISTRY, Optimizer, Oracle, Param, register
+
+__all__ = [
+    "Optimizer",
+    "Oracle",
+    "Param",
+    "REGISTRY",
+    "available",
+    "describe",
+    "get_class",
+    "make_optimizer",
+    "register",
+    "summary",
+]
+
+
+def available() -> list[str]:
+    """The registered optimizer names, sorted."""
+    return sorted(REGISTRY)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+    adjacent letters each cost 1 (so "adma" is 1 away from "adam")."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _nearest(name: str) -> str:
+    """" (did you mean 'x'?)" for the registered name with the fewest edits (ties: difflib)."""
+    best = min(REGISTRY, key=lambda c: (_edit_distance(name, c), c))
+    if _edit_distance(name, best) <= max(1, len(name) // 3):
+        return f" (did you mean {best!r}?)"
+    return suggest(name, REGISTRY)
+
+
+def get_class(name: str) -> type[Optimizer]:
+    """The optimizer class registered as ``name`` (case-insensitive); OptimizerError otherwise."""
+    key = str(name).strip().lower()
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise OptimizerError(
+            f"Unknown optimizer {name!r}{_nearest(key)}. "
+            f"Available optimizers: {', '.join(available())}."
+        ) from None
+
+
+def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
+    """Build optimizer ``name``; hyperparameters are validated (floats or arrays of R values)."""
+    return get_class(name)(**hyperparameters)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt(v) for v in value) + ")"
+    return repr(value)
+
+
+def summary(name: str) -> str:
+    """The one-line summary of an optimizer (first line of its docstring)."""
+    doc = (get_class(name).__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def describe(name: str) -> str:
+    """Name, one-line summary, hyperparameter table (default, allowed range) and equations."""
+    cls = get_class(name)
+    rows = [
+        (key, _fmt(spec.default), spec.describe_range(), spec.doc)
+        for key, spec in cls.params.items()
+    ]
+    w0 = max([len("hyperparameter")] + [len(r[0]) for r in rows])
+    w1 = max([len("default")] + [len(r[1]) for r in rows])
+    w2 = max([len("allowed")] + [len(r[2]) for r in rows])
+    lines = [
+        f"{cls.name}: {summary(cls.name)}",
+        "",
+        f"  {'hyperparameter':<{w0}}  {'default':<{w1}}  {'allowed':<{w2}}  meaning",
+        f"  {'-' * w0}  {'-' * w1}  {'-' * w2}  -------",
+    ]
+    lines += [f"  {a:<{w0}}  {b:<{w1}}  {c:<{w2}}  {d}" for a, b, c, d in rows]
+    if not rows:
+        lines.append("  (none)")
+    lines += ["", "Update:", ""]
+    lines += ["  " + line for line in cls.equations.splitlines()]
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""Shared pieces of the optimizer families: hyperparameter specs and small helpers.
+
+Kept private: the public surface is ``optiviz.optimizers`` (registry) and ``base``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optiviz.optimizers.base import Param
+
+# -- hyperparameter specs reused across families (one validation table) -------------------
+
+
+def lr_param(default: float, doc: str = "learning rate γ") -> Param:
+    return Param(default, "float", low=0.0, doc=doc)
+
+
+def eps_param(
+    default: float, doc: str = "ε added to the denominator for numerical stability"
+) -> Param:
+    return Param(default, "float", low=0.0, doc=doc)
+
+
+def betas_param(
+    doc: str = "(β₁, β₂): decay rates of the first and second moment averages",
+) -> Param:
+    return Param((0.9, 0.999), "pair", low=0.0, high=1.0, high_open=True, doc=doc)
+
+
+WEIGHT_DECAY = Param(0.0, "float", low=0.0, doc="λ: L2 penalty, added to the gradient (g ← g + λθ)")
+MAXIMIZE = Param(False, "bool", doc="ascend f instead of descending it (g ← −∇f)", batchable=False)
+EPS_PLACEMENT = Param(
+    "outside",
+    "choice",
+    choices=("outside", "inside"),
+    batchable=False,
+    doc="'outside': γ/(√v + ε) as torch; 'inside': γ/√(v + ε) as the notes (eq. 15, 16, 18)",
+)
+
+
+def drop_quantities(opt, *keys: str) -> None:
+    """Give ``opt`` its own ``quantities`` without ``keys`` (options that are switched off)."""
+    opt.quantities = {k: v for k, v in type(opt).quantities.items() if k not in keys}
+
+
+def is_zero(value) -> bool:
+    """True when a hyperparameter (float or (R, 1) array) is zero for every run."""
+    if isinstance(value, np.ndarray):
+        return not np.any(value)
+    return value == 0
+
+
+def any_zero(value) -> bool:
+    """True when a hyperparameter is zero for at least one run."""
+    if isinstance(value, np.ndarray):
+        return not np.all(value)
+    return value == 0
+
+
+def fast_const(value):
+    """A scalar hyperparameter as a 0-d float array ((R, 1) arrays pass through).
+
+    ``array * 0-d array`` costs about half of ``array * python_float`` for the tiny arrays of
+    a single run, and gives the same IEEE result.
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(float(value))
+
+
+def as_float_array(x) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+def full_like(x0: np.ndarray, value) -> np.ndarray:
+    """A new float array of ``x0``'s shape filled with ``value`` (float or (R, 1) array)."""
+    return np.zeros(np.shape(x0)) + value
+
+
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the coordinate axis keeping it: (R, n) -> (R, 1), (n,) -> (1,)."""
+    return np.sum(a, axis=-1, keepdims=True)
+
+
+def column(values, like: np.ndarray) -> np.ndarray:
+    """Reshape per-run values (shape (R,) or ()) to broadcast against ``like`` rows."""
+    v = np.asarray(values, dtype=float)
+    return v.reshape(v.shape + (1,)) if like.ndim > 1 else v.reshape(1)

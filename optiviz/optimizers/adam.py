@@ -1,0 +1,460 @@
+"""The Adam family: ``adam``, ``adamw``, ``adamax``, ``nadam``, ``radam`` (torch forms) and the
+lecture notes' ``maxprop`` (eq. 20); ``adamax`` also has the notes' form (eq. 19).
+
+Effective learning rate, one definition for the family: the factor that multiplies the
+bias-corrected first moment m̂ (for AdaMax m̂ = m / (1 − β₁ᵗ), so torch's lr/(1 − β₁ᵗ) · m/u
+has effective lr γ/u; worked problem E's "η / v").
+
+``step`` is kept lean (the engine's single-run Adam must cost no more than a hand-written numpy
+loop): scalar constants are Python floats prepared in ``_check``, bias corrections use Python
+powers, and one small dict is built per step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optiviz.optimizers._util import (
+    EPS_PLACEMENT,
+    MAXIMIZE,
+    WEIGHT_DECAY,
+    betas_param,
+    drop_quantities,
+    eps_param,
+    fast_const,
+    is_zero,
+    lr_param,
+)
+from optiviz.optimizers.base import Optimizer, Param, register
+
+_ADAM_EQ = """\
+γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, amsgrad, maximize, eps_placement
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+{decay}
+  m ← β₁ m + (1 − β₁) g     m₀ = 0
+  v ← β₂ v + (1 − β₂) g²    v₀ = 0
+  if amsgrad: v_max ← max(v_max, v) and v̂ uses v_max   (torch: the max of the raw v)
+  m̂ = m / (1 − β₁ᵗ)
+  v̂ = v / (1 − β₂ᵗ)
+  η_eff = γ / (√v̂ + ε)      eps_placement = "outside" (torch)
+        = γ / √(v̂ + ε)      eps_placement = "inside" (lecture notes eq. 18)
+  θ ← θ − η_eff m̂
+effective lr: η_eff"""
+
+
+@register
+class Adam(Optimizer):
+    """Adam: bias-corrected moment estimates (torch.optim.Adam)."""
+
+    name = "adam"
+    equations = "(torch.optim.Adam)\n" + _ADAM_EQ.format(
+        decay="  g ← g + λ θ               (L2 penalty, if λ ≠ 0)"
+    )
+    params = {
+        "lr": lr_param(1e-3),
+        "betas": betas_param(),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "amsgrad": Param(
+            False, "bool", batchable=False, doc="use the running maximum of v (AMSGrad)"
+        ),
+        "maximize": MAXIMIZE,
+        "eps_placement": EPS_PLACEMENT,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "m": "first moment m",
+        "v": "second moment v",
+        "v_max": "running maximum of v (amsgrad)",
+        "m_hat": "bias-corrected m̂",
+        "v_hat": "bias-corrected v̂",
+        "eff_lr": "effective lr η_eff",
+        "update": "update η_eff·m̂ (θ ← θ − update)",
+    }
+    _decoupled = False
+
+    def _check(self):
+        h = self.h
+        b1, b2 = h["betas"]
+        # Python floats (or (R, 1) arrays) for the powers β^t; 0-d arrays for the elementwise
+        # products: numpy multiplies an array by a 0-d array about twice as fast as by a float.
+        self._b1, self._b2 = b1, b2
+        self._kb1, self._kb2 = fast_const(b1), fast_const(b2)
+        self._kc1, self._kc2 = fast_const(1.0 - b1), fast_const(1.0 - b2)
+        self._eps = fast_const(h["eps"])
+        self._wd = h["weight_decay"]
+        self._kwd = fast_const(self._wd)
+        self._use_wd = not is_zero(self._wd)
+        self._max = h["maximize"]
+        self._ams = h["amsgrad"]
+        self._inside = h["eps_placement"] == "inside"
+        if not self._ams:
+            drop_quantities(self, "v_max")
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {"m": z, "v": z, "v_max": z} if self._ams else {"m": z, "v": z}
+
+    def step(self, x, g, state, oracle, lr, t):
+        x_in = x
+        if self._max:
+            g = -g
+        if self._use_wd:
+            if self._decoupled:
+                x = x * (1.0 - lr * self._wd)
+            else:
+                g = g + self._kwd * x
+        m = self._kb1 * state["m"] + self._kc1 * g
+        v = self._kb2 * state["v"] + self._kc2 * (g * g)
+        m_hat = m / (1.0 - self._b1**t)
+        if self._ams:
+            v_max = np.maximum(state["v_max"], v)
+            v_hat = v_max / (1.0 - self._b2**t)
+        else:
+            v_hat = v / (1.0 - self._b2**t)
+        if self._inside:
+            eff = lr / np.sqrt(v_hat + self._eps)
+        else:
+            eff = lr / (np.sqrt(v_hat) + self._eps)
+        upd = eff * m_hat
+        new = {"g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "eff_lr": eff, "update": upd}
+        if self._ams:
+            new["v_max"] = v_max
+        x = x - upd
+        if x_in is not x:  # decoupled decay moved θ too: the update is the whole step
+            new["update"] = x_in - x
+        return x, new
+
+
+@register
+class AdamW(Adam):
+    """AdamW: Adam with decoupled weight decay (torch.optim.AdamW)."""
+
+    name = "adamw"
+    equations = "(torch.optim.AdamW)\n" + _ADAM_EQ.format(
+        decay="  θ ← θ (1 − γ λ)           (decoupled weight decay, before the Adam step)"
+    )
+    params = {
+        **Adam.params,
+        "weight_decay": Param(
+            1e-2, "float", low=0.0, doc="λ: decoupled weight decay, θ ← θ(1 − γλ) each step"
+        ),
+    }
+    quantities = {
+        **Adam.quantities,
+        "update": "update γλθ + η_eff·m̂ (θ ← θ − update)",
+    }
+    _decoupled = True
+
+
+@register
+class Adamax(Optimizer):
+    """AdaMax: Adam with the infinity norm in place of the root mean square (torch.optim.Adamax)."""
+
+    name = "adamax"
+    equations = """\
+γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, maximize, variant
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  g ← g + λ θ               (if λ ≠ 0)
+  m ← β₁ m + (1 − β₁) g     m₀ = 0
+  m̂ = m / (1 − β₁ᵗ)
+  variant = "torch" (torch.optim.Adamax):
+      u ← max(β₂ u, |g| + ε)           u₀ = 0
+      η_eff = γ / u
+  variant = "lecture" (lecture notes eq. 19; the notes print max(β₂ v, ∇w) but mean |∇w|):
+      u ← max(β₂ u, |g|)               u₀ = 0
+      η_eff = γ / (u + ε)
+  θ ← θ − η_eff m̂
+effective lr: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1, β₂ = 0.999,
+  g = 1 then 0 gives 1 then 1/0.999 = 1.001001)"""
+    params = {
+        "lr": lr_param(2e-3),
+        "betas": betas_param("(β₁, β₂): decay of the first moment and of the infinity norm"),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "maximize": MAXIMIZE,
+        "variant": Param(
+            "torch",
+            "choice",
+            choices=("torch", "lecture"),
+            batchable=False,
+            doc="'torch': u = max(β₂u, |g|+ε), γ/u; 'lecture': u = max(β₂u, |g|), γ/(u+ε)",
+        ),
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "m": "first moment m",
+        "u": "infinity-norm estimate u",
+        "m_hat": "bias-corrected m̂",
+        "eff_lr": "effective lr η_eff",
+        "update": "update η_eff·m̂ (θ ← θ − update)",
+    }
+
+    def _check(self):
+        self._wd = self.h["weight_decay"]
+        self._use_wd = not is_zero(self._wd)
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {"m": z, "u": z}
+
+    def step(self, x, g, state, oracle, lr, t):
+        if self.h["maximize"]:
+            g = -g
+        if self._use_wd:
+            g = g + self._wd * x
+        b1, b2 = self.h["betas"]
+        eps = self.h["eps"]
+        m = b1 * state["m"] + (1.0 - b1) * g
+        m_hat = m / (1.0 - b1**t)
+        if self.h["variant"] == "torch":
+            u = np.maximum(b2 * state["u"], np.abs(g) + eps)
+            eff = lr / u
+        else:
+            u = np.maximum(b2 * state["u"], np.abs(g))
+            eff = lr / (u + eps)
+        upd = eff * m_hat
+        return x - upd, {"g": g, "m": m, "u": u, "m_hat": m_hat, "eff_lr": eff, "update": upd}
+
+
+@register
+class MaxProp(Optimizer):
+    """MaxProp: RMSprop with the infinity norm (lecture notes eq. 20)."""
+
+    name = "maxprop"
+    equations = """\
+γ = lr, β = beta, ε = eps, λ = weight_decay, maximize   (lecture notes eq. 20; the notes print
+max(β v, ∇w) but mean |∇w|, as in the text before eq. 19)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  g ← g + λ θ               (if λ ≠ 0)
+  v ← max(β v, |g|)         v₀ = 0
+  η_eff = γ / (v + ε)
+  θ ← θ − η_eff g
+effective lr: η_eff"""
+    params = {
+        "lr": lr_param(1e-3),
+        "beta": Param(
+            0.999,
+            "float",
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            doc="β: decay of the infinity-norm estimate",
+        ),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "maximize": MAXIMIZE,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "v": "infinity-norm estimate v",
+        "eff_lr": "effective lr γ/(v+ε)",
+        "update": "update η_eff·g (θ ← θ − update)",
+    }
+
+    def init(self, x0, oracle, x_prev=None):
+        return {"v": np.zeros(np.shape(x0))}
+
+    def step(self, x, g, state, oracle, lr, t):
+        if self.h["maximize"]:
+            g = -g
+        if not is_zero(self.h["weight_decay"]):
+            g = g + self.h["weight_decay"] * x
+        v = np.maximum(self.h["beta"] * state["v"], np.abs(g))
+        eff = lr / (v + self.h["eps"])
+        upd = eff * g
+        return x - upd, {"g": g, "v": v, "eff_lr": eff, "update": upd}
+
+
+@register
+class NAdam(Optimizer):
+    """NAdam: Adam with Nesterov momentum and a momentum schedule (torch.optim.NAdam)."""
+
+    name = "nadam"
+    equations = """\
+γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, ψ = momentum_decay,
+decoupled_weight_decay, maximize, eps_placement   (torch.optim.NAdam)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  if λ ≠ 0:  θ ← θ (1 − γ λ) if decoupled_weight_decay, else g ← g + λ θ
+  μ_t = β₁ (1 − ½ · 0.96^(t ψ));   μ_{t+1} = β₁ (1 − ½ · 0.96^((t+1) ψ))
+  Π_t = μ₁ μ₂ ⋯ μ_t         (the product of the μ's, kept in the state; Π₀ = 1)
+  m ← β₁ m + (1 − β₁) g     m₀ = 0
+  v ← β₂ v + (1 − β₂) g²    v₀ = 0
+  m̂ = μ_{t+1} m / (1 − Π_t μ_{t+1}) + (1 − μ_t) g / (1 − Π_t)
+  v̂ = v / (1 − β₂ᵗ)
+  η_eff = γ / (√v̂ + ε)      eps_placement = "outside" (torch);  γ / √(v̂ + ε) "inside"
+  θ ← θ − η_eff m̂
+(the lecture notes' eq. 21 is the same idea with a constant μ = β₁)
+effective lr: η_eff"""
+    params = {
+        "lr": lr_param(2e-3),
+        "betas": betas_param(),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "momentum_decay": Param(4e-3, "float", low=0.0, doc="ψ: momentum decay of the μ schedule"),
+        "decoupled_weight_decay": Param(
+            False, "bool", batchable=False, doc="apply λ as θ ← θ(1 − γλ) (NAdamW) instead of in g"
+        ),
+        "maximize": MAXIMIZE,
+        "eps_placement": EPS_PLACEMENT,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "mu": "momentum μ_t",
+        "mu_next": "next momentum μ_{t+1}",
+        "mu_product": "product Π_t of the μ's",
+        "m": "first moment m",
+        "v": "second moment v",
+        "m_hat": "Nesterov-corrected m̂",
+        "v_hat": "bias-corrected v̂",
+        "eff_lr": "effective lr η_eff",
+        "update": "update η_eff·m̂ (θ ← θ − update)",
+    }
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {"m": z, "v": z, "mu_product": 1.0}
+
+    def step(self, x, g, state, oracle, lr, t):
+        h = self.h
+        x_in = x
+        if h["maximize"]:
+            g = -g
+        wd = h["weight_decay"]
+        if not is_zero(wd):
+            if h["decoupled_weight_decay"]:
+                x = x * (1.0 - lr * wd)
+            else:
+                g = g + wd * x
+        b1, b2 = h["betas"]
+        psi = h["momentum_decay"]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        prod = state["mu_product"] * mu
+        m = b1 * state["m"] + (1.0 - b1) * g
+        v = b2 * state["v"] + (1.0 - b2) * (g * g)
+        m_hat = (mu_next / (1.0 - prod * mu_next)) * m + ((1.0 - mu) / (1.0 - prod)) * g
+        v_hat = v / (1.0 - b2**t)
+        if h["eps_placement"] == "inside":
+            eff = lr / np.sqrt(v_hat + h["eps"])
+        else:
+            eff = lr / (np.sqrt(v_hat) + h["eps"])
+        upd = eff * m_hat
+        x = x - upd
+        return x, {
+            "g": g,
+            "mu": mu,
+            "mu_next": mu_next,
+            "mu_product": prod,
+            "m": m,
+            "v": v,
+            "m_hat": m_hat,
+            "v_hat": v_hat,
+            "eff_lr": eff,
+            "update": x_in - x,
+        }
+
+
+@register
+class RAdam(Optimizer):
+    """RAdam: Adam with a rectified adaptive learning rate (torch.optim.RAdam)."""
+
+    name = "radam"
+    equations = """\
+γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, decoupled_weight_decay, maximize
+(torch.optim.RAdam)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  if λ ≠ 0:  θ ← θ (1 − γ λ) if decoupled_weight_decay, else g ← g + λ θ
+  m ← β₁ m + (1 − β₁) g     m₀ = 0
+  v ← β₂ v + (1 − β₂) g²    v₀ = 0
+  m̂ = m / (1 − β₁ᵗ)
+  ρ_∞ = 2 / (1 − β₂) − 1;   ρ_t = ρ_∞ − 2 t β₂ᵗ / (1 − β₂ᵗ)
+  if ρ_t > 5:
+      l_t = √(1 − β₂ᵗ) / (√v + ε)
+      r_t = √( (ρ_t − 4)(ρ_t − 2) ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2) ρ_t) )
+      η_eff = γ r_t l_t
+  else:
+      η_eff = γ                (un-adapted step: SGD with momentum m̂)
+  θ ← θ − η_eff m̂
+effective lr: η_eff"""
+    params = {
+        "lr": lr_param(1e-3),
+        "betas": betas_param(),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "decoupled_weight_decay": Param(
+            False, "bool", batchable=False, doc="apply λ as θ ← θ(1 − γλ) (RAdamW) instead of in g"
+        ),
+        "maximize": MAXIMIZE,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "m": "first moment m",
+        "v": "second moment v",
+        "m_hat": "bias-corrected m̂",
+        "rho_t": "SMA length ρ_t",
+        "r_t": "rectification r_t",
+        "l_t": "adaptive factor l_t",
+        "eff_lr": "effective lr η_eff",
+        "update": "update η_eff·m̂ (θ ← θ − update)",
+    }
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {"m": z, "v": z}
+
+    def step(self, x, g, state, oracle, lr, t):
+        h = self.h
+        x_in = x
+        if h["maximize"]:
+            g = -g
+        wd = h["weight_decay"]
+        if not is_zero(wd):
+            if h["decoupled_weight_decay"]:
+                x = x * (1.0 - lr * wd)
+            else:
+                g = g + wd * x
+        b1, b2 = h["betas"]
+        m = b1 * state["m"] + (1.0 - b1) * g
+        v = b2 * state["v"] + (1.0 - b2) * (g * g)
+        m_hat = m / (1.0 - b1**t)
+        bc2 = 1.0 - b2**t
+        rho_inf = 2.0 / (1.0 - b2) - 1.0
+        rho_t = rho_inf - 2.0 * t * b2**t / bc2
+        if isinstance(rho_t, np.ndarray):  # batched betas: decide per run
+            on = rho_t > 5.0
+            with np.errstate(all="ignore"):
+                l_t = np.sqrt(bc2) / (np.sqrt(v) + h["eps"])
+                r_t = np.sqrt(
+                    (rho_t - 4.0)
+                    * (rho_t - 2.0)
+                    * rho_inf
+                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+                )
+                r_t = np.where(on, r_t, np.nan)
+                eff = np.where(on, lr * r_t * l_t, lr)
+        elif rho_t > 5.0:
+            l_t = np.sqrt(bc2) / (np.sqrt(v) + h["eps"])
+            r_t = (
+                (rho_t - 4.0)
+                * (rho_t - 2.0)
+                * rho_inf
+                / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+            ) ** 0.5
+            eff = lr * r_t * l_t
+        else:
+            l_t = r_t = None
+            eff = lr
+        upd = eff * m_hat
+        x = x - upd
+        return x, {
+            "g": g,
+            "m": m,
+            "v": v,
+            "m_hat": m_hat,
+            "rho_t": rho_t,
+            "r_t": r_t,
+            "l_t": l_t,
+            "eff_lr": eff,
+            "update": x_in - x,
+        }

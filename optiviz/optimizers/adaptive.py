@@ -1,0 +1,232 @@
+"""Per-coordinate adaptive learning rates: ``adagrad``, ``rmsprop``, ``adadelta`` (torch forms).
+
+Each follows the ``torch.optim`` class of the same name step for step; ``eps_placement``
+("outside" = torch, "inside" = the lecture notes' γ/√(v + ε), eq. 15 and 16) is explicit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optiviz.optimizers._util import (
+    EPS_PLACEMENT,
+    MAXIMIZE,
+    WEIGHT_DECAY,
+    drop_quantities,
+    eps_param,
+    full_like,
+    is_zero,
+    lr_param,
+)
+from optiviz.optimizers.base import Optimizer, Param, register
+
+
+class _Adaptive(Optimizer):
+    """Common preparation: maximize and L2 weight decay on the gradient."""
+
+    def _check(self):
+        self._wd = self.h.get("weight_decay", 0.0)
+        self._use_wd = not is_zero(self._wd)
+        self._max = self.h.get("maximize", False)
+        self._inside = self.h.get("eps_placement") == "inside"
+        self._eps = self.h.get("eps", 0.0)
+
+    def _grad(self, x, g):
+        if self._max:
+            g = -g
+        if self._use_wd:
+            g = g + self._wd * x
+        return g
+
+
+@register
+class Adagrad(_Adaptive):
+    """AdaGrad: steps shrink with the accumulated squared gradients (torch.optim.Adagrad)."""
+
+    name = "adagrad"
+    equations = """\
+γ = lr, η = lr_decay, λ = weight_decay, s₀ = initial_accumulator_value, ε = eps, maximize,
+eps_placement   (torch.optim.Adagrad; lecture notes eq. 15 with ε inside the root)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  g ← g + λ θ               (if λ ≠ 0)
+  γ̃ = γ / (1 + (t − 1) η)
+  s ← s + g²                s starts at s₀
+  η_eff = γ̃ / (√s + ε)      eps_placement = "outside" (torch)
+        = γ̃ / √(s + ε)      eps_placement = "inside" (notes)
+  θ ← θ − η_eff g
+effective lr: η_eff"""
+    params = {
+        "lr": lr_param(1e-2),
+        "lr_decay": Param(0.0, "float", low=0.0, doc="η: the lr is divided by 1 + (t − 1) η"),
+        "weight_decay": WEIGHT_DECAY,
+        "initial_accumulator_value": Param(
+            0.0, "float", low=0.0, doc="s₀: starting value of the sum of squares"
+        ),
+        "eps": eps_param(1e-10),
+        "maximize": MAXIMIZE,
+        "eps_placement": EPS_PLACEMENT,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "clr": "decayed lr γ̃",
+        "sum": "sum of squared gradients s",
+        "eff_lr": "effective lr γ̃/(√s+ε)",
+        "update": "update η_eff·g (θ ← θ − update)",
+    }
+
+    def init(self, x0, oracle, x_prev=None):
+        return {"sum": full_like(x0, self.h["initial_accumulator_value"])}
+
+    def step(self, x, g, state, oracle, lr, t):
+        g = self._grad(x, g)
+        decay = self.h["lr_decay"]
+        clr = lr if is_zero(decay) else lr / (1.0 + (t - 1) * decay)
+        s = state["sum"] + g * g
+        denom = np.sqrt(s + self._eps) if self._inside else np.sqrt(s) + self._eps
+        eff = clr / denom
+        upd = eff * g
+        return x - upd, {"g": g, "clr": clr, "sum": s, "eff_lr": eff, "update": upd}
+
+
+@register
+class RMSprop(_Adaptive):
+    """RMSprop: an average of squared gradients scales the step (torch.optim.RMSprop)."""
+
+    name = "rmsprop"
+    equations = """\
+γ = lr, α = alpha, ε = eps, λ = weight_decay, μ = momentum, centered, maximize, eps_placement
+(torch.optim.RMSprop; lecture notes eq. 16 with β = α and ε inside the root)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  g ← g + λ θ               (if λ ≠ 0)
+  v ← α v + (1 − α) g²      v₀ = 0
+  if centered:  ḡ ← α ḡ + (1 − α) g;   ṽ = v − ḡ²   (clipped at 0 against rounding)
+  else:         ṽ = v
+  D = √ṽ + ε                eps_placement = "outside" (torch);   D = √(ṽ + ε) "inside"
+  if μ > 0:  b ← μ b + g / D;   θ ← θ − γ b          b₀ = 0
+  else:      θ ← θ − γ g / D
+effective lr: γ / D"""
+    params = {
+        "lr": lr_param(1e-2),
+        "alpha": Param(
+            0.99,
+            "float",
+            low=0.0,
+            high=1.0,
+            doc="α: smoothing constant of the squared-gradient average",
+        ),
+        "eps": eps_param(1e-8),
+        "weight_decay": WEIGHT_DECAY,
+        "momentum": Param(
+            0.0, "float", low=0.0, high=1.0, doc="μ: momentum factor on the scaled gradient"
+        ),
+        "centered": Param(
+            False, "bool", batchable=False, doc="divide by the estimated variance √(v − ḡ²)"
+        ),
+        "maximize": MAXIMIZE,
+        "eps_placement": EPS_PLACEMENT,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "square_avg": "average of g², v",
+        "grad_avg": "average of g, ḡ (centered)",
+        "denom": "denominator D",
+        "buf": "momentum buffer b",
+        "eff_lr": "effective lr γ/D",
+        "update": "update (θ ← θ − update)",
+    }
+
+    def _check(self):
+        super()._check()
+        off = () if self.h["centered"] else ("grad_avg",)
+        if is_zero(self.h["momentum"]):
+            off += ("buf",)
+        drop_quantities(self, *off)
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {
+            "square_avg": z,
+            "grad_avg": z if self.h["centered"] else None,
+            "buf": z if not is_zero(self.h["momentum"]) else None,
+        }
+
+    def step(self, x, g, state, oracle, lr, t):
+        g = self._grad(x, g)
+        a = self.h["alpha"]
+        v = a * state["square_avg"] + (1.0 - a) * (g * g)
+        ga = None
+        if self.h["centered"]:
+            ga = a * state["grad_avg"] + (1.0 - a) * g
+            vt = np.maximum(v - ga * ga, 0.0)
+        else:
+            vt = v
+        denom = np.sqrt(vt + self._eps) if self._inside else np.sqrt(vt) + self._eps
+        eff = lr / denom
+        buf = None
+        if state["buf"] is not None:
+            buf = self.h["momentum"] * state["buf"] + g / denom
+            upd = lr * buf
+        else:
+            upd = eff * g
+        return x - upd, {
+            "g": g,
+            "square_avg": v,
+            "grad_avg": ga,
+            "denom": denom,
+            "buf": buf,
+            "eff_lr": eff,
+            "update": upd,
+        }
+
+
+@register
+class Adadelta(_Adaptive):
+    """AdaDelta: the numerator averages past squared updates (torch.optim.Adadelta)."""
+
+    name = "adadelta"
+    equations = """\
+γ = lr, ρ = rho, ε = eps, λ = weight_decay, maximize   (torch.optim.Adadelta; lecture notes
+eq. 17 with β = ρ and γ = 1)
+  g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
+  g ← g + λ θ               (if λ ≠ 0)
+  v ← ρ v + (1 − ρ) g²                      v₀ = 0
+  Δ = √(u + ε) / √(v + ε) · g               u is the previous update average, u₀ = 0
+  u ← ρ u + (1 − ρ) Δ²
+  θ ← θ − γ Δ
+effective lr: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
+    params = {
+        "lr": lr_param(1.0, "γ: coefficient scaling Δ before it is applied"),
+        "rho": Param(0.9, "float", low=0.0, high=1.0, doc="ρ: decay rate of both running averages"),
+        "eps": eps_param(1e-6),
+        "weight_decay": WEIGHT_DECAY,
+        "maximize": MAXIMIZE,
+    }
+    quantities = {
+        "g": "gradient g (after maximize / weight decay)",
+        "square_avg": "average of g², v",
+        "delta": "Δ",
+        "acc_delta": "average of Δ², u",
+        "eff_lr": "effective lr",
+        "update": "update γΔ (θ ← θ − update)",
+    }
+
+    def init(self, x0, oracle, x_prev=None):
+        z = np.zeros(np.shape(x0))
+        return {"square_avg": z, "acc_delta": z}
+
+    def step(self, x, g, state, oracle, lr, t):
+        g = self._grad(x, g)
+        rho, eps = self.h["rho"], self._eps
+        v = rho * state["square_avg"] + (1.0 - rho) * (g * g)
+        ratio = np.sqrt(state["acc_delta"] + eps) / np.sqrt(v + eps)
+        delta = ratio * g
+        u = rho * state["acc_delta"] + (1.0 - rho) * (delta * delta)
+        upd = lr * delta
+        return x - upd, {
+            "g": g,
+            "square_avg": v,
+            "delta": delta,
+            "acc_delta": u,
+            "eff_lr": lr * ratio,
+            "update": upd,
+        }
