@@ -233,7 +233,9 @@ class Surface:
                     f"surface {kwargs.get('name', 'custom')!r} has no parameter {unknown[0]!r}"
                     f"{suggest(unknown[0], params)}; parameters: {', '.join(params) or 'none'}"
                 )
-            return cls.from_expression(text, variables, {**params, **overrides}, **kwargs)
+            # Known minima were stated for the old parameter values: drop them.
+            kw = {**kwargs, "minima": None}
+            return cls.from_expression(text, variables, {**params, **overrides}, **kw)
 
         return cls(
             expr.subs(subs) if subs else expr,
@@ -270,7 +272,10 @@ class Surface:
             return self
         if self._rebuild is None:
             raise SurfaceError(f"surface {self.name!r} has no parameters to override")
-        return self._rebuild(**overrides)
+        new = self._rebuild(**overrides)
+        if (new.l1, new.l2) != (self.l1, self.l2):  # keep regularization added by regularized()
+            new = new._copy(l1=self.l1, l2=self.l2)
+        return new
 
     def regularized(self, l1: float = 0.0, l2: float = 0.0) -> Surface:
         """A new surface with ``l1 * ||w||_1 + l2 / 2 * ||w||^2`` added (on top of any existing)."""

@@ -1,0 +1,687 @@
+"""The surface library: one YAML file per surface in the repository's ``surfaces/`` folder.
+
+::
+
+    from optiviz.library import load_surface, available_surfaces, surface_info
+    s = load_surface("rosenbrock", b=10)          # parameter override (rebuilt exactly)
+    r = load_surface("quadratic", l2=0.1)         # + 0.1/2 ||w||^2 (l1, l2 are reserved)
+    available_surfaces()                           # ['ackley', 'beale', ...]
+    surface_info("beale")                          # the YAML content; no sympy imported
+
+:func:`available_surfaces` and :func:`surface_info` read YAML only: they never import
+sympy, so ``optiviz list surfaces`` stays fast. :func:`load_surface` imports the safe parser
+and :class:`~optiviz.surface.Surface` lazily. Parsed YAML is cached per process (never the
+surfaces: they are cheap to share but callers may hold different overrides).
+
+The YAML schema is :data:`SCHEMA` below (also rendered at the top of ``docs/surfaces.md``,
+which :func:`surfaces_markdown` generates so that the table never drifts from the files).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from optiviz.errors import SurfaceError, suggest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from optiviz.surface import Surface
+
+SCHEMA = """\
+Each surface is one file `surfaces/<name>.yaml`; every file is validated strictly when it is
+read (an unknown key is an error that names the file, the key and the nearest valid key).
+
+Keys (required ones marked *):
+
+- `name`*: the surface name; must equal the file name without `.yaml`.
+- `description`*: one line shown by `optiviz list surfaces`.
+- `source`*: where the function comes from (a paper or book, or `notes 000 worked
+  problem A`).
+- `expression` or `family` (exactly one): `expression` is formula text for the safe parser
+  (`optiviz.expr`: `+ - * / **`, `exp log sqrt sin cos tan tanh sinh cosh abs Max Min
+  sigmoid softplus relu`, `pi`, `E`); `family` names a parametric family built in Python
+  with sympy: `quadratic` or `rosenbrock`.
+- `variables` (* with `expression`): variable names in coordinate order; families derive
+  theirs.
+- `parameters`: mapping name -> default value, a number or a constant expression such as
+  `"0.15*pi"` (the quadratic family also takes a matrix `A` and a vector `b`). `l1` and
+  `l2` are reserved for regularization.
+- `window`: the plot window, `[low, high]` for every variable or one `[low, high]` per
+  variable (default `[-2, 2]`); entries may be expressions of the parameters. Families
+  compute theirs.
+- `minima`: known minima (global and local), a list of `{point: [...], value: v}`;
+  coordinates and values may be expressions of the parameters
+  (`"-0.86033358901937976/c"`). Families compute theirs.
+- `log_levels`*: plotting hint, `true` where the values span many decades (use log-spaced
+  contour levels); available as `surface.extra["log_levels"]`.
+- `notes`: anything a user should know (kinks, unboundedness, parameter ranges); available
+  as `surface.extra["notes"]`.
+
+Parameter overrides (`load_surface(name, **overrides)`) re-substitute the parameters and
+rebuild the exact gradient and Hessian. Known minima are evaluated at the actual parameter
+values, so a minimum written as an expression of the parameters follows them. As a safety
+net, when parameters are overridden a listed minimum is dropped unless the exact gradient
+there is still zero, the Hessian has no negative eigenvalue and the value matches (minima at
+kinks, where the gradient is undefined, are kept). Families recompute their minima: the
+quadratic's `w* = -A^-1 b` when `A` is positive definite, Rosenbrock's `(a, a^2)` for `n = 2`
+and `(1, ..., 1)` for `a = 1`.
+
+Families:
+
+- `quadratic`: `f(w) = 1/2 w^T A w + b^T w + c`. `A` is a symmetric n x n matrix (default
+  `[[1, 0], [0, 1]]`), `b` a vector of length n or one number used for every coordinate
+  (default `0`), `c` a number (default `0`). The dimension n is taken from `A`.
+- `rosenbrock`: `a` (default 1), `b` (default 100), `n` (default 2, an int >= 2). `n = 2` is
+  `(a - x)^2 + b (y - x^2)^2`; `n > 2` is the chained form
+  `sum_{i=1}^{n-1} [b (x_{i+1} - x_i^2)^2 + (a - x_i)^2]`.
+
+Variable names of the families: `x` for n = 1, `x, y` for n = 2 (as the classic 2-D test
+functions and the plot axes), `x1 ... xn` for n >= 3.
+"""
+
+_KEYS = (
+    "name",
+    "description",
+    "source",
+    "expression",
+    "family",
+    "variables",
+    "parameters",
+    "window",
+    "minima",
+    "log_levels",
+    "notes",
+)
+_REQUIRED = ("name", "description", "source", "log_levels")
+_MINIMUM_KEYS = ("point", "value")
+_RESERVED = ("l1", "l2")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def surfaces_dir() -> Path:
+    """The folder holding the surface YAML files.
+
+    ``optiviz/surfaces`` if the package ships one (a non-editable install), else the
+    repository's top-level ``surfaces/`` next to the package (the single source of truth).
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "surfaces", here.parent / "surfaces"):
+        if candidate.is_dir() and any(candidate.glob("*.yaml")):
+            return candidate
+    raise SurfaceError(
+        f"the surface library folder was not found (looked in {here / 'surfaces'} and "
+        f"{here.parent / 'surfaces'})"
+    )
+
+
+# -- reading and validating YAML (no sympy) -------------------------------------------------
+def available_surfaces() -> list[str]:
+    """Names of the library surfaces, sorted."""
+    return sorted(p.stem for p in surfaces_dir().glob("*.yaml"))
+
+
+def surface_info(name: str) -> dict:
+    """The validated YAML content of one surface (a copy; cheap, does not import sympy)."""
+    return copy.deepcopy(_read(_check_name(name)))
+
+
+def _check_name(name: Any) -> str:
+    names = available_surfaces()
+    if not isinstance(name, str) or name not in names:
+        raise SurfaceError(
+            f"unknown surface {name!r}{suggest(str(name), names)}; "
+            f"available surfaces: {', '.join(names)}"
+        )
+    return name
+
+
+@functools.cache
+def _read(name: str) -> dict:
+    import yaml
+
+    path = surfaces_dir() / f"{name}.yaml"
+    where = f"surfaces/{name}.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise SurfaceError(f"{where}: invalid YAML: {exc}") from exc
+    return validate_info(data, where, name)
+
+
+def validate_info(data: Any, where: str, name: str | None = None) -> dict:
+    """Check one surface mapping against :data:`SCHEMA`; return it (unchanged) or raise."""
+
+    def fail(msg: str) -> SurfaceError:
+        return SurfaceError(f"{where}: {msg}")
+
+    if not isinstance(data, dict):
+        raise fail(f"must be a mapping of keys to values; got {type(data).__name__}")
+    for key in data:
+        if key not in _KEYS:
+            raise fail(
+                f"unknown key {key!r}{suggest(str(key), _KEYS)}; allowed keys: {', '.join(_KEYS)}"
+            )
+    for key in _REQUIRED:
+        if key not in data:
+            raise fail(f"missing required key {key!r}")
+    if name is not None and data["name"] != name:
+        raise fail(f"'name' is {data['name']!r} but must equal the file name {name!r}")
+    for key in ("name", "description", "source", "notes"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            raise fail(f"{key!r} must be a non-empty string; got {data[key]!r}")
+    if not isinstance(data["log_levels"], bool):
+        raise fail(f"'log_levels' must be true or false; got {data['log_levels']!r}")
+
+    has_expr, has_family = "expression" in data, "family" in data
+    if has_expr == has_family:
+        raise fail("give exactly one of 'expression' (formula text) and 'family'")
+    params = data.get("parameters", {})
+    if not isinstance(params, dict):
+        raise fail(f"'parameters' must be a mapping name -> default; got {params!r}")
+    for p in params:
+        if not isinstance(p, str) or not _NAME.match(p):
+            raise fail(f"parameter name {p!r} is not a valid identifier")
+        if p in _RESERVED:
+            raise fail(f"parameter name {p!r} is reserved for regularization (l1, l2)")
+
+    if has_family:
+        family = data["family"]
+        if family not in FAMILIES:
+            raise fail(
+                f"unknown family {family!r}{suggest(str(family), FAMILIES)}; "
+                f"families: {', '.join(FAMILIES)}"
+            )
+        for key in ("variables", "window", "minima"):
+            if key in data:
+                raise fail(f"{key!r} is computed by the {family!r} family; remove it")
+        allowed = FAMILIES[family].parameters
+        for p in params:
+            if p not in allowed:
+                raise fail(
+                    f"family {family!r} has no parameter {p!r}{suggest(p, allowed)}; "
+                    f"parameters: {', '.join(allowed)}"
+                )
+        return data
+
+    if not isinstance(data["expression"], str) or not data["expression"].strip():
+        raise fail(f"'expression' must be a non-empty string; got {data['expression']!r}")
+    variables = data.get("variables")
+    if (
+        not isinstance(variables, list)
+        or not variables
+        or not all(isinstance(v, str) and _NAME.match(v) for v in variables)
+    ):
+        raise fail(f"'variables' must be a non-empty list of names; got {variables!r}")
+    if len(set(variables)) != len(variables):
+        raise fail(f"'variables' has repeated names: {variables!r}")
+    clash = sorted(set(variables) & set(params))
+    if clash:
+        raise fail(f"{clash[0]!r} is both a variable and a parameter")
+    for p, v in params.items():
+        if not _is_scalar(v):
+            raise fail(f"parameter {p!r}: default must be a number or an expression; got {v!r}")
+    n = len(variables)
+    if "window" in data:
+        w = data["window"]
+        ok = isinstance(w, list) and (_is_pair(w) or (len(w) == n and all(_is_pair(p) for p in w)))
+        if not ok:
+            raise fail(
+                f"'window' must be [low, high] or {n} pairs [low, high] (one per variable "
+                f"{', '.join(variables)}); got {w!r}"
+            )
+    minima = data.get("minima", [])
+    if not isinstance(minima, list):
+        raise fail(f"'minima' must be a list of {{point, value}}; got {minima!r}")
+    for i, m in enumerate(minima):
+        if not isinstance(m, dict):
+            raise fail(f"minima[{i}] must be a mapping with keys point, value; got {m!r}")
+        for key in m:
+            if key not in _MINIMUM_KEYS:
+                raise fail(
+                    f"minima[{i}]: unknown key {key!r}{suggest(str(key), _MINIMUM_KEYS)}; "
+                    f"allowed keys: point, value"
+                )
+        for key in _MINIMUM_KEYS:
+            if key not in m:
+                raise fail(f"minima[{i}]: missing key {key!r}")
+        point = m["point"]
+        if not isinstance(point, list) or len(point) != n or not all(map(_is_scalar, point)):
+            raise fail(
+                f"minima[{i}]: 'point' must list {n} coordinates ({', '.join(variables)}); "
+                f"got {point!r}"
+            )
+        if not _is_scalar(m["value"]):
+            raise fail(f"minima[{i}]: 'value' must be a number or an expression")
+    return data
+
+
+def _is_scalar(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) or (
+        isinstance(v, str) and bool(v.strip())
+    )
+
+
+def _is_pair(v: Any) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(map(_is_scalar, v))
+
+
+# -- exact values -------------------------------------------------------------------------
+def _exact(value: Any, what: str):
+    """A parameter value (number or constant-expression text) as an exact sympy number."""
+    from optiviz.errors import ExpressionError
+    from optiviz.expr import parse_constant
+    from optiviz.surface import to_exact
+
+    try:
+        if isinstance(value, str):
+            return parse_constant(value)
+        return to_exact(value)
+    except (SurfaceError, ExpressionError) as exc:
+        raise SurfaceError(f"{what}: {exc}") from exc
+
+
+def _evaluate(value: Any, subs: Mapping, names: list[str], what: str) -> float:
+    """A window/minimum entry: a number, or a constant expression of the parameters."""
+    if not isinstance(value, str):
+        return float(value)
+    from optiviz.errors import ExpressionError
+    from optiviz.expr import parse_expression
+
+    try:
+        expr = parse_expression(value, [], names)
+    except ExpressionError as exc:
+        raise SurfaceError(f"{what}: {exc}") from exc
+    out = expr.subs(subs).evalf(30)
+    if not out.is_number or not out.is_real:
+        raise SurfaceError(f"{what}: {value!r} does not evaluate to a real number")
+    return float(out)
+
+
+# -- families (trusted sympy code) ----------------------------------------------------------
+@dataclass(frozen=True)
+class FamilyBuild:
+    expression: Any  # sympy.Expr
+    symbols: tuple
+    window: list
+    minima: list
+    text: str
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    parameters: dict  # name -> default
+    formula: str
+    build: Callable[[dict], FamilyBuild]
+    variables: Callable[[dict], list[str]]  # cheap, from default-like values (no sympy)
+
+
+def _family_variable_names(n: int) -> list[str]:
+    if n == 1:
+        return ["x"]
+    if n == 2:
+        return ["x", "y"]
+    return [f"x{i}" for i in range(1, n + 1)]
+
+
+def _quadratic_n(A: Any) -> int:
+    if hasattr(A, "tolist"):
+        A = A.tolist()
+    return len(A) if isinstance(A, (list, tuple)) else 0
+
+
+def _build_quadratic(params: dict) -> FamilyBuild:
+    import numpy as np
+    import sympy as sp
+
+    from optiviz.expr import symbol
+
+    A_raw, b_raw = params["A"], params["b"]
+    if hasattr(A_raw, "tolist"):
+        A_raw = A_raw.tolist()
+    if hasattr(b_raw, "tolist"):
+        b_raw = b_raw.tolist()
+    n = _quadratic_n(A_raw)
+    if n == 0 or not all(isinstance(row, (list, tuple)) and len(row) == n for row in A_raw):
+        raise SurfaceError(
+            f"quadratic parameter 'A' must be a square n x n matrix (a list of n rows of n "
+            f"numbers); got {params['A']!r}"
+        )
+    A = sp.Matrix(n, n, lambda i, j: _exact(A_raw[i][j], f"quadratic parameter 'A'[{i}][{j}]"))
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not (A[i, j] == A[j, i] or sp.simplify(A[i, j] - A[j, i]) == 0):
+                raise SurfaceError(
+                    f"quadratic parameter 'A' must be symmetric; got A[{i}][{j}] = "
+                    f"{A_raw[i][j]!r} but A[{j}][{i}] = {A_raw[j][i]!r}"
+                )
+    if isinstance(b_raw, (list, tuple)):
+        if len(b_raw) != n:
+            raise SurfaceError(
+                f"quadratic parameter 'b' must have length {n} (A is {n} x {n}); "
+                f"got {params['b']!r}"
+            )
+        b = sp.Matrix([_exact(v, f"quadratic parameter 'b'[{i}]") for i, v in enumerate(b_raw)])
+    else:
+        b = sp.Matrix([_exact(b_raw, "quadratic parameter 'b'")] * n)
+    c = _exact(params["c"], "quadratic parameter 'c'")
+    syms = tuple(symbol(v) for v in _family_variable_names(n))
+    w = sp.Matrix(syms)
+    expr = sp.Rational(1, 2) * (w.T * A * w)[0, 0] + (b.T * w)[0, 0] + c
+    expr = sp.expand(expr)
+
+    An = np.array(A.evalf(30).tolist(), dtype=float)
+    bn = np.array(b.evalf(30), dtype=float).reshape(-1)
+    cn = float(c.evalf(30))
+    eig = np.linalg.eigvalsh(An)
+    minima: list = []
+    centre = np.zeros(n)
+    half = np.full(n, 2.0)
+    if eig[0] > 1e-12 * max(1.0, float(np.abs(eig).max())):
+        wstar = -np.linalg.solve(An, bn)
+        wstar = wstar + 0.0  # no -0.0 in the listed point
+        minima = [{"point": wstar.tolist(), "value": cn + 0.5 * float(bn @ wstar)}]
+        centre = wstar
+        # Bounding box of a level set of f, scaled so its narrowest side has half-width 2
+        # (the flat directions of an ill-conditioned quadratic get up to 5x more room).
+        spread = np.sqrt(np.diag(np.linalg.inv(An)))
+        half = 2.0 * np.minimum(spread / spread.min(), 5.0)
+    window = [[float(m - h), float(m + h)] for m, h in zip(centre, half, strict=True)]
+    return FamilyBuild(expr, syms, window, minima, str(expr))
+
+
+def _int_param(value: Any, what: str, low: int) -> int:
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise SurfaceError(f"{what} must be an int >= {low}; got {value!r}")
+    if value < low:
+        raise SurfaceError(f"{what} must be an int >= {low}; got {value!r}")
+    return int(value)
+
+
+def _rosenbrock_n(params: dict) -> int:
+    return _int_param(params["n"], "rosenbrock parameter 'n'", 2)
+
+
+def _build_rosenbrock(params: dict) -> FamilyBuild:
+    import sympy as sp
+
+    from optiviz.expr import symbol
+
+    n = _rosenbrock_n(params)
+    a = _exact(params["a"], "rosenbrock parameter 'a'")
+    b = _exact(params["b"], "rosenbrock parameter 'b'")
+    names = _family_variable_names(n)
+    xs = tuple(symbol(v) for v in names)
+    if n == 2:
+        x, y = xs
+        expr = (a - x) ** 2 + b * (y - x**2) ** 2
+    else:
+        expr = sp.Add(*[b * (xs[i + 1] - xs[i] ** 2) ** 2 + (a - xs[i]) ** 2 for i in range(n - 1)])
+    af, bf = float(a.evalf(30)), float(b.evalf(30))
+    minima: list = []
+    if bf > 0:
+        if n == 2:
+            minima = [{"point": [af, af * af], "value": 0.0}]
+        elif a == 1:
+            minima = [{"point": [1.0] * n, "value": 0.0}]
+    if n == 2:
+        window = [
+            [min(-2.0, af - 1.0), max(2.0, af + 1.0)],
+            [min(-1.0, af * af - 1.0), max(3.0, af * af + 1.0)],
+        ]
+    else:
+        window = [[min(-2.0, af - 1.0), max(2.0, af + 1.0)]] * n
+    return FamilyBuild(expr, xs, window, minima, str(expr))
+
+
+FAMILIES: dict[str, Family] = {
+    "quadratic": Family(
+        "quadratic",
+        {"A": [[1, 0], [0, 1]], "b": 0, "c": 0},
+        "1/2 w^T A w + b^T w + c",
+        _build_quadratic,
+        lambda p: _family_variable_names(_quadratic_n(p["A"])),
+    ),
+    "rosenbrock": Family(
+        "rosenbrock",
+        {"a": 1, "b": 100, "n": 2},
+        "(a - x)**2 + b*(y - x**2)**2; n > 2: sum_i b*(x_{i+1} - x_i**2)**2 + (a - x_i)**2",
+        _build_rosenbrock,
+        lambda p: _family_variable_names(p["n"] if isinstance(p["n"], int) else 2),
+    ),
+}
+
+
+# -- loading --------------------------------------------------------------------------------
+def load_surface(name: str, **overrides: Any) -> Surface:
+    """Build a library surface; keyword arguments override its parameters.
+
+    ``l1`` and ``l2`` are reserved: they add ``l1 * ||w||_1 + l2 / 2 * ||w||^2`` (see
+    :meth:`Surface.regularized`). Unknown names and parameters raise :class:`SurfaceError`
+    with the nearest valid name and the allowed ones.
+    """
+    info = _read(_check_name(name))
+    l1 = overrides.pop("l1", 0.0)
+    l2 = overrides.pop("l2", 0.0)
+    defaults = (
+        {**FAMILIES[info["family"]].parameters, **info.get("parameters", {})}
+        if "family" in info
+        else dict(info.get("parameters", {}))
+    )
+    for key in overrides:
+        if key not in defaults:
+            allowed = ", ".join([*defaults, *_RESERVED])
+            raise SurfaceError(
+                f"surface {name!r} has no parameter {key!r}{suggest(key, [*defaults, *_RESERVED])}"
+                f"; parameters: {allowed}"
+            )
+    params = {**defaults, **overrides}
+
+    def rebuild(**more: Any) -> Surface:
+        return load_surface(name, **{**overrides, **more})
+
+    if "family" in info:
+        surface = _load_family(name, info, params, rebuild)
+    else:
+        surface = _load_expression(name, info, params, rebuild, overridden=bool(overrides))
+    if l1 or l2:
+        surface = surface.regularized(l1=l1, l2=l2)
+    return surface
+
+
+def _common(name: str, info: dict) -> dict:
+    return dict(
+        name=name,
+        description=info["description"],
+        source=info["source"],
+        extra={
+            "log_levels": info["log_levels"],
+            "notes": info.get("notes", ""),
+            "family": info.get("family"),
+        },
+    )
+
+
+def _load_family(name: str, info: dict, params: dict, rebuild: Callable) -> Surface:
+    from optiviz.surface import Surface
+
+    built = FAMILIES[info["family"]].build(params)
+    return Surface(
+        built.expression,
+        built.symbols,
+        text=built.text,
+        parameters=params,
+        window=built.window,
+        minima=built.minima,
+        rebuild=rebuild,
+        **_common(name, info),
+    )
+
+
+def _load_expression(
+    name: str, info: dict, params: dict, rebuild: Callable, *, overridden: bool
+) -> Surface:
+    from optiviz.errors import ExpressionError
+    from optiviz.expr import parse_expression, symbol
+    from optiviz.surface import Surface
+
+    where = f"surfaces/{name}.yaml"
+    variables = list(info["variables"])
+    names = list(params)
+    values = {symbol(k): _exact(v, f"surface {name!r} parameter {k!r}") for k, v in params.items()}
+    try:
+        expr = parse_expression(info["expression"], variables, names)
+    except ExpressionError as exc:
+        raise SurfaceError(f"{where}: 'expression': {exc}") from exc
+    if values:
+        expr = expr.subs(values)
+
+    window = info.get("window")
+    if window is not None:
+        pairs = [window] if _is_pair(window) else window
+        window = [
+            [_evaluate(v, values, names, f"{where}: 'window'") for v in pair] for pair in pairs
+        ]
+        if len(window) == 1:
+            window = window[0]
+    minima = [
+        {
+            "point": [
+                _evaluate(v, values, names, f"{where}: minima[{i}].point") for v in m["point"]
+            ],
+            "value": _evaluate(m["value"], values, names, f"{where}: minima[{i}].value"),
+        }
+        for i, m in enumerate(info.get("minima", []))
+    ]
+    surface = Surface(
+        expr,
+        [symbol(v) for v in variables],
+        text=info["expression"],
+        parameters=params,
+        window=window,
+        minima=minima,
+        rebuild=rebuild,
+        **_common(name, info),
+    )
+    if overridden and surface.minima:
+        surface.minima = [m for m in surface.minima if _still_minimum(surface, m)]
+    return surface
+
+
+def _still_minimum(surface: Surface, m: Any) -> bool:
+    """Safety net after a parameter override: is ``m`` still a stationary minimum?"""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        f = float(surface.f(m.point, check=False))
+        g = surface.grad(m.point, check=False)
+        H = surface.hess(m.point, check=False)
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        return math.isfinite(f) and abs(f - m.value) <= 1e-8 * (1 + abs(m.value))  # a kink
+    scale = 1.0 + float(np.abs(H).max()) * (1.0 + float(np.abs(m.point).max()))
+    if float(np.abs(g).max()) > 1e-6 * scale:
+        return False
+    if float(np.linalg.eigvalsh(H)[0]) < -1e-8 * scale:
+        return False
+    return abs(f - m.value) <= 1e-8 * (1 + abs(m.value))
+
+
+# -- documentation --------------------------------------------------------------------------
+def _fmt(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def surface_table_markdown(surfaces: Mapping[str, Surface] | None = None) -> str:
+    """The markdown table of every library surface (defaults), built from the YAML files.
+
+    ``surfaces`` may pass already-built default surfaces (name -> Surface) to save time.
+    """
+    rows = [
+        "| name | formula | variables | parameters (defaults) | window | known minima "
+        "(point: value) | log levels | source |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in available_surfaces():
+        info = _read(name)
+        s = (surfaces or {}).get(name) or load_surface(name)
+        if "family" in info:
+            formula = f"family `{info['family']}`: `{FAMILIES[info['family']].formula}`"
+            params = {**FAMILIES[info["family"]].parameters, **info.get("parameters", {})}
+        else:
+            formula = f"`{info['expression']}`"
+            params = info.get("parameters", {})
+        shown_params = ", ".join(f"{k} = {_fmt(v)}" for k, v in params.items()) or "-"
+        window = "; ".join(
+            f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in zip(s.variables, s.window, strict=True)
+        )
+        minima = (
+            "<br>".join(
+                "(" + ", ".join(f"{p:.10g}" for p in m.point) + f"): {m.value:.10g}"
+                for m in s.minima
+            )
+            or "none"
+        )
+        rows.append(
+            f"| `{name}` | {formula.replace('|', '&#124;')} | {', '.join(s.variables)} | "
+            f"{shown_params} | {window} | {minima} | {'yes' if info['log_levels'] else 'no'} | "
+            f"{info['source']} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def surfaces_markdown(surfaces: Mapping[str, Surface] | None = None) -> str:
+    """The whole of ``docs/surfaces.md``: schema, table, per-surface notes."""
+    parts = [
+        "# Surface library",
+        "",
+        "<!-- generated by optiviz.library.write_surfaces_doc(); do not edit by hand -->",
+        "",
+        "The library lives in `surfaces/`, one YAML file per surface; load one with "
+        "`optiviz.load_surface(name, **parameter_overrides)`.",
+        "",
+        "## Schema",
+        "",
+        SCHEMA.rstrip(),
+        "",
+        "## Surfaces",
+        "",
+        "Values at the default parameters; minima are shown to 10 significant digits (the "
+        "files store about 17).",
+        "",
+        surface_table_markdown(surfaces).rstrip(),
+        "",
+        "## Notes",
+        "",
+    ]
+    for name in available_surfaces():
+        info = _read(name)
+        text = info["description"] + "."
+        if info.get("notes"):
+            text += " " + " ".join(info["notes"].split())
+        parts.append(f"- `{name}`: {text}")
+    return "\n".join(parts) + "\n"
+
+
+def write_surfaces_doc(path: str | Path | None = None) -> Path:
+    """Write :func:`surfaces_markdown` to ``docs/surfaces.md`` (or ``path``)."""
+    path = (
+        Path(path)
+        if path is not None
+        else Path(__file__).resolve().parent.parent / "docs" / "surfaces.md"
+    )
+    path.write_text(surfaces_markdown(), encoding="utf-8")
+    return path

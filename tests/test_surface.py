@@ -1,0 +1,162 @@
+"""Surface-level behaviour: construction, parameters, regularization, checks, shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from optiviz.errors import SurfaceError
+from optiviz.surface import KnownMinimum, Surface
+
+
+@pytest.fixture(scope="module")
+def para():
+    # f = a x^2 + b y^2 + x y with a = pi/2 (a constant expression) and b = 3.
+    return Surface.from_expression(
+        "a*x**2 + b*y**2 + x*y",
+        ["x", "y"],
+        {"a": "0.5*pi", "b": 3},
+        name="para",
+        window=[-1, 1],
+        minima=[{"point": [0, 0], "value": 0}],
+        description="test bowl",
+        source="test",
+    )
+
+
+def test_from_expression_with_parameters(para):
+    x, y = 0.3, -0.7
+    a = 0.5 * np.pi
+    assert float(para.f([x, y])) == pytest.approx(a * x**2 + 3 * y**2 + x * y, rel=1e-15)
+    np.testing.assert_allclose(para.grad([x, y]), [2 * a * x + y, 6 * y + x], rtol=1e-15)
+    np.testing.assert_allclose(para.hess([x, y]), [[2 * a, 1], [1, 6]], rtol=1e-15)
+    assert para.parameters == {"a": "0.5*pi", "b": 3}
+    assert para.variables == ("x", "y") and para.n == 2
+    assert para.window.tolist() == [[-1, 1], [-1, 1]]
+    assert para.minima == [KnownMinimum(para.minima[0].point, 0.0)]
+    assert para.is_polynomial and para.degree == 2
+    assert set(para.latex) == {"f", "gradient", "hessian"}
+    assert "pi" not in str(para.expression.free_symbols)
+
+
+def test_with_parameters_rebuilds_and_drops_stale_minima(para):
+    b10 = para.with_parameters(b=10)
+    assert float(b10.f([0.0, 1.0])) == 10 and float(para.f([0.0, 1.0])) == 3
+    assert b10.parameters == {"a": "0.5*pi", "b": 10}
+    # Minima stated for the old parameters are not carried over (they may have moved).
+    assert b10.minima == []
+    assert para.with_parameters() is para
+    with pytest.raises(SurfaceError, match=r"no parameter 'bb' \(did you mean 'b'\?\)"):
+        para.with_parameters(bb=1)
+
+
+def test_with_parameters_keeps_regularization(para):
+    r = para.regularized(l2=0.5).with_parameters(b=10)
+    # f(0, 1) = 10 + 0.5/2 * 1
+    assert r.l2 == 0.5 and float(r.f([0.0, 1.0])) == pytest.approx(10.25, rel=1e-15)
+
+
+def test_regularized_adds_exact_terms(para):
+    X = np.random.default_rng(0).uniform(-2, 2, (5, 2))
+    r = para.regularized(l1=0.2, l2=0.4)
+    np.testing.assert_allclose(
+        r.f(X) - para.f(X),
+        0.2 * np.abs(X).sum(-1) + 0.2 * (X**2).sum(-1),  # l1 ||w||_1 + l2/2 ||w||^2
+        rtol=1e-13,
+        atol=1e-14,
+    )
+    np.testing.assert_allclose(r.grad(X) - para.grad(X), 0.2 * np.sign(X) + 0.4 * X, atol=1e-13)
+    assert r.minima == [] and para.minima  # regularization moves the minimum
+    rr = r.regularized(l2=0.1)
+    assert (rr.l1, rr.l2) == (0.2, pytest.approx(0.5))
+    with pytest.raises(SurfaceError, match="regularization 'l1' must be a float in"):
+        para.regularized(l1=-0.1)
+
+
+def test_non_finite_value_is_a_clear_error():
+    s = Surface.from_expression("log(x) + y", ["x", "y"], name="logx")
+    assert float(s.f([np.e, 0.0])) == pytest.approx(1.0)
+    # pytest turns RuntimeWarning into an error: the checked path must not warn.
+    with pytest.raises(SurfaceError, match=r"f of surface 'logx' is not finite at \(x=-1, y=2\)"):
+        s.f([-1.0, 2.0])
+    with pytest.raises(SurfaceError, match=r"the gradient of surface 'logx' is not finite at "
+                       r"\(x=0, y=0\)"):  # fmt: skip
+        s.grad([0.0, 0.0])
+    # Batched: the message names the first bad point.
+    with pytest.raises(SurfaceError, match=r"not finite at \(x=-3, y=0\)"):
+        s.f([[1.0, 0.0], [-3.0, 0.0], [-4.0, 0.0]])
+    with pytest.raises(SurfaceError, match="not finite"):
+        s.value_and_grad([-1.0, 0.0])
+    with pytest.raises(SurfaceError, match="the Hessian of surface 'logx' is not finite"):
+        s.hess([0.0, 0.0])
+    # Unchecked: nan / -inf as computed (the engine wraps these calls in np.errstate).
+    with np.errstate(all="ignore"):
+        assert np.isnan(s.f([-1.0, 0.0], check=False))
+        assert np.isinf(s.grad(np.array([[0.0, 0.0]]), check=False)[0, 0])
+
+
+def test_non_integer_power_of_negative_is_refused_not_complex():
+    # sqrt(x) at x < 0 must be a SurfaceError (nan), not a complex Python float.
+    s = Surface.from_expression("sqrt(x) + x**1.5", ["x"], name="root")
+    assert float(s.f([4.0])) == pytest.approx(2 + 8)
+    with pytest.raises(SurfaceError, match="not finite"):
+        s.f([-1.0])
+
+
+def test_overflow_is_an_error():
+    s = Surface.from_expression("exp(x)", ["x"], name="e")
+    with pytest.raises(SurfaceError, match="not finite at \\(x=1000\\)"):
+        s.f([1000.0])
+
+
+def test_shapes_and_errors(para):
+    assert np.shape(para.f([0.1, 0.2])) == ()
+    assert para.f(np.zeros((3, 4, 2))).shape == (3, 4)
+    assert para.grad(np.zeros((3, 4, 2))).shape == (3, 4, 2)
+    H = para.hess(np.zeros((3, 4, 2)))  # a constant Hessian is broadcast per point
+    assert H.shape == (3, 4, 2, 2)
+    np.testing.assert_allclose(H, np.broadcast_to([[np.pi, 1], [1, 6]], (3, 4, 2, 2)))
+    f, g = para.value_and_grad(np.ones((5, 2)))
+    np.testing.assert_allclose(f, para.f(np.ones((5, 2))), rtol=1e-15)
+    np.testing.assert_allclose(g, para.grad(np.ones((5, 2))), rtol=1e-15)
+    with pytest.raises(SurfaceError, match=r"points must have shape \(\.\.\., 2\) for the "
+                       r"variables \(x, y\); got shape \(3,\)"):  # fmt: skip
+        para.f([1.0, 2.0, 3.0])
+    with pytest.raises(SurfaceError, match="got shape a scalar"):
+        para.f(1.0)
+    with pytest.raises(SurfaceError, match="has no samples; batch must be None"):
+        para.f([0.0, 0.0], batch=[0])
+
+
+def test_constant_surface_broadcasts():
+    s = Surface.from_expression("0*x + 5", ["x", "y"], name="const")
+    assert s.f(np.zeros((2, 3, 2))).shape == (2, 3)
+    np.testing.assert_array_equal(s.f(np.zeros((2, 3, 2))), 5.0)
+    np.testing.assert_array_equal(s.grad(np.zeros((4, 2))), np.zeros((4, 2)))
+
+
+def test_from_sympy_and_validation():
+    x, y = sp.symbols("x y", real=True)
+    k = sp.Symbol("k", real=True)
+    s = Surface.from_sympy(k * x**2 + y**2, [x, y], {k: 3}, name="sym", window=[[-1, 1], [-2, 2]])
+    assert float(s.f([1.0, 1.0])) == 4.0
+    assert s.window.tolist() == [[-1, 1], [-2, 2]]
+    with pytest.raises(SurfaceError, match="undeclared names k"):
+        Surface.from_sympy(k * x**2, [x])
+    with pytest.raises(SurfaceError, match="window must be"):
+        Surface.from_sympy(x**2, [x], window=[1, -1])
+    with pytest.raises(SurfaceError, match="must have 1 coordinates"):
+        Surface.from_sympy(x**2, [x], minima=[{"point": [0, 0], "value": 0}])
+    with pytest.raises(SurfaceError, match="has no variables"):
+        Surface.from_sympy(sp.Integer(1), [])
+    with pytest.raises(SurfaceError, match="parameters to override"):
+        Surface.from_sympy(x**2, [x]).with_parameters(k=1)
+
+
+def test_nearest_minimum_and_describe(para):
+    assert para.nearest_minimum([0.5, 0.5]).value == 0
+    assert para.f_min == 0
+    text = para.describe()
+    assert "para: test bowl" in text and "parameters: a=0.5*pi, b=3" in text
+    assert "known minimum: (0, 0), f = 0" in text
