@@ -35,7 +35,31 @@ class ConfigError(OptivizError):
         self.errors = list(errors or [message])
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+    adjacent letters each cost 1 (so "adma" is 1 away from "adam")."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
 def suggest(name: str, choices: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the nearest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.5)
+    """Return ``" (did you mean 'x'?)"`` for the nearest of ``choices``, or ``""``.
+
+    The nearest is the choice with the fewest edits when that is at most a third of the
+    name's length (at least 1); otherwise difflib's closest match, if any.
+    """
+    name = str(name)
+    choices = [str(c) for c in choices]
+    if not choices:
+        return ""
+    best = min(choices, key=lambda c: (edit_distance(name, c), c))
+    if edit_distance(name, best) <= max(1, len(name) // 3):
+        return f" (did you mean {best!r}?)"
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else ""

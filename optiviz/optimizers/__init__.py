@@ -36,27 +36,6 @@ def available() -> list[str]:
     return sorted(REGISTRY)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
-    adjacent letters each cost 1 (so "adma" is 1 away from "adam")."""
-    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
-    for i in range(1, len(a) + 1):
-        for j in range(1, len(b) + 1):
-            cost = a[i - 1] != b[j - 1]
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-    return d[len(a)][len(b)]
-
-
-def _nearest(name: str) -> str:
-    """" (did you mean 'x'?)" for the registered name with the fewest edits (ties: difflib)."""
-    best = min(REGISTRY, key=lambda c: (_edit_distance(name, c), c))
-    if _edit_distance(name, best) <= max(1, len(name) // 3):
-        return f" (did you mean {best!r}?)"
-    return suggest(name, REGISTRY)
-
-
 def get_class(name: str) -> type[Optimizer]:
     """The optimizer class registered as ``name`` (case-insensitive); OptimizerError otherwise."""
     key = str(name).strip().lower()
@@ -64,7 +43,7 @@ def get_class(name: str) -> type[Optimizer]:
         return REGISTRY[key]
     except KeyError:
         raise OptimizerError(
-            f"Unknown optimizer {name!r}{_nearest(key)}. "
+            f"Unknown optimizer {name!r}{suggest(key, REGISTRY)}. "
             f"Available optimizers: {', '.join(available())}."
         ) from None
 
