@@ -118,6 +118,18 @@ def _fill(parts: list, batch: tuple, width: int) -> Array:
     return out
 
 
+def _values(v: Any, batch: tuple) -> Array:
+    """A lambdify value output as a float array of shape ``batch``.
+
+    A fresh float64 result of that shape is returned as is (copying a 500 x 500 grid's
+    values costs a third of computing Rosenbrock on it); scalars and constants are broadcast
+    and views of the input (an expression that is a bare variable) are copied.
+    """
+    if type(v) is np.ndarray and v.dtype == np.float64 and v.shape == batch and v.flags.owndata:
+        return v
+    return np.broadcast_to(v, batch).astype(float)
+
+
 class Surface:
     """A loss surface with exact, compiled value, gradient and Hessian.
 
@@ -223,6 +235,8 @@ class Surface:
             values[key] = parse_constant(value) if isinstance(value, str) else to_exact(value)
         subs = {symbol(k): v for k, v in values.items()}
         sym_vars = [symbol(v) for v in variables]
+        if subs:
+            expr = _substitute_checked(expr, subs, kwargs.get("name", "custom"))
 
         def rebuild(**overrides: Any) -> Surface:
             unknown = [k for k in overrides if k not in params]
@@ -238,7 +252,7 @@ class Surface:
             return cls.from_expression(text, variables, {**params, **overrides}, **kw)
 
         return cls(
-            expr.subs(subs) if subs else expr,
+            expr,
             sym_vars,
             text=text,
             parameters=params,
@@ -373,12 +387,12 @@ class Surface:
         X = self._prepare(X, batch)
         if check:
             with np.errstate(all="ignore"):
-                out = np.broadcast_to(self._c.call(self._c.f, X), X.shape[:-1]).astype(float)
+                out = _values(self._c.call(self._c.f, X), X.shape[:-1])
             return self._checked("f", out, X)
         out = self._c.call(self._c.f, X)
         if X.ndim == 1:
             return np.float64(out)
-        return np.broadcast_to(out, X.shape[:-1]).astype(float)
+        return _values(out, X.shape[:-1])
 
     def grad(self, X: Any, *, check: bool = True, batch: Any = None) -> Array:
         """Exact gradient at ``X``; returns ``(n,)`` or ``(..., n)``."""
@@ -395,14 +409,14 @@ class Surface:
         if check:
             with np.errstate(all="ignore"):
                 parts = self._c.call(self._c.vg, X)
-                f = np.broadcast_to(parts[0], X.shape[:-1]).astype(float)
+                f = _values(parts[0], X.shape[:-1])
                 g = _fill(parts[1:], X.shape[:-1], self.n)
             return self._checked("f", f, X), self._checked("the gradient", g, X)
         parts = self._c.call(self._c.vg, X)
         if X.ndim == 1:
             return np.float64(parts[0]), np.array(parts[1:], dtype=float)
         return (
-            np.broadcast_to(parts[0], X.shape[:-1]).astype(float),
+            _values(parts[0], X.shape[:-1]),
             _fill(parts[1:], X.shape[:-1], self.n),
         )
 
@@ -468,6 +482,31 @@ class _NullContext:
 
 
 _NULL = _NullContext()
+
+
+def _substitute_checked(expr: sp.Expr, subs: Mapping, name: str) -> sp.Expr:
+    """Substitute parameter values, keeping the parser's limits on constant exponents.
+
+    The safe parser bounds literal exponents; a parameter used as an exponent (``x**a``)
+    would bypass that bound once its value is substituted, and ``x**1e9`` makes sympy's
+    polynomial machinery allocate a billion coefficients.
+    """
+    from optiviz.expr import MAX_EXPONENT
+
+    out = expr.subs(subs)
+    for p in out.atoms(sp.Pow):
+        e = p.exp
+        if e.is_number and (not e.is_finite or abs(float(e)) > MAX_EXPONENT):
+            raise SurfaceError(
+                f"surface {name!r}: after substituting the parameters, the exponent {e} in "
+                f"{p} is outside the allowed range [-{MAX_EXPONENT}, {MAX_EXPONENT}]"
+            )
+    if out.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise SurfaceError(
+            f"surface {name!r}: the expression is undefined for the parameter values given "
+            f"({', '.join(f'{k}={v}' for k, v in subs.items())})"
+        )
+    return out
 
 
 def _check_reg(key: str, value: Any) -> float:

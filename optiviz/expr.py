@@ -1,0 +1,872 @@
+"""Safe parsing of user expression text into sympy.
+
+User text (a surface formula from a YAML file or the command line) is never evaluated.
+It is parsed with :func:`ast.parse` and the resulting syntax tree is walked against a
+whitelist; this module builds the sympy expression itself, node by node, from
+``sympy.Integer``/``sympy.Rational``, ``sympy.Add``/``sympy.Mul``/``sympy.Pow`` and a
+named set of functions. Nothing in this module calls ``eval``, ``exec`` or sympy's
+string parsers.
+
+What is allowed
+---------------
+* numbers: integer literals (at most :data:`MAX_INT_DIGITS` digits) and decimal literals,
+  which become exact rationals (``0.1`` is ``Rational(1, 10)``);
+* the declared variable and parameter names, and the constants ``pi`` and ``E``;
+* binary ``+ - * / **``, unary ``-`` and ``+``, parentheses;
+* calls with positional arguments of the functions in :data:`FUNCTIONS`: ``exp log sqrt
+  sin cos tan tanh sinh cosh abs`` (one argument), ``Max Min`` (2 to
+  :data:`MAX_MINMAX_ARGS` arguments) and ``sigmoid(x) = 1/(1 + exp(-x))``,
+  ``softplus(x) = log(1 + exp(x))``, ``relu(x) = Max(0, x)``.
+
+Everything else (attributes, subscripts, other calls, lambdas, comprehensions, strings,
+comparisons, boolean operators, ``% // @ ^ & | << >> ~``, keyword or starred arguments)
+is refused with an :class:`~optiviz.errors.ExpressionError` naming the offending token,
+its column and what is allowed.
+
+Limits
+------
+Checked in this order, so hostile text is refused in milliseconds:
+
+* :data:`MAX_LENGTH` characters, checked before anything else;
+* :data:`MAX_NESTING` levels of brackets, by a linear scan before :func:`ast.parse`
+  (which can itself fail on very deep nesting);
+* :data:`MAX_NODES` numbers, names and operations, and :data:`MAX_DEPTH` levels of
+  nested operations (a chain ``a + b - c + ...`` or ``a * b / c * ...`` counts as one
+  level), checked on the syntax tree before anything is built;
+* the exponent of ``**``, when it is a constant, is at most :data:`MAX_EXPONENT` in
+  magnitude (so ``2**1000`` and ``10**10**10`` are refused; ``x**y`` is allowed);
+* every constant subexpression must be a finite real number that fits a 64-bit float
+  (``1e999``, ``exp(1000)``, ``1/0``, ``log(0)`` and ``sqrt(-1)`` are refused), and exact
+  rationals are limited to :data:`MAX_CONSTANT_BITS` bits; ``Max``/``Min`` take at most
+  :data:`MAX_MINMAX_ARGS` arguments.
+
+Refused text takes well under a millisecond to a few milliseconds. Accepted text costs
+what sympy needs to build it: a typical 2,000-character formula takes milliseconds to
+tens of milliseconds; sympy's automatic simplification of ``abs``, ``Max`` and ``Min``
+of polynomials costs about a millisecond per call, so the worst accepted expressions (a
+couple of thousand such calls) take around a second. Newlines count as spaces;
+comments (``#``) and backslashes are refused.
+
+Sums and products
+-----------------
+A chain ``a + b - c`` is built as one ``sympy.Add(a, b, -c)`` and ``a * b / c`` as one
+``sympy.Mul(a, b, c**-1)`` (linear time for long sums). The result equals the expression
+built with Python operators; the only structural difference sympy can show is in
+products of three or more factors with a number and a sum (``2*(x + 1)*y`` stays
+``2*y*(x + 1)`` instead of ``y*(2*x + 2)``).
+"""
+
+from __future__ import annotations
+
+import ast
+import cmath
+import keyword
+import math
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
+from typing import NamedTuple
+
+import sympy
+
+from optiviz.errors import ExpressionError, suggest
+
+__all__ = [
+    "CONSTANTS",
+    "FUNCTIONS",
+    "MAX_CONSTANT_BITS",
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_INT_DIGITS",
+    "MAX_LENGTH",
+    "MAX_MINMAX_ARGS",
+    "MAX_NESTING",
+    "MAX_NODES",
+    "parse_constant",
+    "parse_expression",
+    "symbol",
+    "validate_name",
+]
+
+#: Longest accepted expression text, in characters (checked first).
+MAX_LENGTH = 10_000
+#: Deepest accepted nesting of brackets ``( [ {``.
+MAX_NESTING = 100
+#: Most numbers, names and operations (``ast.expr`` nodes) in one expression.
+MAX_NODES = 2_000
+#: Deepest nesting of operations; a chain of ``+``/``-`` or of ``*``/``/`` is one level.
+MAX_DEPTH = 100
+#: Largest magnitude of a constant exponent of ``**``.
+MAX_EXPONENT = 100
+#: Most digits in an integer literal (and significant digits in a decimal literal).
+MAX_INT_DIGITS = 30
+#: Largest numerator or denominator, in bits, of an exact rational constant (2**400 is
+#: about 2.6e120). Bounds the cost of sympy's exact arithmetic (sqrt factors its argument).
+MAX_CONSTANT_BITS = 400
+#: Most arguments of one ``Max``/``Min`` after sympy flattens nested calls (sympy compares
+#: every pair of arguments symbolically, so the cost grows with the square).
+MAX_MINMAX_ARGS = 8
+
+
+class _Function(NamedTuple):
+    """A callable of the whitelist: arity bounds and the sympy builder."""
+
+    min_args: int
+    max_args: int
+    build: Callable[..., sympy.Expr]
+
+
+def _sigmoid(x: sympy.Expr) -> sympy.Expr:
+    return sympy.Integer(1) / (sympy.Integer(1) + sympy.exp(-x))
+
+
+def _softplus(x: sympy.Expr) -> sympy.Expr:
+    return sympy.log(sympy.Integer(1) + sympy.exp(x))
+
+
+def _relu(x: sympy.Expr) -> sympy.Expr:
+    return sympy.Max(sympy.Integer(0), x)
+
+
+#: The functions user text may call, by name: (min args, max args, sympy builder).
+FUNCTIONS: dict[str, _Function] = {
+    "exp": _Function(1, 1, sympy.exp),
+    "log": _Function(1, 1, sympy.log),
+    "sqrt": _Function(1, 1, sympy.sqrt),
+    "sin": _Function(1, 1, sympy.sin),
+    "cos": _Function(1, 1, sympy.cos),
+    "tan": _Function(1, 1, sympy.tan),
+    "tanh": _Function(1, 1, sympy.tanh),
+    "sinh": _Function(1, 1, sympy.sinh),
+    "cosh": _Function(1, 1, sympy.cosh),
+    "abs": _Function(1, 1, sympy.Abs),
+    "Max": _Function(2, MAX_MINMAX_ARGS, sympy.Max),
+    "Min": _Function(2, MAX_MINMAX_ARGS, sympy.Min),
+    "sigmoid": _Function(1, 1, _sigmoid),
+    "softplus": _Function(1, 1, _softplus),
+    "relu": _Function(1, 1, _relu),
+}
+
+#: The named constants user text may use.
+CONSTANTS: dict[str, sympy.Expr] = {"pi": sympy.pi, "E": sympy.E}
+
+_FUNCTION_LIST = ", ".join(FUNCTIONS)
+_ALLOWED = (
+    "only numbers, the declared names, + - * / **, unary minus, parentheses, "
+    f"the constants pi and E and the functions {_FUNCTION_LIST} are allowed"
+)
+_ALLOWED_CONSTANT = (
+    "a constant may only use numbers, + - * / **, unary minus, parentheses, "
+    f"the constants pi and E and the functions {_FUNCTION_LIST}"
+)
+
+_ADDITIVE = (ast.Add, ast.Sub)
+_MULTIPLICATIVE = (ast.Mult, ast.Div)
+_OPERATOR_TOKENS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.And: "and",
+    ast.Or: "or",
+    ast.Not: "not",
+    ast.Invert: "~",
+}
+_OPENING = "([{"
+_CLOSING = ")]}"
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+_NAN = complex(math.nan, 0.0)
+_INF = complex(math.inf, 0.0)
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """Return the sympy symbol optiviz uses for the variable or parameter ``name``.
+
+    Every module creates its symbols here so that they compare equal: ``symbol("x")`` is
+    ``sympy.Symbol("x", real=True)``, the symbol :func:`parse_expression` puts in its
+    result for a declared ``x``.
+    """
+    return sympy.Symbol(name, real=True)
+
+
+def validate_name(name: object) -> str:
+    """Check that ``name`` may be declared as a variable or parameter and return it.
+
+    A name must be a Python identifier in normalized (NFKC) form, not a keyword, not
+    starting with an underscore, and not the name of a function in :data:`FUNCTIONS` or a
+    constant in :data:`CONSTANTS`.
+
+    Raises
+    ------
+    ExpressionError
+        Naming the bad name and the rule it breaks.
+    """
+    if not isinstance(name, str):
+        raise ExpressionError(f"a name must be a string, got {type(name).__name__} ({name!r})")
+    if not name.isidentifier():
+        raise ExpressionError(
+            f"{name!r} is not a valid name: names are identifiers made of letters, digits "
+            "and underscores, not starting with a digit"
+        )
+    if keyword.iskeyword(name):
+        raise ExpressionError(f"{name!r} is not a valid name: it is a Python keyword")
+    if name.startswith("_"):
+        raise ExpressionError(f"{name!r} is not a valid name: names may not start with '_'")
+    normalized = unicodedata.normalize("NFKC", name)
+    if normalized != name:
+        raise ExpressionError(f"{name!r} is not a valid name: write it as {normalized!r}")
+    if name in FUNCTIONS:
+        raise ExpressionError(f"{name!r} is not a valid name: it is a function ({_FUNCTION_LIST})")
+    if name in CONSTANTS:
+        raise ExpressionError(f"{name!r} is not a valid name: it is a constant (pi, E)")
+    return name
+
+
+def parse_expression(
+    text: str,
+    variables: Sequence[str],
+    parameters: Iterable[str] | Mapping[str, object] = (),
+) -> sympy.Expr:
+    """Parse user ``text`` into a sympy expression, safely.
+
+    Parameters
+    ----------
+    text
+        The formula, e.g. ``"(a - x)**2 + b*(y - x**2)**2"``. Newlines count as spaces.
+    variables
+        The variable names, in order, e.g. ``["x", "y"]``.
+    parameters
+        The parameter names (or a mapping whose keys are the names); parameters stay
+        symbols in the result, to be substituted by the caller.
+
+    Returns
+    -------
+    sympy.Expr
+        Built only from :func:`symbol` symbols, exact numbers, ``pi``, ``E`` and the
+        functions of :data:`FUNCTIONS`.
+
+    Raises
+    ------
+    ExpressionError
+        When a name is invalid or declared twice, or the text is not a string, is empty,
+        exceeds a limit, has a syntax error, or uses anything outside the whitelist. The
+        message names the offending token, its column and what is allowed.
+    """
+    names = _declared_names(variables, "variables")
+    params = _declared_names(
+        list(parameters.keys()) if isinstance(parameters, Mapping) else parameters,
+        "parameters",
+    )
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ExpressionError(f"variable {name!r} is declared twice")
+    for i, name in enumerate(params):
+        if name in names:
+            raise ExpressionError(f"{name!r} is declared both as a variable and as a parameter")
+        if name in params[:i]:
+            raise ExpressionError(f"parameter {name!r} is declared twice")
+    return _Parser(text, names, params, constant=False).parse()
+
+
+def parse_constant(text: str) -> sympy.Expr:
+    """Parse a constant such as a parameter value (``"0.15*pi"``, ``"sqrt(2)/2"``).
+
+    The same whitelist and limits as :func:`parse_expression` apply, with no names other
+    than ``pi`` and ``E``. The result is a finite real sympy number expression.
+
+    Raises
+    ------
+    ExpressionError
+        As for :func:`parse_expression`; any other name is refused.
+    """
+    return _Parser(text, (), (), constant=True).parse()
+
+
+def _declared_names(names: object, what: str) -> tuple[str, ...]:
+    """Validate a collection of declared names and return it as a tuple."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise ExpressionError(f"{what} must be a list of names such as ['x', 'y'], got {names!r}")
+    return tuple(validate_name(name) for name in names)
+
+
+class _Parser:
+    """One parse of one text: positions, limits, whitelist and sympy construction."""
+
+    def __init__(
+        self,
+        text: object,
+        variables: tuple[str, ...],
+        parameters: tuple[str, ...],
+        *,
+        constant: bool,
+    ):
+        self.original = text
+        self.variables = variables
+        self.parameters = parameters
+        self.constant = constant
+        self.symbols: dict[str, sympy.Expr] = {n: symbol(n) for n in variables + parameters}
+        self.body = ""  # the text handed to ast.parse
+        self.body_bytes = b""
+        self.shift = 0  # characters of leading whitespace removed from the text
+        self.ascii = True
+        self._const_memo: dict[sympy.Basic, bool] = {}
+        self._value_memo: dict[sympy.Basic, complex | None] = {}
+
+    # ----------------------------------------------------------------- entry point
+    def parse(self) -> sympy.Expr:
+        tree = self._syntax_tree()
+        self._check_size(tree.body)
+        try:
+            result = self._convert(tree.body)
+        except RecursionError:
+            raise ExpressionError(
+                f"expression is nested too deeply (at most {MAX_DEPTH} levels)"
+            ) from None
+        if result.has(*_UNDEFINED):
+            raise ExpressionError(
+                f"expression {self._short(self.body)!r} is undefined ({self._short(str(result))})"
+            )
+        return result
+
+    # ------------------------------------------------------------- text and tree
+    def _syntax_tree(self) -> ast.Expression:
+        text = self.original
+        if not isinstance(text, str):
+            raise ExpressionError(
+                f"an expression must be a string, got {type(text).__name__} ({text!r:.60})"
+            )
+        if len(text) > MAX_LENGTH:
+            raise ExpressionError(
+                f"expression is too long: {len(text):,} characters (at most {MAX_LENGTH:,})"
+            )
+        if not text.strip():
+            raise ExpressionError("expression is empty")
+        self._prescan(text)
+        normalized = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+        self.body = normalized.lstrip(" ")
+        self.shift = len(normalized) - len(self.body)
+        self.body_bytes = self.body.encode("utf-8")
+        self.ascii = len(self.body_bytes) == len(self.body)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ast.parse(self.body, mode="eval")
+        except SyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        except (RecursionError, MemoryError, ValueError):
+            raise ExpressionError(
+                "expression is too long or nested too deeply to parse "
+                f"(at most {MAX_NODES:,} operations and {MAX_DEPTH} nested levels)"
+            ) from None
+
+    def _prescan(self, text: str) -> None:
+        """Linear checks before ast.parse: characters and bracket nesting."""
+        depth = 0
+        for i, ch in enumerate(text):
+            if ch in _OPENING:
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise ExpressionError(
+                        f"brackets are nested too deeply at {self._where_original(i)}: "
+                        f"at most {MAX_NESTING} levels are allowed"
+                    )
+            elif ch in _CLOSING:
+                depth = max(depth - 1, 0)
+            elif ch == "#":
+                raise ExpressionError(
+                    f"'#' at {self._where_original(i)} is not allowed (comments are not "
+                    f"supported): {_ALLOWED}"
+                )
+            elif ch == "\\":
+                raise ExpressionError(
+                    f"'\\' at {self._where_original(i)} is not allowed: {_ALLOWED}"
+                )
+            elif (ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127:
+                raise ExpressionError(
+                    f"control character U+{ord(ch):04X} at {self._where_original(i)} is not allowed"
+                )
+
+    def _syntax_error(self, exc: SyntaxError) -> ExpressionError:
+        offset = min(max((exc.offset or 1) - 1, 0), len(self.body))
+        near = self.body[offset : offset + 20].rstrip()
+        where = self._where_body(offset)
+        at = f"at {where} near {near!r}" if near else "at the end of the text"
+        message = (exc.msg or "invalid syntax").split(" (<unknown>")[0]
+        hint = ""
+        if "decimal literal" in message:
+            hint = " (write 2*x for a product, not 2x)"
+        elif "never closed" in message or "unmatched" in message or "does not match" in message:
+            hint = " (check the parentheses)"
+        return ExpressionError(f"invalid syntax {at}: {message}{hint}")
+
+    def _check_size(self, root: ast.expr) -> None:
+        """Count expression nodes and measure nesting, iteratively (no recursion)."""
+        count = 0
+        stack: list[tuple[ast.AST, int]] = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if isinstance(node, ast.expr):
+                count += 1
+                if count > MAX_NODES:
+                    raise ExpressionError(
+                        f"expression is too large: more than {MAX_NODES:,} numbers, names "
+                        "and operations"
+                    )
+            if depth > MAX_DEPTH:
+                raise ExpressionError(
+                    f"expression is nested too deeply at {self._where(node)}: at most "
+                    f"{MAX_DEPTH} levels of nested operations are allowed"
+                )
+            for child in ast.iter_child_nodes(node):
+                if isinstance(
+                    child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+                ):
+                    continue
+                chain = (
+                    isinstance(node, ast.BinOp)
+                    and child is node.left
+                    and isinstance(child, ast.BinOp)
+                    and _chain_kind(child.op) is not None
+                    and _chain_kind(child.op) is _chain_kind(node.op)
+                )
+                stack.append((child, depth if chain else depth + 1))
+
+    # ---------------------------------------------------------------- positions
+    def _char(self, byte_offset: int) -> int:
+        """Character offset in ``self.body`` of an AST byte offset."""
+        if self.ascii:
+            return byte_offset
+        return len(self.body_bytes[:byte_offset].decode("utf-8", errors="ignore"))
+
+    def _start(self, node: ast.AST) -> int:
+        return self._char(getattr(node, "col_offset", 0))
+
+    def _end(self, node: ast.AST) -> int:
+        end = getattr(node, "end_col_offset", None)
+        return self._char(end) if end is not None else len(self.body)
+
+    def _where_original(self, offset: int) -> str:
+        """``"column C"`` (or ``"line L, column C"``) of a character offset in the text."""
+        text = self.original if isinstance(self.original, str) else ""
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return f"column {column}" if "\n" not in text else f"line {line}, column {column}"
+
+    def _where_body(self, offset: int) -> str:
+        return self._where_original(self.shift + offset)
+
+    def _where(self, node: ast.AST) -> str:
+        return self._where_body(self._start(node))
+
+    def _segment(self, node: ast.AST) -> str:
+        return self._short(self.body[self._start(node) : self._end(node)])
+
+    @staticmethod
+    def _short(text: str, limit: int = 40) -> str:
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    def _token_between(self, left: ast.AST, right: ast.AST) -> int:
+        """Offset of the operator token between two operands (skips spaces, brackets)."""
+        i, stop = self._end(left), self._start(right)
+        while i < stop and self.body[i] in " ()":
+            i += 1
+        return i
+
+    # --------------------------------------------------------------- conversion
+    def _convert(self, node: ast.expr) -> sympy.Expr:
+        if isinstance(node, ast.BinOp):
+            return self._binop(node)
+        if isinstance(node, ast.Name):
+            return self._name(node)
+        if isinstance(node, ast.Constant):
+            return self._number(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self._convert(node.operand)
+            return self._checked(-operand if isinstance(node.op, ast.USub) else operand, node)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise self._not_allowed(node)
+
+    def _binop(self, node: ast.BinOp) -> sympy.Expr:
+        kind = _chain_kind(node.op)
+        if kind is None:
+            if isinstance(node.op, ast.Pow):
+                return self._power(node)
+            raise self._not_allowed(node)
+        # Collect the left-nested chain a op b op c ... iteratively.
+        links: list[tuple[ast.operator, ast.expr]] = []
+        head: ast.expr = node
+        while isinstance(head, ast.BinOp) and _chain_kind(head.op) is kind:
+            links.append((head.op, head.right))
+            head = head.left
+        items = [self._convert(head)]
+        for op, operand_node in reversed(links):
+            operand = self._convert(operand_node)
+            if isinstance(op, ast.Sub):
+                operand = -operand
+            elif isinstance(op, ast.Div):
+                if operand == 0:
+                    raise ExpressionError(
+                        f"division by zero at {self._where(operand_node)}: the divisor "
+                        f"{self._segment(operand_node)!r} is 0"
+                    )
+                operand = sympy.Pow(operand, sympy.Integer(-1))
+            items.append(operand)
+        result = sympy.Add(*items) if kind is _ADDITIVE else sympy.Mul(*items)
+        return self._checked(result, node)
+
+    def _power(self, node: ast.BinOp) -> sympy.Expr:
+        base = self._convert(node.left)
+        exponent = self._convert(node.right)
+        if self._is_constant(exponent):
+            if exponent.is_Rational:
+                magnitude: float = abs(Fraction(int(exponent.p), int(exponent.q)))
+            else:
+                value = self._value(exponent)
+                magnitude = abs(value) if value is not None else 0.0
+            if magnitude > MAX_EXPONENT:
+                raise ExpressionError(
+                    f"exponent {self._segment(node.right)!r} at {self._where(node.right)} "
+                    f"is too large: a constant exponent of ** must be at most {MAX_EXPONENT} "
+                    f"in magnitude (it is {_show(exponent, magnitude)})"
+                )
+        return self._checked(sympy.Pow(base, exponent), node)
+
+    def _name(self, node: ast.Name) -> sympy.Expr:
+        name = node.id
+        if name in self.symbols:
+            return self.symbols[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        where = self._where(node)
+        if name in FUNCTIONS:
+            raise ExpressionError(
+                f"{name!r} at {where} is a function: call it with an argument, as in {name}(x)"
+            )
+        if self.constant:
+            raise ExpressionError(
+                f"name {name!r} at {where} is not allowed in a constant: "
+                f"{_ALLOWED_CONSTANT}{suggest(name, CONSTANTS)}"
+            )
+        declared = f"declared variables: {', '.join(self.variables) or 'none'}"
+        if self.parameters:
+            declared += f"; parameters: {', '.join(self.parameters)}"
+        choices = [*self.variables, *self.parameters, *FUNCTIONS, *CONSTANTS]
+        raise ExpressionError(
+            f"name {name!r} at {where} is not declared; {declared}{suggest(name, choices)}"
+        )
+
+    def _number(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        literal = self._segment(node)
+        where = self._where(node)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._not_allowed(node)
+        if isinstance(value, int):
+            if abs(value) >= 10**MAX_INT_DIGITS:
+                raise ExpressionError(
+                    f"number {literal!r} at {where} is too large: integer literals may have "
+                    f"at most {MAX_INT_DIGITS} digits"
+                )
+            return sympy.Integer(value)
+        text = self.body[self._start(node) : self._end(node)].replace("_", "")
+        mantissa = text.lower().partition("e")[0].replace(".", "").lstrip("0")
+        if len(mantissa) > MAX_INT_DIGITS:
+            raise ExpressionError(
+                f"number {literal!r} at {where} has too many digits: decimal literals may "
+                f"have at most {MAX_INT_DIGITS} significant digits"
+            )
+        if not math.isfinite(value):
+            raise ExpressionError(
+                f"number {literal!r} at {where} is too large: it overflows a 64-bit float "
+                "(largest about 1.8e308)"
+            )
+        exact = Fraction(text)
+        if exact != 0 and value == 0.0:
+            raise ExpressionError(
+                f"number {literal!r} at {where} is too small: it underflows to 0 in a 64-bit "
+                "float (smallest about 5e-324)"
+            )
+        bits = max(abs(exact.numerator).bit_length(), exact.denominator.bit_length())
+        if bits > MAX_CONSTANT_BITS:
+            raise ExpressionError(
+                f"number {literal!r} at {where} is out of range: exact constants are limited "
+                f"to {MAX_CONSTANT_BITS} bits (magnitudes from about 1e-120 to 1e120)"
+            )
+        return sympy.Rational(exact.numerator, exact.denominator)
+
+    def _call(self, node: ast.Call) -> sympy.Expr:
+        func = node.func
+        if not isinstance(func, ast.Name):
+            self._convert(func)  # refuses attributes, lambdas, ... with their own message
+            raise ExpressionError(
+                f"call of {self._segment(func)!r} at {self._where(node)} is not allowed: "
+                f"only the functions {_FUNCTION_LIST} can be called"
+            )
+        name = func.id
+        where = self._where(node)
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            if name in self.symbols:
+                raise ExpressionError(
+                    f"{name!r} at {where} is a declared name, not a function: write "
+                    f"{name}*(...) to multiply"
+                )
+            raise ExpressionError(
+                f"function {name!r} at {where} is not available: the functions are "
+                f"{_FUNCTION_LIST}{suggest(name, FUNCTIONS)}"
+            )
+        if node.keywords:
+            kw = node.keywords[0]
+            raise ExpressionError(
+                f"keyword argument {self._segment(kw)!r} at {self._where(kw)} is not "
+                f"allowed: {name}() takes positional arguments only"
+            )
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise ExpressionError(
+                    f"starred argument {self._segment(arg)!r} at {self._where(arg)} is not "
+                    f"allowed: {name}() takes positional arguments only"
+                )
+        n = len(node.args)
+        if not spec.min_args <= n <= spec.max_args:
+            if spec.min_args == spec.max_args:
+                wanted = f"exactly {spec.min_args} argument" + ("s" * (spec.min_args != 1))
+            else:
+                wanted = f"{spec.min_args} to {spec.max_args} arguments"
+            raise ExpressionError(
+                f"function {name!r} at {where} takes {wanted}, got {n}: {self._segment(node)!r}"
+            )
+        args = [self._convert(arg) for arg in node.args]
+        minmax = sympy.Min if name == "Min" else sympy.Max if name in ("Max", "relu") else None
+        if minmax is not None:
+            flat = sum(len(a.args) if isinstance(a, minmax) else 1 for a in args)
+            flat += name == "relu"
+            if flat > MAX_MINMAX_ARGS:
+                raise ExpressionError(
+                    f"{self._segment(node)!r} at {where} is too large: nested {minmax.__name__} "
+                    f"calls combine into one with {flat} arguments (at most "
+                    f"{MAX_MINMAX_ARGS})"
+                )
+        return self._checked(spec.build(*args), node)
+
+    # ------------------------------------------------------------------ refusals
+    def _not_allowed(self, node: ast.AST) -> ExpressionError:
+        what, offset = self._describe(node)
+        where = self._where_body(offset)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):
+            return ExpressionError(
+                f"'^' at {where} is not allowed: write powers with ** (x**2, not x^2)"
+            )
+        allowed = _ALLOWED_CONSTANT if self.constant else _ALLOWED
+        return ExpressionError(f"{what} at {where} is not allowed: {allowed}")
+
+    def _describe(self, node: ast.AST) -> tuple[str, int]:
+        """A short description of a refused node and the offset of its token."""
+        start = self._start(node)
+        segment = self._segment(node)
+        if isinstance(node, ast.Lambda):
+            return "'lambda'", start
+        if isinstance(node, ast.IfExp):
+            return "'if'", self._token_between(node.body, node.test)
+        if isinstance(node, ast.BoolOp):
+            return repr(_OPERATOR_TOKENS[type(node.op)]), self._token_between(
+                node.values[0], node.values[1]
+            )
+        if isinstance(node, ast.Compare):
+            token = _OPERATOR_TOKENS.get(type(node.ops[0]), "comparison")
+            return f"comparison {token!r}", self._token_between(node.left, node.comparators[0])
+        if isinstance(node, ast.BinOp):
+            token = _OPERATOR_TOKENS.get(type(node.op), type(node.op).__name__)
+            return f"operator {token!r}", self._token_between(node.left, node.right)
+        if isinstance(node, ast.UnaryOp):
+            return f"operator {_OPERATOR_TOKENS.get(type(node.op), '?')!r}", start
+        if isinstance(node, ast.NamedExpr):
+            return "':='", self._token_between(node.target, node.value)
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, str):
+                return f"string {segment}", start
+            if isinstance(value, bytes):
+                return f"bytes {segment}", start
+            if isinstance(value, complex):
+                return f"imaginary number {segment!r}", start
+            return repr(segment), start
+        kinds: dict[type, str] = {
+            ast.Attribute: "attribute access",
+            ast.Subscript: "subscript",
+            ast.JoinedStr: "f-string",
+            ast.List: "list",
+            ast.Tuple: "tuple",
+            ast.Set: "set",
+            ast.Dict: "dict",
+            ast.ListComp: "comprehension",
+            ast.SetComp: "comprehension",
+            ast.DictComp: "comprehension",
+            ast.GeneratorExp: "comprehension",
+            ast.Starred: "starred expression",
+            ast.Await: "'await'",
+            ast.Yield: "'yield'",
+            ast.YieldFrom: "'yield from'",
+            ast.Slice: "slice",
+        }
+        kind = kinds.get(type(node), type(node).__name__)
+        if isinstance(node, ast.JoinedStr):
+            return f"{kind} {segment}", start
+        return f"{kind} {segment!r}", start
+
+    # ------------------------------------------------------------ constant checks
+    def _checked(self, result: sympy.Expr, node: ast.AST) -> sympy.Expr:
+        """Refuse a built node whose constant parts are undefined, huge or not real."""
+        coefficient = result
+        if result.is_Add or result.is_Mul:
+            coefficient = result.args[0]
+        if coefficient.is_Rational:
+            bits = max(abs(int(coefficient.p)).bit_length(), int(coefficient.q).bit_length())
+            if bits > MAX_CONSTANT_BITS:
+                raise ExpressionError(
+                    f"{self._segment(node)!r} at {self._where(node)} makes an exact constant "
+                    f"of {bits:,} bits (at most {MAX_CONSTANT_BITS:,}, about 1e120)"
+                )
+        if not self._is_constant(result):
+            return result
+        value = self._value(result)
+        if value is None:
+            return result
+        segment, where = self._segment(node), self._where(node)
+        if math.isnan(value.real) or math.isnan(value.imag) or result in _UNDEFINED:
+            raise ExpressionError(
+                f"{segment!r} at {where} is undefined (division by zero, log(0), ...)"
+            )
+        if math.isinf(value.real) or math.isinf(value.imag):
+            raise ExpressionError(
+                f"{segment!r} at {where} is too large: it overflows a 64-bit float "
+                "(largest about 1.8e308)"
+            )
+        if abs(value.imag) > 1e-9 * max(1.0, abs(value.real)):
+            raise ExpressionError(
+                f"{segment!r} at {where} is not a real number (it is about {value:.6g})"
+            )
+        return result
+
+    def _is_constant(self, expr: sympy.Basic) -> bool:
+        """Whether ``expr`` contains no symbol (memoized over shared subexpressions)."""
+        known = self._const_memo.get(expr)
+        if known is None:
+            if expr.is_Symbol:
+                known = False
+            else:
+                known = all(self._is_constant(arg) for arg in expr.args)
+            self._const_memo[expr] = known
+        return known
+
+    def _value(self, expr: sympy.Basic) -> complex | None:
+        """A float approximation of a constant, computed with Python floats only.
+
+        Never calls sympy's evalf, which can run for unbounded time on towers such as
+        ``exp(exp(exp(100)))``. Returns ``None`` for a construct it does not know.
+        """
+        if expr in self._value_memo:
+            return self._value_memo[expr]
+        value = self._value_uncached(expr)
+        self._value_memo[expr] = value
+        return value
+
+    def _value_uncached(self, expr: sympy.Basic) -> complex | None:
+        if expr in _UNDEFINED:
+            return _NAN
+        if expr.is_Rational:
+            try:
+                return complex(int(expr.p) / int(expr.q))
+            except OverflowError:
+                return _INF
+        if expr.is_Float or expr.is_NumberSymbol:
+            return complex(float(expr))
+        if expr is sympy.I:
+            return 1j
+        args: list[complex] = []
+        for arg in expr.args:
+            value = self._value(arg)
+            if value is None:
+                return None
+            args.append(value)
+        try:
+            if expr.is_Add:
+                return complex(math.fsum(a.real for a in args), math.fsum(a.imag for a in args))
+            if expr.is_Mul:
+                product = complex(1.0)
+                for a in args:
+                    product *= a
+                return product
+            if expr.is_Pow:
+                base, exponent = args
+                if (
+                    base.imag == 0
+                    and exponent.imag == 0
+                    and (base.real >= 0 or exponent.real == int(exponent.real))
+                ):
+                    return complex(base.real**exponent.real)
+                return complex(base**exponent)
+            if isinstance(expr, (sympy.Max, sympy.Min)):
+                if any(a.imag != 0 for a in args):
+                    return _NAN
+                pick = max if isinstance(expr, sympy.Max) else min
+                return complex(pick(a.real for a in args))
+            if isinstance(expr, sympy.Abs):
+                return complex(abs(args[0]))
+            function = _CMATH.get(type(expr))
+            if function is None:
+                return None
+            return function(args[0])
+        except OverflowError:
+            return _INF
+        except (ValueError, ZeroDivisionError):
+            return _NAN
+
+
+def _chain_kind(op: ast.operator) -> tuple[type, ...] | None:
+    """``_ADDITIVE`` for + and -, ``_MULTIPLICATIVE`` for * and /, else None."""
+    if isinstance(op, _ADDITIVE):
+        return _ADDITIVE
+    if isinstance(op, _MULTIPLICATIVE):
+        return _MULTIPLICATIVE
+    return None
+
+
+def _show(exponent: sympy.Expr, magnitude: float) -> str:
+    """An exponent for a message: exact when it is a short integer, else approximate."""
+    if exponent.is_Integer and abs(int(exponent.p)).bit_length() < 200:
+        return str(exponent)
+    return f"about {magnitude:.3g}"
+
+
+_CMATH: dict[type, Callable[[complex], complex]] = {
+    sympy.exp: cmath.exp,
+    sympy.log: cmath.log,
+    sympy.sin: cmath.sin,
+    sympy.cos: cmath.cos,
+    sympy.tan: cmath.tan,
+    sympy.sinh: cmath.sinh,
+    sympy.cosh: cmath.cosh,
+    sympy.tanh: cmath.tanh,
+}

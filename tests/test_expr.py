@@ -1,0 +1,479 @@
+"""Tests of the safe expression parser (optiviz/expr.py).
+
+Each test states the exact expected value and why. Expressions are compared with the
+sympy expression built directly from ``symbol(...)`` with Python operators.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optiviz.errors import ExpressionError
+from optiviz.expr import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_NESTING,
+    MAX_NODES,
+    parse_constant,
+    parse_expression,
+    symbol,
+    validate_name,
+)
+
+X, Y = symbol("x"), symbol("y")
+A, B = symbol("a"), symbol("b")
+VARS = ["x", "y"]
+PARAMS = ["a", "b"]
+
+
+def parse(text: str) -> sympy.Expr:
+    return parse_expression(text, VARS, PARAMS)
+
+
+# --------------------------------------------------------------------------- values
+def test_rosenbrock_equals_direct_construction():
+    # Same canonical sympy tree as writing the formula with Python operators.
+    expected = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
+    assert parse("(1 - x)**2 + 100*(y - x**2)**2") == expected
+
+
+def test_parameters_stay_symbols_and_mapping_keys_are_names():
+    # A mapping declares its keys; the values are not substituted by the parser.
+    result = parse_expression("(a - x)**2 + b*(y - x**2)**2", VARS, {"a": 1, "b": 100})
+    assert result == (A - X) ** 2 + B * (Y - X**2) ** 2
+    assert result.free_symbols == {X, Y, A, B}
+
+
+def test_symbols_are_real_and_shared():
+    # symbol(name) is Symbol(name, real=True): equal across calls, unlike a plain Symbol.
+    assert symbol("x") == sympy.Symbol("x", real=True)
+    assert symbol("x") != sympy.Symbol("x")
+    assert all(s.is_real for s in parse("x*y + a").free_symbols)
+
+
+def test_decimal_literals_are_exact_rationals():
+    # 0.1 is the rational 1/10 (not the binary float 0.1000000000000000055...).
+    x1, x2 = symbol("x1"), symbol("x2")
+    result = parse_expression("0.1*x1**2 + 2*x2**2", ["x1", "x2"])
+    assert result == sympy.Rational(1, 10) * x1**2 + 2 * x2**2
+    assert result.coeff(x1**2) == sympy.Rational(1, 10)
+    assert not result.has(sympy.Float)
+    assert parse("0.1 + 0.2") == sympy.Rational(3, 10)  # exact, no 0.30000000000000004
+    assert parse("1.5e-3") == sympy.Rational(3, 2000)
+    assert parse("2.50") == sympy.Rational(5, 2)
+    assert parse("1_000") == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sigmoid(x)", 1 / (1 + sympy.exp(-X))),  # 1/(1 + e^-x)
+        ("softplus(x)", sympy.log(1 + sympy.exp(X))),  # log(1 + e^x)
+        ("relu(x)", sympy.Max(0, X)),  # Max(0, x)
+        ("abs(x - y)", sympy.Abs(X - Y)),  # abs is sympy.Abs
+        ("sqrt(x)", sympy.sqrt(X)),
+        ("log(x)", sympy.log(X)),  # natural log
+        (
+            "exp(x) + sin(x) + cos(y) + tan(x)",
+            sympy.exp(X) + sympy.sin(X) + sympy.cos(Y) + sympy.tan(X),
+        ),
+        ("tanh(x) + sinh(y) + cosh(a)", sympy.tanh(X) + sympy.sinh(Y) + sympy.cosh(A)),
+        ("Max(x, y, 1)", sympy.Max(X, Y, 1)),
+        ("Min(x, 2)", sympy.Min(X, 2)),
+        ("pi*E", sympy.pi * sympy.E),  # the constants
+        ("2*pi", 2 * sympy.pi),
+        ("-x", -X),  # unary minus
+        ("- -x", X),
+        ("+x", X),  # unary plus is the identity
+        ("-(x - y)", Y - X),
+        ("-x**2", -(X**2)),  # Python precedence: ** binds tighter than unary minus
+        ("x - y - a", X - Y - A),  # left-associative
+        ("x/2/y", X / (2 * Y)),  # (x/2)/y
+        ("x**y**2", X ** (Y**2)),  # ** is right-associative
+        ("2**100", sympy.Integer(2) ** 100),  # exponent 100 is the largest allowed
+        ("x**-100", X**-100),
+        ("x**0.5", sympy.sqrt(X)),  # 0.5 is Rational(1, 2)
+        ("3", sympy.Integer(3)),
+        ("  x +\n  y", X + Y),  # leading whitespace and newlines are spaces
+    ],
+)
+def test_whitelisted_constructs(text, expected):
+    assert parse(text) == expected
+
+
+def test_parameters_without_variables():
+    # Constant expressions of parameters (plot windows, minima) declare no variables.
+    assert parse_expression("2*a + pi", [], ["a"]) == 2 * A + sympy.pi
+
+
+def test_unicode_names():
+    # A declared Greek name is a symbol like any other.
+    theta = symbol("θ")
+    assert parse_expression("θ**2 + x", ["θ", "x"]) == theta**2 + X
+
+
+def test_parse_constant():
+    # Parameter values: numbers, pi, E and functions, exact.
+    assert parse_constant("0.15*pi") == sympy.Rational(3, 20) * sympy.pi
+    assert parse_constant("sqrt(2)/2") == sympy.sqrt(2) / 2
+    assert parse_constant("-1e-3") == sympy.Rational(-1, 1000)
+    assert parse_constant("E**2") == sympy.exp(2)
+    with pytest.raises(ExpressionError, match="name 'x' at column 1 is not allowed in a constant"):
+        parse_constant("x")
+    with pytest.raises(ExpressionError, match="not a real number"):
+        parse_constant("log(-1)")  # log(-1) = i*pi
+
+
+# --------------------------------------------------------------------------- names
+@pytest.mark.parametrize("name", ["x", "x1", "theta", "θ", "learning_rate", "A"])
+def test_valid_names(name):
+    assert validate_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("1x", "identifier"),
+        ("x y", "identifier"),
+        ("", "identifier"),
+        ("exp", "function"),  # would shadow the function exp
+        ("Max", "function"),
+        ("pi", "constant"),
+        ("E", "constant"),
+        ("_x", "'_'"),
+        ("lambda", "keyword"),
+        ("None", "keyword"),
+        ("ﬁ", "'fi'"),  # Python normalizes the ligature to 'fi' when parsing
+        (3, "string"),
+    ],
+)
+def test_invalid_names(name, reason):
+    with pytest.raises(ExpressionError, match=reason):
+        validate_name(name)
+
+
+def test_declared_names_must_be_distinct_and_valid():
+    with pytest.raises(ExpressionError, match="variable 'x' is declared twice"):
+        parse_expression("x", ["x", "x"])
+    with pytest.raises(
+        ExpressionError, match="'a' is declared both as a variable and as a parameter"
+    ):
+        parse_expression("a", ["x", "a"], ["a"])
+    with pytest.raises(ExpressionError, match="parameter 'a' is declared twice"):
+        parse_expression("a", ["x"], ["a", "a"])
+    with pytest.raises(ExpressionError, match="function"):
+        parse_expression("exp", ["exp"])
+    with pytest.raises(ExpressionError, match="list of names"):
+        parse_expression("x", "xy")  # a string is not a list of names
+
+
+# ----------------------------------------------------------------- hostile inputs
+HOSTILE = [
+    ("__import__('os').system('true')", "attribute access"),
+    ("__import__('os')", "function '__import__' at column 1 is not available"),
+    ("x.__class__", "attribute access 'x.__class__' at column 1"),
+    ("x.__class__.__mro__[1].__subclasses__()", "attribute access"),
+    ("(lambda: 1)()", "'lambda' at column 2 is not allowed"),
+    ("[x for x in y]", "comprehension"),
+    ("{x: 1}", "dict"),
+    ('f"{x}"', "f-string"),
+    ("10**10**10", "exponent '10\\*\\*10' at column 5 is too large"),
+    ("2**1000", "exponent '1000' at column 4 is too large"),
+    ("2**101", "at most 100"),
+    ("x**(2**10)", "exponent '2\\*\\*10' at column 5"),
+    ("(" * 50000 + "x" + ")" * 50000, "too long"),  # refused by the length check first
+    ("(" * 4000 + "x" + ")" * 4000, f"nested too deeply at column {MAX_NESTING + 1}"),
+    ("-" * 3000 + "x", "nested too deeply to parse"),  # the parser's own limit
+    ("x" + "**x" * 2000, "nested too deeply at column"),
+    ("x + z", "name 'z' at column 5 is not declared"),
+    ("x+" * 500000 + "x", "too long: 1,000,001 characters"),
+    ("1e999", "number '1e999' at column 1 is too large"),
+    ("1e-999", "too small"),
+    ("1e300", "out of range"),  # exact constants are limited to 400 bits
+    ("1234567890123456789012345678901", "at most 30 digits"),
+    ("x if y else 1", "'if' at column 3 is not allowed"),
+    ("x < y", "comparison '<' at column 3"),
+    ("x == y", "comparison '=='"),
+    ("x and y", "'and' at column 3"),
+    ("not x", "'not' at column 1"),
+    ('"abc"', 'string "abc" at column 1'),
+    ("b'abc'", "bytes"),
+    ("1j", "imaginary number '1j'"),
+    ("True", "'True' at column 1"),
+    ("None", "'None'"),
+    ("x @ y", "operator '@' at column 3"),
+    ("x // y", "operator '//' at column 3"),
+    ("x % y", "operator '%' at column 3"),
+    ("x ^ 2", r"'\^' at column 3 is not allowed: write powers with \*\*"),
+    ("x & y", "operator '&'"),
+    ("x << 1", "operator '<<'"),
+    ("~x", "operator '~'"),
+    ("exp(x, y)", "function 'exp' at column 1 takes exactly 1 argument, got 2"),
+    ("Max(x)", "takes 2 to 8 arguments, got 1"),
+    ("exp(x=1)", "keyword argument 'x=1' at column 5"),
+    ("exp(**x)", "keyword argument"),
+    ("exp(*x)", "starred argument"),
+    ("os.system", "attribute access 'os.system'"),
+    ("getattr(x, 'a')", "function 'getattr' at column 1 is not available"),
+    ("eval('1')", "function 'eval'"),
+    ("x[0]", "subscript"),
+    ("(x, y)", "tuple"),
+    ("(y := 1)", "':=' at column 4"),
+    ("exp", "'exp' at column 1 is a function"),
+    ("x(2)", "not a function"),
+    ("(x + 1)(2)", "call of"),
+    ("1/0", "division by zero at column 3"),
+    ("log(0)", "'log\\(0\\)' at column 1 is undefined"),
+    ("sqrt(-1)", "not a real number"),
+    ("exp(exp(exp(100)))", "'exp\\(exp\\(100\\)\\)' at column 5 is too large"),
+    ("exp(1000)", "'exp\\(1000\\)' at column 1 is too large"),  # overflows a float
+    ("0**-1", "undefined"),
+    ("x/(y - y)", "division by zero at column 4: the divisor 'y - y' is 0"),
+    ("x # comment", "'#' at column 3"),
+    ("x \\\n+ 1", "'\\\\'"),
+    ("x\x00", "control character U\\+0000 at column 2"),
+    ("2x", "write 2\\*x"),
+    ("x +* y", "invalid syntax at column 4"),
+    ("(x + y", "never closed"),
+    ("", "empty"),
+    ("   \n ", "empty"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), HOSTILE, ids=lambda v: repr(v)[:30])
+def test_hostile_inputs_are_refused_quickly(text, message):
+    start = time.perf_counter()
+    with pytest.raises(ExpressionError, match=message):
+        parse(text)
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize("value", [None, 1, 1.5, b"x", ["x"], sympy.Symbol("x")])
+def test_non_string_text_is_refused(value):
+    # Not even a sympy expression is passed through: text must be a str.
+    with pytest.raises(ExpressionError, match="must be a string"):
+        parse(value)
+
+
+def test_nothing_is_executed(tmp_path):
+    # If the text were ever evaluated, this would create the file.
+    target = tmp_path / "pwned"
+    for text in [
+        f"__import__('os').system('touch {target}')",
+        f"exp(__import__('os').system('touch {target}'))",
+        f"(lambda: __import__('os').system('touch {target}'))()",
+        f"[__import__('os').system('touch {target}') for _ in [1]]",
+        f"x if __import__('os').system('touch {target}') else 1",
+    ]:
+        start = time.perf_counter()
+        with pytest.raises(ExpressionError):
+            parse(text)
+        assert time.perf_counter() - start < 0.5
+    assert not target.exists()
+
+
+def test_unknown_name_suggests_nearest_declared_name():
+    # 'xx' is closest to the declared variable 'x'; the message lists what is declared.
+    with pytest.raises(ExpressionError) as info:
+        parse("x + y*xx")
+    assert str(info.value) == (
+        "name 'xx' at column 7 is not declared; declared variables: x, y; "
+        "parameters: a, b (did you mean 'x'?)"
+    )
+
+
+def test_unknown_function_suggests_nearest_function():
+    with pytest.raises(ExpressionError, match=r"function 'sine' .* \(did you mean 'sin'\?\)"):
+        parse("sine(x)")
+
+
+def test_refusal_names_what_is_allowed():
+    with pytest.raises(ExpressionError) as info:
+        parse("(lambda: 1)()")
+    message = str(info.value)
+    assert message.startswith("'lambda' at column 2 is not allowed: only numbers, the declared")
+    assert "+ - * / **" in message and "exp, log, sqrt" in message and "relu" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "token", "where"),
+    [
+        ("x + y // 2", "'//'", "column 7"),
+        ("x +  zz", "'zz'", "column 6"),
+        ("exp(x) + foo(y)", "'foo'", "column 10"),
+        ("x ^ 2", "'^'", "column 3"),
+        ("x and y", "'and'", "column 3"),
+        ("1 + x.real", "'x.real'", "column 5"),
+        ("x + 1e999", "'1e999'", "column 5"),
+        ("x**(2**10)", "'2**10'", "column 5"),
+        ("x + y +* a", "'* a'", "column 8"),  # syntax errors quote the text at the position
+        ("x +\n  zz", "'zz'", "line 2, column 3"),  # multi-line text: line and column
+        ("  x + zz", "'zz'", "column 7"),  # columns count the stripped leading spaces
+    ],
+)
+def test_messages_give_token_and_column(text, token, where):
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert token in str(info.value)
+    assert f"at {where}" in str(info.value)
+
+
+def test_columns_count_characters_not_bytes():
+    # 'θ' is two bytes in UTF-8; the column is still the character position.
+    with pytest.raises(ExpressionError, match="name 'zz' at column 5"):
+        parse_expression("θ + zz", ["θ"])
+
+
+# ------------------------------------------------------------------------- limits
+def test_length_limit():
+    ok = "x" + " " * (MAX_LENGTH - 1)  # exactly MAX_LENGTH characters
+    assert parse(ok) == X
+    with pytest.raises(ExpressionError, match="too long"):
+        parse(ok + " ")
+
+
+def test_nesting_limit():
+    assert parse("(" * MAX_NESTING + "x" + ")" * MAX_NESTING) == X
+    deeper = "(" * (MAX_NESTING + 1) + "x" + ")" * (MAX_NESTING + 1)
+    with pytest.raises(ExpressionError, match=f"at most {MAX_NESTING} levels"):
+        parse(deeper)
+
+
+def test_node_limit():
+    # "x+x+...+x" with n terms has 2n - 1 nodes (n names, n - 1 additions).
+    n = (MAX_NODES + 1) // 2
+    assert parse("+".join(["x"] * n)) == n * X
+    with pytest.raises(ExpressionError, match=f"more than {MAX_NODES:,}"):
+        parse("+".join(["x"] * (n + 1)))
+
+
+def test_depth_limit_counts_chains_once():
+    # A long chain of + is one level; nested unary minus is one level each.
+    assert parse("+".join(["x"] * 900)) == 900 * X
+    assert parse("-" * (MAX_DEPTH - 1) + "x") == (-1) ** (MAX_DEPTH - 1) * X
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse("-" * (MAX_DEPTH + 1) + "x")
+
+
+def test_max_min_argument_limit_counts_nested_calls():
+    # sympy flattens Max(x, Max(...)) into one call; the limit applies to the result.
+    with pytest.raises(ExpressionError, match="combine into one with 9 arguments"):
+        parse("Max(x, Max(x*y, y**2, a, b, a*b, a*x, a*y, b*x))")
+
+
+def test_a_2000_character_expression_parses_quickly():
+    rng = random.Random(0)
+    terms: list[str] = []
+    while sum(len(t) + 3 for t in terms) < 2000:
+        k = rng.randint(1, 9)
+        terms.append(
+            rng.choice(
+                [
+                    f"{k}.5*x**2",
+                    f"0.{k}*(y - {k})**2",
+                    f"exp(-(x - {k})**2 - (y + {k})**2)",
+                    f"a*sin({k}*x)*cos(y)",
+                    f"b*tanh(x*y/{k})",
+                    f"log(1 + {k}*x**2)",
+                ]
+            )
+        )
+    text = " + ".join(terms)
+    assert len(text) >= 2000
+    start = time.perf_counter()
+    parse(text)
+    # Typically 10-50 ms (sympy's construction dominates); generous for shared machines.
+    assert time.perf_counter() - start < 1.0
+
+
+# ------------------------------------------------------------- property: round trip
+_NUMBERS = st.one_of(
+    st.integers(0, 9).map(lambda k: (str(k), sympy.Integer(k))),
+    st.tuples(st.integers(0, 9), st.integers(0, 99)).map(
+        lambda t: (f"{t[0]}.{t[1]:02d}", sympy.Rational(100 * t[0] + t[1], 100))
+    ),
+)
+_LEAVES = st.one_of(
+    st.sampled_from([("x", X), ("y", Y), ("a", A), ("pi", sympy.pi), ("E", sympy.E)]),
+    _NUMBERS,
+)
+
+
+def _unary(fn_name: str, build):
+    return lambda c: (f"{fn_name}({c[0]})", build(c[1]))
+
+
+def _extend(children):
+    """Whitelisted constructs over smaller trees, as (text, directly built sympy) pairs.
+
+    Powers, exp, sigmoid and softplus get bounded arguments (a leaf or sin/tanh of a
+    tree) and divisions a denominator 2 + sin(.) >= 1, so every constant stays finite,
+    real and small: the parser would rightly refuse overflowing or undefined constants.
+    """
+    bounded = st.one_of(
+        _LEAVES,
+        children.map(lambda c: (f"sin({c[0]})", sympy.sin(c[1]))),
+        children.map(lambda c: (f"tanh({c[0]})", sympy.tanh(c[1]))),
+    )
+    pair = st.tuples(children, children)
+    return st.one_of(
+        pair.map(lambda p: (f"({p[0][0]}) + ({p[1][0]})", p[0][1] + p[1][1])),
+        pair.map(lambda p: (f"({p[0][0]}) - ({p[1][0]})", p[0][1] - p[1][1])),
+        pair.map(lambda p: (f"({p[0][0]})*({p[1][0]})", p[0][1] * p[1][1])),
+        pair.map(
+            lambda p: (
+                f"({p[0][0]}) / (2 + sin({p[1][0]}))",
+                p[0][1] / (2 + sympy.sin(p[1][1])),
+            )
+        ),
+        st.tuples(bounded, st.integers(-3, 3)).map(
+            lambda t: (
+                (f"({t[0][0]})**{t[1]}", t[0][1] ** t[1])
+                if t[1] >= 0
+                else (f"(2 + ({t[0][0]}))**({t[1]})", (2 + t[0][1]) ** t[1])
+            )
+        ),
+        children.map(lambda c: (f"-({c[0]})", -c[1])),
+        children.map(_unary("sin", sympy.sin)),
+        children.map(_unary("cos", sympy.cos)),
+        children.map(_unary("tanh", sympy.tanh)),
+        children.map(_unary("abs", sympy.Abs)),
+        children.map(_unary("relu", lambda e: sympy.Max(0, e))),
+        bounded.map(_unary("exp", sympy.exp)),
+        bounded.map(_unary("sigmoid", lambda e: 1 / (1 + sympy.exp(-e)))),
+        bounded.map(_unary("softplus", lambda e: sympy.log(1 + sympy.exp(e)))),
+        bounded.map(lambda c: (f"sqrt(1 + ({c[0]})**2)", sympy.sqrt(1 + c[1] ** 2))),
+        bounded.map(lambda c: (f"log(2 + ({c[0]}))", sympy.log(2 + c[1]))),
+        pair.map(lambda p: (f"Max({p[0][0]}, {p[1][0]})", sympy.Max(p[0][1], p[1][1]))),
+        pair.map(lambda p: (f"Min({p[0][0]}, {p[1][0]})", sympy.Min(p[0][1], p[1][1]))),
+    )
+
+
+_TREES = st.recursive(_LEAVES, _extend, max_leaves=10)
+_POINTS = [
+    {X: sympy.Rational(3, 10), Y: sympy.Rational(-17, 10), A: sympy.Rational(21, 10)},
+    {X: sympy.Rational(-8, 10), Y: sympy.Rational(45, 100), A: sympy.Rational(-13, 10)},
+    {X: sympy.Rational(5, 4), Y: sympy.Rational(1, 3), A: sympy.Rational(0)},
+]
+
+
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_TREES)
+def test_round_trip_matches_direct_construction(tree):
+    # Rendering a random whitelisted tree to text and parsing it gives the expression
+    # built directly with sympy: identical, or equal in value at sample points.
+    text, direct = tree
+    parsed = parse_expression(text, ["x", "y"], ["a"])
+    assert parsed.free_symbols <= {X, Y, A}
+    if parsed == direct:
+        return
+    for point in _POINTS:
+        got = complex(sympy.N(parsed.xreplace(point), 30))
+        want = complex(sympy.N(direct.xreplace(point), 30))
+        assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (text, got, want)
