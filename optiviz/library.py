@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optiviz.errors import SurfaceError, suggest
+from optiviz.limits import MAX_VARIABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from optiviz.surface import Surface
@@ -333,7 +334,13 @@ def _family_variable_names(n: int) -> list[str]:
 def _quadratic_n(A: Any) -> int:
     if hasattr(A, "tolist"):
         A = A.tolist()
-    return len(A) if isinstance(A, (list, tuple)) else 0
+    n = len(A) if isinstance(A, (list, tuple)) else 0
+    if n > MAX_VARIABLES:
+        raise SurfaceError(
+            f"quadratic parameter 'A' is {n} x {n}; at most {MAX_VARIABLES} variables are "
+            "allowed (gradients and Hessians are derived symbolically)"
+        )
+    return n
 
 
 def _build_quadratic(params: dict) -> FamilyBuild:
@@ -396,13 +403,15 @@ def _build_quadratic(params: dict) -> FamilyBuild:
     return FamilyBuild(expr, syms, window, minima, str(expr))
 
 
-def _int_param(value: Any, what: str, low: int) -> int:
+def _int_param(value: Any, what: str, low: int, high: int = MAX_VARIABLES) -> int:
     import numpy as np
 
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise SurfaceError(f"{what} must be an int >= {low}; got {value!r}")
-    if value < low:
-        raise SurfaceError(f"{what} must be an int >= {low}; got {value!r}")
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not low <= value <= high
+    ):
+        raise SurfaceError(f"{what} must be an int in the range [{low}, {high}]; got {value!r}")
     return int(value)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 
 from optiviz.errors import SurfaceError
+from optiviz.limits import MAX_VARIABLES
 
 Array = np.ndarray
 
@@ -175,8 +176,10 @@ class Surface:
         self.symbols = tuple(symbols)
         self.variables = tuple(str(s) for s in self.symbols)
         self.n = len(self.symbols)
-        if self.n == 0:
-            raise SurfaceError(f"surface {name!r} has no variables")
+        if not 0 < self.n <= MAX_VARIABLES:
+            raise SurfaceError(
+                f"surface {name!r} has {self.n} variables; 1 to {MAX_VARIABLES} are allowed"
+            )
         if len(set(self.variables)) != self.n:
             raise SurfaceError(f"surface {name!r} has repeated variables: {self.variables}")
         self.parameters = dict(parameters or {})
@@ -441,7 +444,7 @@ class Surface:
             bad = np.argwhere(~finite.reshape(X.shape[:-1] + (-1,)).all(axis=-1))
             idx = tuple(bad[0]) if bad.size else ()
             point = X[idx] if X.ndim > 1 else X
-            shown = ", ".join(f"{v}={p:.6g}" for v, p in zip(self.variables, point))
+            shown = ", ".join(f"{v}={p:.6g}" for v, p in zip(self.variables, point, strict=False))
             raise SurfaceError(
                 f"{what} of surface {self.name!r} is not finite at ({shown}): the point is "
                 "outside the domain of the expression or the value overflows"
@@ -459,7 +462,7 @@ class Surface:
             lines.append(f"  regularization: l1={self.l1:g}, l2={self.l2:g}")
         lines.append(
             "  window: " + ", ".join(
-                f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in zip(self.variables, self.window)
+                f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in zip(self.variables, self.window, strict=True)
             )
         )
         for m in self.minima:

@@ -148,7 +148,7 @@ def test_from_sympy_and_validation():
         Surface.from_sympy(x**2, [x], window=[1, -1])
     with pytest.raises(SurfaceError, match="must have 1 coordinates"):
         Surface.from_sympy(x**2, [x], minima=[{"point": [0, 0], "value": 0}])
-    with pytest.raises(SurfaceError, match="has no variables"):
+    with pytest.raises(SurfaceError, match="has 0 variables; 1 to 100 are allowed"):
         Surface.from_sympy(sp.Integer(1), [])
     with pytest.raises(SurfaceError, match="parameters to override"):
         Surface.from_sympy(x**2, [x]).with_parameters(k=1)
