@@ -460,11 +460,8 @@ class Surface:
             lines.append(f"  parameters: {shown}")
         if self.l1 or self.l2:
             lines.append(f"  regularization: l1={self.l1:g}, l2={self.l2:g}")
-        lines.append(
-            "  window: " + ", ".join(
-                f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in zip(self.variables, self.window, strict=True)
-            )
-        )
+        ranges = zip(self.variables, self.window, strict=True)
+        lines.append("  window: " + ", ".join(f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in ranges))
         for m in self.minima:
             pt = ", ".join(f"{p:.6g}" for p in m.point)
             lines.append(f"  known minimum: ({pt}), f = {m.value:.6g}")
