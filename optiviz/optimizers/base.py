@@ -111,6 +111,8 @@ class Optimizer:
     params: ClassVar[dict[str, Param]] = {}
     #: Names of state entries the explainer shows, in order, with a short label each.
     quantities: ClassVar[dict[str, str]] = {}
+    #: Hyperparameters a legend always shows (others only when they differ from defaults).
+    legend_params: ClassVar[tuple[str, ...]] = ("lr",)
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]
@@ -218,7 +220,7 @@ class Optimizer:
         parts = []
         for key, spec in self.params.items():
             v = self.hyper[key]
-            if key == "lr" or v != spec.default:
+            if key in self.legend_params or v != spec.default:
                 if isinstance(v, list):
                     v = f"[{len(v)} values]"
                 elif isinstance(v, float):

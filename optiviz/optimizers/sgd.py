@@ -157,6 +157,7 @@ class Momentum(Optimizer):
     """Heavy-ball momentum, the lecture notes' form (eq. 13)."""
 
     name = "momentum"
+    legend_params = ("lr", "momentum")
     equations = """\
 γ = lr, β = momentum   (lecture notes eq. 13; torch's SGD with momentum β is the same rule)
   g ← ∇f(θ)
@@ -193,6 +194,7 @@ class Nesterov(Optimizer):
     """Nesterov accelerated gradient in Sutskever's look-ahead form."""
 
     name = "nesterov"
+    legend_params = ("lr", "momentum")
     equations = """\
 γ = lr, β = momentum   (Sutskever et al. 2013; lecture notes eq. 14 up to the sign of v)
   θ̃ ← θ + β v               look-ahead point
