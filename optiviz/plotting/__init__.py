@@ -1,0 +1,30 @@
+"""Figures from trajectories and analysis results (matplotlib, no pyplot).
+
+Every function returns a :class:`matplotlib.figure.Figure` (it displays in Jupyter and
+never touches pyplot's global state, so it works headless) and never runs an optimizer:
+it draws what it is given. :func:`save_figure` writes a figure in several formats
+atomically.
+
+Pass one :class:`ColorMap` (``colors=``) to all the figures of an experiment so each label
+keeps its colour and line style throughout.
+"""
+
+from optiviz.plotting.contour import contour
+from optiviz.plotting.curves import effective_lr, loss, lr_sweep, sharpness
+from optiviz.plotting.save import save_figure
+from optiviz.plotting.style import PALETTE, ColorMap, formula_title, var_label
+from optiviz.plotting.surface3d import surface3d
+
+__all__ = [
+    "ColorMap",
+    "PALETTE",
+    "contour",
+    "effective_lr",
+    "formula_title",
+    "loss",
+    "lr_sweep",
+    "save_figure",
+    "sharpness",
+    "surface3d",
+    "var_label",
+]

@@ -1,0 +1,458 @@
+"""Per-step curves: loss, effective learning rate, learning-rate sweeps, sharpness.
+
+* :func:`loss` -- ``f - f*`` per step on a log axis, one line per run; a diverged run ends
+  with an 'x' at its last finite value.
+* :func:`effective_lr` -- the per-coordinate effective learning rate of each step (as in
+  the lecture notes' AdaGrad / RMSprop / AdaDelta figures), one panel per optimizer
+  (coordinates as line styles) or one panel per coordinate (optimizers as colours).
+* :func:`lr_sweep` -- final loss against the learning rate (log-log), diverged runs as
+  markers on the top edge, and the Hessian's ``1/lambda_max`` and ``2/lambda_max``.
+* :func:`sharpness` -- edge of stability: lambda_max of the Hessian along a path against
+  the GD stability threshold ``2/lr``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
+
+from optiviz.errors import OptivizError
+from optiviz.plotting._runs import RunGroup, RunView, flat, normalize
+from optiviz.plotting.contour import _family_norm, _subset, family_label
+from optiviz.plotting.style import (
+    DIVERGED_COLOR,
+    DPI,
+    FIGSIZE,
+    ColorMap,
+    family_cmap,
+    finish_axes,
+    legend_below,
+    new_figure,
+    rc,
+    var_label,
+)
+
+Array = np.ndarray
+
+#: Coordinates in effective-lr panels are told apart by these line styles.
+COORD_STYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+
+
+# -- loss ----------------------------------------------------------------------------------
+def _y_values(r: RunView, f_min: float | None, relative: bool) -> Array | None:
+    if r.losses is None:
+        return None
+    y = np.asarray(r.losses, dtype=float)
+    if relative and f_min is not None:
+        with np.errstate(all="ignore"):
+            y = y - f_min
+    return y
+
+
+def _last_finite(y: Array) -> int | None:
+    ok = np.flatnonzero(np.isfinite(y))
+    return int(ok[-1]) if ok.size else None
+
+
+def loss(
+    runs: Any,
+    *,
+    f_min: float | None = None,
+    relative: bool = True,
+    title: str | bool | None = None,
+    colors: ColorMap | None = None,
+    logx: bool = False,
+    family_threshold: int = 6,
+    max_runs: int = 60,
+    figsize: tuple[float, float] = FIGSIZE,
+    dpi: float = DPI,
+) -> Figure:
+    """Loss per step, one line per run.
+
+    ``relative=True`` plots ``f - f*`` (``f_min`` given, or the trajectories' own
+    ``f_min``); without a known ``f*`` (or ``relative=False``) it plots ``f``. The y axis
+    is logarithmic when the plotted values are all >= 0 (exact zeros, i.e. reaching
+    ``f*`` exactly, are drawn at the bottom edge as a down-triangle); if some are negative
+    (``f*`` is not a lower bound here) it is symmetric-log and the axis label says so.
+    Batched trajectories with more than ``family_threshold`` runs become a family coloured
+    by the swept hyperparameter.
+    """
+    groups = normalize(runs)
+    colors = colors if colors is not None else ColorMap()
+    views = flat(groups)
+    if f_min is None and relative:
+        f_min = next((r.f_min for r in views if r.f_min is not None), None)
+    use_rel = relative and f_min is not None
+    with rc():
+        fig = new_figure(figsize, dpi)
+        ax = fig.add_subplot()
+        ys = {id(r): _y_values(r, f_min, use_rel) for r in views}
+        finite = [y[np.isfinite(y)] for y in ys.values() if y is not None]
+        allv = np.concatenate(finite) if finite else np.empty(0)
+        negative = bool(allv.size and allv.min() < 0)
+        pos = allv[allv > 0]
+        handles: list = []
+        bottom_marks = []
+        for g in groups:
+            family = g.batched and len(g.runs) > family_threshold
+            if family:
+                handles.append(_loss_family(fig, ax, g, ys, max_runs))
+                continue
+            for r in g.runs:
+                y = ys[id(r)]
+                st = colors.style_for(r.label)
+                handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
+                                      linewidth=1.8, label=r.legend_label))
+                if y is None:
+                    continue
+                t = np.arange(len(y))
+                ax.plot(t, _masked(y, negative), color=st["color"],
+                        linestyle=st["linestyle"], linewidth=1.8, zorder=3)
+                _mark_end(ax, r, y, t, st["color"], negative, bottom_marks)
+        if negative:
+            lin = float(np.quantile(np.abs(allv[allv != 0]), 0.05)) if np.any(allv != 0) else 1.0
+            ax.set_yscale("symlog", linthresh=max(lin, 1e-300))
+        elif pos.size:
+            ax.set_yscale("log")
+            if bottom_marks:
+                lo = float(pos.min()) / 3.0
+                ax.set_ylim(bottom=lo)
+                trans = blended_transform_factory(ax.transData, ax.transAxes)
+                for t_ in bottom_marks:
+                    ax.plot(t_, 0.0, marker="v", markersize=8, color="0.2", linestyle="none",
+                            transform=trans, clip_on=False, zorder=6)
+                handles.append(Line2D([], [], marker="v", color="0.2", linestyle="none",
+                                      label="reached $f^*$ (to rounding)"))
+        if any(r.diverged for r in views):
+            handles.append(Line2D([], [], marker="x", color="0.25", linestyle="none",
+                                  markersize=8, markeredgewidth=1.8,
+                                  label="diverged: last finite value"))
+        if logx:
+            ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlabel("step $t$")
+        if use_rel:
+            ylabel = "$f(x_t) - f^*$"
+            if f_min != 0:
+                ylabel += f"   ($f^*$ = {f_min:.6g})"
+        else:
+            ylabel = "$f(x_t)$"
+        if negative:
+            ylabel += "   [symmetric log scale: values < 0 occur]"
+        ax.set_ylabel(ylabel)
+        ax.set_xlim(left=0)
+        if title:
+            ax.set_title(title)
+        finish_axes(ax, grid=True)
+        if handles:
+            legend_below(fig, handles)
+    return fig
+
+
+def _masked(y: Array, negative: bool) -> Array:
+    y = np.where(np.isfinite(y), y, np.nan)
+    if not negative:
+        y = np.where(y > 0, y, np.nan)
+    return y
+
+
+def _mark_end(ax, r: RunView, y: Array, t: Array, color, negative: bool, bottom: list) -> None:
+    k = _last_finite(y)
+    if k is None:
+        return
+    if r.diverged:
+        if negative or y[k] > 0:
+            ax.plot(t[k], y[k], marker="x", markersize=9, markeredgewidth=2.0, color=color,
+                    linestyle="none", zorder=5)
+    elif not negative and y[k] <= 0:
+        # reached f* exactly: invisible on a log axis, mark it at the bottom edge
+        j = np.flatnonzero(np.isfinite(y) & (y <= 0))
+        bottom.append(t[j[0]])
+
+
+def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int) -> Line2D:
+    R = len(g.runs)
+    norm, has_values = _family_norm(g.sweep_values, R)
+    cmap = family_cmap()
+    for i in _subset(R, max_runs):
+        r = g.runs[i]
+        y = ys[id(r)]
+        if y is None:
+            continue
+        c = cmap(norm(r.sweep_value if has_values else i))
+        ax.plot(np.arange(len(y)), _masked(y, False), color=c, linewidth=1.0, alpha=0.9)
+        k = _last_finite(y)
+        if r.diverged and k is not None and y[k] > 0:
+            ax.plot(k, y[k], marker="x", markersize=7, markeredgewidth=1.5, color=c,
+                    linestyle="none")
+    if has_values:
+        cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.015, aspect=30)
+        who = f" of {g.optimizer}" if g.optimizer else ""
+        cb.set_label(f"{g.sweep_name}{who}")
+        cb.ax.tick_params(labelsize=8.5)
+    div = f", {g.n_diverged} diverged" if g.n_diverged else ""
+    return Line2D([], [], color=cmap(0.5), linewidth=1.2,
+                  label=f"{family_label(g)} ({R} runs{div})")
+
+
+# -- effective learning rate -----------------------------------------------------------------
+def _grid(k: int) -> tuple[int, int]:
+    ncols = 1 if k == 1 else 2 if k <= 4 else 3
+    return math.ceil(k / ncols), ncols
+
+
+def _positive(a: Array) -> Array:
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
+
+
+def effective_lr(
+    runs: Any,
+    *,
+    per: str = "optimizer",
+    variables: Sequence[str] | None = None,
+    title: str | bool | None = None,
+    colors: ColorMap | None = None,
+    max_runs: int = 12,
+    figsize: tuple[float, float] | None = None,
+    dpi: float = DPI,
+) -> Figure:
+    """Per-coordinate effective learning rate of each step, on a log axis.
+
+    ``per="optimizer"``: one panel per run, its coordinates told apart by line style.
+    ``per="coordinate"``: one panel per coordinate, runs told apart by colour (the same
+    colours as in the other figures when a shared ``colors`` map is passed). Batched
+    trajectories are split into their runs (at most ``max_runs`` shown).
+    ``variables`` names the coordinates (default ``x1, x2, ...`` or the trajectories'
+    ``variables``).
+    """
+    if per not in ("optimizer", "coordinate"):
+        raise OptivizError(f"per must be 'optimizer' or 'coordinate'; got {per!r}")
+    groups = normalize(runs)
+    colors = colors if colors is not None else ColorMap()
+    views = [r for r in flat(groups) if r.eff_lr is not None and r.eff_lr.size]
+    if len(views) > max_runs:
+        views = [views[i] for i in _subset(len(views), max_runs)]
+    if not views:
+        raise OptivizError(
+            "no run has effective learning rates (record='all' keeps them; trajectories "
+            "read back from CSV do not have them)"
+        )
+    n = max(r.eff_lr.shape[1] for r in views)
+    if variables is None:
+        variables = _variables_of(runs, n)
+    names = [var_label(v) for v in variables]
+    k = len(views) if per == "optimizer" else n
+    nrows, ncols = _grid(k)
+    if figsize is None:
+        figsize = (7.0, 5.5) if k > 1 else (7.0, 4.6)
+        if nrows > 2:
+            figsize = (7.0, 2.3 * nrows + 0.9)
+    with rc():
+        fig = new_figure(figsize, dpi)
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        flat_axes = axes.ravel()
+        handles: list = []
+        if per == "optimizer":
+            for ax, r in zip(flat_axes, views, strict=False):
+                st = colors.style_for(r.label)
+                E = _positive(r.eff_lr)
+                t = np.arange(1, len(E) + 1)
+                for j in range(E.shape[1]):
+                    ax.plot(t, E[:, j], color=st["color"],
+                            linestyle=COORD_STYLES[j % len(COORD_STYLES)], linewidth=1.7)
+                ax.set_title(r.legend_label, fontsize=9.5, color=st["color"])
+            for j in range(n):
+                handles.append(Line2D([], [], color="0.2",
+                                      linestyle=COORD_STYLES[j % len(COORD_STYLES)],
+                                      linewidth=1.7, label=f"coordinate {names[j]}"))
+        else:
+            for j, ax in zip(range(n), flat_axes, strict=False):
+                for r in views:
+                    if j >= r.eff_lr.shape[1]:
+                        continue
+                    st = colors.style_for(r.label)
+                    E = _positive(r.eff_lr[:, j])
+                    ax.plot(np.arange(1, len(E) + 1), E, color=st["color"],
+                            linestyle=st["linestyle"], linewidth=1.7)
+                ax.set_title(f"coordinate {names[j]}", fontsize=10)
+            for r in views:
+                st = colors.style_for(r.label)
+                handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
+                                      linewidth=1.7, label=r.legend_label))
+        for i, ax in enumerate(flat_axes):
+            if i >= k:
+                ax.set_visible(False)
+                continue
+            if any(np.isfinite(_positive(r.eff_lr)).any() for r in views):
+                ax.set_yscale("log")
+            finish_axes(ax, grid=True)
+            if i // ncols == nrows - 1 or i + ncols >= k:
+                ax.set_xlabel("step $t$")
+                ax.xaxis.set_tick_params(labelbottom=True)
+            if i % ncols == 0:
+                ax.set_ylabel("effective learning rate")
+        if title:
+            fig.suptitle(title)
+        legend_below(fig, handles)
+    return fig
+
+
+def _variables_of(runs: Any, n: int) -> list[str]:
+    items = runs.values() if isinstance(runs, dict) else (
+        [runs] if hasattr(runs, "points") else runs)
+    for item in items:
+        traj = item[1] if isinstance(item, tuple) else item
+        v = getattr(traj, "variables", None)
+        if v and len(v) == n:
+            return list(v)
+    return [f"x{j + 1}" for j in range(n)]
+
+
+# -- learning-rate sweep ------------------------------------------------------------------------
+def lr_sweep(
+    lrs: Any,
+    final_losses: Any,
+    statuses: Any = None,
+    *,
+    label: str = "final loss",
+    f_min: float | None = None,
+    stability_limit: float | None = None,
+    eta_opt: float | None = None,
+    title: str | bool | None = None,
+    colors: ColorMap | None = None,
+    figsize: tuple[float, float] = (7.0, 4.8),
+    dpi: float = DPI,
+) -> Figure:
+    """Final loss (``f - f*`` when ``f_min`` is given) against the learning rate, log-log.
+
+    Runs whose status is ``"diverged"`` (or whose final loss is not finite) are drawn as
+    red triangles on the top edge. ``eta_opt`` (``1/lambda_max``) and ``stability_limit``
+    (``2/lambda_max``), from the analysis, are drawn as vertical lines.
+    """
+    lrs = np.asarray(lrs, dtype=float).reshape(-1)
+    fl = np.asarray(final_losses, dtype=float).reshape(-1)
+    if lrs.shape != fl.shape:
+        raise OptivizError(
+            f"lrs and final_losses must have the same length; got {lrs.size} and {fl.size}"
+        )
+    if np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise OptivizError("learning rates must be positive and finite for a log axis")
+    if statuses is None:
+        diverged = ~np.isfinite(fl)
+    else:
+        st = np.asarray(statuses).astype(str).reshape(-1)
+        if st.shape != lrs.shape:
+            raise OptivizError("statuses must have one entry per learning rate")
+        diverged = (st == "diverged") | ~np.isfinite(fl)
+    colors = colors if colors is not None else ColorMap()
+    y = fl.copy()
+    if f_min is not None:
+        with np.errstate(all="ignore"):
+            y = y - f_min
+    order = np.argsort(lrs)
+    with rc():
+        fig = new_figure(figsize, dpi)
+        ax = fig.add_subplot()
+        st_ = colors.style_for(label)
+        ok = ~diverged & np.isfinite(y)
+        pos = ok & (y > 0)
+        handles = []
+        yo = np.where(pos, y, np.nan)[order]
+        ax.plot(lrs[order], yo, color=st_["color"], linestyle="-", marker=st_["marker"],
+                markersize=5, linewidth=1.6, zorder=3)
+        handles.append(Line2D([], [], color=st_["color"], marker=st_["marker"], markersize=5,
+                              label=label))
+        ax.set_xscale("log")
+        if pos.any():
+            ax.set_yscale("log")
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        zero = ok & (y <= 0)
+        if zero.any():
+            ax.plot(lrs[zero], np.zeros(zero.sum()), marker="v", markersize=8, color="0.2",
+                    linestyle="none", transform=trans, clip_on=False, zorder=5)
+            handles.append(Line2D([], [], marker="v", color="0.2", linestyle="none",
+                                  label="reached $f^*$ (to rounding)" if f_min is not None
+                                  else "final loss ≤ 0"))
+        if diverged.any():
+            ax.plot(lrs[diverged], np.ones(diverged.sum()), marker="^", markersize=8,
+                    color=DIVERGED_COLOR, linestyle="none", transform=trans, clip_on=False,
+                    zorder=5)
+            handles.append(Line2D([], [], marker="^", color=DIVERGED_COLOR, linestyle="none",
+                                  markersize=7, label=f"diverged ({int(diverged.sum())})"))
+        if eta_opt is not None:
+            ax.axvline(eta_opt, color="0.15", linestyle="--", linewidth=1.2, zorder=2)
+            handles.append(Line2D([], [], color="0.15", linestyle="--", linewidth=1.2,
+                                  label=f"$\\eta_{{opt}} = 1/\\lambda_{{max}}$ = {eta_opt:.4g}"))
+        if stability_limit is not None:
+            ax.axvline(stability_limit, color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
+                       zorder=2)
+            handles.append(Line2D([], [], color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
+                                  label=f"stability limit $2/\\lambda_{{max}}$ = "
+                                        f"{stability_limit:.4g}"))
+        ax.set_xlabel("learning rate $\\eta$")
+        ax.set_ylabel("final $f - f^*$" if f_min is not None else "final $f$")
+        if title:
+            ax.set_title(title)
+        finish_axes(ax, grid=True)
+        legend_below(fig, handles)
+    return fig
+
+
+# -- sharpness (edge of stability) ----------------------------------------------------------------
+def sharpness(
+    trajectory: Any,
+    lr: float,
+    lambda_max_along_path: Any,
+    *,
+    title: str | bool | None = None,
+    colors: ColorMap | None = None,
+    f_min: float | None = None,
+    figsize: tuple[float, float] = FIGSIZE,
+    dpi: float = DPI,
+) -> Figure:
+    """Edge of stability: the largest Hessian eigenvalue along the path against ``2/lr``.
+
+    ``lambda_max_along_path`` has one value per iterate (from the analysis); the top panel
+    shows the loss (``f - f*`` with ``f_min``) when the trajectory has losses.
+    """
+    groups = normalize([trajectory])
+    r = groups[0].runs[0]
+    lam = np.asarray(lambda_max_along_path, dtype=float).reshape(-1)
+    if not (lr > 0 and math.isfinite(lr)):
+        raise OptivizError(f"lr must be a positive number; got {lr!r}")
+    colors = colors if colors is not None else ColorMap()
+    st = colors.style_for(r.label)
+    with rc():
+        fig = new_figure(figsize, dpi)
+        has_loss = r.losses is not None
+        if has_loss:
+            ax_l, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.3])
+            fm = f_min if f_min is not None else r.f_min
+            y = r.losses - fm if fm is not None else r.losses
+            ax_l.plot(np.arange(len(y)), _masked(np.asarray(y, float), False),
+                      color=st["color"], linewidth=1.6)
+            if np.isfinite(_masked(np.asarray(y, float), False)).any():
+                ax_l.set_yscale("log")
+            ax_l.set_ylabel("$f - f^*$" if fm is not None else "$f$")
+            finish_axes(ax_l, grid=True)
+        else:
+            ax = fig.add_subplot()
+        t = np.arange(len(lam))
+        ax.plot(t, np.where(np.isfinite(lam), lam, np.nan), color=st["color"], linewidth=1.7,
+                label=f"$\\lambda_{{max}}(\\nabla^2 f(x_t))$: {r.legend_label}")
+        ax.axhline(2.0 / lr, color=DIVERGED_COLOR, linestyle="--", linewidth=1.4,
+                   label=f"$2/\\eta$ = {2.0 / lr:.4g}  (GD stability threshold)")
+        ax.set_xlabel("step $t$")
+        ax.set_ylabel("sharpness $\\lambda_{max}$")
+        finish_axes(ax, grid=True)
+        if title:
+            fig.suptitle(title)
+        legend_below(fig, ax.get_lines())
+    return fig

@@ -1,0 +1,308 @@
+"""Shared look of every optiviz figure: palette, label -> style map, fonts, figure factory.
+
+Colours are the Okabe-Ito colour-blind-safe palette (black is kept for known minima, yellow
+is dropped: it vanishes on a light background). Each label also gets a line style and a
+marker, so figures stay readable in greyscale.
+
+A :class:`ColorMap` assigns styles in order of first appearance. Pass one shared instance
+to every figure of an experiment (``colors=``) so a label keeps its colour across the
+contour, loss and effective-learning-rate figures; without one, each figure starts its own.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects (no pyplot: no global figure
+registry, no GUI backend needed) with constrained layout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+#: Okabe & Ito (2008) "Color Universal Design" palette, in the order paths get them.
+OKABE_ITO = {
+    "vermillion": "#D55E00",
+    "blue": "#0072B2",
+    "bluish_green": "#009E73",
+    "reddish_purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
+PALETTE: tuple[str, ...] = (
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["blue"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["sky_blue"],
+    "#5D5D5D",  # dark grey: a seventh colour that still contrasts with the background
+)
+#: Line styles cycled with a period coprime to the palette's (7), so (colour, style)
+#: pairs repeat only after 28 labels.
+LINESTYLES: tuple = ("-", "--", "-.", (0, (1.2, 1.3)))
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "<")
+
+MINIMUM_COLOR = "#000000"
+DIVERGED_COLOR = "#B2182B"
+
+FIGSIZE = (7.0, 5.5)
+DPI = 150
+
+#: Background of contour / 3-D plots: white (low) to slate blue (high). Light and
+#: low-saturation so the coloured paths on top stand out; a single hue so it prints in grey.
+BACKGROUND_CMAP = LinearSegmentedColormap.from_list(
+    "optiviz_background",
+    ["#FFFFFF", "#EDF2F7", "#D6E1EC", "#B9CCDF", "#9AB4CE", "#7E9DBD"],
+)
+#: 3-D surfaces: the same hue, a little deeper (hill shading lightens it).
+SURFACE3D_CMAP = LinearSegmentedColormap.from_list(
+    "optiviz_surface3d", ["#F4F7FA", "#C9D8E6", "#95B0CB", "#6788AD", "#48678C"]
+)
+#: Colormap for families of runs (batched sweeps): perceptually uniform, no pale end.
+FAMILY_CMAP = "plasma"
+FAMILY_CMAP_RANGE = (0.0, 0.85)
+
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10.5,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.6,
+    "axes.linewidth": 0.8,
+    "legend.framealpha": 0.9,
+    "legend.edgecolor": "0.8",
+    "figure.constrained_layout.h_pad": 0.06,
+    "figure.constrained_layout.w_pad": 0.06,
+    "svg.hashsalt": "optiviz",  # deterministic SVG ids
+    "image.cmap": "viridis",
+    "mathtext.fontset": "dejavusans",
+}
+TICK_LABELSIZE = RC["xtick.labelsize"]
+
+
+@contextlib.contextmanager
+def rc() -> Iterator[None]:
+    """Temporarily apply the optiviz rcParams (restored on exit)."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(figsize: tuple[float, float] = FIGSIZE, dpi: float = DPI) -> Figure:
+    """A pyplot-free Figure with constrained layout."""
+    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+
+
+def finish_axes(ax, grid: bool = False) -> None:
+    """Explicit tick sizes (ticks are created lazily at draw time, outside ``rc()``)."""
+    ax.tick_params(labelsize=TICK_LABELSIZE)
+    if grid:
+        ax.grid(True, which="major", alpha=0.3, linewidth=0.6)
+        ax.grid(True, which="minor", alpha=0.12, linewidth=0.4)
+
+
+class ColorMap:
+    """Label -> (colour, line style, marker), assigned in order of first appearance.
+
+    >>> cm = ColorMap()
+    >>> cm.color_for("adam") == cm.color_for("adam")
+    True
+    """
+
+    def __init__(self, palette: tuple[str, ...] = PALETTE, linestyles: tuple = LINESTYLES,
+                 markers: tuple[str, ...] = MARKERS):
+        self.palette = tuple(palette)
+        self.linestyles = tuple(linestyles)
+        self.markers = tuple(markers)
+        self._index: dict[str, int] = {}
+
+    def index(self, label: str) -> int:
+        label = str(label)
+        if label not in self._index:
+            self._index[label] = len(self._index)
+        return self._index[label]
+
+    def color_for(self, label: str) -> str:
+        return self.palette[self.index(label) % len(self.palette)]
+
+    def linestyle_for(self, label: str):
+        return self.linestyles[self.index(label) % len(self.linestyles)]
+
+    def marker_for(self, label: str) -> str:
+        return self.markers[self.index(label) % len(self.markers)]
+
+    def style_for(self, label: str) -> dict:
+        """Keyword arguments for ``ax.plot``: color, linestyle, marker."""
+        return {
+            "color": self.color_for(label),
+            "linestyle": self.linestyle_for(label),
+            "marker": self.marker_for(label),
+        }
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self._index)
+
+    def __contains__(self, label: str) -> bool:
+        return str(label) in self._index
+
+    def __repr__(self) -> str:
+        return f"ColorMap({self.labels})"
+
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+}
+_NAME = re.compile(r"^([A-Za-z]+?)_?(\d+)?$")
+
+
+def math_name(name: str) -> str | None:
+    """Mathtext body for a variable name (``x1`` -> ``x_{1}``, ``theta`` -> ``\\theta``), or
+    ``None`` when the name is a plain word better shown as text."""
+    m = _NAME.match(name)
+    if not m:
+        return None
+    base, digits = m.group(1), m.group(2)
+    if base in _GREEK:
+        base = "\\" + base
+    elif len(base) > 1 and digits is None:
+        return None  # a word such as "bias": keep it upright text
+    elif len(base) > 2:
+        return None
+    return f"{base}_{{{digits}}}" if digits else base
+
+
+def var_label(name: str) -> str:
+    """Axis label for a variable: math text (``$x_{1}$``) for symbol-like names, else the
+    name itself."""
+    body = math_name(name)
+    return f"${body}$" if body is not None else name
+
+
+@lru_cache(maxsize=256)
+def mathtext_ok(text: str) -> bool:
+    """True when matplotlib's mathtext can lay out ``text`` (with its ``$`` delimiters)."""
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(text, dpi=72)
+    except Exception:  # mathtext raises ValueError on syntax it does not support
+        return False
+    return True
+
+
+def formula_titles(surface, max_latex: int = 400) -> tuple[str | None, str]:
+    """``(math, plain)`` titles of a surface's formula: ``"name:  $f(x, y) = ...$"`` when
+    mathtext can lay out the LaTeX (else ``None``), and the plain expression text."""
+    names = tuple(getattr(surface, "variables", ()))
+    math_vars = [math_name(v) for v in names]
+    args_math = ", ".join(m if m is not None else rf"\mathrm{{{v}}}"
+                          for m, v in zip(math_vars, names, strict=True))
+    try:
+        latex = surface.latex["f"]
+    except Exception:  # surfaces without a symbolic form
+        latex = None
+    name = getattr(surface, "name", "")
+    prefix = f"{name}:  " if name and name != "custom" else ""
+    math = None
+    if latex and len(latex) <= max_latex:
+        candidate = f"$f({args_math}) = {latex}$"
+        if mathtext_ok(candidate):
+            math = prefix + candidate
+    text = str(getattr(surface, "text", "") or "")
+    # plain text: a "$" would start math mode
+    plain = prefix + f"f({', '.join(names)}) = " + text.replace("$", r"\$")
+    return math, plain
+
+
+def formula_title(surface) -> str:
+    """The formula title: math text when mathtext renders it, else the plain text."""
+    math, plain = formula_titles(surface)
+    return math if math is not None else plain
+
+
+def text_width(text: str, size: float, math: bool) -> float:
+    """Width in points of ``text`` at font ``size`` (no renderer needed)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    try:
+        w, _, _ = TextToPath().get_text_width_height_descent(
+            text, FontProperties(size=size), ismath=math)
+    except Exception:  # unparsable math: report it as too wide
+        return float("inf")
+    return float(w)
+
+
+def set_formula_title(ax, surface, fig: Figure, extra: str = "",
+                      sizes: tuple[float, ...] = (11, 10, 9, 8)) -> str:
+    """Title ``ax`` with the surface's formula, fitted to the figure width.
+
+    Tries the math-text title at decreasing font sizes, then the plain text (wrapped over
+    at most three lines, shortened with an ellipsis beyond). ``extra`` is a second line.
+    Returns the title set.
+    """
+    import textwrap
+
+    max_w = 0.86 * fig.get_figwidth() * 72.0
+    math, plain = formula_titles(surface)
+    tail = f"\n{extra}" if extra else ""
+    if math is not None:
+        for size in sizes:
+            if text_width(math, size, True) <= max_w:
+                ax.set_title(math + tail, fontsize=size)
+                return math + tail
+    size = sizes[-1] if len(plain) > 60 else sizes[0]
+    per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
+    width = max(int(max_w / per_char), 20)
+    lines = textwrap.wrap(plain, width=width, break_long_words=True,
+                          break_on_hyphens=False) or [""]
+    if len(lines) > 3:
+        lines = lines[:3]
+        lines[-1] = lines[-1][: max(width - 1, 1)] + "…"
+    title = "\n".join(lines) + tail
+    ax.set_title(title, fontsize=size)
+    return title
+
+
+def family_cmap():
+    """The colormap of run families, truncated to :data:`FAMILY_CMAP_RANGE`."""
+    base = mpl.colormaps[FAMILY_CMAP]
+    lo, hi = FAMILY_CMAP_RANGE
+    return LinearSegmentedColormap.from_list(
+        f"{FAMILY_CMAP}_trunc", base(np.linspace(lo, hi, 256))
+    )
+
+
+def legend_below(fig: Figure, handles: list, max_cols: int = 3, ax=None):
+    """A legend below the plot, outside the axes (so it never covers a path).
+
+    With ``ax``: anchored just under that axes' x label (it follows the axes when an equal
+    aspect makes them shorter than their slot); otherwise a figure legend at the bottom.
+    Columns: 3, or fewer for long labels.
+    """
+    labels = [h.get_label() for h in handles]
+    longest = max((len(lb) for lb in labels), default=0)
+    ncol = 1 if longest > 60 else 2 if longest > 32 else max_cols
+    ncol = max(1, min(ncol, len(handles)))
+    kw = dict(ncol=ncol, frameon=False, handlelength=2.6, columnspacing=1.6)
+    if ax is None:
+        return fig.legend(handles, labels, loc="outside lower center", **kw)
+    from matplotlib.transforms import ScaledTranslation
+
+    label_lines = ax.get_xlabel().count("\n") + 1 if ax.get_xlabel() else 0
+    drop = 0.30 + 0.19 * label_lines  # inches: tick labels + x label
+    trans = ax.transAxes + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                     bbox_transform=trans, **kw)

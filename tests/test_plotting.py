@@ -1,0 +1,470 @@
+"""Figures: headless (no pyplot), non-blank, right size, right levels, labels and legends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.contour import ContourSet
+from matplotlib.figure import Figure
+
+from optiviz import plotting
+from optiviz.engine import run
+from optiviz.library import load_surface
+from optiviz.optimizers import make_optimizer
+from optiviz.plotting import _geometry as geo
+from optiviz.plotting.style import ColorMap, formula_title, mathtext_ok, var_label
+from optiviz.surface import Surface
+
+GRID = 60  # small grids keep the tests fast
+
+
+# -- helpers --------------------------------------------------------------------------------
+def render(fig: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3]
+
+
+def assert_figure_ok(fig: Figure, size=(7.0, 5.5), dpi=150) -> np.ndarray:
+    assert isinstance(fig, Figure)
+    img = render(fig)
+    assert img.shape[:2] == (round(size[1] * dpi), round(size[0] * dpi))
+    # non-blank: many distinct colours and real variance
+    assert img.std() > 20
+    assert len(np.unique(img.reshape(-1, 3)[::7], axis=0)) > 30
+    return img
+
+
+def filled_contours(ax) -> list[ContourSet]:
+    return [c for c in ax.collections if isinstance(c, ContourSet) and c.filled]
+
+
+def legend_texts(fig: Figure) -> list[str]:
+    out = []
+    for leg in fig.legends:
+        out += [t.get_text() for t in leg.get_texts()]
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is not None:
+            out += [t.get_text() for t in leg.get_texts()]
+    return out
+
+
+def colorbar_labels(fig: Figure) -> list[str]:
+    """Labels of every colorbar, including inset ones (children of an axes)."""
+    out = []
+    for ax in fig.axes:
+        for a in [ax, *ax.child_axes]:
+            cb = getattr(a, "_colorbar", None)
+            if cb is not None:
+                out.append(a.get_ylabel() or a.get_xlabel())
+    return out
+
+
+def main_axes(fig: Figure):
+    """The plotting axes (not a colorbar)."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][0]
+
+
+def fake_traj(points, *, losses=None, eff=None, status="max_steps", diverged_at=None,
+              label="fake (lr=0.1)", hyper=None, f_min=None):
+    points = np.asarray(points, dtype=float)
+    return SimpleNamespace(
+        points=points, losses=None if losses is None else np.asarray(losses, float),
+        effective_lr=eff, status=status, diverged_at=diverged_at,
+        n_steps=len(points) - 1, label=label, hyperparameters=hyper or {}, f_min=f_min,
+        optimizer=label.split()[0], variables=(),
+    )
+
+
+@pytest.fixture(scope="module")
+def rosen():
+    return load_surface("rosenbrock")
+
+
+@pytest.fixture(scope="module")
+def rosen_runs(rosen):
+    x0 = [-1.2, 1.0]
+    return [
+        run(rosen, make_optimizer("gd", lr=1e-3), x0, 400),
+        run(rosen, make_optimizer("momentum", lr=1e-3, momentum=0.8), x0, 400),
+        run(rosen, make_optimizer("adam", lr=0.02), x0, 400),
+    ]
+
+
+# -- contour ----------------------------------------------------------------------------------
+def test_contour_rosenbrock_log_levels(rosen, rosen_runs):
+    fig = plotting.contour(rosen, rosen_runs, grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    (cs,) = filled_contours(ax)
+    assert geo.is_geometric(cs.levels)
+    assert cs.levels[-1] / cs.levels[0] >= 1e3
+    # the colorbar says what is on the log scale
+    assert any("f - f^*" in lb and "log" in lb for lb in colorbar_labels(fig))
+    assert ax.get_xlabel() == var_label("x") == "$x$"
+    assert ax.get_ylabel() == "$y$"
+    # the title is the formula, rendered as math text
+    title = ax.get_title()
+    assert title.count("$") == 2 and mathtext_ok(title[title.index("$"):])
+
+
+def test_contour_auto_log_without_hint():
+    """A custom surface (no hint) with Rosenbrock's range gets log levels automatically."""
+    import sympy as sp
+
+    x, y = sp.symbols("x y", real=True)
+    s = Surface.from_sympy((1 - x) ** 2 + 100 * (y - x**2) ** 2, [x, y], window=[-2, 2])
+    ax = main_axes(plotting.contour(s, grid=GRID))
+    assert geo.is_geometric(filled_contours(ax)[0].levels)
+    q = Surface.from_sympy(x**2 + y**2, [x, y])
+    ax = main_axes(plotting.contour(q, grid=GRID))
+    assert geo.is_arithmetic(filled_contours(ax)[0].levels)
+
+
+def test_contour_quadratic_linear_levels():
+    s = load_surface("seed_quadratic")
+    runs = [run(s, make_optimizer("gd", lr=lr), [1.0, 1.0], 30) for lr in (0.5, 1.7)]
+    fig = plotting.contour(s, runs, grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    (cs,) = filled_contours(ax)
+    assert geo.is_arithmetic(cs.levels)
+    assert not geo.is_geometric(cs.levels)
+    assert ax.get_xlabel() == var_label("w1") == "$w_{1}$"
+    assert ax.get_ylabel() == "$w_{2}$"
+
+
+def test_levels_forced_and_explicit(rosen):
+    ax = main_axes(plotting.contour(rosen, grid=GRID, log_levels=False))
+    assert geo.is_arithmetic(filled_contours(ax)[0].levels)
+    ax = main_axes(plotting.contour(rosen, grid=GRID, levels=[0.1, 1, 10, 100, 1000]))
+    assert list(filled_contours(ax)[0].levels) == [0.1, 1, 10, 100, 1000]
+
+
+def test_legend_has_hyperparameters_and_minimum(rosen, rosen_runs):
+    texts = " | ".join(legend_texts(plotting.contour(rosen, rosen_runs, grid=GRID)))
+    assert "gd (lr=0.001)" in texts
+    assert "momentum=0.8" in texts
+    assert "adam (lr=0.02)" in texts
+    assert "minimum" in texts and "start" in texts and "end" in texts
+
+
+def test_label_pairs_and_mapping(rosen, rosen_runs):
+    fig = plotting.contour(rosen, [("my run", rosen_runs[0])], grid=GRID)
+    assert "my run" in legend_texts(fig)
+    fig = plotting.contour(rosen, {"A": rosen_runs[0], "B": rosen_runs[2]}, grid=GRID)
+    assert {"A", "B"} <= set(legend_texts(fig))
+
+
+def test_diverged_path_gets_exit_marker_inside_window(rosen):
+    traj = run(rosen, make_optimizer("gd", lr=3e-3), [-1.5, 2.0], 200)
+    assert traj.status == "diverged"
+    fig = plotting.contour(rosen, [traj], grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    lo, hi = rosen.window[:, 0], rosen.window[:, 1]
+    exits = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
+    assert exits
+    for ln in exits:
+        px, py = ln.get_xdata()[0], ln.get_ydata()[0]
+        assert lo[0] - 1e-9 <= px <= hi[0] + 1e-9 and lo[1] - 1e-9 <= py <= hi[1] + 1e-9
+        on_edge = np.isclose([px, px, py, py], [lo[0], hi[0], lo[1], hi[1]]).any()
+        assert on_edge
+    assert any(f"diverged at step {traj.diverged_at}" in t for t in legend_texts(fig))
+    # every drawn path vertex lies inside the window (clipped, no huge coordinates)
+    for ln in ax.get_lines():
+        xy = np.column_stack([ln.get_xdata(), ln.get_ydata()]).astype(float)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) > 1:
+            assert geo.inside(xy, lo - 1e-9, hi + 1e-9).all()
+
+
+def test_nonfinite_hand_made_trajectory(rosen):
+    """nan / inf rows (a diverged run) are cut off, never warned about."""
+    pts = np.array([[-1.0, 1.0], [-0.5, 0.5], [5.0, -7.0], [1e200, -1e200], [np.inf, np.nan]])
+    traj = fake_traj(pts, losses=[4, 3, 1e5, np.inf, np.nan], status="diverged",
+                     diverged_at=4, label="wild (lr=9)")
+    fig = plotting.contour(rosen, [traj], grid=GRID)
+    assert_figure_ok(fig)
+    fig = plotting.loss([traj], f_min=0.0)
+    assert_figure_ok(fig)
+    assert any("diverged at step 4" in t for t in legend_texts(fig))
+
+
+def test_clip_polyline_exit_point():
+    P = np.array([[0.0, 0.0], [0.5, 0.5], [3.0, 0.5]])
+    line, exit_pt, seg = geo.clip_polyline(P, [-1, -1], [1, 1])
+    assert seg == 1
+    np.testing.assert_allclose(exit_pt, [1.0, 0.5])
+    np.testing.assert_allclose(line, [[0, 0], [0.5, 0.5], [1.0, 0.5]])
+    # out and back in: two pieces separated by nan, no exit (ends inside)
+    P = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 0.5]])
+    line, exit_pt, _ = geo.clip_polyline(P, [-1, -1], [1, 1])
+    assert exit_pt is None
+    assert np.isnan(line).any(axis=1).sum() == 1
+    # a segment crossing the whole box from outside to outside
+    P = np.array([[-2.0, 0.0], [2.0, 0.0]])
+    line, exit_pt, seg = geo.clip_polyline(P, [-1, -1], [1, 1])
+    np.testing.assert_allclose(line, [[-1, 0], [1, 0]])
+    np.testing.assert_allclose(exit_pt, [1, 0])
+
+
+def test_batched_family_colorbar():
+    s = load_surface("seed_quadratic")
+    lrs = np.geomspace(0.05, 3.0, 9)
+    traj = run(s, make_optimizer("gd", lr=lrs), [1.0, 1.0], 30)
+    fig = plotting.contour(s, [traj], grid=GRID)
+    assert_figure_ok(fig)
+    assert any(lb.startswith("lr") for lb in colorbar_labels(fig))
+    assert any("lr=0.05…3" in t and "9 runs" in t for t in legend_texts(fig))
+    # a small batch is drawn as individual runs with their own labels
+    traj3 = run(s, make_optimizer("gd", lr=[0.1, 0.5, 1.0]), [1.0, 1.0], 30)
+    texts = legend_texts(plotting.contour(s, [traj3], grid=GRID))
+    assert sum("lr=" in t for t in texts) == 3
+    fig = plotting.loss([traj])
+    assert_figure_ok(fig)
+
+
+def test_one_dimensional_surface():
+    s = load_surface("cosh")
+    runs = [run(s, make_optimizer("gd", lr=0.1), [2.0], 30),
+            run(s, make_optimizer("gd", lr=3.0), [2.0], 30)]
+    fig = plotting.contour(s, runs, grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    assert ax.get_xlabel() == "$x$"
+
+
+def test_three_variables_projection_and_hessian_plane():
+    from optiviz.analysis import analyze
+
+    s = load_surface("seed_diagonal")
+    runs = [run(s, make_optimizer("gd", lr=0.1), [1.5, 1.8, -1.2], 40)]
+    fig = plotting.contour(s, runs, projection=("x", "z"), grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    assert ax.get_xlabel().startswith("$x$") and "slice" in ax.get_xlabel()
+    assert ax.get_ylabel() == "$z$"
+    fig = plotting.contour(s, runs, analysis=analyze(s), grid=GRID)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    assert "v_1" in ax.get_xlabel() and "v_2" in ax.get_ylabel()
+    # default for n = 3 without analysis: the first two variables
+    ax = main_axes(plotting.contour(s, runs, grid=GRID))
+    assert ax.get_ylabel() == "$y$"
+    with pytest.raises(ValueError, match="not a variable"):
+        plotting.contour(s, runs, projection=("x", "q"), grid=GRID)
+
+
+def test_analysis_marks_saddles():
+    from optiviz.analysis import analyze
+
+    s = load_surface("himmelblau")
+    texts = legend_texts(plotting.contour(s, analysis=analyze(s), grid=GRID))
+    assert "saddle point" in texts and "local maximum" in texts
+
+
+def test_title_mathtext_and_fallback():
+    s = load_surface("rosenbrock")
+    t = formula_title(s)
+    assert "$" in t and mathtext_ok(t[t.index("$"):])
+    stub = SimpleNamespace(name="weird", variables=("x", "y"), text="piecewise(x, y)",
+                           latex={"f": r"\begin{cases} x & y \end{cases}"})
+    t = formula_title(stub)
+    assert "$" not in t.replace(r"\$", "")
+    assert "piecewise(x, y)" in t
+    # a figure with the fallback title still renders
+    fig = Figure()
+    fig.add_subplot().set_title(t)
+    render(fig)
+
+
+def test_var_label():
+    assert var_label("x1") == "$x_{1}$"
+    assert var_label("w12") == "$w_{12}$"
+    assert var_label("theta") == "$\\theta$"
+    assert var_label("x") == "$x$"
+    assert var_label("bias") == "bias"
+
+
+# -- surface3d ---------------------------------------------------------------------------------
+def test_surface3d(rosen, rosen_runs):
+    fig = plotting.surface3d(rosen, rosen_runs, grid=30)
+    assert_figure_ok(fig)
+    ax = fig.axes[0]
+    assert "log_{10}" in ax.get_zlabel()
+    s = load_surface("seed_diagonal")
+    fig = plotting.surface3d(s, [run(s, make_optimizer("gd", lr=0.1), [1, 1, 1], 20)],
+                             projection=("x", "y"), grid=30)
+    assert_figure_ok(fig)
+    assert fig.axes[0].get_zlabel() == "$f$"
+
+
+# -- curves ------------------------------------------------------------------------------------
+def test_loss_figure(rosen, rosen_runs):
+    fig = plotting.loss(rosen_runs, f_min=0.0)
+    assert_figure_ok(fig)
+    ax = main_axes(fig)
+    assert ax.get_yscale() == "log"
+    assert "f^*" in ax.get_ylabel()
+    assert "adam (lr=0.02)" in legend_texts(fig)
+    # f* from the trajectories themselves
+    assert main_axes(plotting.loss(rosen_runs)).get_yscale() == "log"
+
+
+def test_loss_negative_values_use_symlog():
+    t = fake_traj(np.zeros((4, 2)), losses=[1.0, 0.1, -0.05, -0.2])
+    ax = main_axes(plotting.loss([t], f_min=0.0))
+    assert ax.get_yscale() == "symlog"
+    assert "symmetric log" in ax.get_ylabel()
+
+
+def test_effective_lr_panels(rosen):
+    runs = [run(rosen, make_optimizer(n, **kw), [-1.2, 1.0], 80) for n, kw in
+            [("adagrad", {"lr": 0.5}), ("rmsprop", {"lr": 0.01}), ("adadelta", {"lr": 1.0})]]
+    fig = plotting.effective_lr(runs)
+    assert_figure_ok(fig)
+    visible = [a for a in fig.axes if a.get_visible()]
+    assert len(visible) == 3
+    assert all(a.get_yscale() == "log" for a in visible)
+    assert any("coordinate $x$" in t for t in legend_texts(fig))
+    fig = plotting.effective_lr(runs, per="coordinate")
+    assert_figure_ok(fig)
+    assert len([a for a in fig.axes if a.get_visible()]) == 2
+    assert "rmsprop (lr=0.01)" in legend_texts(fig)
+    with pytest.raises(ValueError, match="per"):
+        plotting.effective_lr(runs, per="bogus")
+
+
+def test_lr_sweep():
+    lrs = np.geomspace(0.01, 1.0, 8)
+    final = np.array([1.0, 0.5, 0.1, 1e-3, 1e-6, 0.0, np.inf, np.nan])
+    status = ["max_steps"] * 6 + ["diverged", "diverged"]
+    fig = plotting.lr_sweep(lrs, final, status, label="gd", f_min=0.0, eta_opt=0.25,
+                            stability_limit=0.5)
+    assert_figure_ok(fig, size=(7.0, 4.8))
+    ax = main_axes(fig)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    texts = " | ".join(legend_texts(fig))
+    assert "diverged (2)" in texts and "1/\\lambda_{max}" in texts and "2/\\lambda_{max}" in texts
+    xs = [np.asarray(ln.get_xdata(), float) for ln in ax.get_lines()]
+    vlines = [x for x in xs if len(x) == 2 and (np.allclose(x, 0.25) or np.allclose(x, 0.5))]
+    assert len(vlines) == 2
+    # diverged markers sit on the top edge (axes coordinate y = 1)
+    tops = [ln for ln in ax.get_lines() if ln.get_marker() == "^"]
+    assert tops and np.allclose(tops[0].get_ydata(), 1.0)
+    with pytest.raises(ValueError, match="same length"):
+        plotting.lr_sweep([0.1, 0.2], [1.0])
+
+
+def test_sharpness(rosen):
+    from optiviz.analysis import sharpness_along
+
+    traj = run(rosen, make_optimizer("gd", lr=2e-3), [-1.2, 1.0], 100)
+    sh = sharpness_along(traj, rosen)
+    fig = plotting.sharpness(traj, 2e-3, sh.lambda_max)
+    assert_figure_ok(fig)
+    assert any("2/\\eta" in t for t in legend_texts(fig))
+
+
+# -- colours, saving, headless --------------------------------------------------------------------
+def test_colormap_consistent_across_figures(rosen, rosen_runs):
+    cm = ColorMap()
+    plotting.contour(rosen, rosen_runs, grid=GRID, colors=cm)
+    first = [cm.color_for(t.label) for t in rosen_runs]
+    fig = plotting.loss(list(reversed(rosen_runs)), colors=cm)
+    assert [cm.color_for(t.label) for t in rosen_runs] == first
+    ax = main_axes(fig)
+    drawn = {ln.get_color() for ln in ax.get_lines()}
+    assert set(first) <= drawn
+    assert len(set(first)) == 3
+    assert len({cm.linestyle_for(t.label) for t in rosen_runs}) == 3
+
+
+def test_save_figure_formats_atomic(tmp_path):
+    fig = plotting.loss([fake_traj(np.zeros((4, 2)), losses=[1.0, 0.1, 0.01, 1e-3])])
+    out = plotting.save_figure(fig, tmp_path / "sub" / "rosen", formats=("png", "svg", "pdf"))
+    names = sorted(p.name for p in (tmp_path / "sub").iterdir())
+    assert names == ["rosen.pdf", "rosen.png", "rosen.svg"]
+    assert [p.name for p in out] == ["rosen.png", "rosen.svg", "rosen.pdf"]
+    assert (tmp_path / "sub" / "rosen.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "sub" / "rosen.pdf").read_bytes()[:5] == b"%PDF-"
+    assert b"<svg" in (tmp_path / "sub" / "rosen.svg").read_bytes()[:2000]
+    with pytest.raises(ValueError, match="not supported"):
+        plotting.save_figure(fig, tmp_path / "x", formats=("bmp",))
+    assert not any(p.name.startswith(".") for p in (tmp_path / "sub").iterdir())
+    assert not (tmp_path / "x.bmp").exists()
+
+
+def test_save_failure_leaves_no_temp_file(tmp_path):
+    class Boom(Exception):
+        pass
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+
+    def bad_savefig(*a, **k):
+        raise Boom
+
+    fig.savefig = bad_savefig
+    with pytest.raises(Boom):
+        plotting.save_figure(fig, tmp_path / "f")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_pyplot_imported():
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from optiviz import plotting\n"
+        "from optiviz.library import load_surface\n"
+        "f = plotting.contour(load_surface('booth'), grid=20)\n"
+        "plotting.save_figure(f, sys.argv[1])\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        res = subprocess.run([sys.executable, "-c", code, os.path.join(d, "f")], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert os.path.exists(os.path.join(d, "f.png"))
+
+
+def test_long_formula_title_fits_or_falls_back():
+    s = load_surface("goldstein_price")
+    fig = plotting.contour(s, grid=20)
+    title = main_axes(fig).get_title()
+    if "$" in title:  # the math version fitted at some font size
+        assert mathtext_ok(title[title.index("$"):])
+    else:
+        assert 1 <= title.count("\n") + 1 <= 3
+        assert "f(x, y) =" in title
+
+
+def test_undefined_region_is_grey_and_explained():
+    import sympy as sp
+
+    x, y = sp.symbols("x y", real=True)
+    s = Surface.from_sympy(x - sp.log(x) + y**2, [x, y], window=[[-1, 3], [-2, 2]])
+    traj = run(s, make_optimizer("gd", lr=0.9), [2.5, 1.0], 20)
+    fig = plotting.contour(s, [traj], grid=GRID)
+    assert_figure_ok(fig)
+    assert any("not finite" in t for t in legend_texts(fig))
+
+
+def test_explicit_window_and_swapped_axes():
+    s = load_surface("seed_quadratic")
+    traj = run(s, make_optimizer("gd", lr=1.0), [1.0, 1.0], 20)
+    ax = main_axes(plotting.contour(s, [traj], window=[[0, 5], [1, 6]], grid=GRID))
+    assert ax.get_xlim() == (0, 5) and ax.get_ylim() == (1, 6)
+    ax = main_axes(plotting.contour(s, [traj], projection=("w2", "w1"), grid=GRID))
+    assert ax.get_xlabel() == "$w_{2}$" and ax.get_ylabel() == "$w_{1}$"
