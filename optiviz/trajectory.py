@@ -1,0 +1,457 @@
+"""The result of :func:`optiviz.engine.run`: one run or R runs stepped together.
+
+Shapes (T = the number of steps the longest run took, n = the number of variables):
+
+=================  =====================  ==========================
+field              single run             batched (R runs)
+=================  =====================  ==========================
+``points``         ``(T+1, n)``           ``(R, T+1, n)``
+``losses``         ``(T+1,)``             ``(R, T+1)``
+``grad_norms``     ``(T+1,)``             ``(R, T+1)``
+``effective_lr``   ``(T, n)``             ``(R, T, n)``
+``status``         ``str``                ``(R,)`` array of str
+``diverged_at``    ``int`` or ``None``    ``(R,)`` int, ``-1`` = did not diverge
+``n_steps``        ``int``                ``(R,)`` int
+``n_f`` ...        ``int``                ``(R,)`` int
+=================  =====================  ==========================
+
+Conventions:
+
+* Row ``t`` of ``points`` / ``losses`` / ``grad_norms`` is the iterate ``x_t`` (row 0 is
+  ``x0``) with its loss and gradient norm; row ``t - 1`` of ``effective_lr`` is the
+  per-coordinate effective learning rate of step ``t`` (the step from ``x_{t-1}`` to
+  ``x_t``).
+* Arrays are sized to the **longest run**: a single run that stops after ``n_steps`` steps
+  has exactly ``n_steps + 1`` points. In a batched trajectory each run fills rows
+  ``0..n_steps[i]`` and the rows after that are **nan** (so plots simply end there);
+  :meth:`Trajectory.run` returns run ``i`` trimmed to its own length, identical to a
+  single run.
+* A diverged run keeps the point at which divergence was detected (``diverged_at ==
+  n_steps``): its last row may hold inf / nan or a huge value.
+* ``status`` is ``"converged"`` (a tolerance was met), ``"diverged"`` or ``"max_steps"``;
+  a trajectory read back from CSV has status ``"unknown"``.
+* With ``record="final"`` the per-step arrays are ``None``; the ``final_*`` fields, status,
+  counts and ``best_loss`` are always present.
+* ``distance_to_min`` is the distance from each iterate to the nearest known minimum of
+  the surface; ``suboptimality`` is ``loss - f_min`` with ``f_min`` the lowest known
+  minimum value. Both are ``None`` when the surface lists no minima.
+* ``n_f`` / ``n_grad`` / ``n_hess`` count surface evaluations made for the algorithm
+  (the engine's gradient at every iterate, including the final one, plus the optimizer's
+  own oracle calls). A batched call on R points counts once for each run it serves. In
+  stochastic runs the full-batch evaluations that only feed the recorded loss are not
+  counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optiviz.errors import OptivizError
+
+Array = np.ndarray
+
+__all__ = ["Trajectory", "RunLabels"]
+
+_FIXED_BEFORE = ("run", "label", "optimizer", "step")
+_FIXED_AFTER = ("loss", "grad_norm")
+
+
+def _num(v: Any) -> str:
+    """Shortest text that reads back to the same float (``repr``): full precision."""
+    return repr(float(v))
+
+
+def _json_float(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+class RunLabels(Sequence):
+    """Per-run legend labels of a batched trajectory, computed on first use.
+
+    Behaves as a read-only list of str (a sweep of 10,000 runs does not pay for 10,000
+    labels nobody shows). ``label_of(i)`` gives the label of run ``i``.
+    """
+
+    def __init__(self, label_of: Callable[[int], str], n: int):
+        self._label_of = label_of
+        self._n = n
+        self._cache: list[str] | None = None
+
+    def _all(self) -> list[str]:
+        if self._cache is None:
+            self._cache = [self._label_of(i) for i in range(self._n)]
+        return self._cache
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if self._cache is None and isinstance(i, (int, np.integer)):
+            if not -self._n <= i < self._n:
+                raise IndexError(f"run index {i} out of range for {self._n} runs")
+            return self._label_of(int(i) % self._n)
+        return self._all()[i]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
+@dataclass
+class Trajectory:
+    """Points, losses, gradient norms and effective learning rates of one or R runs.
+
+    See the module docstring for shapes and conventions.
+    """
+
+    points: Array | None
+    losses: Array | None
+    grad_norms: Array | None
+    effective_lr: Array | None
+    status: Any
+    diverged_at: Any
+    n_steps: Any
+    n_f: Any = 0
+    n_grad: Any = 0
+    n_hess: Any = 0
+    steps_to_tolerance: Any = None
+    final_point: Array | None = None
+    final_loss: Any = None
+    final_grad_norm: Any = None
+    best_loss: Any = None
+    variables: tuple[str, ...] = ()
+    optimizer: str = ""
+    optimizer_label: str = ""
+    hyperparameters: dict = field(default_factory=dict)
+    run_labels: Sequence[str] | None = None  # list or RunLabels (batched runs)
+    surface: str = ""
+    minima: Array | None = None  # (k, n) known minima points
+    f_min: float | None = None
+    schedule: str | None = None
+    batched: bool = False
+    record: str = "all"
+    steps: int = 0  # steps requested
+    wall_time: float = 0.0
+    settings: dict = field(default_factory=dict)
+
+    # -- basic facts -------------------------------------------------------------------
+    @property
+    def n_runs(self) -> int | None:
+        """R for a batched trajectory, ``None`` for a single run."""
+        return len(self.n_steps) if self.batched else None
+
+    @property
+    def n(self) -> int:
+        return len(self.variables)
+
+    @property
+    def converged(self):
+        """``status == "converged"`` (a bool, or a bool array for batched runs)."""
+        return self.status == "converged"
+
+    @property
+    def label(self) -> str:
+        return self.optimizer_label or self.optimizer
+
+    def _has_minima(self) -> bool:
+        return self.minima is not None and len(self.minima) > 0
+
+    def _dist(self, pts: Array) -> Array:
+        d = np.linalg.norm(pts[..., None, :] - self.minima, axis=-1)
+        return d.min(axis=-1)
+
+    @property
+    def distance_to_min(self) -> Array | None:
+        """Per-step distance to the nearest known minimum (``(T+1,)`` or ``(R, T+1)``)."""
+        if not self._has_minima() or self.points is None:
+            return None
+        with np.errstate(all="ignore"):
+            return self._dist(self.points)
+
+    @property
+    def final_distance_to_min(self):
+        """Distance from the final point to the nearest known minimum (float or (R,))."""
+        if not self._has_minima() or self.final_point is None:
+            return None
+        with np.errstate(all="ignore"):
+            d = self._dist(self.final_point)
+        return float(d) if not self.batched else d
+
+    @property
+    def suboptimality(self) -> Array | None:
+        """Per-step ``loss - f_min`` (``f_min``: lowest known minimum value)."""
+        if self.f_min is None or self.losses is None:
+            return None
+        return self.losses - self.f_min
+
+    @property
+    def final_suboptimality(self):
+        if self.f_min is None or self.final_loss is None:
+            return None
+        out = np.asarray(self.final_loss) - self.f_min
+        return float(out) if not self.batched else out
+
+    # -- views -------------------------------------------------------------------------
+    def run(self, i: int) -> Trajectory:
+        """Run ``i`` of a batched trajectory as a single-run trajectory (trimmed)."""
+        if not self.batched:
+            if i in (0, -1):
+                return self
+            raise IndexError(f"a single-run trajectory has only run 0; got {i}")
+        R = self.n_runs
+        if not -R <= i < R:
+            raise IndexError(f"run index {i} out of range for {R} runs")
+        i = i % R
+        k = int(self.n_steps[i])
+
+        def cut(a, rows):
+            return None if a is None else a[i, :rows].copy()
+
+        hyper = {key: (v[i] if isinstance(v, list) else v)
+                 for key, v in self.hyperparameters.items()}
+        d = int(self.diverged_at[i])
+        stt = int(self.steps_to_tolerance[i])
+        return replace(
+            self,
+            points=cut(self.points, k + 1),
+            losses=cut(self.losses, k + 1),
+            grad_norms=cut(self.grad_norms, k + 1),
+            effective_lr=cut(self.effective_lr, k),
+            status=str(self.status[i]),
+            diverged_at=None if d < 0 else d,
+            n_steps=k,
+            n_f=int(self.n_f[i]),
+            n_grad=int(self.n_grad[i]),
+            n_hess=int(self.n_hess[i]),
+            steps_to_tolerance=None if stt < 0 else stt,
+            final_point=self.final_point[i].copy(),
+            final_loss=float(self.final_loss[i]),
+            final_grad_norm=float(self.final_grad_norm[i]),
+            best_loss=float(self.best_loss[i]),
+            optimizer_label=self.run_labels[i] if self.run_labels else self.optimizer_label,
+            hyperparameters=hyper,
+            run_labels=None,
+            batched=False,
+            settings=dict(self.settings),
+        )
+
+    def runs(self) -> list[Trajectory]:
+        """Every run as a single-run trajectory."""
+        return [self.run(i) for i in range(self.n_runs)] if self.batched else [self]
+
+    # -- export ------------------------------------------------------------------------
+    def columns(self) -> list[str]:
+        return [*_FIXED_BEFORE, *self.variables, *_FIXED_AFTER]
+
+    def to_rows(self, run_offset: int = 0, label: str | None = None) -> list[list]:
+        """Long-format rows ``[run, label, optimizer, step, *x, loss, grad_norm]``.
+
+        One row per recorded iterate of each run (rows 0..n_steps; no padding rows).
+        ``label`` overrides the per-run labels.
+        """
+        if self.points is None:
+            raise OptivizError(
+                "this trajectory was recorded with record='final' and has no per-step "
+                "rows; rerun with record='all' to export steps"
+            )
+        rows = []
+        for i, tr in enumerate(self.runs()):
+            lab = label if label is not None else tr.label
+            for t in range(tr.n_steps + 1):
+                rows.append([run_offset + i, lab, self.optimizer, t,
+                             *tr.points[t].tolist(), float(tr.losses[t]),
+                             float(tr.grad_norms[t])])
+        return rows
+
+    def to_csv(self, path_or_buffer: Any, run_offset: int = 0, label: str | None = None,
+               header: bool = True) -> None:
+        """Write :meth:`to_rows` as CSV (floats at full precision, ``repr``).
+
+        ``path_or_buffer`` is a path (overwritten) or an open text buffer (appended to);
+        pass ``header=False`` and a ``run_offset`` to append several trajectories to one
+        file.
+        """
+        if isinstance(path_or_buffer, (str, Path)):
+            with open(path_or_buffer, "w", newline="") as fh:
+                self.to_csv(fh, run_offset, label, header)
+            return
+        w = csv.writer(path_or_buffer, lineterminator="\n")
+        if header:
+            w.writerow(self.columns())
+        nv = len(self.variables)
+        for row in self.to_rows(run_offset, label):
+            w.writerow(row[:4] + [_num(v) for v in row[4:4 + nv + 2]])
+
+    @classmethod
+    def from_csv(cls, path_or_buffer: Any, label: str | None = None) -> Trajectory:
+        """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms).
+
+        ``label`` keeps only the rows with that label (default: every row). One run gives a
+        single trajectory, several a batched one (nan padded, runs in the order of their
+        ``run`` numbers, renumbered from 0; each run keeps its label in ``run_labels``).
+        Fields that the CSV does not hold are left empty (``status`` is ``"unknown"``).
+        """
+        if isinstance(path_or_buffer, (str, Path)):
+            with open(path_or_buffer, newline="") as fh:
+                return cls.from_csv(fh, label)
+        reader = csv.reader(path_or_buffer)
+        try:
+            head = next(reader)
+        except StopIteration:
+            raise OptivizError("trajectory CSV is empty") from None
+        if (tuple(head[:4]) != _FIXED_BEFORE or tuple(head[-2:]) != _FIXED_AFTER
+                or len(head) < 7):
+            raise OptivizError(
+                "not a trajectory CSV: expected columns run,label,optimizer,step,"
+                f"<variables...>,loss,grad_norm; got {','.join(head)}"
+            )
+        variables = tuple(head[4:-2])
+        rows = list(reader)
+        if label is not None:
+            labels = list(dict.fromkeys(r[1] for r in rows))
+            if label not in labels:
+                raise OptivizError(f"label {label!r} not in the CSV; labels: {labels}")
+            rows = [r for r in rows if r[1] == label]
+        if not rows:
+            raise OptivizError("trajectory CSV has no rows")
+        by_run: dict[int, list] = {}
+        for r in rows:
+            by_run.setdefault(int(r[0]), []).append(r)
+        nv = len(variables)
+        runs = []
+        for run_id in sorted(by_run):
+            rr = sorted(by_run[run_id], key=lambda r: int(r[3]))
+            vals = np.array([[float(v) for v in r[4:]] for r in rr], dtype=float)
+            runs.append((rr[0][1], rr[0][2], vals))
+        optimizer = runs[0][1]
+        lab = runs[0][0]
+        kmax = max(len(v) for _, _, v in runs)
+        R = len(runs)
+        P = np.full((R, kmax, nv), np.nan)
+        L = np.full((R, kmax), np.nan)
+        G = np.full((R, kmax), np.nan)
+        for i, (_, _, v) in enumerate(runs):
+            P[i, : len(v)] = v[:, :nv]
+            L[i, : len(v)] = v[:, nv]
+            G[i, : len(v)] = v[:, nv + 1]
+        n_steps = np.array([len(v) - 1 for _, _, v in runs])
+        last = n_steps
+        idx = np.arange(R)
+        best = np.fmin.reduce(L, axis=1)  # ignores the nan padding
+        traj = cls(
+            points=P, losses=L, grad_norms=G, effective_lr=None,
+            status=np.array(["unknown"] * R, dtype=object).astype(str),
+            diverged_at=np.full(R, -1), n_steps=n_steps,
+            n_f=np.zeros(R, int), n_grad=np.zeros(R, int), n_hess=np.zeros(R, int),
+            steps_to_tolerance=np.full(R, -1),
+            final_point=P[idx, last], final_loss=L[idx, last], final_grad_norm=G[idx, last],
+            best_loss=best, variables=variables, optimizer=optimizer, optimizer_label=lab,
+            run_labels=[lb for lb, _, _ in runs], batched=True, steps=int(n_steps.max()),
+        )
+        return traj.run(0) if R == 1 else traj
+
+    # -- summaries ---------------------------------------------------------------------
+    def status_counts(self) -> dict[str, int]:
+        """How many runs ended with each status."""
+        names, counts = np.unique(np.asarray(self.status, dtype=str).ravel(),
+                                  return_counts=True)
+        return {str(k): int(v) for k, v in zip(names, counts, strict=True)}
+
+    def summary(self) -> dict:
+        """A JSON-safe dict for ``run.json`` (non-finite floats become ``None``)."""
+
+        def lst(a, conv):
+            return [conv(v) for v in np.asarray(a).ravel()]
+
+        def opt_int(v):
+            v = int(v)
+            return None if v < 0 else v
+
+        out: dict[str, Any] = {
+            "surface": self.surface,
+            "variables": list(self.variables),
+            "optimizer": self.optimizer,
+            "label": self.label,
+            "hyperparameters": _json_safe(self.hyperparameters),
+            "schedule": self.schedule,
+            "record": self.record,
+            "steps": int(self.steps),
+            "batched": bool(self.batched),
+            "n_runs": self.n_runs,
+            "wall_time": float(self.wall_time),
+            "settings": _json_safe(self.settings),
+        }
+        fd = self.final_distance_to_min
+        fs = self.final_suboptimality
+        if not self.batched:
+            out.update(
+                status=str(self.status),
+                n_steps=int(self.n_steps),
+                diverged_at=None if self.diverged_at is None else int(self.diverged_at),
+                steps_to_tolerance=(None if self.steps_to_tolerance is None
+                                    else int(self.steps_to_tolerance)),
+                n_f=int(self.n_f), n_grad=int(self.n_grad), n_hess=int(self.n_hess),
+                final_point=lst(self.final_point, _json_float),
+                final_loss=_json_float(self.final_loss),
+                final_grad_norm=_json_float(self.final_grad_norm),
+                best_loss=_json_float(self.best_loss),
+                final_distance_to_min=None if fd is None else _json_float(fd),
+                final_suboptimality=None if fs is None else _json_float(fs),
+            )
+        else:
+            out.update(
+                run_labels=list(self.run_labels) if self.run_labels else None,
+                status=[str(s) for s in self.status],
+                status_counts=self.status_counts(),
+                n_steps=lst(self.n_steps, int),
+                diverged_at=lst(self.diverged_at, opt_int),
+                steps_to_tolerance=lst(self.steps_to_tolerance, opt_int),
+                n_f=lst(self.n_f, int), n_grad=lst(self.n_grad, int),
+                n_hess=lst(self.n_hess, int),
+                final_point=[lst(p, _json_float) for p in self.final_point],
+                final_loss=lst(self.final_loss, _json_float),
+                final_grad_norm=lst(self.final_grad_norm, _json_float),
+                best_loss=lst(self.best_loss, _json_float),
+                final_distance_to_min=None if fd is None else lst(fd, _json_float),
+                final_suboptimality=None if fs is None else lst(fs, _json_float),
+            )
+        return out
+
+    def __repr__(self) -> str:
+        if self.batched:
+            st = ", ".join(f"{k}: {v}" for k, v in self.status_counts().items())
+            return (f"Trajectory({self.label!r} on {self.surface!r}, {self.n_runs} runs, "
+                    f"up to {int(np.max(self.n_steps))} steps; {st})")
+        return (f"Trajectory({self.label!r} on {self.surface!r}, {self.n_steps} steps, "
+                f"{self.status}, final loss {float(self.final_loss):.6g})")
+
+
+def _json_safe(obj: Any) -> Any:
+    """Recursively turn numpy values / tuples into JSON-safe Python values."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _json_safe(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return _json_float(obj)
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
