@@ -52,6 +52,8 @@ def load_modules(pattern: str | None = None) -> list[tuple[str, list]]:
 def passed(result: dict) -> bool:
     if "error" in result:
         return False
+    if result.get("target") is None:  # reported for information only
+        return True
     r, target = float(result["ratio"]), float(result["target"])
     return r >= target if result.get("higher_is_better", False) else r <= target
 
@@ -105,8 +107,8 @@ def print_table(results: list[dict]) -> None:
             _fmt_time(r.get("optiviz_s")),
             _fmt_time(r.get("baseline_s")),
             f"{_fmt_num(r['ratio'])} {unit}".strip(),
-            f"{cmp} {_fmt_num(r['target'])}",
-            "PASS" if passed(r) else "FAIL",
+            f"{cmp} {_fmt_num(r['target'])}" if r.get("target") is not None else "-",
+            ("PASS" if passed(r) else "FAIL") if r.get("target") is not None else "info",
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))

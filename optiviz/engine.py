@@ -57,7 +57,7 @@ from optiviz.trajectory import RunLabels, Trajectory
 
 __all__ = ["run", "RECORD_MODES", "default_divergence_bound"]
 
-RECORD_MODES = ("all", "final")
+RECORD_MODES = ("all", "path", "final")
 _INF = math.inf
 _MAX, _CONV, _DIV = 0, 1, 2
 _STATUS = np.array(["max_steps", "converged", "diverged"])
@@ -240,7 +240,10 @@ def run(
         Stopping tolerances (see the module docstring).
     batch_size, seed : int, optional
         Mini-batch size on a data surface and the seed of the shuffling.
-    record : {"all", "final"}
+    record : {"all", "path", "final"}
+        "all" keeps every iterate, loss, gradient norm and effective learning rate;
+        "path" the same without the effective learning rates (half the memory of a large
+        sweep); "final" only final states and summaries.
     divergence_bound : float, optional
         Bound on ``|loss|`` beyond which a run is "diverged" (default
         ``1e12 * max(1, |f(x0)|)``).
@@ -253,7 +256,9 @@ def run(
     _check_optimizer(optimizer)
     T = _int("steps", steps, 0)
     if record not in RECORD_MODES:
-        raise OptimizerError(f"'record' must be one of 'all', 'final'; got {record!r}")
+        raise OptimizerError(
+            f"'record' must be one of 'all', 'path', 'final'; got {record!r}"
+        )
     tol_grad = _nonneg("tol_grad", tol_grad)
     tol_loss = _nonneg("tol_loss", tol_loss)
     bound = _nonneg("divergence_bound", divergence_bound, positive=True, allow_inf=True)
@@ -304,7 +309,7 @@ def run(
     try:
         with np.errstate(all="ignore"):
             res = loop(surface, optimizer, X0, XP, T, sched, tol_grad, tol_loss, f_min,
-                       bound, batches, record == "all")
+                       bound, batches, record != "final", record == "all")
     except KeyError as exc:
         if exc.args == ("eff_lr",):
             raise OptimizerError(
@@ -371,14 +376,18 @@ def _sq_norm1(g: np.ndarray, two: bool) -> float:
 
 
 def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_min,
-                 bound, batches, keep):
+                 bound, batches, keep, keep_eff):
     """One run. Engine evaluations are counted arithmetically (k + 1 for k steps), the
     optimizer's own through the oracle, so the hot loop carries no counters. Gradient
     norms are handled squared (one sqrt over the records at the end)."""
     n = x.shape[0]
     two = n == 2
     oracle = Oracle(surface)
-    vg = surface.value_and_grad
+    if hasattr(surface, "point_value_and_grad"):
+        vg = surface.point_value_and_grad()
+    else:  # any object with the Surface evaluation methods
+        def vg(x):
+            return surface.value_and_grad(x, check=False)
     step = optimizer.step
     base = lr = optimizer.lr
     stoch = batches is not None
@@ -389,7 +398,7 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
     inf = _INF
 
     state = optimizer.init(x, oracle, x_prev)
-    f, g = vg(x, check=False)
+    f, g = vg(x)
     g2 = _sq_norm1(g, two)
     if bound is None:
         bound = default_divergence_bound(f)
@@ -424,7 +433,7 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
                 if xn is x:  # never let a later in-place change alter a recorded row
                     xn = xn.copy()
                 x = xn
-                f, g = vg(x, check=False)
+                f, g = vg(x)
                 if two:
                     a, b = g.tolist()
                     g2 = a * a + b * b
@@ -458,7 +467,7 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
                 oracle.batch = None
             else:
                 x, state = step(x, g, state, oracle, lr, t)
-            f, g = vg(x, check=False)
+            f, g = vg(x)
             g2 = _sq_norm1(g, two)
             if keep:
                 P[t] = x
@@ -481,7 +490,8 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
 
     k = t
     if keep:
-        P, L, G, E = P[: k + 1], L[: k + 1], G[: k + 1], E[:k]
+        # (a single run's effective lr is cheap to record; "path" only drops it)
+        P, L, G, E = P[: k + 1], L[: k + 1], G[: k + 1], (E[:k] if keep_eff else None)
         np.sqrt(G, out=G)
         best = float(np.fmin.reduce(L))
     else:
@@ -516,7 +526,7 @@ def _block_rows(R: int, n: int) -> int:
 
 
 def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f_min,
-                  bound, batches, keep):
+                  bound, batches, keep, keep_eff):
     """R runs. Stopping rules are evaluated on blocks of K steps (vectorized over the
     block), which finds exactly the same first stopping step of each run as a per-step
     test: a run detected as stopped at step s is rolled back to its row s (later rows are
@@ -557,7 +567,7 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         P = np.empty((T + 1, R, n))
         L = np.empty((T + 1, R))
         GN = np.empty((T + 1, R))
-        E = np.empty((T, R, n))
+        E = np.empty((T, R, n)) if keep_eff else None
     else:
         Xr = np.empty((K, R, n))
         Fr = np.empty((K, R))
@@ -638,7 +648,8 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
             if keep:
                 P[t] = X
                 L[t] = F
-                E[t - 1] = state["eff_lr"]
+                if keep_eff:
+                    E[t - 1] = state["eff_lr"]
             else:
                 Xr[j] = X
                 Fr[j] = F
@@ -671,18 +682,20 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         # Arrays are time-major while recording (contiguous row writes); the trajectory
         # gets run-major transposed views (no copy). Rows after a run's end become nan.
         k = int(stop_at.max())
-        P, L, GN, E = P[: k + 1], L[: k + 1], GN[: k + 1], E[:k]
+        P, L, GN = P[: k + 1], L[: k + 1], GN[: k + 1]
+        E = E[:k] if keep_eff else None
         for i in np.flatnonzero(stop_at < k):
             j = int(stop_at[i])
             P[j + 1:, i] = np.nan
             L[j + 1:, i] = np.nan
             GN[j + 1:, i] = np.nan
-            E[j:, i] = np.nan
+            if keep_eff:
+                E[j:, i] = np.nan
         np.sqrt(GN, out=GN)
         P = P.transpose(1, 0, 2)
         L = L.T
         GN = GN.T
-        E = E.transpose(1, 0, 2)
+        E = E.transpose(1, 0, 2) if keep_eff else None
         best = np.fmin.reduce(L, axis=1)
     else:
         P = L = GN = E = None

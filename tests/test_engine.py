@@ -462,7 +462,7 @@ def test_distance_to_known_minimum_and_suboptimality():
     (dict(steps=-1), OptimizerError, r"'steps' must be an int in the range \[0, inf\); got -1"),
     (dict(steps=2.5), OptimizerError, "'steps' must be an int"),
     (dict(steps=True), OptimizerError, "'steps' must be an int"),
-    (dict(record="every"), OptimizerError, "'record' must be one of 'all', 'final'"),
+    (dict(record="every"), OptimizerError, "'record' must be one of 'all', 'path', 'final'"),
     (dict(tol_grad=-1e-3), OptimizerError, "'tol_grad' must be None or a float"),
     (dict(tol_loss="x"), OptimizerError, "'tol_loss'"),
     (dict(divergence_bound=0.0), OptimizerError, r"'divergence_bound' .*\(0, inf\]"),
