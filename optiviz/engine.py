@@ -368,11 +368,14 @@ def _flush(P, L, G, E, t0, xs, fs, gs, es, n):
 
 
 def _sq_norm1(g: np.ndarray, two: bool) -> float:
-    """||g||^2 of one (n,) gradient; for n <= 2 bit-identical to the batched form."""
+    """||g||^2 of one (n,) gradient, summed in the batched form's order (bit-identical)."""
     if two:
         a, b = g.tolist()
         return a * a + b * b
-    return float(g.dot(g))
+    total = 0.0
+    for v in g.tolist():  # sequential, the order of the batched reduction over coordinates
+        total += v * v
+    return total
 
 
 def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_min,
@@ -438,7 +441,7 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
                     a, b = g.tolist()
                     g2 = a * a + b * b
                 else:
-                    g2 = float(g.dot(g))
+                    g2 = _sq_norm1(g, False)
                 xa(x)
                 fa(f)
                 ga(g2)
@@ -515,9 +518,9 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
 
 # -- R runs: x has shape (R, n) ------------------------------------------------------------
 def _sq_norms(G: np.ndarray, ones: np.ndarray) -> np.ndarray:
-    """Squared norms over the last axis; for n <= 2 bit-identical to the single run's
-    ``a * a + b * b``."""
-    return (G * G) @ ones
+    """Squared norms over the last axis, summed coordinate by coordinate like the single
+    run's ``_sq_norm1`` (bit-identical)."""
+    return np.add.reduce((G * G).T, axis=0)
 
 
 def _block_rows(R: int, n: int) -> int:
@@ -533,6 +536,13 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
     discarded and its x is frozen from then on). Engine evaluations are counted
     arithmetically; the optimizer's own oracle calls are taken from a per-step history."""
     R, n = X.shape
+    # Column-major (R, n) arrays: each coordinate's R values are contiguous, so the
+    # compiled formulas read whole columns and an (R, 1) hyperparameter broadcasts along
+    # the contiguous axis (measured: Adam's step 14 us vs 17 us for R = 1000, n = 2).
+    # Records are kept time-major as (T, n, R) so a step's row is one contiguous copy.
+    X = np.asfortranarray(X)
+    if X_prev is not None:
+        X_prev = np.asfortranarray(X_prev)
     oracle = Oracle(surface)
     vg = surface.value_and_grad
     step = optimizer.step
@@ -564,14 +574,14 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
 
     # per-step rows: the full records (keep) or a ring of K rows (record="final")
     if keep:
-        P = np.empty((T + 1, R, n))
+        P = np.empty((T + 1, n, R))
         L = np.empty((T + 1, R))
         GN = np.empty((T + 1, R))
-        E = np.empty((T, R, n)) if keep_eff else None
+        E = np.empty((T, n, R)) if keep_eff else None
     else:
-        Xr = np.empty((K, R, n))
+        Xr = np.empty((K, n, R))
         Fr = np.empty((K, R))
-    SQ = np.empty((K, R, n))  # squared gradient components of the current block
+    SQ = np.empty((K, n, R))  # squared gradient components of the current block
     G2r = None if keep else np.empty((K, R))
     frozen_col = np.zeros((R, 1), dtype=bool)
     n_frozen = 0
@@ -581,7 +591,8 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         nonlocal n_frozen, X
         Xb = P[t0:t0 + m] if keep else Xr[:m]
         Fb = L[t0:t0 + m] if keep else Fr[:m]
-        g2 = np.matmul(SQ[:m], ones, out=GN[t0:t0 + m] if keep else G2r[:m])
+        g2 = GN[t0:t0 + m] if keep else G2r[:m]
+        np.add.reduce(SQ[:m], axis=1, out=g2)
         ok = np.abs(Fb) <= bound
         ok &= g2 < _INF  # a squared norm that overflows counts as divergence
         stop = ~ok
@@ -602,13 +613,13 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
             s = t0 + j
             stop_at[hit] = s
             code[hit] = np.where(ok[j, hit], _CONV, _DIV)
-            x_fin[hit] = Xb[j, hit]
+            x_fin[hit] = Xb[j, :, hit]  # (len(hit), n)
             f_fin[hit] = Fb[j, hit]
             g2_fin[hit] = g2[j, hit]
             active[hit] = False
             frozen_col[hit] = True
             n_frozen += len(hit)
-            X = X.copy()  # the optimizer's array may be referenced by its state
+            X = X.copy(order="F")  # the optimizer's array may be referenced by its state
             X[hit] = x_fin[hit]  # roll back to the stopping step and freeze there
             if not keep:
                 valid[:, hit] = np.arange(m)[:, None] <= j[None, :]
@@ -617,12 +628,12 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
 
     # step 0
     if keep:
-        P[0] = X
+        P[0] = X.T
         L[0] = F
     else:
-        Xr[0] = X
+        Xr[0] = X.T
         Fr[0] = F
-    np.multiply(G, G, out=SQ[0])
+    np.multiply(G.T, G.T, out=SQ[0])
     check_block(0, 1, None)
     f_last = F
     t_last = 0
@@ -642,18 +653,19 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
             else:
                 Xn, state = step(X, G, state, oracle, lr, t)
             if n_frozen:
-                Xn = np.where(frozen_col, X, Xn)
+                Xn = np.asfortranarray(np.where(frozen_col, X, Xn))
             X = Xn
             F, G = vg(X, check=False)
             if keep:
-                P[t] = X
+                P[t] = X.T
                 L[t] = F
                 if keep_eff:
-                    E[t - 1] = state["eff_lr"]
+                    E[t - 1] = np.transpose(state["eff_lr"])
             else:
-                Xr[j] = X
+                Xr[j] = X.T
                 Fr[j] = F
-            np.multiply(G, G, out=SQ[j])
+            Gt = G.T
+            np.multiply(Gt, Gt, out=SQ[j])
             hfa(oracle.n_f)
             hga(oracle.n_grad)
             hha(oracle.n_hess)
@@ -667,7 +679,7 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
     if rest.size:
         stop_at[rest] = t_last
         if keep:
-            x_fin[rest] = P[t_last, rest]
+            x_fin[rest] = P[t_last][:, rest].T
             f_fin[rest] = L[t_last, rest]
             g2_fin[rest] = GN[t_last, rest]
         else:
@@ -686,16 +698,16 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         E = E[:k] if keep_eff else None
         for i in np.flatnonzero(stop_at < k):
             j = int(stop_at[i])
-            P[j + 1:, i] = np.nan
+            P[j + 1:, :, i] = np.nan
             L[j + 1:, i] = np.nan
             GN[j + 1:, i] = np.nan
             if keep_eff:
-                E[j:, i] = np.nan
+                E[j:, :, i] = np.nan
         np.sqrt(GN, out=GN)
-        P = P.transpose(1, 0, 2)
+        P = P.transpose(2, 0, 1)
         L = L.T
         GN = GN.T
-        E = E.transpose(1, 0, 2) if keep_eff else None
+        E = E.transpose(2, 0, 1) if keep_eff else None
         best = np.fmin.reduce(L, axis=1)
     else:
         P = L = GN = E = None

@@ -83,8 +83,11 @@ def _printer():
         def _print_Pow(self, expr, rational=False):
             e = expr.exp
             if e.is_Integer and 2 <= int(e) <= 4:
-                base = self.parenthesize(expr.base, PRECEDENCE["Mul"], strict=False)
-                return "(" + "*".join([base] * int(e)) + ")"
+                if expr.base.is_Atom:
+                    base = self._print(expr.base)
+                    return "(" + "*".join([base] * int(e)) + ")"
+                # evaluate a compound base once: _ipow2(1 - x) rather than (1 - x)*(1 - x)
+                return f"_ipow{int(e)}({self._print(expr.base)})"
             return super()._print_Pow(expr, rational=rational)
 
         def _print_Add(self, expr, order=None):
@@ -109,8 +112,23 @@ def _printer():
     )
 
 
+def _ipow2(a):
+    return a * a
+
+
+def _ipow3(a):
+    return a * a * a
+
+
+def _ipow4(a):
+    return a * a * a * a
+
+
+_POWERS = {"_ipow2": _ipow2, "_ipow3": _ipow3, "_ipow4": _ipow4}
+
+
 def _lambdify(args, expr):
-    return sp.lambdify(args, expr, modules="numpy", cse=True, printer=_printer())
+    return sp.lambdify(args, expr, modules=[_POWERS, "numpy"], cse=True, printer=_printer())
 
 
 class _Compiled:
@@ -140,7 +158,7 @@ class _Compiled:
                     pass  # numpy scalars give inf/nan instead
             return fn(*X)
         if X.ndim == 2:  # contiguous columns: elementwise ops on strided views are slower
-            return fn(*X.T.copy())
+            return fn(*(X.T if X.flags.f_contiguous else X.T.copy()))
         return fn(*[X[..., i] for i in range(self.n)])
 
 
@@ -155,10 +173,19 @@ def _as_points(X: Any, n: int, names: Sequence[str]) -> Array:
     return X
 
 
-def _fill(parts: list, batch: tuple, width: int) -> Array:
-    """Stack lambdify outputs (scalars or arrays, possibly constant) into (*batch, width)."""
+def _fill(parts: list, batch: tuple, width: int, fortran: bool = False) -> Array:
+    """Stack lambdify outputs (scalars or arrays, possibly constant) into (*batch, width).
+
+    ``fortran``: return a column-major (R, width) array (for column-major (R, n) input:
+    the engine's batched layout), written one contiguous column at a time.
+    """
     if not batch:
         return np.array(parts, dtype=float)
+    if fortran and len(batch) == 1:
+        out = np.empty((width,) + batch)
+        for i, p in enumerate(parts):
+            out[i] = p
+        return out.T
     out = np.empty(batch + (width,))
     for i, p in enumerate(parts):
         out[..., i] = p
@@ -450,7 +477,8 @@ class Surface:
             with np.errstate(all="ignore"):
                 out = _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
             return self._checked("the gradient", out, X)
-        return _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
+        return _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n,
+                     X.ndim == 2 and X.flags.f_contiguous)
 
     def value_and_grad(self, X: Any, *, check: bool = True, batch: Any = None):
         """``(f(X), grad(X))`` from one fused compiled call (shared subexpressions)."""
@@ -466,7 +494,7 @@ class Surface:
             return np.float64(parts[0]), np.array(parts[1:], dtype=float)
         return (
             _values(parts[0], X.shape[:-1]),
-            _fill(parts[1:], X.shape[:-1], self.n),
+            _fill(parts[1:], X.shape[:-1], self.n, X.ndim == 2 and X.flags.f_contiguous),
         )
 
     def point_value_and_grad(self) -> Callable[[Array], tuple[Any, Array]]:

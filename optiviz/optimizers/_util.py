@@ -75,7 +75,7 @@ def as_float_array(x) -> np.ndarray:
 
 def full_like(x0: np.ndarray, value) -> np.ndarray:
     """A new float array of ``x0``'s shape filled with ``value`` (float or (R, 1) array)."""
-    return np.zeros(np.shape(x0)) + value
+    return np.zeros_like(x0, dtype=float) + value
 
 
 def row_sum(a: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ class Adam(Optimizer):
             drop_quantities(self, "v_max")
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {"m": z, "v": z, "v_max": z} if self._ams else {"m": z, "v": z}
 
     def step(self, x, g, state, oracle, lr, t):
@@ -104,8 +104,13 @@ class Adam(Optimizer):
                 x = x * (1.0 - lr * self._wd)
             else:
                 g = g + self._kwd * x
-        m = self._kb1 * state["m"] + self._kc1 * g
-        v = self._kb2 * state["v"] + self._kc2 * (g * g)
+        # In-place updates of fresh temporaries: the same IEEE operations as
+        # m = β₁ m + (1 − β₁) g etc., with fewer allocations (the hot loop of every sweep).
+        m = state["m"] * self._kb1
+        m += self._kc1 * g
+        v = g * g
+        v *= self._kc2
+        v += state["v"] * self._kb2
         m_hat = m / (1.0 - self._b1**t)
         if self._ams:
             v_max = np.maximum(state["v_max"], v)
@@ -113,9 +118,12 @@ class Adam(Optimizer):
         else:
             v_hat = v / (1.0 - self._b2**t)
         if self._inside:
-            eff = lr / np.sqrt(v_hat + self._eps)
+            d = v_hat + self._eps
+            np.sqrt(d, out=d)
         else:
-            eff = lr / (np.sqrt(v_hat) + self._eps)
+            d = np.sqrt(v_hat)
+            d += self._eps
+        eff = lr / d
         upd = eff * m_hat
         new = {"g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "eff_lr": eff, "update": upd}
         if self._ams:
@@ -195,7 +203,7 @@ effective lr: η_eff (the bias correction belongs to m̂; worked problem E: γ =
         self._use_wd = not is_zero(self._wd)
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {"m": z, "u": z}
 
     def step(self, x, g, state, oracle, lr, t):
@@ -253,7 +261,7 @@ effective lr: η_eff"""
     }
 
     def init(self, x0, oracle, x_prev=None):
-        return {"v": np.zeros(np.shape(x0))}
+        return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
         if self.h["maximize"]:
@@ -312,7 +320,7 @@ effective lr: η_eff"""
     }
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {"m": z, "v": z, "mu_product": 1.0}
 
     def step(self, x, g, state, oracle, lr, t):
@@ -400,7 +408,7 @@ effective lr: η_eff"""
     }
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {"m": z, "v": z}
 
     def step(self, x, g, state, oracle, lr, t):

@@ -143,7 +143,7 @@ effective lr: γ / D"""
         drop_quantities(self, *off)
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {
             "square_avg": z,
             "grad_avg": z if self.h["centered"] else None,
@@ -211,7 +211,7 @@ effective lr: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
     }
 
     def init(self, x0, oracle, x_prev=None):
-        z = np.zeros(np.shape(x0))
+        z = np.zeros_like(x0, dtype=float)
         return {"square_avg": z, "acc_delta": z}
 
     def step(self, x, g, state, oracle, lr, t):

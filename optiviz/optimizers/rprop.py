@@ -112,7 +112,7 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
             if self.h["maximize"]:
                 g_prev = -g_prev
             return {"g_prev": g_prev, "x_prev": x_prev, "d": as_float_array(x0) - x_prev}
-        return {"prev": np.zeros(np.shape(x0)), "step_size": full_like(x0, self.h["lr"])}
+        return {"prev": np.zeros_like(x0, dtype=float), "step_size": full_like(x0, self.h["lr"])}
 
     def step(self, x, g, state, oracle, lr, t):
         if self.h["maximize"]:

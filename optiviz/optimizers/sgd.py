@@ -181,7 +181,7 @@ effective lr: γ"""
     def init(self, x0, oracle, x_prev=None):
         if x_prev is not None:
             return {"v": _velocity_buffer(self, x0, x_prev)}
-        return {"v": np.zeros(np.shape(x0))}
+        return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
         v = self.h["momentum"] * state["v"] + g
@@ -220,7 +220,7 @@ effective lr: γ"""
     def init(self, x0, oracle, x_prev=None):
         if x_prev is not None:
             return {"v": as_float_array(x0) - as_float_array(x_prev)}
-        return {"v": np.zeros(np.shape(x0))}
+        return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
         beta = self.h["momentum"]
