@@ -77,7 +77,6 @@ def _printer():
     a hand-written formula agree bit for bit.
     """
     from sympy.printing.numpy import NumPyPrinter
-    from sympy.printing.precedence import PRECEDENCE
 
     class _ProductPowers(NumPyPrinter):
         def _print_Pow(self, expr, rational=False):
