@@ -51,6 +51,23 @@ def is_zero(value) -> bool:
     return value == 0
 
 
+def torch_preamble(x, g, lr, *, maximize: bool, weight_decay, decoupled: bool = False):
+    """The gradient preamble torch.optim's algorithms share; returns ``(x, g)``.
+
+    ``g ← −g`` if ``maximize``; then weight decay λ: added to the gradient (L2,
+    ``g ← g + λθ``) or, ``decoupled``, applied to the parameters first (``θ ← θ(1 − γλ)``,
+    AdamW's form).
+    """
+    if maximize:
+        g = -g
+    if not is_zero(weight_decay):
+        if decoupled:
+            x = x * (1.0 - lr * weight_decay)
+        else:
+            g = g + weight_decay * x
+    return x, g
+
+
 def any_zero(value) -> bool:
     """True when a hyperparameter is zero for at least one run."""
     if isinstance(value, np.ndarray):

@@ -24,6 +24,7 @@ from optiviz.optimizers._util import (
     fast_const,
     is_zero,
     lr_param,
+    torch_preamble,
 )
 from optiviz.optimizers.base import Optimizer, Param, register
 
@@ -207,10 +208,7 @@ effective lr: η_eff (the bias correction belongs to m̂; worked problem E: γ =
         return {"m": z, "u": z}
 
     def step(self, x, g, state, oracle, lr, t):
-        if self.h["maximize"]:
-            g = -g
-        if self._use_wd:
-            g = g + self._wd * x
+        _, g = torch_preamble(x, g, lr, maximize=self.h["maximize"], weight_decay=self._wd)
         b1, b2 = self.h["betas"]
         eps = self.h["eps"]
         m = b1 * state["m"] + (1.0 - b1) * g
@@ -264,10 +262,8 @@ effective lr: η_eff"""
         return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
-        if self.h["maximize"]:
-            g = -g
-        if not is_zero(self.h["weight_decay"]):
-            g = g + self.h["weight_decay"] * x
+        _, g = torch_preamble(x, g, lr, maximize=self.h["maximize"],
+                              weight_decay=self.h["weight_decay"])
         v = np.maximum(self.h["beta"] * state["v"], np.abs(g))
         eff = lr / (v + self.h["eps"])
         upd = eff * g
@@ -326,14 +322,8 @@ effective lr: η_eff"""
     def step(self, x, g, state, oracle, lr, t):
         h = self.h
         x_in = x
-        if h["maximize"]:
-            g = -g
-        wd = h["weight_decay"]
-        if not is_zero(wd):
-            if h["decoupled_weight_decay"]:
-                x = x * (1.0 - lr * wd)
-            else:
-                g = g + wd * x
+        x, g = torch_preamble(x, g, lr, maximize=h["maximize"], weight_decay=h["weight_decay"],
+                              decoupled=h["decoupled_weight_decay"])
         b1, b2 = h["betas"]
         psi = h["momentum_decay"]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
@@ -414,14 +404,8 @@ effective lr: η_eff"""
     def step(self, x, g, state, oracle, lr, t):
         h = self.h
         x_in = x
-        if h["maximize"]:
-            g = -g
-        wd = h["weight_decay"]
-        if not is_zero(wd):
-            if h["decoupled_weight_decay"]:
-                x = x * (1.0 - lr * wd)
-            else:
-                g = g + wd * x
+        x, g = torch_preamble(x, g, lr, maximize=h["maximize"], weight_decay=h["weight_decay"],
+                              decoupled=h["decoupled_weight_decay"])
         b1, b2 = h["betas"]
         m = b1 * state["m"] + (1.0 - b1) * g
         v = b2 * state["v"] + (1.0 - b2) * (g * g)

@@ -17,6 +17,7 @@ from optiviz.optimizers._util import (
     full_like,
     is_zero,
     lr_param,
+    torch_preamble,
 )
 from optiviz.optimizers.base import Optimizer, Param, register
 
@@ -32,11 +33,7 @@ class _Adaptive(Optimizer):
         self._eps = self.h.get("eps", 0.0)
 
     def _grad(self, x, g):
-        if self._max:
-            g = -g
-        if self._use_wd:
-            g = g + self._wd * x
-        return g
+        return torch_preamble(x, g, 0.0, maximize=self._max, weight_decay=self._wd)[1]
 
 
 @register
