@@ -90,6 +90,7 @@ __all__ = [
     "sharpness_along",
     "lr_relative_to_eta_opt",
     "gd_closed_form",
+    "table_points",
 ]
 
 KINDS = ("minimum", "saddle", "maximum", "degenerate")
@@ -261,6 +262,9 @@ class PointAnalysis:
     eigenvectors: Array  # columns
     exact: bool = False  # the quadratic model is the surface (a quadratic)
     eig_tol: float = 0.0  # absolute floor below which an eigenvalue counts as zero
+    #: On a kink of a piecewise surface (the argument of a relu/Max/Min/abs at its switch):
+    #: the Hessian there is one-sided, so ``kind`` and the learning rates are not reliable.
+    at_kink: bool = False
 
     # -- spectrum ------------------------------------------------------------------------
     @property
@@ -373,6 +377,7 @@ class PointAnalysis:
             "eta": self.eta,
             "momentum": self.momentum,
             "newton": self.newton,
+            "at_kink": self.at_kink,
         })
 
 
@@ -700,14 +705,39 @@ def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int |
     for pa in out:
         if pa.kind is None:  # numerically stationary; classify anyway
             pa.kind = classify(pa.eigenvalues, abs_tol=eig_tol)
+    if out and _has_kinks(surface):
+        flags = _at_kinks(surface, np.array([p.point for p in out]))
+        for pa, flag in zip(out, flags, strict=True):
+            pa.at_kink = bool(flag)
     order = {k: i for i, k in enumerate(KINDS)}
     vtol = 1e-9 * (1.0 + max((abs(p.value) for p in out), default=0.0))
     out.sort(key=lambda p: (order[p.kind], round(p.value / vtol), tuple(np.round(p.point, 9))))
+    info["summary"] = _summary(out)
     if len(out) > MAX_POINTS:
-        notes.append(f"{len(out)} stationary points found; the first {MAX_POINTS} are shown "
+        notes.append(f"{len(out)} stationary points found; the first {MAX_POINTS} are kept "
                      "(they may form a continuum)")
         out = out[:MAX_POINTS]
     return out, info
+
+
+def _summary(points: Sequence[PointAnalysis]) -> dict:
+    """Counts over every stationary point found (before the list is cut to MAX_POINTS):
+    ``found``, ``kept`` (listed in ``stationary_points``), ``kinds`` (per kind),
+    ``at_kink`` (per kind, the points on a kink), ``degenerate_values`` ([min, max] of
+    the degenerate points' values, or None)."""
+    kinds = {k: 0 for k in KINDS}
+    at_kink = {k: 0 for k in KINDS}
+    for p in points:
+        kinds[p.kind] += 1
+        at_kink[p.kind] += bool(p.at_kink)
+    deg = [p.value for p in points if p.kind == "degenerate"]
+    return {
+        "found": len(points),
+        "kept": min(len(points), MAX_POINTS),
+        "kinds": kinds,
+        "at_kink": at_kink,
+        "degenerate_values": [min(deg), max(deg)] if deg else None,
+    }
 
 
 # =============================================================================================
@@ -1023,7 +1053,7 @@ def measured_rate(points: Array, x_star: Any, *, tail: float = 0.5,
     ``tail`` fraction of them (at least 3 points). A least-squares slope over many steps
     averages out the oscillation of momentum methods (the geometric mean of the ratios).
     Returns 0.0 when the distance reaches round-off within two steps, None with fewer than
-    three usable points otherwise.
+    three usable points otherwise (a run of 0 or 1 steps has no rate).
     """
     P = np.asarray(points, dtype=float)
     xs = np.asarray(x_star, dtype=float)
@@ -1035,7 +1065,10 @@ def measured_rate(points: Array, x_star: Any, *, tail: float = 0.5,
     bad = ~np.isfinite(d) | (d <= floor * scale) | (d > 1e150)
     cut = int(np.argmax(bad)) if bad.any() else len(d)
     if cut <= 2:
-        return 0.0 if (cut >= 1 and np.isfinite(d[cut]) and d[cut] <= floor * scale) else None
+        # too few points to fit a slope: 0.0 if the distance reached round-off within two
+        # steps, None (no rate) for a run too short to tell (fewer than 3 points)
+        reached = cut < len(d) and np.isfinite(d[cut]) and d[cut] <= floor * scale
+        return 0.0 if (cut >= 1 and reached) else None
     seg = d[:cut]
     k0 = min(int(len(seg) * (1.0 - tail)), len(seg) - 3)
     y = np.log(seg[k0:])
@@ -1097,6 +1130,8 @@ def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
                     meas = measured_rate(tr.points, ref.point)
                 if getattr(tr, "schedule", None) not in (None, "constant"):
                     why = "a learning-rate schedule: no fixed linear rate"
+                elif ref.at_kink:
+                    why = "the minimum is on a kink: no Hessian theory of the rate"
                 else:
                     pred, why = predicted_rate(tr.optimizer, ref.eigenvalues,
                                                tr.hyperparameters)
@@ -1247,6 +1282,14 @@ class Analysis:
     notes: list[str] = field(default_factory=list)
     errata: list[str] = field(default_factory=list)
     search: dict | None = None
+    #: Counts over every stationary point found (``stationary_points`` keeps at most
+    #: MAX_POINTS of them); see :func:`_summary`.
+    summary: dict | None = None
+
+    @property
+    def kinks(self) -> bool:
+        """The surface has kinks (relu, Max, Min, abs): smooth only piecewise."""
+        return _has_kinks(self.surface)
 
     @property
     def minima(self) -> list[PointAnalysis]:
@@ -1310,6 +1353,8 @@ class Analysis:
             "stationary_method": self.method,
             "stationary_complete": self.complete,
             "stationary_points": [p.to_dict() for p in self.stationary_points],
+            "stationary_summary": self.summary,
+            "kinks": self.kinks,
             "at": None if self.at is None else self.at.to_dict(),
             "regularization": self.regularization,
             "runs": None if self.runs is None else [r.to_dict() for r in self.runs],
@@ -1334,6 +1379,147 @@ def _has_kinks(surface: Any) -> bool:
     return bool(expr.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign))
 
 
+def _is_relu_net(surface: Any) -> bool:
+    return "relu" in str(getattr(surface, "text", "") or "")
+
+
+#: A point is on a kink when a switching quantity is below this fraction of the window's
+#: scale (numerically located points stall on a kink to about this accuracy).
+KINK_TOL = 1e-7
+
+
+def _at_kinks(surface: Any, X: Array) -> Array:
+    """Which points ``X (S, n)`` lie on a kink: for every ``Max``/``Min`` the gap between
+    its two extreme arguments, for every ``abs``/``Heaviside``/``sign`` its argument, is
+    (numerically) zero there."""
+    import sympy as sp
+
+    X = np.asarray(X, dtype=float).reshape(-1, surface.n)
+    flags = np.zeros(len(X), dtype=bool)
+    expr = surface.expression
+    syms = list(surface.symbols)
+    switches = []
+    for node in expr.atoms(sp.Max):
+        switches.append(("max", list(node.args)))
+    for node in expr.atoms(sp.Min):
+        switches.append(("min", list(node.args)))
+    for node in expr.atoms(sp.Abs, sp.Heaviside, sp.sign):
+        switches.append(("zero", [node.args[0]]))
+    span = float(np.max(np.abs(surface.window))) if np.size(surface.window) else 1.0
+    tol = KINK_TOL * max(1.0, span)
+    cols = [X[:, i] for i in range(len(syms))]
+    with np.errstate(all="ignore"):
+        for how, args in switches:
+            try:
+                vals = [np.broadcast_to(np.asarray(sp.lambdify(syms, a, modules="numpy")(*cols),
+                                                   dtype=float), (len(X),)) for a in args]
+            except Exception:  # noqa: BLE001 - an argument numpy cannot evaluate: no flag
+                continue
+            V = np.stack(vals, axis=-1)
+            if how == "zero":
+                gap = np.abs(V[:, 0])
+            else:  # the two largest (Max) or smallest (Min) arguments tie
+                Vs = np.sort(V, axis=-1)
+                gap = Vs[:, -1] - Vs[:, -2] if how == "max" else Vs[:, 1] - Vs[:, 0]
+            flags |= np.isfinite(gap) & (gap <= tol)
+    return flags
+
+
+KINK_NOTE = (
+    "the surface has kinks (relu, Max, Min or abs), so it is smooth only piecewise: on a "
+    "kink the gradient jumps and the Hessian describes at most one side of it. Hessian "
+    "theory (the classification of stationary points, the learning-rate limits, the "
+    "predicted rates) applies only where the surface is smooth, inside one piece"
+)
+
+_PLURALS = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles",
+            "degenerate": "degenerate points"}
+
+
+def _plural(kind: str, k: int) -> str:
+    if k == 1:
+        return "degenerate point" if kind == "degenerate" else kind
+    return _PLURALS[kind]
+
+
+def _flat_words(surface: Any) -> str:
+    if not _has_kinks(surface):
+        return ""
+    return ("flat regions of the ReLU network" if _is_relu_net(surface)
+            else "flat pieces of the surface")
+
+
+def _irregular_notes(surface: Any, summary: dict) -> list[str]:
+    """One note for the degenerate points and one for the points on a kink (kinked
+    surfaces)."""
+    out = []
+    n_deg = summary["kinds"]["degenerate"] - summary["at_kink"]["degenerate"]
+    if n_deg:
+        lo, hi = summary["degenerate_values"]
+        vals = f"value {lo:.6g}" if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo)) else (
+            f"values {lo:.6g} to {hi:.6g}")
+        out.append(
+            f"{n_deg} degenerate stationary {'point' if n_deg == 1 else 'points'} ({vals}; a "
+            f"zero Hessian eigenvalue): {_flat_words(surface)}, where whole continua of "
+            "points are stationary, not isolated ones; the numeric search only samples them"
+        )
+    k = sum(summary["at_kink"].values())
+    if k:
+        parts = ", ".join(f"{v} {_plural(kind, v)}" for kind, v in summary["at_kink"].items()
+                          if v)
+        out.append(
+            f"{k} stationary {'point lies' if k == 1 else 'points lie'} on a kink ({parts}): "
+            "the gradient vanishes there only for one-sided derivatives, so the Hessian "
+            "classification (and any learning rate derived from it) does not hold there"
+        )
+    return out
+
+
+def table_points(a: Analysis, irregular_rows: int = 3
+                 ) -> tuple[list[tuple[int, PointAnalysis]], str | None]:
+    """The stationary points a report's table lists, each with its 1-based position in
+    ``a.stationary_points`` (and the JSON), and one line summarising the others.
+
+    Every minimum, saddle and maximum off a kink is listed; of the degenerate points and
+    the points on a kink (flat regions and kinks of a piecewise surface, where a numeric
+    search finds continua of them) only the first ``irregular_rows``. The line (None when
+    nothing is left out) counts the rest over every point found.
+    """
+    kinks = _has_kinks(a.surface)
+    shown: list[tuple[int, PointAnalysis]] = []
+    extra = 0
+    for i, p in enumerate(a.stationary_points, 1):
+        if p.kind == "degenerate" or p.at_kink:
+            if extra >= irregular_rows:
+                continue
+            extra += 1
+        shown.append((i, p))
+    summary = a.summary or _summary(a.stationary_points)
+    rest: dict[tuple[str, bool], int] = {}
+    for kind in KINDS:
+        rest[(kind, False)] = summary["kinds"][kind] - summary["at_kink"][kind]
+        rest[(kind, True)] = summary["at_kink"][kind]
+    for _, p in shown:
+        rest[(p.kind, bool(p.at_kink))] -= 1
+    parts = []
+    for (kind, on_kink), k in rest.items():
+        if k <= 0:
+            continue
+        text = f"{k} more {_plural(kind, k)}" + (" on a kink" if on_kink else "")
+        if kind == "degenerate" and not on_kink and kinks:
+            text += f" ({_flat_words(a.surface)})"
+        parts.append(text)
+    if not parts:
+        return shown, None
+    line = "and " + ", ".join(parts)
+    if summary["found"] > summary["kept"]:
+        line += (f"; {summary['found']} found in all, the JSON report (optiviz report "
+                 f"-f json) keeps the first {summary['kept']}")
+    else:
+        line += "; all are in the JSON report (optiviz report -f json)"
+    return shown, line
+
+
 def _notes(a: Analysis) -> list[str]:
     notes: list[str] = []
     if a.method == "linear":
@@ -1346,17 +1532,19 @@ def _notes(a: Analysis) -> list[str]:
             f"stationary points: numeric multi-start Newton search from {sr.get('starts', '?')} "
             "starts in the plot window; points far outside it are not searched"
         )
-    if _has_kinks(a.surface):
-        notes.append("the surface has kinks (Max, Min or abs): its gradient and Hessian are "
-                     "piecewise, the theory holds only inside a smooth piece, and flat pieces "
-                     "give continua of degenerate stationary points")
+    kinks = _has_kinks(a.surface)
+    if kinks:
+        notes.append(KINK_NOTE)
     if a.bounded_below is False:
         notes.append(f"unbounded below: no minimizer ({a.bounded_reason})")
     m = a.minimum
     if m is not None and m.eta is not None:
         e, mo = m.eta, m.momentum
+        where = (f"at the minimum {_fmt_point(m.point)} (on a kink: this quadratic model "
+                 "holds on one side of it only)") if m.at_kink else (
+                     f"at the minimum {_fmt_point(m.point)}")
         notes.append(
-            f"at the minimum {_fmt_point(m.point)}: GD converges for 0 < lr < 2/lambda_max = "
+            f"{where}: GD converges for 0 < lr < 2/lambda_max = "
             f"{e['stability_limit']:.6g}; lr = 1/lambda_max = {e['inverse_lambda_max']:.6g} "
             f"(the notes' optimal rate) contracts by 1 - 1/kappa = "
             f"{e['inverse_lambda_max_rate']:.6g} per step; the best fixed lr "
@@ -1367,10 +1555,15 @@ def _notes(a: Analysis) -> list[str]:
         if m.exact:
             notes.append("Newton's method reaches this quadratic's minimum in one step from "
                          "any start")
-    shown: dict[str, int] = {}
+    # one note per point for the first few of each kind; on a surface with kinks the
+    # points on a kink and the degenerate ones (flat pieces) are summarised in one note
+    summary = a.summary or _summary(a.stationary_points)
+    noted: dict[str, int] = {}
     for p in a.stationary_points:
-        shown[p.kind] = shown.get(p.kind, 0) + 1
-        if p.kind != "minimum" and shown[p.kind] > 4:
+        if kinks and (p.at_kink or p.kind == "degenerate"):
+            continue
+        noted[p.kind] = noted.get(p.kind, 0) + 1
+        if p.kind != "minimum" and noted[p.kind] > 4:
             continue
         if p.kind == "saddle":
             neg = p.eigenvalues[p.eigenvalues < 0]
@@ -1385,14 +1578,19 @@ def _notes(a: Analysis) -> list[str]:
         elif p.kind == "degenerate":
             notes.append(f"degenerate stationary point at {_fmt_point(p.point)}: a zero Hessian "
                          "eigenvalue, so convergence there is slower than linear")
-    for kind, k in shown.items():
-        if kind != "minimum" and k > 4:
-            notes.append(f"... and {k - 4} more {kind} points (see the table)")
+    for kind in KINDS:
+        total = summary["kinds"][kind] - (summary["at_kink"][kind] if kinks else 0)
+        if kind == "degenerate" and kinks:
+            continue
+        if kind != "minimum" and total > 4:
+            notes.append(f"... and {total - 4} more {_plural(kind, total - 4)}")
+    if kinks:
+        notes.extend(_irregular_notes(a.surface, summary))
     if not a.stationary_points:
         notes.append("no stationary point found")
     if a.at is not None:
         p = a.at
-        kind = p.kind or "not stationary"
+        kind = (p.kind or "not stationary") + (", on a kink" if p.at_kink else "")
         if p.eta is not None:
             notes.append(
                 f"at {_fmt_point(p.point)} ({kind}): the local quadratic model has lambda_max = "
@@ -1447,10 +1645,12 @@ def analyze(surface: Any, at: Any = None, *, trajectories: Any = None,
     points, info = _cached_stationary(surface, time_budget, n_starts)
     bb, why = bounded_below(surface)
     at_pa = point_analysis(surface, at) if at is not None else None
+    if at_pa is not None and _has_kinks(surface):
+        at_pa.at_kink = bool(_at_kinks(surface, at_pa.point[None, :])[0])
     a = Analysis(
         surface=surface, bounded_below=bb, bounded_reason=why,
         stationary_points=list(points), method=info["method"], complete=info["complete"],
-        at=at_pa, search=info.get("search"),
+        at=at_pa, search=info.get("search"), summary=info.get("summary"),
         errata=list(ERRATA.get(getattr(surface, "name", ""), [])),
     )
     model = at_pa if at_pa is not None else (a.minimum or (points[0] if points else None))

@@ -18,7 +18,8 @@ and writes, into ``outputs/<name>/`` (or ``out_dir``):
                               effective_lr, lr_sweep) in each format; effective_lr
                               leaves out Newton-type methods when first-order runs are
                               present; lr_sweep makes one figure per entry that sweeps lr
-                              (lr_sweep, lr_sweep_2, ...)
+                              (lr_sweep, lr_sweep_2, ...), marking that method's own
+                              stability limit (see sweep_stability_limit)
 ============================  =========================================================
 
 CSV policy: every recorded iterate of every run is written, grid runs included (a grid of
@@ -60,7 +61,7 @@ from optiviz.config import (
 from optiviz.errors import ConfigError, OptivizError
 
 __all__ = ["ExperimentResult", "RunRecord", "run_experiment", "run_entries",
-           "check_expectations", "ExpectationResult", "resolve_eta_opt"]
+           "check_expectations", "ExpectationResult", "resolve_eta_opt", "sweep_stability_limit"]
 
 
 # --------------------------------------------------------------------------------------
@@ -291,10 +292,8 @@ def _analyze(config: ExperimentConfig, surface: Any, trajectories: list):
     at = None if rep.at is None else np.asarray(rep.at, dtype=float)
     es = None if rep.early_stopping is None else {"lr": rep.early_stopping[0],
                                                   "t": rep.early_stopping[1]}
-    # measured rates need a few steps: runs shorter than 2 steps are not compared
-    # (analysis.measured_rate indexes past the end of a 1-step run)
-    compared = [t for t in trajectories if int(np.min(t.n_steps)) >= 2]
-    return analyze(surface, at=at, trajectories=compared, l1=rep.l1, l2=rep.l2,
+    # every run is compared (in run order); one too short to fit has no measured rate
+    return analyze(surface, at=at, trajectories=trajectories, l1=rep.l1, l2=rep.l2,
                    early_stopping=es)
 
 
@@ -472,6 +471,58 @@ def _figures_of(kind: str, config: ExperimentConfig, result: ExperimentResult,
     raise ConfigError(f"unknown figure {kind!r}")  # pragma: no cover - validated earlier
 
 
+#: Optimizers whose iteration on a quadratic is linear (GD, heavy ball, Nesterov).
+LINEAR_THEORY = ("gd", "sgd", "momentum", "nesterov")
+
+
+def _one_value(h: dict, key: str, default: Any) -> Any:
+    """A hyperparameter's single value, or None when a grid gives it several."""
+    v = h.get(key, default)
+    if isinstance(v, (list, tuple, np.ndarray)) and np.ndim(v) > 0:
+        vals = np.unique(np.asarray(v, dtype=float))
+        return float(vals[0]) if vals.size == 1 else None
+    return v
+
+
+def sweep_stability_limit(optimizer: str, hyperparameters: dict, lambda_max: float
+                          ) -> tuple[float | None, str | None]:
+    """The largest stable learning rate of the swept method on the quadratic model with
+    top Hessian eigenvalue ``lambda_max``, and its label for the lr-sweep figure.
+
+    GD: ``2/lambda_max``; heavy ball (``momentum``, ``sgd`` with momentum; torch's
+    dampening scales the step by ``1 - dampening``): ``(2 + 2 beta)/lambda_max``;
+    Nesterov: ``(2 + 2 mu)/((1 + 2 mu) lambda_max)``. ``(None, None)`` for methods
+    without a linear stability theory (adaptive ones), for weight decay, maximize, and
+    for a momentum that the grid varies.
+    """
+    h = dict(hyperparameters or {})
+    if not lambda_max > 0 or h.get("maximize") or _one_value(h, "weight_decay", 0.0):
+        return None, None
+    name = optimizer
+    nesterov = name == "nesterov" or (name == "sgd" and bool(h.get("nesterov")))
+    if name == "gd":
+        mu, damp = 0.0, 0.0
+    elif name in LINEAR_THEORY:
+        mu = _one_value(h, "momentum", 0.0 if name == "sgd" else 0.9)
+        damp = _one_value(h, "dampening", 0.0) if name == "sgd" else 0.0
+        if mu is None or damp is None or damp >= 1.0:
+            return None, None
+        mu, damp = float(mu), float(damp)
+    else:
+        return None, None
+    if mu == 0.0:
+        return 2.0 / lambda_max, "$2/\\lambda_{max}$ (GD)"
+    if nesterov:
+        return ((2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * lambda_max),
+                f"$(2 + 2\\mu)/((1 + 2\\mu)\\lambda_{{max}})$ (Nesterov, $\\mu$ = {mu:g})")
+    if damp:
+        return ((2.0 + 2.0 * mu) / ((1.0 - damp) * lambda_max),
+                f"$(2 + 2\\beta)/((1 - d)\\lambda_{{max}})$ (heavy ball, $\\beta$ = {mu:g}, "
+                f"dampening $d$ = {damp:g})")
+    return ((2.0 + 2.0 * mu) / lambda_max,
+            f"$(2 + 2\\beta)/\\lambda_{{max}}$ (heavy ball, $\\beta$ = {mu:g})")
+
+
 def _lr_sweep(plotting: Any, spec: OptimizerSpec, traj: Any, analysis: Any,
               eta_opt: float | None, colors: Any):
     lrs = np.asarray(traj.hyperparameters["lr"], dtype=float).reshape(-1)
@@ -482,11 +533,15 @@ def _lr_sweep(plotting: Any, spec: OptimizerSpec, traj: Any, analysis: Any,
     if others:
         label += f" (all {', '.join(others)} values)"
     title = f"{label}: final loss after {traj.steps} steps against the learning rate"
+    limit, limit_label = (None, None) if eta is None else sweep_stability_limit(
+        traj.optimizer, traj.hyperparameters, m.lambda_max)
+    # 1/lambda_max is GD's reference rate: marked for the GD family, or when the config
+    # gave its learning rates relative to it; an adaptive method's lr has another scale
+    if eta_opt is None and eta is not None and traj.optimizer in LINEAR_THEORY:
+        eta_opt = eta["inverse_lambda_max"]
     return plotting.lr_sweep(
         lrs, traj.final_loss, traj.status, label=label, f_min=traj.f_min,
-        stability_limit=None if eta is None else eta["stability_limit"],
-        eta_opt=(None if eta is None else eta["inverse_lambda_max"]) if eta_opt is None
-        else eta_opt,
+        stability_limit=limit, stability_label=limit_label, eta_opt=eta_opt,
         title=title, colors=colors,
     )
 

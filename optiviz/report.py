@@ -22,6 +22,9 @@ import numpy as np
 __all__ = ["to_markdown", "to_json", "to_table", "fmt", "runs_rows"]
 
 NA = "n/a"
+#: Degenerate points and points on a kink listed in the stationary-point table (the rest
+#: are counted in one line; the JSON keeps up to analysis.MAX_POINTS with their Hessians).
+IRREGULAR_ROWS = 3
 #: Longer LaTeX (a Hessian of a network loss) is left to the JSON report.
 MAX_LATEX = 3000
 
@@ -67,12 +70,36 @@ def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 # -- rows shared by the three renderings ---------------------------------------------------------
-def _points_rows(analysis: Any) -> list[list[str]]:
-    rows = []
-    for i, p in enumerate(analysis.stationary_points, 1):
-        rows.append([str(i), fmt(p.point), fmt(p.value), p.kind, fmt(p.eigenvalues),
-                     fmt(p.condition_number)])
-    return rows
+def _kind(p: Any) -> str:
+    kind = p.kind or "not stationary"
+    return f"{kind} (on a kink)" if getattr(p, "at_kink", False) else kind
+
+
+def _points_rows(analysis: Any) -> tuple[list[list[str]], str | None]:
+    """Rows of the stationary-point table and the line summarising the points left out.
+
+    Every minimum, saddle and maximum is listed, but only the first few degenerate points
+    and points on a kink (see :func:`optiviz.analysis.table_points`): on a ReLU network
+    they come by the hundred, samples of flat regions rather than isolated points.
+    """
+    from optiviz.analysis import table_points
+
+    shown, rest = table_points(analysis, IRREGULAR_ROWS)
+    rows = [[str(i), fmt(p.point), fmt(p.value), _kind(p), fmt(p.eigenvalues),
+             fmt(p.condition_number)] for i, p in shown]
+    return rows, rest
+
+
+def _kinks_text(analysis: Any) -> str | None:
+    """Plain words on what Hessian theory means on a surface with kinks (None if smooth)."""
+    if not getattr(analysis, "kinks", False):
+        return None
+    return ("The surface has kinks (relu, Max, Min or abs): it is smooth only piecewise. "
+            "On a kink the gradient jumps and the Hessian describes at most one side, so "
+            "Hessian theory -- the classification below, the learning-rate limits and the "
+            "predicted rates -- applies only where the surface is smooth. Points marked "
+            "\"on a kink\" are stationary only for one-sided derivatives; degenerate points "
+            "are samples of flat regions (continua of stationary points), not isolated ones.")
 
 
 _POINT_HEAD = ["#", "point", "value", "kind", "Hessian eigenvalues", "condition number"]
@@ -87,7 +114,8 @@ def _lr_rows(analysis: Any) -> list[list[str]]:
         e, m = p.eta, p.momentum
         if e is None:
             continue
-        rows.append([fmt(p.point), fmt(e["per_direction"]), fmt(e["inverse_lambda_max"]),
+        where = fmt(p.point) + (" (on a kink)" if getattr(p, "at_kink", False) else "")
+        rows.append([where, fmt(e["per_direction"]), fmt(e["inverse_lambda_max"]),
                      fmt(e["stability_limit"]), fmt(e["optimal_fixed"]), fmt(e["optimal_rate"]),
                      fmt(m["lr"]), fmt(m["momentum"]), fmt(m["rate"])])
     return rows
@@ -97,10 +125,23 @@ _RUN_HEAD = ["label", "status", "steps", "final loss", "distance to min", "measu
              "predicted rate", "theory"]
 
 
+#: Shown for a rate that does not exist (a run too short to fit one, a method without a
+#: linear-rate theory).
+NO_RATE = "-"
+
+
+def _rate(v: Any) -> str:
+    return NO_RATE if v is None else fmt(v)
+
+
 def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
-    """Rows of the runs table (label, status, steps, final loss, distance, rates, theory)."""
+    """Rows of the runs table (label, status, steps, final loss, distance, rates, theory).
+
+    A missing rate is ``-``: no measured rate for a run with fewer than 2 steps (or that
+    starts at the minimum), no predicted rate without a linear-rate theory for the method.
+    """
     return [[r.label, r.status, str(r.steps), fmt(r.final_loss), fmt(r.distance_to_min),
-             fmt(r.measured_rate), fmt(r.predicted_rate), r.theory or NA] for r in runs]
+             _rate(r.measured_rate), _rate(r.predicted_rate), r.theory or NA] for r in runs]
 
 
 def _runs(analysis: Any, runs: Any) -> list[Any] | None:
@@ -190,8 +231,14 @@ def to_markdown(analysis: Any, runs: Any = None) -> str:
     how = {"linear": "solved exactly as H x = -b", "symbolic": "solved symbolically (all real "
            "solutions)", "numeric": "numeric multi-start Newton search"}.get(analysis.method, "")
     lines += ["## Stationary points", "", f"Method: {how}.", ""]
+    kinks = _kinks_text(analysis)
+    if kinks:
+        lines += [kinks, ""]
     if analysis.stationary_points:
-        lines += [_md_table(_POINT_HEAD, _points_rows(analysis)), ""]
+        rows, rest = _points_rows(analysis)
+        lines += [_md_table(_POINT_HEAD, rows), ""]
+        if rest:
+            lines += [f"... {rest}.", ""]
     else:
         lines += ["None found.", ""]
     lr = _lr_rows(analysis)
@@ -213,9 +260,15 @@ def to_markdown(analysis: Any, runs: Any = None) -> str:
     if rr:
         lines += ["## Runs: measured vs predicted rates", "",
                   "Measured: least-squares rate of ||x_t - x*|| over the tail; predicted: "
-                  "from the Hessian at the minimum (exact on a quadratic, local otherwise).",
+                  "from the Hessian at the minimum (exact on a quadratic, local otherwise); "
+                  "- : no rate (a run of fewer than 2 steps is too short to fit one; a "
+                  "method without a linear-rate theory has no prediction).",
                   "", _md_table(_RUN_HEAD, runs_rows(rr)), ""]
-    notes = [n for n in analysis.notes if not n.startswith("slide erratum: ")]
+    from optiviz.analysis import KINK_NOTE
+
+    # the kinks paragraph above the stationary points says what KINK_NOTE says
+    notes = [n for n in analysis.notes
+             if not n.startswith("slide erratum: ") and not (kinks and n == KINK_NOTE)]
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
     if analysis.errata:
@@ -237,7 +290,10 @@ def to_table(analysis: Any, runs: Any = None) -> str:
            f"bounded below: {_bounded(analysis)}", ""]
     out.append(f"stationary points ({analysis.method}):")
     if analysis.stationary_points:
-        out.append(_text_table(_POINT_HEAD, _points_rows(analysis)))
+        rows, rest = _points_rows(analysis)
+        out.append(_text_table(_POINT_HEAD, rows))
+        if rest:
+            out.append(f"... {rest}")
     else:
         out.append("  none found")
     lr = _lr_rows(analysis)

@@ -302,6 +302,31 @@ def test_measured_rate_synthetic():
     assert measured_rate(grow, [0, 0]) == pytest.approx(1.1, rel=1e-9)
 
 
+def test_measured_rate_short_runs_have_no_rate():
+    # 1 or 2 points (runs of 0 or 1 steps) are too short to fit: None, never an IndexError
+    assert measured_rate(np.array([[1.0, 1.0]]), [0, 0]) is None
+    assert measured_rate(np.array([[1.0, 1.0], [0.5, 0.5]]), [0, 0]) is None
+    assert measured_rate(np.zeros((0, 2)), [0, 0]) is None
+    # reaching the minimum within the points there are still gives 0.0
+    assert measured_rate(np.array([[1.0, 0.0], [0.0, 0.0]]), [0, 0]) == 0.0
+    assert measured_rate(np.array([[1.0, 0.0], [0.5, 0.0], [0.25, 0.0]]), [0, 0]) == 0.5
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2])
+def test_compare_runs_handles_short_runs(steps):
+    s = load_surface("seed_diagonal")
+    single = run(s, make_optimizer("gd", lr=0.1), [1.0, 1.0, 1.0], steps)
+    batched = run(s, make_optimizer("gd", lr=[0.05, 0.1]), [1.0, 1.0, 1.0], steps)
+    rows = analyze(s, trajectories=[single, batched]).runs
+    assert len(rows) == 3
+    for r in rows:
+        assert r.steps == steps
+        # 3 points (2 steps) are the fewest that give a fitted rate
+        assert (r.measured_rate is None) == (steps < 2)
+        assert r.predicted_rate is not None  # the theory still predicts a rate
+    json.dumps([r.to_dict() for r in rows], allow_nan=False)
+
+
 def test_l2_shrink_factors_random_quadratic():
     rng = np.random.default_rng(7)
     for n in (2, 4, 5):

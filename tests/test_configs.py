@@ -74,6 +74,10 @@ def test_config_runs_and_its_answers_hold(path, tmp_path):
         _assert_not_blank(tmp_path / name)
     report = (tmp_path / "report.md").read_text()
     assert report.startswith(f"# Experiment `{cfg.name}`") and "## Results" in report
+    # the stationary-point table stays short (a ReLU network has hundreds of degenerate
+    # points: a few are listed, the rest counted in one line)
+    section = report.split("### Stationary points", 1)[1].split("\n###", 1)[0]
+    assert len([ln for ln in section.splitlines() if ln.startswith("| ")]) - 2 <= 12
     # the resolved config is itself a valid config that describes the same experiment
     again = load_config(tmp_path / "config.yaml")
     assert again.to_dict() == result.config.to_dict()
@@ -178,3 +182,47 @@ def test_broken_config_exits_2_with_its_message_and_writes_nothing(path, tmp_pat
     v = CliRunner().invoke(app, ["validate", str(path)])
     if path.stem != "eta_opt_without_minimum":  # found when the run resolves eta_opt
         assert v.exit_code == 2 and _expected(path) in v.stderr
+
+
+def test_every_run_is_in_the_rate_comparison_even_one_step_runs(tmp_path):
+    # worked problem A takes a single step: too short to measure a rate, but every run
+    # still appears in the comparison (in run order), its measured rate shown as "-"
+    cfg = load_config(ROOT / "configs" / "worked-a-correlated-quadratic.yaml")
+    result = run_experiment(cfg, out_dir=tmp_path, figures=[])
+    rows = result.analysis.runs
+    assert [r.label for r in rows] == [rec.label for rec in result.runs]
+    assert all(r.steps == 1 and r.measured_rate is None for r in rows)
+    report = (tmp_path / "report.md").read_text()
+    table = report.split("Runs: measured vs predicted rates", 1)[1].split("###", 1)[0]
+    for rec in result.runs:
+        line = next(ln for ln in table.splitlines() if ln.startswith(f"| {rec.label} |"))
+        assert line.split(" | ")[5] == "-", line  # the measured-rate column
+
+
+def test_lr_sweep_figures_mark_each_methods_own_stability_limit():
+    from optiviz.experiment import _figures_of, sweep_stability_limit
+    from optiviz.plotting import ColorMap
+
+    lam = 4.0  # ill_conditioned: Hessian diag(0.2, 4)
+    assert sweep_stability_limit("gd", {"lr": [0.1, 0.2]}, lam)[0] == pytest.approx(0.5)
+    assert sweep_stability_limit("sgd", {"momentum": 0.0}, lam)[0] == pytest.approx(0.5)
+    lim, label = sweep_stability_limit("momentum", {"momentum": 0.9}, lam)
+    assert lim == pytest.approx(0.95) and "2 + 2\\beta" in label and "0.9" in label
+    assert sweep_stability_limit("sgd", {"momentum": 0.5, "dampening": 0.5}, lam)[0] == \
+        pytest.approx(3.0 / (0.5 * lam))
+    # Nesterov: 0 < lr lambda < (2 + 2 mu)/(1 + 2 mu)
+    assert sweep_stability_limit("nesterov", {"momentum": 0.9}, lam)[0] == \
+        pytest.approx(3.8 / 2.8 / lam)
+    assert sweep_stability_limit("sgd", {"momentum": 0.9, "nesterov": True}, lam)[0] == \
+        pytest.approx(3.8 / 2.8 / lam)
+    assert sweep_stability_limit("adam", {"lr": 0.1}, lam) == (None, None)
+    assert sweep_stability_limit("momentum", {"momentum": [0.5, 0.9]}, lam) == (None, None)
+
+    cfg = load_config(ROOT / "configs" / "lr-sweep.yaml")
+    result = run_experiment(cfg, write=False, figures=[])
+    figs = dict(_figures_of("lr_sweep", cfg, result, ColorMap()))
+    gd = [t.get_text() for t in figs["lr_sweep"].legends[0].get_texts()]
+    hb = [t.get_text() for t in figs["lr_sweep_2"].legends[0].get_texts()]
+    assert any("stability limit $2/\\lambda_{max}$ (GD) = 0.5" in t for t in gd)
+    assert any("(2 + 2\\beta)/\\lambda_{max}" in t and "= 0.95" in t for t in hb)
+    assert not any("$2/\\lambda_{max}$" in t for t in hb)

@@ -31,8 +31,15 @@ def render(fig: Figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3]
 
 
-def assert_figure_ok(fig: Figure, size=(7.0, 5.5), dpi=150) -> np.ndarray:
+def assert_figure_ok(fig: Figure, size=(7.0, 5.5), dpi=150, fitted=False) -> np.ndarray:
+    """``fitted``: a contour figure sized to its equal-aspect window is at most ``size``,
+    with one side exactly that size."""
     assert isinstance(fig, Figure)
+    if fitted:
+        w, h = fig.get_size_inches()
+        assert w <= size[0] + 1e-9 and h <= size[1] + 1e-9, (w, h)
+        assert np.isclose(w, size[0]) or np.isclose(h, size[1]), (w, h)
+        size = (w, h)
     img = render(fig)
     assert img.shape[:2] == (round(size[1] * dpi), round(size[0] * dpi))
     # non-blank: many distinct colours and real variance
@@ -101,7 +108,7 @@ def rosen_runs(rosen):
 # -- contour ----------------------------------------------------------------------------------
 def test_contour_rosenbrock_log_levels(rosen, rosen_runs):
     fig = plotting.contour(rosen, rosen_runs, grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     ax = main_axes(fig)
     (cs,) = filled_contours(ax)
     assert geo.is_geometric(cs.levels)
@@ -132,7 +139,7 @@ def test_contour_quadratic_linear_levels():
     s = load_surface("seed_quadratic")
     runs = [run(s, make_optimizer("gd", lr=lr), [1.0, 1.0], 30) for lr in (0.5, 1.7)]
     fig = plotting.contour(s, runs, grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     ax = main_axes(fig)
     (cs,) = filled_contours(ax)
     assert geo.is_arithmetic(cs.levels)
@@ -167,7 +174,7 @@ def test_diverged_path_gets_exit_marker_inside_window(rosen):
     traj = run(rosen, make_optimizer("gd", lr=3e-3), [-1.5, 2.0], 200)
     assert traj.status == "diverged"
     fig = plotting.contour(rosen, [traj], grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     ax = main_axes(fig)
     lo, hi = rosen.window[:, 0], rosen.window[:, 1]
     exits = [ln for ln in ax.get_lines() if ln.get_marker() == "x"]
@@ -192,7 +199,7 @@ def test_nonfinite_hand_made_trajectory(rosen):
     traj = fake_traj(pts, losses=[4, 3, 1e5, np.inf, np.nan], status="diverged",
                      diverged_at=4, label="wild (lr=9)")
     fig = plotting.contour(rosen, [traj], grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     fig = plotting.loss([traj], f_min=0.0)
     assert_figure_ok(fig)
     assert any("diverged at step 4" in t for t in legend_texts(fig))
@@ -221,7 +228,7 @@ def test_batched_family_colorbar():
     lrs = np.geomspace(0.05, 3.0, 9)
     traj = run(s, make_optimizer("gd", lr=lrs), [1.0, 1.0], 30)
     fig = plotting.contour(s, [traj], grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     assert any(lb.startswith("lr") for lb in colorbar_labels(fig))
     assert any("lr=0.05…3" in t and "9 runs" in t for t in legend_texts(fig))
     # a small batch is drawn as individual runs with their own labels
@@ -248,12 +255,14 @@ def test_three_variables_projection_and_hessian_plane():
     s = load_surface("seed_diagonal")
     runs = [run(s, make_optimizer("gd", lr=0.1), [1.5, 1.8, -1.2], 40)]
     fig = plotting.contour(s, runs, projection=("x", "z"), grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     ax = main_axes(fig)
-    assert ax.get_xlabel().startswith("$x$") and "slice" in ax.get_xlabel()
+    # the axis label is the variable; how the plane was chosen is a note above the axes
+    assert ax.get_xlabel() == "$x$"
+    assert any("slice" in t.get_text() for t in ax.texts)
     assert ax.get_ylabel() == "$z$"
     fig = plotting.contour(s, runs, analysis=analyze(s), grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     ax = main_axes(fig)
     assert "v_1" in ax.get_xlabel() and "v_2" in ax.get_ylabel()
     # default for n = 3 without analysis: the first two variables
@@ -457,7 +466,7 @@ def test_undefined_region_is_grey_and_explained():
     s = Surface.from_sympy(x - sp.log(x) + y**2, [x, y], window=[[-1, 3], [-2, 2]])
     traj = run(s, make_optimizer("gd", lr=0.9), [2.5, 1.0], 20)
     fig = plotting.contour(s, [traj], grid=GRID)
-    assert_figure_ok(fig)
+    assert_figure_ok(fig, fitted=True)
     assert any("not finite" in t for t in legend_texts(fig))
 
 
@@ -468,3 +477,145 @@ def test_explicit_window_and_swapped_axes():
     assert ax.get_xlim() == (0, 5) and ax.get_ylim() == (1, 6)
     ax = main_axes(plotting.contour(s, [traj], projection=("w2", "w1"), grid=GRID))
     assert ax.get_xlabel() == "$w_{2}$" and ax.get_ylabel() == "$w_{1}$"
+
+
+# -- layout: nothing clipped, no empty bands, readable titles ------------------------------------
+def text_boxes(fig: Figure) -> list[tuple[str, object]]:
+    """(text, window extent in pixels) of every visible, non-empty text drawn."""
+    from matplotlib.text import Text
+
+    render(fig)
+    # tick labels exist for ticks outside the view too; only those drawn count
+    all_ticks, drawn = set(), set()
+    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]
+    for ax in axes:
+        if ax.name == "3d":
+            continue
+        for axis in ax._axis_map.values():
+            for tick in axis._update_ticks():  # the ticks inside the view interval
+                drawn |= {id(tick.label1), id(tick.label2)}
+    for ax in axes:
+        for axis in ax._axis_map.values():
+            for tick in axis.majorTicks + axis.minorTicks:
+                all_ticks |= {id(tick.label1), id(tick.label2)}
+        if ax.name == "3d":  # placed by the 3-D projection at draw time: no 2-D extent
+            all_ticks |= {id(t) for t in ax.findobj(Text) if t is not ax.title}
+    out = []
+    for t in fig.findobj(Text):
+        if not t.get_visible() or not t.get_text().strip():
+            continue
+        if t.axes is not None and not t.axes.get_visible():
+            continue
+        if id(t) in all_ticks and id(t) not in drawn:
+            continue
+        out.append((t.get_text(), t.get_window_extent()))
+    return out
+
+
+def assert_nothing_clipped(fig: Figure) -> None:
+    W, H = fig.get_size_inches() * fig.dpi
+    for text, bb in text_boxes(fig):
+        assert bb.x0 >= -1 and bb.y0 >= -1 and bb.x1 <= W + 1 and bb.y1 <= H + 1, (
+            f"text {text!r} is cut off: {bb} outside (0, 0, {W}, {H})")
+
+
+def blank_margins(img: np.ndarray) -> tuple[int, int]:
+    """(blank rows above + below, blank columns left + right) of a rendered figure."""
+    ink = (img < 245).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return (rows[0] + len(ink) - 1 - rows[-1], cols[0] + ink.shape[1] - 1 - cols[-1])
+
+
+def test_slice_note_of_a_many_variable_surface_is_wrapped_not_clipped():
+    expr = "(w31*relu(w11 + w12) + w32*relu(w21 + w22))**2/2"
+    names = ["w11", "w12", "w21", "w22", "w31", "w32"]
+    s = Surface.from_expression(expr, names, window=[[-1, 1.5]] * 6)
+    traj = run(s, make_optimizer("gd", lr=0.1), [0.25, 0.75, 0.75, 0.25, 0.67, 0.33], 10)
+    fig = plotting.contour(s, [traj], projection=("w31", "w12"), grid=GRID)
+    ax = main_axes(fig)
+    assert ax.get_xlabel() == "$w_{31}$" and ax.get_ylabel() == "$w_{12}$"
+    (note,) = [t for t in ax.texts if "slice" in t.get_text()]
+    assert "\n" in note.get_text()  # wrapped: it lists the other four coordinates
+    assert_nothing_clipped(fig)
+    fig3 = plotting.surface3d(s, [traj], projection=("w31", "w12"), grid=GRID)
+    assert_nothing_clipped(fig3)
+
+
+def test_equal_aspect_contour_is_sized_to_its_window():
+    wide = load_surface("ill_conditioned")  # window 8 x 4
+    traj = run(wide, make_optimizer("momentum", lr=0.05, momentum=0.9), [-3.5, 1.5], 50)
+    fig = plotting.contour(wide, [traj], grid=GRID)
+    assert main_axes(fig).get_aspect() == 1.0
+    w, h = fig.get_size_inches()
+    assert w == 7.0 and h < 5.0  # shorter, not narrower
+    img = assert_figure_ok(fig, fitted=True)
+    rows, _ = blank_margins(img)
+    assert rows < 0.35 * fig.dpi, rows  # no empty bands above and below the plot
+    assert_nothing_clipped(fig)
+    tall = load_surface("seed_quadratic")
+    fig = plotting.contour(tall, [run(tall, make_optimizer("gd", lr=0.3), [1.5, 2.0], 5)],
+                           window=[[0.5, 3.5], [0.5, 4.5]], grid=GRID)
+    w, h = fig.get_size_inches()
+    assert h == 5.5 and w < 6.5  # narrower, as wide as its legend needs
+    assert_nothing_clipped(fig)
+    # an extreme window (10:1) gives up equal aspect and keeps the standard size
+    fig = plotting.contour(wide, [traj], window=[[-5, 5], [-0.5, 0.5]], grid=GRID)
+    assert main_axes(fig).get_aspect() == "auto"
+    assert tuple(fig.get_size_inches()) == (7.0, 5.5)
+
+
+def test_effective_lr_panel_titles_wrap_and_do_not_overlap(rosen):
+    # five panels: three columns, two long labels side by side (as in the quickstart)
+    runs = [run(rosen, make_optimizer("gd", lr=1e-3), [-1.2, 1.0], 30)]
+    runs += [run(rosen, make_optimizer(name, lr=1e-3, momentum=0.9), [-1.2, 1.0], 30)
+             for name in ("momentum", "nesterov")]
+    runs += [run(rosen, make_optimizer(name, lr=0.01), [-1.2, 1.0], 30)
+             for name in ("adagrad", "rmsprop")]
+    fig = plotting.effective_lr(runs)
+    assert_nothing_clipped(fig)
+    titles = [ax.title.get_window_extent() for ax in fig.axes
+              if ax.get_visible() and ax.get_title()]
+    assert len(titles) == 5
+    for i, a in enumerate(titles):
+        for b in titles[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_lr_sweep_stability_limit_of_the_swept_method():
+    lrs = np.geomspace(0.01, 1.0, 8)
+    final = np.geomspace(1.0, 1e-6, 8)
+    fig = plotting.lr_sweep(lrs, final, label="heavy ball", f_min=0.0, eta_opt=0.25,
+                            stability_limit=0.95,
+                            stability_label="$(2 + 2\\beta)/\\lambda_{max}$")
+    texts = " | ".join(legend_texts(fig))
+    assert "stability limit $(2 + 2\\beta)/\\lambda_{max}$ = 0.95" in texts
+    assert "2/\\lambda_{max}$ =" not in texts.replace("2\\beta)/\\lambda_{max}$ =", "")
+    xs = [np.asarray(ln.get_xdata(), float) for ln in main_axes(fig).get_lines()]
+    assert any(len(x) == 2 and np.allclose(x, 0.95) for x in xs)
+    assert_nothing_clipped(fig)
+    # default: GD's 2/lambda_max
+    fig = plotting.lr_sweep(lrs, final, f_min=0.0, stability_limit=0.5)
+    assert "stability limit $2/\\lambda_{max}$ = 0.5" in legend_texts(fig)
+
+
+def test_start_and_end_markers_on_the_window_edge_are_not_clipped():
+    s = load_surface("xy")
+    traj = run(s, make_optimizer("gd", lr=0.2, maximize=True), [2.95, -1.52], 8)
+    fig = plotting.contour(s, [traj], grid=GRID)
+    ends = [ln for ln in main_axes(fig).get_lines() if ln.get_marker() in ("o", "X")
+            and len(ln.get_xdata()) == 1 and ln.get_markersize() >= 7]
+    assert ends and all(not ln.get_clip_on() for ln in ends)
+
+
+def test_loss_that_touches_f_star_and_leaves_stays_connected():
+    # Adam's first step on (x + 1)^2 / 2 from 0 lands exactly on -1, then overshoots
+    traj = fake_traj(np.zeros((5, 1)), losses=[0.5, 0.0, 0.2, 0.05, 0.1], f_min=0.0,
+                     label="adam (lr=1)")
+    fig = plotting.loss([traj])
+    ax = main_axes(fig)
+    (line,) = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 5]
+    y = np.asarray(line.get_ydata(), float)
+    assert np.isfinite(y).all() and y[1] == pytest.approx(ax.get_ylim()[0])
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "v"]
+    assert [float(m.get_xdata()[0]) for m in marks] == [1.0]
+    assert any("reached $f^*$" in t for t in legend_texts(fig))

@@ -96,3 +96,94 @@ def test_fmt():
     assert report.fmt(np.array([1.0, 2.5])) == "(1, 2.5)"
     assert report.fmt(123456789.0) == "1.23457e+08"
     assert report.fmt(True) == "yes"
+
+
+# -- surfaces with kinks (ReLU networks) -------------------------------------------------------
+RELU_SQUARED = "(d - (w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2)))**2/2"
+RELU_XENT = ("-d*log(sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2))) - "
+             "(1 - d)*log(1 - sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2)))")
+RELU_VARS = ["w11", "w12", "w21", "w22", "w31", "w32"]
+
+
+def _relu_net(expr):
+    from optiviz.surface import Surface
+
+    return Surface.from_expression(
+        expr, RELU_VARS, {"x1": 1, "x2": 1, "d": 0}, name="relu_net",
+        window=[[-1, 1.5], [-0.5, 1.5], [-1, 1.5], [-1, 1.5], [-0.5, 1.5], [-1, 1.5]])
+
+
+def _stationary_rows(text, prefix):
+    return [ln for ln in text.split("tationary points", 1)[1].splitlines()
+            if ln.startswith(prefix)]
+
+
+@pytest.fixture(scope="module")
+def relu_analyses():
+    return analyze(_relu_net(RELU_SQUARED)), analyze(_relu_net(RELU_XENT))
+
+
+def test_relu_network_stationary_table_is_short_and_says_why(relu_analyses):
+    sq, xent = relu_analyses
+    assert sq.summary["found"] > 100  # hundreds of samples of flat regions
+    md = report.to_markdown(sq)
+    rows = [r for r in _stationary_rows(md, "| ") if r[2:3].isdigit()]
+    assert 1 <= len(rows) <= report.IRREGULAR_ROWS
+    more = sq.summary["found"] - len(rows)
+    assert (f"... and {more} more degenerate points (flat regions of the ReLU network)"
+            in md)
+    assert "applies only where the surface is smooth" in md
+    table = report.to_table(sq)
+    assert len([r for r in _stationary_rows(table, "") if r[:1].isdigit()]) == len(rows)
+    assert f"and {more} more degenerate points" in table
+    assert "Hessian theory" in table  # the notes say it in the terminal too
+    # cross-entropy: the saddles sit on the ReLU kinks (both units at z = 0, w3 = 0)
+    assert xent.saddles and all(p.at_kink for p in xent.saddles)
+    md2 = report.to_markdown(xent)
+    rows2 = [r for r in _stationary_rows(md2, "| ") if r[2:3].isdigit()]
+    assert len(rows2) <= report.IRREGULAR_ROWS
+    assert all("(on a kink)" in r for r in rows2)
+    assert "more saddles on a kink" in md2
+    # no per-point notes for hundreds of points: one line each for flat regions and kinks
+    assert len(xent.notes) < 10 and len(sq.notes) < 10
+
+
+def test_relu_network_json_is_complete_but_bounded(relu_analyses):
+    from optiviz.analysis import MAX_POINTS
+
+    for a in relu_analyses:
+        text = report.to_json(a)
+        d = json.loads(text)
+        assert len(d["stationary_points"]) == MAX_POINTS == d["stationary_summary"]["kept"]
+        summ = d["stationary_summary"]
+        assert sum(summ["kinds"].values()) == summ["found"] > MAX_POINTS
+        assert d["kinks"] is True
+        assert all("at_kink" in p for p in d["stationary_points"])
+        assert len(text) < 400_000
+
+
+def test_smooth_surfaces_list_every_point():
+    a = analyze(load_surface("himmelblau"))
+    md = report.to_markdown(a)
+    assert len([r for r in _stationary_rows(md, "| ") if r[2:3].isdigit()]) == 9
+    assert "... and" not in md and "kinks" not in md
+    assert not any(p.at_kink for p in a.stationary_points)
+    assert json.loads(report.to_json(a))["kinks"] is False
+
+
+def test_points_on_a_kink():
+    from optiviz.analysis import _at_kinks
+    from optiviz.surface import Surface
+
+    s = Surface.from_expression("abs(x) + Max(y, 1 - y, 0) + Min(x, y)", ["x", "y"])
+    flags = _at_kinks(s, np.array([[0.0, 0.3], [0.5, 0.5], [0.2, 0.2], [0.3, 0.9],
+                                   [0.1, -2.0]]))
+    # abs at x = 0; Max ties y = 1 - y at 0.5; Min ties at x = y; nothing at (0.3, 0.9);
+    # Max(y, 1 - y, 0) with y = -2: the two largest (3 and 0) do not tie
+    assert flags.tolist() == [True, True, True, False, False]
+    # the L1-regularized seed: its minimum (0.983333, 0) sits on the kink y = 0
+    a = analyze(load_surface("seed_l1").regularized(l1=0.1))
+    assert a.minimum.at_kink and a.minimum.point == pytest.approx([1 - 0.1 / 6, 0])
+    md = report.to_markdown(a)
+    assert "| (0.983333, 0) (on a kink) |" in md
+    assert "minimum (on a kink)" in md

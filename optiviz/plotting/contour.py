@@ -42,11 +42,13 @@ from optiviz.plotting.style import (
     ColorMap,
     family_cmap,
     finish_axes,
+    fit_figure_to_axes,
     legend_below,
     new_figure,
     rc,
     set_formula_title,
     var_label,
+    wrap_to_width,
 )
 
 Array = np.ndarray
@@ -115,21 +117,42 @@ def contour(
     with rc():
         fig = new_figure(figsize, dpi)
         ax = fig.add_subplot()
+        note = ""
         if surface.n == 1:
             handles = _contour_1d(fig, ax, surface, groups, colors, levels, log_levels,
                                   window, grid, max_runs)
         else:
-            handles = _contour_2d(fig, ax, surface, groups, colors, analysis, levels,
-                                  log_levels, window, projection, grid, max_runs,
-                                  family_threshold)
+            handles, note = _contour_2d(fig, ax, surface, groups, colors, analysis, levels,
+                                        log_levels, window, projection, grid, max_runs,
+                                        family_threshold)
+        # the title clears the colorbar's top tick label; an n > 2 surface's note on how
+        # the plane was chosen sits between the title and the axes, wrapped (never clipped)
+        pad = TITLE_PAD + subtitle(fig, ax, note) if note else TITLE_PAD
         if title is None:
-            set_formula_title(ax, surface, fig)
+            set_formula_title(ax, surface, fig, pad=pad)
         elif title:
-            ax.set_title(title)
+            ax.set_title(title, pad=pad)
         if legend and handles:
             legend_below(fig, handles, ax=ax)
         finish_axes(ax)
+        if ax.get_aspect() == 1.0:
+            fit_figure_to_axes(fig, ax)
     return fig
+
+
+#: Points between the top of the axes and the title (clear of the colorbar's tick label).
+TITLE_PAD = 10.0
+SUBTITLE_SIZE = 8.5
+
+
+def subtitle(fig, ax, text: str) -> float:
+    """A small grey note just above ``ax``, wrapped to fit the figure; returns the height
+    in points it takes (the title goes above it)."""
+    lines = wrap_to_width(text, 0.74 * fig.get_figwidth() * 72.0, SUBTITLE_SIZE)
+    ax.annotate("\n".join(lines), xy=(0.5, 1.0), xycoords="axes fraction",
+                xytext=(0, TITLE_PAD - 2), textcoords="offset points", ha="center",
+                va="bottom", fontsize=SUBTITLE_SIZE, color="0.3", annotation_clip=False)
+    return 1.3 * SUBTITLE_SIZE * len(lines) + 2.0
 
 
 # -- decisions -----------------------------------------------------------------------------
@@ -284,7 +307,7 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
             lx, ly = (f"along $v_{k + 1}$, Hessian eigenvector at $x^*$ "
                       f"($\\lambda_{k + 1}$ = {lam[k]:.3g})" for k in range(2))
             note = "f on the plane through $x^*$ spanned by $v_1, v_2$; paths projected on it"
-            plane = geo.Plane(x0, V, (f"{lx}\n[{note}]", ly), note=note)
+            plane = geo.Plane(x0, V, (lx, ly), note=note)
             half = 0.5 * float(np.mean(W[:, 1] - W[:, 0]))
             return plane, np.array([[-half, half], [-half, half]])
     if projection is None:
@@ -306,7 +329,7 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
     lx = var_label(names[i])
     ly = var_label(names[j])
     note = f"f on the slice through {where} ({fixed}); paths projected on it"
-    plane = geo.coordinate_plane(n, i, j, base, (f"{lx}\n[{note}]", ly), note)
+    plane = geo.coordinate_plane(n, i, j, base, (lx, ly), note)
     return plane, W[[i, j]].copy()
 
 
@@ -406,8 +429,10 @@ def _contour_2d(fig, ax, surface, groups, colors, analysis, levels, log_levels, 
     ax.set_ylabel(plane.labels[1])
     ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
     if 1 / 3 <= ratio <= 3:
+        # equal aspect (true shapes of the contours); contour() then sizes the figure to
+        # the window so no empty bands are left
         ax.set_aspect("equal", adjustable="box")
-    return handles
+    return handles, plane.note
 
 
 def _background(fig, ax, U, V, Z, D, lv, log, known) -> None:
@@ -455,10 +480,11 @@ def draw_path(ax, Q: Array, view: RunView, color, linestyle, marker, lo, hi, *,
         idx = np.flatnonzero(inn)[:: _markevery(int(inn.sum()))]
         ax.plot(Q[idx, 0], Q[idx, 1], linestyle="none", marker=marker, markersize=ms,
                 color=color, markeredgewidth=0, alpha=0.75 * alpha, zorder=zorder)
+    # start and end markers inside the window are drawn whole, even on its edge
     if endpoints and inn[0]:
         ax.plot(Q[0, 0], Q[0, 1], marker="o", markersize=7.5, color=color,
                 markeredgecolor="white", markeredgewidth=1.0, zorder=zorder + 2,
-                linestyle="none")
+                linestyle="none", clip_on=False)
     mark = None
     if view.diverged:
         mark = exit_pt if exit_pt is not None else (Q[-1] if inn[-1] else None)
@@ -470,7 +496,7 @@ def draw_path(ax, Q: Array, view: RunView, color, linestyle, marker, lo, hi, *,
     elif endpoints and inn[-1]:
         ax.plot(Q[-1, 0], Q[-1, 1], marker="X", markersize=9, color=color,
                 markeredgecolor="white", markeredgewidth=1.0, zorder=zorder + 2,
-                linestyle="none")
+                linestyle="none", clip_on=False)
     return mark
 
 

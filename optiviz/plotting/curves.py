@@ -6,7 +6,8 @@
   the lecture notes' AdaGrad / RMSprop / AdaDelta figures), one panel per optimizer
   (coordinates as line styles) or one panel per coordinate (optimizers as colours).
 * :func:`lr_sweep` -- final loss against the learning rate (log-log), diverged runs as
-  markers on the top edge, and the Hessian's ``1/lambda_max`` and ``2/lambda_max``.
+  markers on the top edge, the Hessian's ``1/lambda_max`` and the swept method's stability
+  limit (``2/lambda_max`` for GD; the caller passes another, e.g. heavy ball's).
 * :func:`sharpness` -- edge of stability: lambda_max of the Hessian along a path against
   the GD stability threshold ``2/lr``.
 """
@@ -37,6 +38,7 @@ from optiviz.plotting.style import (
     new_figure,
     rc,
     var_label,
+    wrap_to_width,
 )
 
 Array = np.ndarray
@@ -100,6 +102,10 @@ def loss(
         pos = allv[allv > 0]
         handles: list = []
         bottom_marks = []
+        # exact zeros (f* reached to rounding) have no place on a log axis: they are drawn
+        # on the bottom edge, so a path that touches f* and leaves again stays connected
+        floor = (float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0)
+                 else None)
         for g in groups:
             family = g.batched and len(g.runs) > family_threshold
             if family:
@@ -113,7 +119,7 @@ def loss(
                 if y is None:
                     continue
                 t = np.arange(len(y))
-                ax.plot(t, _masked(y, negative), color=st["color"],
+                ax.plot(t, _masked(y, negative, floor), color=st["color"],
                         linestyle=st["linestyle"], linewidth=1.8, zorder=3)
                 _mark_end(ax, r, y, t, st["color"], negative, bottom_marks)
         if negative:
@@ -122,8 +128,7 @@ def loss(
         elif pos.size:
             ax.set_yscale("log")
             if bottom_marks:
-                lo = float(pos.min()) / 3.0
-                ax.set_ylim(bottom=lo)
+                ax.set_ylim(bottom=floor)
                 trans = blended_transform_factory(ax.transData, ax.transAxes)
                 for t_ in bottom_marks:
                     ax.plot(t_, 0.0, marker="v", markersize=8, color="0.2", linestyle="none",
@@ -155,10 +160,12 @@ def loss(
     return fig
 
 
-def _masked(y: Array, negative: bool) -> Array:
+def _masked(y: Array, negative: bool, floor: float | None = None) -> Array:
+    """Values to plot: non-finite ones dropped; on a log axis values <= 0 dropped, or drawn
+    at ``floor`` (the bottom edge) when given."""
     y = np.where(np.isfinite(y), y, np.nan)
     if not negative:
-        y = np.where(y > 0, y, np.nan)
+        y = np.where(y > 0, y, np.nan if floor is None else floor)
     return y
 
 
@@ -170,10 +177,11 @@ def _mark_end(ax, r: RunView, y: Array, t: Array, color, negative: bool, bottom:
         if negative or y[k] > 0:
             ax.plot(t[k], y[k], marker="x", markersize=9, markeredgewidth=2.0, color=color,
                     linestyle="none", zorder=5)
-    elif not negative and y[k] <= 0:
-        # reached f* exactly: invisible on a log axis, mark it at the bottom edge
-        j = np.flatnonzero(np.isfinite(y) & (y <= 0))
-        bottom.append(t[j[0]])
+    if not negative:
+        # each arrival at f* exactly (invisible on a log axis) is marked on the bottom edge
+        zero = np.isfinite(y) & (y <= 0)
+        arrive = zero & ~np.concatenate([[False], zero[:-1]])
+        bottom.extend(t[arrive])
 
 
 def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int) -> Line2D:
@@ -257,6 +265,7 @@ def effective_lr(
     with rc():
         fig = new_figure(figsize, dpi)
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        panel_w = fig.get_figwidth() * 72.0 / ncols  # points
         flat_axes = axes.ravel()
         handles: list = []
         if per == "optimizer":
@@ -267,7 +276,9 @@ def effective_lr(
                 for j in range(E.shape[1]):
                     ax.plot(t, E[:, j], color=st["color"],
                             linestyle=COORD_STYLES[j % len(COORD_STYLES)], linewidth=1.7)
-                ax.set_title(r.legend_label, fontsize=9.5, color=st["color"])
+                # long labels (all hyperparameters) wrap to the panel's width
+                lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
+                ax.set_title("\n".join(lines), fontsize=9.5, color=st["color"])
             for j in range(n):
                 handles.append(Line2D([], [], color="0.2",
                                       linestyle=COORD_STYLES[j % len(COORD_STYLES)],
@@ -329,12 +340,20 @@ def lr_sweep(
     colors: ColorMap | None = None,
     figsize: tuple[float, float] = (7.0, 4.8),
     dpi: float = DPI,
+    stability_label: str | None = None,
 ) -> Figure:
     """Final loss (``f - f*`` when ``f_min`` is given) against the learning rate, log-log.
 
     Runs whose status is ``"diverged"`` (or whose final loss is not finite) are drawn as
     red triangles on the top edge. ``eta_opt`` (``1/lambda_max``) and ``stability_limit``
-    (``2/lambda_max``), from the analysis, are drawn as vertical lines.
+    are drawn as vertical lines. The stability limit is the swept method's own: GD's
+    ``2/lambda_max`` by default; pass ``stability_label`` (math text allowed) with another
+    limit, e.g. heavy ball's ``(2 + 2 beta)/lambda_max``::
+
+        lr_sweep(lrs, losses, statuses, stability_limit=(2 + 2 * 0.9) / lam_max,
+                 stability_label=r"$(2 + 2\\beta)/\\lambda_{max}$ (heavy ball)")
+
+    The legend reads ``stability limit <label> = <value>``.
     """
     lrs = np.asarray(lrs, dtype=float).reshape(-1)
     fl = np.asarray(final_losses, dtype=float).reshape(-1)
@@ -393,9 +412,9 @@ def lr_sweep(
         if stability_limit is not None:
             ax.axvline(stability_limit, color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
                        zorder=2)
+            what = stability_label if stability_label else "$2/\\lambda_{max}$"
             handles.append(Line2D([], [], color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
-                                  label=f"stability limit $2/\\lambda_{{max}}$ = "
-                                        f"{stability_limit:.4g}"))
+                                  label=f"stability limit {what} = {stability_limit:.4g}"))
         ax.set_xlabel("learning rate $\\eta$")
         ax.set_ylabel("final $f - f^*$" if f_min is not None else "final $f$")
         if title:

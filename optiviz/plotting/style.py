@@ -15,6 +15,7 @@ registry, no GUI backend needed) with constrained layout.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -47,7 +48,9 @@ PALETTE: tuple[str, ...] = (
 #: Line styles cycled with a period coprime to the palette's (7), so (colour, style)
 #: pairs repeat only after 28 labels.
 LINESTYLES: tuple = ("-", "--", "-.", (0, (1.2, 1.3)))
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "<")
+#: Eight markers against seven colours: the eighth label (which repeats the first colour)
+#: still gets its own marker.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "<", "h")
 
 MINIMUM_COLOR = "#000000"
 DIVERGED_COLOR = "#B2182B"
@@ -245,12 +248,32 @@ def text_width(text: str, size: float, math: bool) -> float:
     return float(w)
 
 
+def wrap_to_width(text: str, width_pts: float, size: float, max_lines: int = 4) -> list[str]:
+    """``text`` wrapped into lines of at most ``width_pts`` points at font ``size`` (plain
+    text; a longer text is cut with an ellipsis after ``max_lines``)."""
+    import textwrap
+
+    per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
+    width = max(int(width_pts / per_char), 20)
+    # never break inside $...$ (math text must stay whole on one line) nor around " = "
+    glued = re.sub(r"\$[^$]*\$", lambda m: m.group(0).replace(" ", "\x00"), text)
+    glued = glued.replace(" = ", "\x00=\x00")
+    lines = textwrap.wrap(glued, width=width, break_long_words=False,
+                          break_on_hyphens=False) or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1].rstrip() + " …"
+    return [ln.replace("\x00", " ") for ln in lines]
+
+
 def set_formula_title(ax, surface, fig: Figure, extra: str = "",
-                      sizes: tuple[float, ...] = (11, 10, 9, 8)) -> str:
+                      sizes: tuple[float, ...] = (11, 10, 9, 8),
+                      pad: float | None = None) -> str:
     """Title ``ax`` with the surface's formula, fitted to the figure width.
 
     Tries the math-text title at decreasing font sizes, then the plain text (wrapped over
     at most three lines, shortened with an ellipsis beyond). ``extra`` is a second line.
+    ``pad``: points between the axes and the title (matplotlib's default when None).
     Returns the title set.
     """
     import textwrap
@@ -261,7 +284,7 @@ def set_formula_title(ax, surface, fig: Figure, extra: str = "",
     if math is not None:
         for size in sizes:
             if text_width(math, size, True) <= max_w:
-                ax.set_title(math + tail, fontsize=size)
+                ax.set_title(math + tail, fontsize=size, pad=pad)
                 return math + tail
     size = sizes[-1] if len(plain) > 60 else sizes[0]
     per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
@@ -272,8 +295,39 @@ def set_formula_title(ax, surface, fig: Figure, extra: str = "",
         lines = lines[:3]
         lines[-1] = lines[-1][: max(width - 1, 1)] + "…"
     title = "\n".join(lines) + tail
-    ax.set_title(title, fontsize=size)
+    ax.set_title(title, fontsize=size, pad=pad)
     return title
+
+
+def fit_figure_to_axes(fig: Figure, ax, min_size: tuple[float, float] = (4.8, 3.4),
+                       rounds: int = 4, margin: float = 0.08) -> None:
+    """Shrink ``fig`` so an equal-aspect ``ax`` leaves no empty bands.
+
+    Constrained layout gives the axes a slot; an equal aspect then shortens the axes in
+    one direction (its height for a wide window, its width for a tall one) and leaves
+    empty bands there. The figure is shrunk in that direction only, to the measured
+    extent of everything drawn (axes, colorbars, title, legend) plus ``margin`` inches,
+    never below ``min_size``.
+    """
+    fig.draw_without_rendering()
+    slot = ax.get_position(original=True)
+    box = ax.get_position(original=False)
+    w, h = fig.get_size_inches()
+    dw, dh = (slot.width - box.width) * w, (slot.height - box.height) * h
+    if max(dw, dh) < 0.05:
+        return
+    axis = 1 if dh >= dw else 0  # 1: shrink the height, 0: the width
+    for _ in range(rounds):
+        size = fig.get_size_inches()
+        extent = fig.get_tightbbox()  # inches
+        used = extent.height if axis else extent.width
+        # a whole number of pixels, so every backend agrees on the image size
+        new = math.ceil(max(min_size[axis], used + 2 * margin) * fig.dpi) / fig.dpi
+        if new >= size[axis] - 0.02:
+            return
+        size[axis] = new
+        fig.set_size_inches(*size)
+        fig.draw_without_rendering()
 
 
 def family_cmap():

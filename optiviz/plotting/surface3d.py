@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.colors import LightSource, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from optiviz.errors import OptivizError
 from optiviz.plotting import _geometry as geo
@@ -38,6 +39,7 @@ from optiviz.plotting.style import (
     new_figure,
     rc,
     set_formula_title,
+    wrap_to_width,
 )
 
 Array = np.ndarray
@@ -172,8 +174,15 @@ def surface3d(
         ax.set_zlabel(zlabel, labelpad=6)
         ax.view_init(elev=elev, azim=azim)
         ax.tick_params(labelsize=8)
+        # at most 5 ticks per horizontal axis: the x and y labels meet at the front corner
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         if title is None:
-            set_formula_title(ax, surface, fig, extra=f"({plane.note})" if plane.note else "")
+            note = ""
+            if plane.note:  # wrapped: a slice's note lists fixed coordinates
+                note = "\n".join(wrap_to_width(f"({plane.note})",
+                                                0.86 * fig.get_figwidth() * 72.0, 10.0))
+            set_formula_title(ax, surface, fig, extra=note)
         elif title:
             ax.set_title(title)
         if handles:
