@@ -59,6 +59,7 @@ from optiviz.config import (
     expand_grid,
 )
 from optiviz.errors import ConfigError, OptivizError
+from optiviz.trajectory import json_safe
 
 __all__ = ["ExperimentResult", "RunRecord", "run_experiment", "run_entries",
            "check_expectations", "ExpectationResult", "resolve_eta_opt", "sweep_stability_limit"]
@@ -86,7 +87,7 @@ class ExpectationResult:
 
     def to_dict(self) -> dict:
         return {**self.expectation.to_dict(), "passed": self.passed,
-                "actual": _json_safe(self.actual), "message": self.message}
+                "actual": json_safe(self.actual), "message": self.message}
 
 
 @dataclass
@@ -561,31 +562,12 @@ def _versions() -> dict:
     return out
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)
-
-
 def _surface_info(surface: Any) -> dict:
     return {
         "name": surface.name,
         "expression": surface.text,
         "variables": list(surface.variables),
-        "parameters": _json_safe({k: (v if isinstance(v, (int, float, list)) else str(v))
+        "parameters": json_safe({k: (v if isinstance(v, (int, float, list)) else str(v))
                                   for k, v in surface.parameters.items()}),
         "l1": float(getattr(surface, "l1", 0.0)),
         "l2": float(getattr(surface, "l2", 0.0)),
@@ -629,7 +611,7 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             "wall_time": float(ent_traj.wall_time),
             "wall_time_shared_by": by_entry[r.entry],
         })
-    return _json_safe({
+    return json_safe({
         "name": config.name,
         "config": config.path,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -739,7 +721,7 @@ def _config_yaml(config: ExperimentConfig) -> str:
     head = (f"# Resolved config of experiment {config.name!r}"
             + (f" (from {config.path})" if config.path else "")
             + ": every default filled in.\n")
-    return head + yaml.safe_dump(_json_safe(config.to_dict()), sort_keys=False,
+    return head + yaml.safe_dump(json_safe(config.to_dict()), sort_keys=False,
                                  default_flow_style=None, width=100)
 
 

@@ -384,14 +384,14 @@ class Trajectory:
             "variables": list(self.variables),
             "optimizer": self.optimizer,
             "label": self.label,
-            "hyperparameters": _json_safe(self.hyperparameters),
+            "hyperparameters": json_safe(self.hyperparameters),
             "schedule": self.schedule,
             "record": self.record,
             "steps": int(self.steps),
             "batched": bool(self.batched),
             "n_runs": self.n_runs,
             "wall_time": float(self.wall_time),
-            "settings": _json_safe(self.settings),
+            "settings": json_safe(self.settings),
         }
         fd = self.final_distance_to_min
         fs = self.final_suboptimality
@@ -438,14 +438,15 @@ class Trajectory:
                 f"{self.status}, final loss {float(self.final_loss):.6g})")
 
 
-def _json_safe(obj: Any) -> Any:
-    """Recursively turn numpy values / tuples into JSON-safe Python values."""
+def json_safe(obj: Any) -> Any:
+    """Recursively turn numpy values / tuples into JSON-safe Python values (non-finite
+    floats become None)."""
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
+        return json_safe(obj.tolist())
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, (int, np.integer)):

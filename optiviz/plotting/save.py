@@ -15,6 +15,15 @@ from optiviz.plotting.style import DPI, rc
 FORMATS = ("png", "svg", "pdf")
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def save_figure(
     fig: Figure,
     path_without_ext: str | os.PathLike,
@@ -42,6 +51,7 @@ def save_figure(
         target = base.parent / f"{base.name}.{fmt}"
         fd, tmp = tempfile.mkstemp(prefix=f".{base.name}.", suffix=f".{fmt}.tmp",
                                    dir=base.parent)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; figures are to share
         try:
             metadata = {"Software": None} if fmt == "png" else {"Date": None}
             if fmt == "pdf":
