@@ -163,7 +163,9 @@ def _render_key(opt: Any) -> str:
     if opt.name == "rprop" and opt.hyper.get("variant") == "lecture":
         return "rprop-lecture"
     if opt.name == "sgd":
-        if opt.hyper.get("weight_decay") or opt.hyper.get("dampening"):
+        if opt.hyper.get("weight_decay") or opt.hyper.get("dampening") or opt.hyper.get(
+            "nesterov"
+        ):  # torch's Nesterov form (d = g + mu b) has no arithmetic renderer: list quantities
             return "generic"
         return "sgd-momentum" if opt.hyper.get("momentum") else "gd"
     return opt.name

@@ -89,3 +89,19 @@ def test_fmt_value():
     assert fmt_value(np.array([[1.5, -0.0]])) == "(1.5, 0)"
     assert fmt_value(np.array([True, False])) == "(True, False)"
     assert fmt_value(None) == "none"
+
+
+def test_sgd_nesterov_is_listed_not_rendered_as_heavy_ball():
+    # torch's Nesterov form steps along d = g + mu*b, not along b: the heavy-ball arithmetic
+    # line would print an equation whose two sides differ ((2.075, 2.958) vs (2.1425, 2.921)).
+    from optiviz.library import load_surface
+
+    s = load_surface("seed_quadratic")
+    opt = make_optimizer("sgd", lr=0.3, momentum=0.9, nesterov=True)
+    e = explain_step(s, opt, [1.5, 2.0], x_prev=[1.0, 1.0])
+    text = e.render()
+    assert "heavy ball" not in text and "direction d" in text
+    # b = (x_prev - x)/lr = (-5/3, -10/3); b <- 0.9 b + g; d = g + 0.9 b; w - 0.3 d
+    g = np.array([-5 / 12, -7 / 36])
+    b = 0.9 * np.array([-5 / 3, -10 / 3]) + g
+    np.testing.assert_allclose(e.new_point, [1.5, 2.0] - 0.3 * (g + 0.9 * b), rtol=1e-14)
