@@ -325,7 +325,8 @@ def validate(
     typer.echo(
         f"ok: {config}: experiment {cfg.name!r} on surface {cfg.build_surface().name!r} "
         f"({', '.join(cfg.variables)}), {len(cfg.optimizers)} optimizer entr"
-        f"{'y' if len(cfg.optimizers) == 1 else 'ies'} ({cfg.n_runs} runs"
+        f"{'y' if len(cfg.optimizers) == 1 else 'ies'} ({cfg.n_runs} run"
+        f"{'' if cfg.n_runs == 1 else 's'}"
         f"{f', {grids} grid(s)' if grids else ''}), {cfg.steps} steps, figures: "
         f"{', '.join(cfg.figures) or 'none'}"
     )

@@ -94,7 +94,8 @@ start: [x1, ..., xn]   the first iterate (one finite number per variable)
 start_prev: [...]      the iterate before start (problems stated from a history)
 steps: int             step budget of every run, 1 .. 10^7 (default 1000)
 tolerance: {grad: float > 0 | null, loss: float | null}   stop when met (default none)
-divergence_bound: float > 0 | null   a run whose |x| or loss exceeds it has diverged
+divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged
+                       (default 1e12 x max(1, |initial loss|); non-finite values always do)
 record: all | final    keep every iterate (default) or only the final one
 seed: int >= 0         seeds mini-batch sampling (default 0)
 optimizers:            a list; each entry is one run, or one batched run if it has a grid

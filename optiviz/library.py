@@ -108,16 +108,20 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def surfaces_dir() -> Path:
     """The folder holding the surface YAML files.
 
-    ``optiviz/surfaces`` if the package ships one (a non-editable install), else the
-    repository's top-level ``surfaces/`` next to the package (the single source of truth).
+    The repository's top-level ``surfaces/`` next to the package (the single source of
+    truth; editable installs and checkouts), else ``<prefix>/share/optiviz/surfaces`` where a
+    wheel installs a copy (``[tool.setuptools.data-files]`` in pyproject.toml).
     """
+    import sys
+
     here = Path(__file__).resolve().parent
-    for candidate in (here / "surfaces", here.parent / "surfaces"):
+    candidates = (here.parent / "surfaces", Path(sys.prefix) / "share" / "optiviz" / "surfaces")
+    for candidate in candidates:
         if candidate.is_dir() and any(candidate.glob("*.yaml")):
             return candidate
     raise SurfaceError(
-        f"the surface library folder was not found (looked in {here / 'surfaces'} and "
-        f"{here.parent / 'surfaces'})"
+        "the surface library folder was not found (looked in "
+        + " and ".join(str(c) for c in candidates) + ")"
     )
 
 
