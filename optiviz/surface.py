@@ -463,7 +463,8 @@ class Surface:
         if check:
             with np.errstate(all="ignore"):
                 out = _values(self._c.call(self._c.f, X), X.shape[:-1])
-            return self._checked("f", out, X)
+            out = self._checked("f", out, X)
+            return out[()] if X.ndim == 1 else out  # one point: a numpy scalar
         out = self._c.call(self._c.f, X)
         if X.ndim == 1:
             return np.float64(out)
@@ -487,7 +488,8 @@ class Surface:
                 parts = self._c.call(self._c.vg, X)
                 f = _values(parts[0], X.shape[:-1])
                 g = _fill(parts[1:], X.shape[:-1], self.n)
-            return self._checked("f", f, X), self._checked("the gradient", g, X)
+            f = self._checked("f", f, X)
+            return (f[()] if X.ndim == 1 else f), self._checked("the gradient", g, X)
         parts = self._c.call(self._c.vg, X)
         if X.ndim == 1:
             return np.float64(parts[0]), np.array(parts[1:], dtype=float)
