@@ -616,6 +616,10 @@ def _symbolic_candidates(surface: Any) -> tuple[str, Any]:
     syms = list(surface.symbols)
     if len(syms) > SYMBOLIC_MAX_VARS:
         return f"more than {SYMBOLIC_MAX_VARS} variables", None
+    from optiviz.surface import MAX_EXPAND_DEGREE
+
+    if (surface.degree or 0) > MAX_EXPAND_DEGREE:
+        return f"the degree {surface.degree} is too high to expand", None
     polys = [sp.Poly(sp.expand(g), *syms) for g in surface.gradient]
     if any(not (p.domain.is_ZZ or p.domain.is_QQ) for p in polys):
         return "coefficients are not rational", None
@@ -780,6 +784,10 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
     except Exception:  # noqa: BLE001 - sympy assumption queries can fail on odd input
         pass
     if getattr(surface, "is_polynomial", False):
+        from optiviz.surface import MAX_EXPAND_DEGREE
+
+        if (surface.degree or 0) > MAX_EXPAND_DEGREE:
+            return None, f"a polynomial of degree {surface.degree}: too high to expand"
         poly = sp.Poly(sp.expand(expr), *syms)
         deg = poly.total_degree()
         if deg % 2 == 1:

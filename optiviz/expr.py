@@ -346,6 +346,16 @@ class _Parser:
             raise ExpressionError(
                 f"expression {self._short(self.body)!r} is undefined ({self._short(str(result))})"
             )
+        # sympy merges powers of powers and products of equal bases ((x+y)**100)**100 ->
+        # (x+y)**10000: each literal exponent is in range, their combination must be too.
+        for power in result.atoms(sympy.Pow):
+            e = power.exp
+            if e.is_number and abs(e) > MAX_EXPONENT:
+                raise ExpressionError(
+                    f"expression {self._short(self.body)!r}: the powers combine to the exponent "
+                    f"{e} of {self._short(str(power.base))}; the combined exponent must be in "
+                    f"[-{MAX_EXPONENT}, {MAX_EXPONENT}]"
+                )
         return result
 
     # ------------------------------------------------------------- text and tree

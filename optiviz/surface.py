@@ -62,6 +62,32 @@ def to_exact(value: Any) -> sp.Expr:
     raise SurfaceError(f"parameter value {value!r} is not a number")
 
 
+#: Polynomials up to this total degree are expanded for exact answers (degree, symbolic
+#: stationary points); beyond it only the expression tree is read.
+MAX_EXPAND_DEGREE = 24
+
+
+def degree_bound(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
+    """Total degree of a polynomial read off its expression tree, without expanding: sums
+    take the maximum, products add, integer powers multiply. Exact unless terms cancel."""
+    syms = set(symbols)
+
+    def deg(e: sp.Expr) -> int:
+        if not (e.free_symbols & syms):
+            return 0
+        if e.is_Symbol:
+            return 1
+        if e.is_Add:
+            return max(deg(a) for a in e.args)
+        if e.is_Mul:
+            return sum(deg(a) for a in e.args)
+        if e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+            return deg(e.base) * int(e.exp)
+        raise SurfaceError(f"{e} is not a polynomial in {', '.join(map(str, symbols))}")
+
+    return deg(expr)
+
+
 def _strip_distributions(expr: sp.Expr) -> sp.Expr:
     """Derivatives of abs/Max/relu give DiracDelta terms: zero almost everywhere."""
     if expr.has(sp.DiracDelta):
@@ -442,8 +468,17 @@ class Surface:
 
     @property
     def degree(self) -> int | None:
+        """Total degree of a polynomial surface (None otherwise).
+
+        Exact up to :data:`MAX_EXPAND_DEGREE`; above it, the degree read off the expression
+        tree without expanding (an upper bound: expanding ``(x+y+1)**100 * ...`` to five
+        hundred thousand terms would take minutes).
+        """
         if not self.is_polynomial:
             return None
+        bound = degree_bound(self.expression, self.symbols)
+        if bound > MAX_EXPAND_DEGREE:
+            return bound
         return int(sp.Poly(self.expression, *self.symbols).total_degree())
 
     @property

@@ -477,3 +477,18 @@ def test_round_trip_matches_direct_construction(tree):
         got = complex(sympy.N(parsed.xreplace(point), 30))
         want = complex(sympy.N(direct.xreplace(point), 30))
         assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (text, got, want)
+
+
+@pytest.mark.parametrize(
+    "text", ["((x+y)**100)**100", "x**60*x**60", "(((x*y+1)**50)**50)**50", "1/(x**70*x**70)"]
+)
+def test_combined_exponents_are_limited(text):
+    # each literal exponent is <= 100, but sympy merges them ((x+y)**100)**100 = (x+y)**10000,
+    # whose derivatives and degree checks would run for minutes
+    with pytest.raises(ExpressionError, match="combined exponent must be in"):
+        parse_expression(text, ["x", "y"])
+
+
+def test_combined_exponent_at_the_limit_is_allowed():
+    x = symbol("x")
+    assert parse_expression("(x**50)**2", ["x"]) == x**100

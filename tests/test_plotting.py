@@ -619,3 +619,15 @@ def test_loss_that_touches_f_star_and_leaves_stays_connected():
     marks = [ln for ln in ax.get_lines() if ln.get_marker() == "v"]
     assert [float(m.get_xdata()[0]) for m in marks] == [1.0]
     assert any("reached $f^*$" in t for t in legend_texts(fig))
+
+
+def test_contour_of_values_near_the_float_limit_has_finite_levels():
+    # f reaches 1.7e308 in the window: decades of levels rounded up would be inf, and the
+    # colorbar's log ticks overflow; levels are capped at 1e300 (log) / 1e307 (linear).
+    from optiviz.plotting.contour import make_levels
+
+    Z = np.array([[0.0, 1e-3], [1e200, 1.6e308]])
+    lv = make_levels(Z, Z, True, None)
+    assert np.all(np.isfinite(lv)) and lv[-1] <= 1e300 and np.all(np.diff(lv) > 0)
+    lin = make_levels(Z, Z, False, None)
+    assert np.all(np.isfinite(lin)) and np.all(np.diff(lin) > 0)

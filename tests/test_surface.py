@@ -160,3 +160,14 @@ def test_nearest_minimum_and_describe(para):
     text = para.describe()
     assert "para: test bowl" in text and "parameters: a=0.5*pi, b=3" in text
     assert "known minimum: (0, 0), f = 0" in text
+
+
+def test_degree_of_a_high_degree_product_is_read_without_expanding():
+    # (x+y+1)^100 (x-y+2)^100 ... five factors: total degree 500. Expanding it (sympy Poly)
+    # takes minutes; the tree gives 100 per factor. Up to degree 24 the exact degree is used:
+    # (x+1)^3 - x^3 has tree degree 3 but degree 2 after cancellation.
+    text = "(x+y+1)**100*(x-y+2)**100*(x+2*y-1)**100*(2*x-y+3)**100*(3*x+y-2)**100"
+    s = Surface.from_expression(text, ["x", "y"])
+    assert s.is_polynomial and s.degree == 500
+    assert Surface.from_expression("(x+1)**3 - x**3", ["x"]).degree == 2
+    assert Surface.from_expression("exp(x)", ["x"]).degree is None

@@ -188,6 +188,10 @@ def reference_value(surface: Any, Z: Array) -> tuple[float, bool]:
     return zmin, False
 
 
+_LINEAR_CAP = 1e307
+_LOG_CAP = 1e300
+
+
 def make_levels(D: Array, Z: Array, log: bool, levels: Any) -> Array:
     """Contour levels: geometric in ``D`` (log) or nice linear values of ``Z``."""
     if levels is not None and not isinstance(levels, (int, np.integer)):
@@ -200,14 +204,19 @@ def make_levels(D: Array, Z: Array, log: bool, levels: Any) -> Array:
     count = None if levels is None else int(levels)
     if log:
         d = D[np.isfinite(D)]
-        hi = float(d.max())
+        hi = min(float(d.max()), _LOG_CAP)  # decades of levels and ticks stay finite
         pos = d[d > 0]
         # the 0.1% quantile, not the minimum: a grid point landing next to the minimum
         # would otherwise add decades of levels covering a few pixels
         lo = float(np.quantile(pos, 0.001)) if pos.size else hi * 1e-6
         lo = max(lo, hi * 1e-8)
-        return geo.log_levels_for(lo, hi, count)
-    z = Z[np.isfinite(Z)]
+        with np.errstate(over="ignore"):  # decades rounded up past 1e308 become inf
+            lv = geo.log_levels_for(lo, hi, count)
+        lv = lv[np.isfinite(lv)]
+        return lv if lv.size >= 2 else np.array([lo, max(hi, lo * 10.0)])
+    # |f| near the float limit (a high-degree polynomial): levels over a range whose width
+    # is representable, anything above drawn in the top colour
+    z = np.clip(Z[np.isfinite(Z)], -_LINEAR_CAP, _LINEAR_CAP)
     zmin, zmax = float(z.min()), float(z.max())
     if zmax <= zmin:
         zmax = zmin + 1.0
