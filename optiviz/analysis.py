@@ -1338,7 +1338,7 @@ class Analysis:
     def to_dict(self) -> dict:
         s = self.surface
         try:
-            latex = s.latex
+            latex = dict(s.latex)
         except Exception:  # noqa: BLE001 - data surfaces may have no closed form
             latex = None
         expr = getattr(s, "text", None) or str(getattr(s, "expression", ""))

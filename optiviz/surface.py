@@ -16,6 +16,7 @@ the engine calls them with ``check=False`` inside its own ``np.errstate`` block.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,10 @@ def to_exact(value: Any) -> sp.Expr:
         return sp.Rational(repr(v)) if "e" not in repr(v) else sp.Float(v, 17)
     raise SurfaceError(f"parameter value {value!r} is not a number")
 
+
+#: Seconds the symbolic Hessian may take before the surface is refused (a 100-variable
+#: expression with products of 50 variables needs minutes; every library surface takes < 1 s).
+DERIVE_BUDGET = 30.0
 
 #: Polynomials up to this total degree are expanded for exact answers (degree, symbolic
 #: stationary points); beyond it only the expression tree is read.
@@ -250,6 +255,7 @@ class Surface:
     """
 
     n_samples: int | None = None
+    _latex: Mapping[str, str] | None = None  # rendered lazily by the latex property
 
     def __init__(
         self,
@@ -443,24 +449,36 @@ class Surface:
 
     def _derive(self) -> None:
         expr = self.expression
-        grad = sp.Matrix([_strip_distributions(sp.diff(expr, s)) for s in self.symbols])
-        hess = sp.Matrix(
-            self.n,
-            self.n,
-            lambda i, j: _strip_distributions(sp.diff(grad[i], self.symbols[j])),
-        )
+        n, syms = self.n, self.symbols
+        deadline = time.monotonic() + DERIVE_BUDGET
+        grad, entries = [], {}
+        for i in range(n):
+            grad.append(_strip_distributions(sp.diff(expr, syms[i])))
+        for i in range(n):  # the upper triangle; the Hessian is symmetric
+            for j in range(i, n):
+                if time.monotonic() > deadline:
+                    raise SurfaceError(
+                        f"surface {self.name!r}: deriving its exact Hessian takes longer than "
+                        f"{DERIVE_BUDGET:g} s ({len(entries)} of {n * (n + 1) // 2} entries "
+                        f"done, {n} variables); simplify the expression or use fewer variables"
+                    )
+                entries[i, j] = _strip_distributions(sp.diff(grad[i], syms[j]))
+        grad = sp.Matrix(grad)
+        hess = sp.Matrix(n, n, lambda i, j: entries[min(i, j), max(i, j)])
         self.gradient = grad
         self.hessian = hess
         self._c = _Compiled(expr, grad, hess, self.symbols)
 
     # -- derived facts -------------------------------------------------------------------
     @property
-    def latex(self) -> dict[str, str]:
-        return {
-            "f": sp.latex(self.expression),
-            "gradient": sp.latex(self.gradient),
-            "hessian": sp.latex(self.hessian),
-        }
+    def latex(self) -> Mapping[str, str]:
+        """LaTeX of ``"f"``, ``"gradient"`` and ``"hessian"``, each rendered on first use and
+        kept (a large Hessian takes seconds to render; a figure title needs only ``f``)."""
+        if self._latex is None:
+            self._latex = _LazyLatex(
+                {"f": self.expression, "gradient": self.gradient, "hessian": self.hessian}
+            )
+        return self._latex
 
     @property
     def is_polynomial(self) -> bool:
@@ -612,6 +630,28 @@ class Surface:
 
     def __repr__(self) -> str:
         return f"Surface(name={self.name!r}, f={self.text!r}, variables={list(self.variables)})"
+
+
+class _LazyLatex(Mapping):
+    """A read-only mapping name -> LaTeX that renders each sympy object once, on access."""
+
+    def __init__(self, objects: dict):
+        self._objects = objects
+        self._text: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._text:
+            self._text[key] = sp.latex(self._objects[key])
+        return self._text[key]
+
+    def __iter__(self):
+        return iter(self._objects)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 class _NullContext:

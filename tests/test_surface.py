@@ -171,3 +171,20 @@ def test_degree_of_a_high_degree_product_is_read_without_expanding():
     assert s.is_polynomial and s.degree == 500
     assert Surface.from_expression("(x+1)**3 - x**3", ["x"]).degree == 2
     assert Surface.from_expression("exp(x)", ["x"]).degree is None
+
+
+def test_symbolic_hessian_has_a_time_budget(monkeypatch):
+    # A 100-variable expression with products of 50 variables needs minutes of symbolic
+    # differentiation; past the budget the surface is refused with a message, not a hang.
+    import optiviz.surface as surface_module
+
+    monkeypatch.setattr(surface_module, "DERIVE_BUDGET", -1.0)
+    with pytest.raises(SurfaceError, match=r"deriving its exact Hessian takes longer than"):
+        Surface.from_expression("x*y + y**2", ["x", "y"])
+
+
+def test_hessian_is_symmetric_by_construction_and_latex_renders_on_demand():
+    s = Surface.from_expression("x**3*y + exp(x*y)", ["x", "y"])
+    assert s.hessian[0, 1] is s.hessian[1, 0]  # one derivation, shared
+    assert s.hessian[0, 1] == sp.diff(s.expression, s.symbols[0], s.symbols[1])
+    assert set(s.latex) == {"f", "gradient", "hessian"} and "e^{x y}" in s.latex["f"]
