@@ -1265,7 +1265,8 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
         variables = surface.variables
     if variables:
         n = len(variables)
-        names = ", ".join(variables)
+        names = ", ".join(variables) if n <= 12 else (
+            ", ".join(variables[:10]) + f", ..., {variables[-1]}")
         for key, vec in (("start", start), ("start_prev", start_prev),
                          ("report.at", None if report is _INVALID else report.at)):
             if vec is not None and vec is not _INVALID and len(vec) != n:

@@ -314,6 +314,7 @@ class Dataset:
             )
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise SurfaceError(f"data set {self.name!r} is empty (X has shape {X.shape})")
+        _check_size(self.name, X.shape[0], X.shape[1])
         names = tuple(str(v) for v in self.feature_names) or tuple(
             f"x{j + 1}" for j in range(X.shape[1])
         )
@@ -495,6 +496,27 @@ def _number(cell: Any, where: str, text: bool = False) -> float:
     return v
 
 
+#: Data-set limits: a surface has at most MAX_VARIABLES variables (features + bias), like a
+#: symbolic one, and the data at most MAX_SAMPLES rows and MAX_VALUES numbers (400 MB).
+MAX_SAMPLES = 10_000_000
+MAX_VALUES = 50_000_000
+
+
+def _check_size(name: str, n: int, dim: int) -> None:
+    from optiviz.limits import MAX_VARIABLES
+
+    if dim > MAX_VARIABLES - 1:
+        raise SurfaceError(
+            f"data set {name!r} has {dim} features; at most {MAX_VARIABLES - 1} are allowed "
+            f"(with the bias, a surface has at most {MAX_VARIABLES} variables)"
+        )
+    if n > MAX_SAMPLES or n * dim > MAX_VALUES:
+        raise SurfaceError(
+            f"data set {name!r} has {n} samples x {dim} features; at most {MAX_SAMPLES} "
+            f"samples and {MAX_VALUES} values are allowed"
+        )
+
+
 def _check_int(key: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise SurfaceError(f"'{key}' must be an integer >= {low}; got {value!r}")
@@ -520,6 +542,7 @@ def make_blobs(n: int = 100, dim: int = 2, seed: int | None = 0,
     """
     n = _check_int("n", n, 2)
     dim = _check_int("dim", dim, 1)
+    _check_size("blobs", n, dim)  # before allocating
     separation = _check_float("separation", separation)
     rng = np.random.default_rng(seed)
     labels = np.zeros(n)
@@ -542,6 +565,7 @@ def make_linear(n: int = 100, dim: int = 1, noise: float = 0.1, seed: int | None
     """
     n = _check_int("n", n, 1)
     dim = _check_int("dim", dim, 1)
+    _check_size("linear", n, dim)  # before allocating
     noise = _check_float("noise", noise)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, dim))

@@ -546,3 +546,15 @@ def test_make_data_surface_kinds(tmp_path):
 def test_make_data_surface_errors(spec, message):
     with pytest.raises(SurfaceError, match=message):
         D.make_data_surface(spec)
+
+
+def test_data_set_sizes_are_limited_before_allocating():
+    # 10^9 generated samples would need 16 GB before anything could fail; 10^5 features
+    # would make a 100001-variable surface (symbolic surfaces are capped at 100 variables).
+    from optiviz.data import make_blobs, make_linear
+
+    with pytest.raises(SurfaceError, match="at most 10000000 samples"):
+        make_blobs(n=10**9, dim=2, seed=0)
+    with pytest.raises(SurfaceError, match="at most 99 are allowed"):
+        make_linear(n=10, dim=10**5, seed=0)
+    assert make_blobs(n=10, dim=99, seed=0).X.shape == (10, 99)
