@@ -140,7 +140,7 @@ class sigmoid(sp.Function):  # noqa: N801 (printed name)
     _imp_ = staticmethod(np_sigmoid)
 
     @classmethod
-    def eval(cls, z):
+    def eval(cls, z):  # sympy's Function.eval hook (auto-simplification), not Python's eval
         if z.is_zero:
             return sp.S.Half
         return None
@@ -174,7 +174,7 @@ class softplus(sp.Function):  # noqa: N801 (printed name)
     _imp_ = staticmethod(np_softplus)
 
     @classmethod
-    def eval(cls, z):
+    def eval(cls, z):  # sympy's Function.eval hook (auto-simplification), not Python's eval
         if z.is_zero:
             return sp.log(2)
         return None
