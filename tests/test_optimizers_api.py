@@ -532,3 +532,28 @@ def test_adam_step_is_lean():
         best = min(best, (time.perf_counter() - t0) / 2000)
     assert x.shape == (2,) and state["m"].shape == (2,)
     assert best < 100e-6  # about 5 µs on a laptop; 100 µs only catches a gross regression
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    # torch.optim.Adam(decoupled_weight_decay=True) is AdamW: theta <- theta(1 - lr*wd) first.
+    import optiviz
+
+    s = optiviz.load_surface("rosenbrock")
+    a = optiviz.run(s, make_optimizer("adam", lr=1e-2, weight_decay=0.1,
+                                      decoupled_weight_decay=True), [-1.2, 1.0], 200)
+    w = optiviz.run(s, make_optimizer("adamw", lr=1e-2, weight_decay=0.1), [-1.2, 1.0], 200)
+    assert np.array_equal(a.points, w.points)
+
+
+def test_centered_rmsprop_is_not_floored_like_torch():
+    # v - gbar^2 >= 0 in exact arithmetic; on f = x^2 + 0.7 y the y-gradient is constant, so
+    # v - gbar^2 is a difference of nearly equal numbers (the steps in y grow as it shrinks)
+    # and rounding makes it negative at step 54: torch takes sqrt of it (nan, reported as
+    # divergence); a floor at 0 would instead divide by eps and jump to a finite point.
+    import optiviz
+
+    s = optiviz.Surface.from_expression("x**2 + 0.7*y", ["x", "y"])
+    opt = make_optimizer("rmsprop", lr=1e-3, alpha=0.5, centered=True)
+    t = optiviz.run(s, opt, [1.0, 0.0], 300)
+    assert t.status == "diverged" and t.diverged_at == 54
+    assert np.all(np.isfinite(t.points[:54])) and np.isnan(t.points[54, 1])

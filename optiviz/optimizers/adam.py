@@ -29,7 +29,7 @@ from optiviz.optimizers._util import (
 from optiviz.optimizers.base import Optimizer, Param, register
 
 _ADAM_EQ = """\
-γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, amsgrad, maximize, eps_placement
+γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, amsgrad, maximize, eps_placement{extra}
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
 {decay}
   m ← β₁ m + (1 − β₁) g     m₀ = 0
@@ -49,7 +49,9 @@ class Adam(Optimizer):
 
     name = "adam"
     equations = "(torch.optim.Adam)\n" + _ADAM_EQ.format(
-        decay="  g ← g + λ θ               (L2 penalty, if λ ≠ 0)"
+        extra=", decoupled_weight_decay",
+        decay="  g ← g + λ θ               (L2 penalty, if λ ≠ 0; θ ← θ (1 − γ λ) instead\n"
+        "                            when decoupled_weight_decay, i.e. AdamW)",
     )
     params = {
         "lr": lr_param(1e-3),
@@ -58,6 +60,9 @@ class Adam(Optimizer):
         "weight_decay": WEIGHT_DECAY,
         "amsgrad": Param(
             False, "bool", batchable=False, doc="use the running maximum of v (AMSGrad)"
+        ),
+        "decoupled_weight_decay": Param(
+            False, "bool", batchable=False, doc="apply λ as θ ← θ(1 − γλ) (AdamW) instead of in g"
         ),
         "maximize": MAXIMIZE,
         "eps_placement": EPS_PLACEMENT,
@@ -72,8 +77,6 @@ class Adam(Optimizer):
         "eff_lr": "effective lr η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
-    _decoupled = False
-
     def _check(self):
         h = self.h
         b1, b2 = h["betas"]
@@ -86,6 +89,7 @@ class Adam(Optimizer):
         self._wd = h["weight_decay"]
         self._kwd = fast_const(self._wd)
         self._use_wd = not is_zero(self._wd)
+        self._decoupled = h["decoupled_weight_decay"]
         self._max = h["maximize"]
         self._ams = h["amsgrad"]
         self._inside = h["eps_placement"] == "inside"
@@ -141,10 +145,11 @@ class AdamW(Adam):
 
     name = "adamw"
     equations = "(torch.optim.AdamW)\n" + _ADAM_EQ.format(
-        decay="  θ ← θ (1 − γ λ)           (decoupled weight decay, before the Adam step)"
+        extra="",
+        decay="  θ ← θ (1 − γ λ)           (decoupled weight decay, before the Adam step)",
     )
     params = {
-        **Adam.params,
+        **{k: v for k, v in Adam.params.items() if k != "decoupled_weight_decay"},
         "weight_decay": Param(
             1e-2, "float", low=0.0, doc="λ: decoupled weight decay, θ ← θ(1 − γλ) each step"
         ),
@@ -153,7 +158,10 @@ class AdamW(Adam):
         **Adam.quantities,
         "update": "update γλθ + η_eff·m̂ (θ ← θ − update)",
     }
-    _decoupled = True
+
+    def _check(self):
+        self.h.setdefault("decoupled_weight_decay", True)  # AdamW's decay is always decoupled
+        super()._check()
 
 
 @register

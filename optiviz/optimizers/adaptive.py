@@ -96,7 +96,8 @@ class RMSprop(_Adaptive):
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
   g ← g + λ θ               (if λ ≠ 0)
   v ← α v + (1 − α) g²      v₀ = 0
-  if centered:  ḡ ← α ḡ + (1 − α) g;   ṽ = v − ḡ²   (clipped at 0 against rounding)
+  if centered:  ḡ ← α ḡ + (1 − α) g;   ṽ = v − ḡ²   (as torch: if rounding makes it
+                negative, √ṽ is nan and the run is reported as diverged)
   else:         ṽ = v
   D = √ṽ + ε                eps_placement = "outside" (torch);   D = √(ṽ + ε) "inside"
   if μ > 0:  b ← μ b + g / D;   θ ← θ − γ b          b₀ = 0
@@ -154,7 +155,7 @@ effective lr: γ / D"""
         ga = None
         if self.h["centered"]:
             ga = a * state["grad_avg"] + (1.0 - a) * g
-            vt = np.maximum(v - ga * ga, 0.0)
+            vt = v - ga * ga
         else:
             vt = v
         denom = np.sqrt(vt + self._eps) if self._inside else np.sqrt(vt) + self._eps
