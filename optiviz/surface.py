@@ -19,10 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 from optiviz.errors import SurfaceError
 from optiviz.limits import MAX_VARIABLES
@@ -100,46 +102,44 @@ def _strip_distributions(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _printer():
+class _ProductPowers(NumPyPrinter):
     """numpy printer writing small integer powers as products: ``x**2`` -> ``(x*x)``.
 
     numpy squares arrays with one multiplication but Python floats go through C ``pow``,
     which may round differently; products make the scalar fast path, the batched path and
     a hand-written formula agree bit for bit.
     """
-    from sympy.printing.numpy import NumPyPrinter
 
-    class _ProductPowers(NumPyPrinter):
-        def _print_Pow(self, expr, rational=False):
-            e = expr.exp
-            if e.is_Integer and 2 <= int(e) <= 4:
-                if expr.base.is_Atom:
-                    base = self._print(expr.base)
-                    return "(" + "*".join([base] * int(e)) + ")"
-                # evaluate a compound base once: _ipow2(1 - x) rather than (1 - x)*(1 - x)
-                return f"_ipow{int(e)}({self._print(expr.base)})"
-            return super()._print_Pow(expr, rational=rational)
+    def _print_Pow(self, expr, rational=False):
+        e = expr.exp
+        if e.is_Integer and 2 <= int(e) <= 4:
+            if expr.base.is_Atom:
+                base = self._print(expr.base)
+                return "(" + "*".join([base] * int(e)) + ")"
+            # evaluate a compound base once: _ipow2(1 - x) rather than (1 - x)*(1 - x)
+            return f"_ipow{int(e)}({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational=rational)
 
-        def _print_Add(self, expr, order=None):
-            # sympy orders "-x0 + y": a leading minus is an extra negation of a whole
-            # array; start with a positive term instead ("y - x0").
-            text = super()._print_Add(expr, order=order)
-            if not text.startswith("-"):
-                return text
-            terms = self._as_ordered_terms(expr, order=order)
-            for i, term in enumerate(terms):
-                if not self._print(term).startswith("-"):
-                    rest = sp.Add(*(terms[:i] + terms[i + 1:]), evaluate=False)
-                    tail = super()._print_Add(rest, order=order) if len(terms) > 2 else (
-                        self._print(rest))
-                    return f"{self._print(term)} - {tail[1:].lstrip()}" if tail.startswith(
-                        "-") else f"{self._print(term)} + {tail}"
+    def _print_Add(self, expr, order=None):
+        # sympy orders "-x0 + y": a leading minus is an extra negation of a whole array;
+        # start with a positive term instead ("y - x0").
+        text = super()._print_Add(expr, order=order)
+        if not text.startswith("-"):
             return text
+        terms = self._as_ordered_terms(expr, order=order)
+        for i, term in enumerate(terms):
+            head = self._print(term)
+            if head.startswith("-"):
+                continue
+            others = terms[:i] + terms[i + 1:]
+            tail = (super()._print_Add(sp.Add(*others, evaluate=False), order=order)
+                    if len(others) > 1 else self._print(others[0]))
+            return f"{head} - {tail[1:].lstrip()}" if tail.startswith("-") else f"{head} + {tail}"
+        return text
 
-    return _ProductPowers(
-        {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
-         "user_functions": {}}
-    )
+
+_PRINTER_SETTINGS = {"fully_qualified_modules": False, "inline": True,
+                     "allow_unknown_functions": True, "user_functions": {}}
 
 
 def _ipow2(a):
@@ -158,7 +158,8 @@ _POWERS = {"_ipow2": _ipow2, "_ipow3": _ipow3, "_ipow4": _ipow4}
 
 
 def _lambdify(args, expr):
-    return sp.lambdify(args, expr, modules=[_POWERS, "numpy"], cse=True, printer=_printer())
+    printer = _ProductPowers(_PRINTER_SETTINGS)  # fresh: printers collect imports as they go
+    return sp.lambdify(args, expr, modules=[_POWERS, "numpy"], cse=True, printer=printer)
 
 
 class _Compiled:
@@ -480,11 +481,11 @@ class Surface:
             )
         return self._latex
 
-    @property
+    @cached_property
     def is_polynomial(self) -> bool:
         return bool(self.expression.is_polynomial(*self.symbols))
 
-    @property
+    @cached_property
     def degree(self) -> int | None:
         """Total degree of a polynomial surface (None otherwise).
 
