@@ -23,7 +23,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check optiviz tests benchmarks
+	$(BIN)/ruff check optiviz tests benchmarks docs
+	$(BIN)/ruff format --check optiviz tests benchmarks docs
+	$(BIN)/mypy
 
 gallery: $(STAMP)
 	$(BIN)/python docs/make_gallery.py

@@ -76,8 +76,7 @@ def baseline_adam_single(x0, lr, steps):
     points[0] = x
     losses[0] = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
     for t in range(1, steps + 1):
-        g = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2),
-                      200 * (x[1] - x[0] ** 2)])
+        g = np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
         m = B1 * m + (1 - B1) * g
         v = B2 * v + (1 - B2) * g * g
         m_hat = m / (1 - B1**t)
@@ -94,22 +93,32 @@ def bench_adam_single_run(steps: int = 20_000, repeats: int = 7) -> dict:
 
     s = rosenbrock()
     lr = 1e-3
-    best, wall, out = _best_of({
-        "optiviz": lambda: run(s, adam(lr), X0, steps),
-        "baseline": lambda: baseline_adam_single(X0, lr, steps),
-    }, repeats)
+    best, wall, out = _best_of(
+        {
+            "optiviz": lambda: run(s, adam(lr), X0, steps),
+            "baseline": lambda: baseline_adam_single(X0, lr, steps),
+        },
+        repeats,
+    )
     tr = out["optiviz"]
     pts, losses = out["baseline"]
     # same iterates (rounding differences are amplified late in the run: compare early)
-    assert tr.n_steps == steps and np.allclose(tr.points[:2000], pts[:2000], rtol=0,
-                                               atol=1e-12)
+    assert tr.n_steps == steps and np.allclose(tr.points[:2000], pts[:2000], rtol=0, atol=1e-12)
     assert abs(tr.losses[-1] - losses[-1]) <= 1e-6 * max(1.0, abs(losses[-1]))
     o, b = best["optiviz"] / steps, best["baseline"] / steps
-    return dict(name="(a) adam 1 run x 20k steps", optiviz_s=best["optiviz"],
-                baseline_s=best["baseline"], ratio=o / b, target=1.0, unit="x time",
-                note=(f"CPU {o * 1e6:.2f} us/step vs baseline {b * 1e6:.2f} us/step; wall "
-                      f"{wall['optiviz'] / steps * 1e6:.2f} vs "
-                      f"{wall['baseline'] / steps * 1e6:.2f} us/step"))
+    return dict(
+        name="(a) adam 1 run x 20k steps",
+        optiviz_s=best["optiviz"],
+        baseline_s=best["baseline"],
+        ratio=o / b,
+        target=1.0,
+        unit="x time",
+        note=(
+            f"CPU {o * 1e6:.2f} us/step vs baseline {b * 1e6:.2f} us/step; wall "
+            f"{wall['optiviz'] / steps * 1e6:.2f} vs "
+            f"{wall['baseline'] / steps * 1e6:.2f} us/step"
+        ),
+    )
 
 
 # -- (b) batched sweep -----------------------------------------------------------------------
@@ -140,8 +149,9 @@ def baseline_adam_sweep(x0, lrs, steps):
     return points, losses
 
 
-def bench_adam_lr_sweep(n_lr: int = 1000, steps: int = 1000, repeats: int = 7,
-                        record: str = "path") -> dict:
+def bench_adam_lr_sweep(
+    n_lr: int = 1000, steps: int = 1000, repeats: int = 7, record: str = "path"
+) -> dict:
     """(b) Adam over 1,000 learning rates x 1,000 steps batched: throughput ratio >= 0.8.
 
     Both sides record every iterate and loss (optiviz also the gradient norms:
@@ -151,23 +161,32 @@ def bench_adam_lr_sweep(n_lr: int = 1000, steps: int = 1000, repeats: int = 7,
 
     s = rosenbrock()
     lrs = np.logspace(-4, -1, n_lr)
-    best, wall, out = _best_of({
-        "optiviz": lambda: run(s, adam(lrs), X0, steps, record=record),
-        "baseline": lambda: baseline_adam_sweep(X0, lrs, steps),
-    }, repeats)
+    best, wall, out = _best_of(
+        {
+            "optiviz": lambda: run(s, adam(lrs), X0, steps, record=record),
+            "baseline": lambda: baseline_adam_sweep(X0, lrs, steps),
+        },
+        repeats,
+    )
     tr = out["optiviz"]
     pts, _ = out["baseline"]
     assert tr.points.shape == (n_lr, steps + 1, 2)
     assert np.allclose(tr.points[:, :200], pts[:200].transpose(1, 0, 2), rtol=0, atol=1e-9)
     thr_o = n_lr * steps / best["optiviz"]
     thr_b = n_lr * steps / best["baseline"]
-    return dict(name=f"(b) adam 1000 lr x 1000 steps, record={record}",
-                optiviz_s=best["optiviz"],
-                baseline_s=best["baseline"], ratio=thr_o / thr_b,
-                target=0.8,
-                higher_is_better=True, unit="x throughput",
-                note=(f"CPU {thr_o / 1e6:.2f} M run-steps/s vs baseline {thr_b / 1e6:.2f} M; "
-                      f"wall ratio {wall['baseline'] / wall['optiviz']:.3f}"))
+    return dict(
+        name=f"(b) adam 1000 lr x 1000 steps, record={record}",
+        optiviz_s=best["optiviz"],
+        baseline_s=best["baseline"],
+        ratio=thr_o / thr_b,
+        target=0.8,
+        higher_is_better=True,
+        unit="x throughput",
+        note=(
+            f"CPU {thr_o / 1e6:.2f} M run-steps/s vs baseline {thr_b / 1e6:.2f} M; "
+            f"wall ratio {wall['baseline'] / wall['optiviz']:.3f}"
+        ),
+    )
 
 
 # -- (c) memory of a record="final" sweep ----------------------------------------------------
@@ -213,19 +232,26 @@ def bench_memory_final_sweep(runs: int = 10_000, steps: int = 10_000) -> dict:
 
     here = str(Path(__file__).resolve().parent)
     code = _MEMORY_SCRIPT.format(here=here, runs=runs, steps=steps)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed")
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     mb = res["delta"] / 2**20
     assert res["steps"] == steps
-    return dict(name=f"(c) memory {runs} runs x {steps} steps final", optiviz_s=res["elapsed"],
-                baseline_s=None, ratio=mb, target=300.0, unit="MB",
-                note=(f"peak RSS grew by {mb:.1f} MB during the run (process peak "
-                      f"{res['peak'] / 2**20:.0f} MB{'' if res['reset'] else ', unreset'}); "
-                      f"{runs * steps / 1e6:.0f} M run-steps in {res['elapsed']:.1f} s; "
-                      f"statuses {res['status']}"))
+    return dict(
+        name=f"(c) memory {runs} runs x {steps} steps final",
+        optiviz_s=res["elapsed"],
+        baseline_s=None,
+        ratio=mb,
+        target=300.0,
+        unit="MB",
+        note=(
+            f"peak RSS grew by {mb:.1f} MB during the run (process peak "
+            f"{res['peak'] / 2**20:.0f} MB{'' if res['reset'] else ', unreset'}); "
+            f"{runs * steps / 1e6:.0f} M run-steps in {res['elapsed']:.1f} s; "
+            f"statuses {res['status']}"
+        ),
+    )
 
 
 def bench_adam_lr_sweep_all() -> dict:
@@ -234,8 +260,12 @@ def bench_adam_lr_sweep_all() -> dict:
     return bench_adam_lr_sweep(record="all")
 
 
-BENCHMARKS = [bench_adam_single_run, bench_adam_lr_sweep, bench_adam_lr_sweep_all,
-              bench_memory_final_sweep]
+BENCHMARKS = [
+    bench_adam_single_run,
+    bench_adam_lr_sweep,
+    bench_adam_lr_sweep_all,
+    bench_memory_final_sweep,
+]
 
 
 if __name__ == "__main__":

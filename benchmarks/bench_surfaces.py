@@ -20,8 +20,13 @@ from optiviz import data
 from optiviz.surface import Surface
 
 
-def best_times(fns: Sequence[Callable[[], object]], repeat: int = 15, number: int = 1,
-               budget: float = 1.0, block: int = 3) -> list[float]:
+def best_times(
+    fns: Sequence[Callable[[], object]],
+    repeat: int = 15,
+    number: int = 1,
+    budget: float = 1.0,
+    block: int = 3,
+) -> list[float]:
     """Best times of several callables, measured in rounds that visit each in turn (so a
     busy phase of the machine hits all of them alike). In a round each callable runs
     ``block`` times in a row (its first run in a round pays for the allocator state the
@@ -86,25 +91,28 @@ def _grid_bench(name: str, s: Surface, G: np.ndarray, forms) -> dict:
 
 
 def bench_grid_rosenbrock():
-    s = _surface("(1 - x)**2 + 100*(y - x**2)**2",
-                 lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2)
-    return _grid_bench("grid f 500x500: rosenbrock", s, _grid(), [
-        lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-        lambda x, y: (1 - x) ** 2 + 100 * (x**2 - y) ** 2,
-    ])
+    s = _surface(
+        "(1 - x)**2 + 100*(y - x**2)**2", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2
+    )
+    return _grid_bench(
+        "grid f 500x500: rosenbrock",
+        s,
+        _grid(),
+        [
+            lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+            lambda x, y: (1 - x) ** 2 + 100 * (x**2 - y) ** 2,
+        ],
+    )
 
 
 def bench_grid_beale():
     def beale(x, y):
-        return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2
-                + (2.625 - x + x * y**3) ** 2)
+        return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
 
     def beale2(x, y):
-        return ((x * y - x + 1.5) ** 2 + (x * y**2 - x + 2.25) ** 2
-                + (x * y**3 - x + 2.625) ** 2)
+        return (x * y - x + 1.5) ** 2 + (x * y**2 - x + 2.25) ** 2 + (x * y**3 - x + 2.625) ** 2
 
-    s = _surface("(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2",
-                 beale)
+    s = _surface("(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2", beale)
     return _grid_bench("grid f 500x500: beale", s, _grid(), [beale, beale2])
 
 
@@ -132,8 +140,13 @@ def bench_logistic_grad():
 
     assert np.allclose(s.grad(w), baseline(), rtol=1e-10, atol=1e-9)
     t_opt, t_base = best_times([lambda: s.grad(w), baseline], repeat=25, budget=2.0)
-    return _result("logistic N=1e5 d=10+b: grad", t_opt, t_base, 1.5,
-                   "baseline Xa.T @ (sigmoid(Xa w) - y); optiviz check=True")
+    return _result(
+        "logistic N=1e5 d=10+b: grad",
+        t_opt,
+        t_base,
+        1.5,
+        "baseline Xa.T @ (sigmoid(Xa w) - y); optiviz check=True",
+    )
 
 
 def bench_logistic_hess():
@@ -145,8 +158,13 @@ def bench_logistic_hess():
 
     assert np.allclose(s.hess(w), baseline(), rtol=1e-10, atol=1e-9)
     t_opt, t_base = best_times([lambda: s.hess(w), baseline], repeat=15, budget=2.0)
-    return _result("logistic N=1e5 d=10+b: hess", t_opt, t_base, 2.0,
-                   "baseline Xa.T @ (Xa * (s(1-s))[:, None]); optiviz check=True")
+    return _result(
+        "logistic N=1e5 d=10+b: hess",
+        t_opt,
+        t_base,
+        2.0,
+        "baseline Xa.T @ (Xa * (s(1-s))[:, None]); optiviz check=True",
+    )
 
 
 # -- (c) build time independent of N ----------------------------------------------------------
@@ -167,19 +185,32 @@ def bench_build_cold():
         return run
 
     t_large, t_small = best_times([build(large), build(small)], repeat=7)
-    return _result("build logistic N=1e5 vs N=100 (cold)", t_large, t_small, 1.5,
-                   "compile cache cleared before each build (sympy derivation + lambdify "
-                   "included); dataset generation excluded; baseline column = N=100")
+    return _result(
+        "build logistic N=1e5 vs N=100 (cold)",
+        t_large,
+        t_small,
+        1.5,
+        "compile cache cleared before each build (sympy derivation + lambdify "
+        "included); dataset generation excluded; baseline column = N=100",
+    )
 
 
 def bench_build_warm():
     small, large = _build_pair()
     data.logistic_regression(small)  # fill the per-loss compile cache
-    t_large, t_small = best_times([lambda: data.logistic_regression(large),
-                                   lambda: data.logistic_regression(small)], repeat=25, number=100)
-    return _result("build logistic N=1e5 vs N=100 (warm)", t_large, t_small, 1.5,
-                   f"compile cache warm: {t_small * 1e6:.0f} us vs {t_large * 1e6:.0f} us; "
-                   "baseline column = N=100")
+    t_large, t_small = best_times(
+        [lambda: data.logistic_regression(large), lambda: data.logistic_regression(small)],
+        repeat=25,
+        number=100,
+    )
+    return _result(
+        "build logistic N=1e5 vs N=100 (warm)",
+        t_large,
+        t_small,
+        1.5,
+        f"compile cache warm: {t_small * 1e6:.0f} us vs {t_large * 1e6:.0f} us; "
+        "baseline column = N=100",
+    )
 
 
 BENCHMARKS = [
@@ -195,15 +226,19 @@ BENCHMARKS = [
 def main() -> int:
     rows = [b() for b in BENCHMARKS]
     width = max(len(r["name"]) for r in rows)
-    print(f"{'benchmark':<{width}}  {'optiviz':>10}  {'baseline':>10}  {'ratio':>6}  "
-          f"{'target':>6}  ok")
+    print(
+        f"{'benchmark':<{width}}  {'optiviz':>10}  {'baseline':>10}  {'ratio':>6}  "
+        f"{'target':>6}  ok"
+    )
     failed = 0
     for r in rows:
         ok = r["ratio"] <= r["target"]
         failed += not ok
-        print(f"{r['name']:<{width}}  {r['optiviz_s'] * 1e3:>8.3f}ms  "
-              f"{r['baseline_s'] * 1e3:>8.3f}ms  {r['ratio']:>6.2f}  {r['target']:>6.2f}  "
-              f"{'yes' if ok else 'NO'}   {r.get('note', '')}")
+        print(
+            f"{r['name']:<{width}}  {r['optiviz_s'] * 1e3:>8.3f}ms  "
+            f"{r['baseline_s'] * 1e3:>8.3f}ms  {r['ratio']:>6.2f}  {r['target']:>6.2f}  "
+            f"{'yes' if ok else 'NO'}   {r.get('note', '')}"
+        )
     return 1 if failed else 0
 
 

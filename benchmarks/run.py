@@ -42,8 +42,9 @@ def load_modules(pattern: str | None = None) -> list[tuple[str, list]]:
         spec.loader.exec_module(module)
         benches = list(getattr(module, "BENCHMARKS", []))
         if pattern:
-            benches = [b for b in benches
-                       if pattern in path.stem or pattern in getattr(b, "__name__", "")]
+            benches = [
+                b for b in benches if pattern in path.stem or pattern in getattr(b, "__name__", "")
+            ]
         if benches:
             out.append((path.stem, benches))
     return out
@@ -85,8 +86,12 @@ def run_all(pattern: str | None = None) -> list[dict]:
                 res = dict(bench())
             except Exception as exc:  # a crashing benchmark is a failure, not a crash
                 traceback.print_exc()
-                res = {"name": label, "error": f"{type(exc).__name__}: {exc}",
-                       "ratio": float("nan"), "target": float("nan")}
+                res = {
+                    "name": label,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "ratio": float("nan"),
+                    "target": float("nan"),
+                }
             res.setdefault("name", label)
             res["elapsed_s"] = time.perf_counter() - t0
             results.append(res)
@@ -102,22 +107,27 @@ def print_table(results: list[dict]) -> None:
             continue
         unit = r.get("unit", "")
         cmp = ">=" if r.get("higher_is_better", False) else "<="
-        rows.append([
-            r["name"],
-            _fmt_time(r.get("optiviz_s")),
-            _fmt_time(r.get("baseline_s")),
-            f"{_fmt_num(r['ratio'])} {unit}".strip(),
-            f"{cmp} {_fmt_num(r['target'])}" if r.get("target") is not None else "-",
-            ("PASS" if passed(r) else "FAIL") if r.get("target") is not None else "info",
-        ])
+        rows.append(
+            [
+                r["name"],
+                _fmt_time(r.get("optiviz_s")),
+                _fmt_time(r.get("baseline_s")),
+                f"{_fmt_num(r['ratio'])} {unit}".strip(),
+                f"{cmp} {_fmt_num(r['target'])}" if r.get("target") is not None else "-",
+                ("PASS" if passed(r) else "FAIL") if r.get("target") is not None else "info",
+            ]
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=True)]
     line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
     print(line)
     print("-" * len(line))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-    notes = [(r["name"], r.get("note") or r.get("error")) for r in results
-             if r.get("note") or r.get("error")]
+    notes = [
+        (r["name"], r.get("note") or r.get("error"))
+        for r in results
+        if r.get("note") or r.get("error")
+    ]
     if notes:
         print()
         for name, note in notes:
@@ -126,8 +136,11 @@ def print_table(results: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-k", dest="pattern", help="only benchmarks whose module or function "
-                    "name contains this substring")
+    ap.add_argument(
+        "-k",
+        dest="pattern",
+        help="only benchmarks whose module or function name contains this substring",
+    )
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = ap.parse_args(argv)
     if args.list:

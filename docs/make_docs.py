@@ -71,9 +71,7 @@ def surface_table() -> str:
 
 
 def _replace_block(text: str, name: str, body: str) -> str:
-    pattern = re.compile(
-        rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", flags=re.DOTALL
-    )
+    pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", flags=re.DOTALL)
     if not pattern.search(text):
         raise SystemExit(f"README.md has no <!-- BEGIN {name} --> ... <!-- END {name} --> block")
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)

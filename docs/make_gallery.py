@@ -27,31 +27,79 @@ WIDTH = 800
 
 #: (config in configs/, figure file stem the run writes, gallery file name, caption).
 GALLERY: list[tuple[str, str, str, str]] = [
-    ("quickstart", "contour", "quickstart-contour.png",
-     "Eight optimizers on Rosenbrock's valley from (-1.2, 1) (`make demo`)"),
-    ("quickstart", "loss", "quickstart-loss.png",
-     "Their loss f - f* per step: Newton in 6 steps, then momentum and Nesterov"),
-    ("quickstart", "effective_lr", "quickstart-effective-lr.png",
-     "Per-coordinate effective learning rates of the same runs"),
-    ("lr-dependence", "contour", "lr-dependence-contour.png",
-     "GD at 0.75, 1, 1.5, 2 and 2.1 x eta_opt: smooth, one step, oscillating, 2-cycle, "
-     "divergent"),
-    ("lr-dependence", "loss", "lr-dependence-loss.png",
-     "The same five runs: the loss of each learning rate"),
-    ("momentum-beta", "contour", "momentum-beta-contour.png",
-     "Heavy-ball momentum with beta = 0, 0.1 and 0.99 on an ill-conditioned quadratic"),
-    ("lr-sweep", "lr_sweep", "lr-sweep-gd.png",
-     "Final loss of 40 GD learning rates (one batched run) with eta_opt and 2/lambda_max marked"),
-    ("rmsprop-adadelta-effective-lr", "effective_lr", "rmsprop-adadelta-effective-lr.png",
-     "Effective learning rates of AdaGrad, RMSprop and AdaDelta on a sparse/dense regression"),
-    ("adagrad-sparse-dense", "effective_lr", "adagrad-sparse-dense-effective-lr.png",
-     "AdaGrad keeps a larger rate for the sparse feature; GD's is constant"),
-    ("sgd-minibatch-sigmoid", "loss", "sgd-minibatch-sigmoid-loss.png",
-     "GD vs SGD vs mini-batch SGD (gamma_k = 1/(k+1)) on the notes' sigmoid neuron"),
-    ("sgd-minibatch-sigmoid", "contour", "sgd-minibatch-sigmoid-contour.png",
-     "The same runs on the sigmoid-neuron loss surface (log levels)"),
-    ("worked-a-correlated-quadratic", "contour", "worked-a-contour.png",
-     "Worked problem A: one step of GD, momentum, Nesterov and the lecture's RProp rule"),
+    (
+        "quickstart",
+        "contour",
+        "quickstart-contour.png",
+        "Eight optimizers on Rosenbrock's valley from (-1.2, 1) (`make demo`)",
+    ),
+    (
+        "quickstart",
+        "loss",
+        "quickstart-loss.png",
+        "Their loss f - f* per step: Newton in 6 steps, then momentum and Nesterov",
+    ),
+    (
+        "quickstart",
+        "effective_lr",
+        "quickstart-effective-lr.png",
+        "Per-coordinate effective learning rates of the same runs",
+    ),
+    (
+        "lr-dependence",
+        "contour",
+        "lr-dependence-contour.png",
+        "GD at 0.75, 1, 1.5, 2 and 2.1 x eta_opt: smooth, one step, oscillating, 2-cycle, "
+        "divergent",
+    ),
+    (
+        "lr-dependence",
+        "loss",
+        "lr-dependence-loss.png",
+        "The same five runs: the loss of each learning rate",
+    ),
+    (
+        "momentum-beta",
+        "contour",
+        "momentum-beta-contour.png",
+        "Heavy-ball momentum with beta = 0, 0.1 and 0.99 on an ill-conditioned quadratic",
+    ),
+    (
+        "lr-sweep",
+        "lr_sweep",
+        "lr-sweep-gd.png",
+        "Final loss of 40 GD learning rates (one batched run) with eta_opt and 2/lambda_max marked",
+    ),
+    (
+        "rmsprop-adadelta-effective-lr",
+        "effective_lr",
+        "rmsprop-adadelta-effective-lr.png",
+        "Effective learning rates of AdaGrad, RMSprop and AdaDelta on a sparse/dense regression",
+    ),
+    (
+        "adagrad-sparse-dense",
+        "effective_lr",
+        "adagrad-sparse-dense-effective-lr.png",
+        "AdaGrad keeps a larger rate for the sparse feature; GD's is constant",
+    ),
+    (
+        "sgd-minibatch-sigmoid",
+        "loss",
+        "sgd-minibatch-sigmoid-loss.png",
+        "GD vs SGD vs mini-batch SGD (gamma_k = 1/(k+1)) on the notes' sigmoid neuron",
+    ),
+    (
+        "sgd-minibatch-sigmoid",
+        "contour",
+        "sgd-minibatch-sigmoid-contour.png",
+        "The same runs on the sigmoid-neuron loss surface (log levels)",
+    ),
+    (
+        "worked-a-correlated-quadratic",
+        "contour",
+        "worked-a-contour.png",
+        "Worked problem A: one step of GD, momentum, Nesterov and the lecture's RProp rule",
+    ),
 ]
 
 
@@ -95,12 +143,16 @@ def build(out_dir: Path = GALLERY_DIR, width: int = WIDTH, verbose: bool = True)
             for stem, name in wanted:
                 src = Path(tmp) / config / f"{stem}.png"
                 if not src.exists():
-                    raise SystemExit(f"configs/{config}.yaml did not write {stem}.png "
-                                     f"(wrote: {', '.join(sorted(result.files))})")
+                    raise SystemExit(
+                        f"configs/{config}.yaml did not write {stem}.png "
+                        f"(wrote: {', '.join(sorted(result.files))})"
+                    )
                 sizes[name] = shrink_png(src, out_dir / name, width)
                 if verbose:
-                    print(f"  {name:<42} {sizes[name] / 1000:6.1f} kB   "
-                          f"(configs/{config}.yaml, {stem})")
+                    print(
+                        f"  {name:<42} {sizes[name] / 1000:6.1f} kB   "
+                        f"(configs/{config}.yaml, {stem})"
+                    )
     keep = set(sizes)
     for stale in out_dir.glob("*.png"):
         if stale.name not in keep:
@@ -109,8 +161,10 @@ def build(out_dir: Path = GALLERY_DIR, width: int = WIDTH, verbose: bool = True)
                 print(f"  removed {stale.name} (no longer in the gallery)")
     if verbose:
         total = sum(sizes.values())
-        print(f"wrote {len(sizes)} images to {out_dir.relative_to(ROOT)}/ "
-              f"({total / 1e6:.2f} MB in all, largest {max(sizes.values()) / 1000:.0f} kB)")
+        print(
+            f"wrote {len(sizes)} images to {out_dir.relative_to(ROOT)}/ "
+            f"({total / 1e6:.2f} MB in all, largest {max(sizes.values()) / 1000:.0f} kB)"
+        )
     return sizes
 
 

@@ -365,24 +365,32 @@ class PointAnalysis:
 
     # -- output --------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return _jsonable({
-            "point": self.point,
-            "value": self.value,
-            "kind": self.kind,
-            "gradient": self.gradient,
-            "hessian": self.hessian,
-            "eigenvalues": self.eigenvalues,
-            "eigenvectors": self.eigenvectors.T,  # eigenvectors[i] is the i-th eigenvector
-            "condition_number": self.condition_number,
-            "eta": self.eta,
-            "momentum": self.momentum,
-            "newton": self.newton,
-            "at_kink": self.at_kink,
-        })
+        return _jsonable(
+            {
+                "point": self.point,
+                "value": self.value,
+                "kind": self.kind,
+                "gradient": self.gradient,
+                "hessian": self.hessian,
+                "eigenvalues": self.eigenvalues,
+                "eigenvectors": self.eigenvectors.T,  # eigenvectors[i] is the i-th eigenvector
+                "condition_number": self.condition_number,
+                "eta": self.eta,
+                "momentum": self.momentum,
+                "newton": self.newton,
+                "at_kink": self.at_kink,
+            }
+        )
 
 
-def point_analysis(surface: Any, x: Any, *, kind: str | None = "auto",
-                   exact: bool | None = None, eig_tol: float = 0.0) -> PointAnalysis:
+def point_analysis(
+    surface: Any,
+    x: Any,
+    *,
+    kind: str | None = "auto",
+    exact: bool | None = None,
+    eig_tol: float = 0.0,
+) -> PointAnalysis:
     """Evaluate value, gradient and Hessian at ``x`` and build a :class:`PointAnalysis`.
 
     ``kind="auto"`` classifies the point if its gradient is (numerically) zero and gives
@@ -400,8 +408,7 @@ def point_analysis(surface: Any, x: Any, *, kind: str | None = "auto",
         H = _sym(surface.hess(x, check=False))
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
         raise SurfaceError(
-            f"the gradient or Hessian of surface {surface.name!r} is not finite at "
-            f"{_fmt_point(x)}"
+            f"the gradient or Hessian of surface {surface.name!r} is not finite at {_fmt_point(x)}"
         )
     lam, V = _eigh(H)
     if kind == "auto":
@@ -461,7 +468,7 @@ def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
     else:
         rng = np.random.default_rng(seed)
-        u = (np.argsort(rng.random((n, n_starts)), axis=1).T + rng.random((n_starts, n)))
+        u = np.argsort(rng.random((n, n_starts)), axis=1).T + rng.random((n_starts, n))
         grid = lo + u / n_starts * (hi - lo)
     known = [m.point for m in getattr(surface, "minima", []) or []]
     if known:
@@ -469,8 +476,9 @@ def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
     return grid
 
 
-def _numeric_stationary(surface: Any, n_starts: int | None, time_budget: float,
-                        max_iter: int = 80) -> tuple[Array, dict]:
+def _numeric_stationary(
+    surface: Any, n_starts: int | None, time_budget: float, max_iter: int = 80
+) -> tuple[Array, dict]:
     """Multi-start damped Newton on grad f, all starts stepped together as (S, n)."""
     t0 = time.perf_counter()
     X = _starts(surface, n_starts)
@@ -538,8 +546,12 @@ def _numeric_stationary(surface: Any, n_starts: int | None, time_budget: float,
             g2 = np.linalg.norm(surface.grad(pts, check=False), axis=-1)
             pts = pts[np.isfinite(g2) & (g2 <= max(gtol, 1e-6 * max(1.0, gscale)))]
     pts = _dedupe(pts, 1e-6 * diag)
-    info = {"starts": int(S), "iterations": int(it + 1), "seconds": time.perf_counter() - t0,
-            "curvature_scale": curvature}
+    info = {
+        "starts": int(S),
+        "iterations": int(it + 1),
+        "seconds": time.perf_counter() - t0,
+        "curvature_scale": curvature,
+    }
     return pts, info
 
 
@@ -627,8 +639,9 @@ def _symbolic_candidates(surface: Any) -> tuple[str, Any]:
     for p in polys:
         bezout *= max(1, p.total_degree())
     if bezout > SYMBOLIC_MAX_BEZOUT:
-        return (f"the gradient system is too large (Bezout bound {bezout} > "
-                f"{SYMBOLIC_MAX_BEZOUT})"), None
+        return (
+            f"the gradient system is too large (Bezout bound {bezout} > {SYMBOLIC_MAX_BEZOUT})"
+        ), None
     return "ok", (polys, syms)
 
 
@@ -648,8 +661,9 @@ def _quadratic_stationary(surface: Any) -> tuple[Array, str]:
     return np.zeros((0, n)), "none"
 
 
-def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int | None = None
-                      ) -> tuple[list[PointAnalysis], dict]:
+def stationary_points(
+    surface: Any, *, time_budget: float = 5.0, n_starts: int | None = None
+) -> tuple[list[PointAnalysis], dict]:
     """All stationary points found, classified and sorted; and how they were found.
 
     Returns ``(points, info)`` with ``info["method"]`` in ``"linear"`` (quadratic),
@@ -664,11 +678,15 @@ def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int |
         pts, how = _quadratic_stationary(surface)
         info.update(method="linear", complete=True)
         if how == "affine":
-            notes.append("the Hessian is singular and the stationary points form an affine "
-                         "subspace; the one of least norm is shown")
+            notes.append(
+                "the Hessian is singular and the stationary points form an affine "
+                "subspace; the one of least norm is shown"
+            )
         elif how == "none":
-            notes.append("the gradient never vanishes: the linear term is outside the range "
-                         "of the (singular) Hessian")
+            notes.append(
+                "the gradient never vanishes: the linear term is outside the range "
+                "of the (singular) Hessian"
+            )
     else:
         status, data = _symbolic_candidates(surface)
         if status == "ok":
@@ -687,11 +705,15 @@ def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int |
                 pts = _dedupe(np.array(good).reshape(-1, surface.n), 1e-9 * diag)
                 info.update(method="symbolic", complete=True)
             elif ok:
-                notes.append("the stationary points are not isolated (a curve or surface of "
-                             "them); a numeric search shows a sample")
+                notes.append(
+                    "the stationary points are not isolated (a curve or surface of "
+                    "them); a numeric search shows a sample"
+                )
             else:
-                notes.append(f"the symbolic solve did not finish within {time_budget:g} s; "
-                             "stationary points were searched numerically")
+                notes.append(
+                    f"the symbolic solve did not finish within {time_budget:g} s; "
+                    "stationary points were searched numerically"
+                )
         else:
             info["symbolic_skipped"] = status
         if pts is None:
@@ -704,8 +726,7 @@ def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int |
     # numerically located points are stationary only to the search tolerance: eigenvalues
     # below 1e-6 of the typical curvature in the window count as zero there
     eig_tol = 1e-6 * info.get("search", {}).get("curvature_scale", 0.0)
-    out = [point_analysis(surface, p, kind="auto", exact=quadratic, eig_tol=eig_tol)
-           for p in pts]
+    out = [point_analysis(surface, p, kind="auto", exact=quadratic, eig_tol=eig_tol) for p in pts]
     for pa in out:
         if pa.kind is None:  # numerically stationary; classify anyway
             pa.kind = classify(pa.eigenvalues, abs_tol=eig_tol)
@@ -718,8 +739,10 @@ def stationary_points(surface: Any, *, time_budget: float = 5.0, n_starts: int |
     out.sort(key=lambda p: (order[p.kind], round(p.value / vtol), tuple(np.round(p.point, 9))))
     info["summary"] = _summary(out)
     if len(out) > MAX_POINTS:
-        notes.append(f"{len(out)} stationary points found; the first {MAX_POINTS} are kept "
-                     "(they may form a continuum)")
+        notes.append(
+            f"{len(out)} stationary points found; the first {MAX_POINTS} are kept "
+            "(they may form a continuum)"
+        )
         out = out[:MAX_POINTS]
     return out, info
 
@@ -765,8 +788,10 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
         lam = np.linalg.eigvalsh(H)
         scale = max(float(np.max(np.abs(lam))), 0.0)
         if lam[0] < -EIG_TOL * max(scale, 1e-300):
-            return False, (f"the Hessian has a negative eigenvalue ({lam[0]:.6g}): unbounded "
-                           "below along its eigenvector")
+            return False, (
+                f"the Hessian has a negative eigenvalue ({lam[0]:.6g}): unbounded "
+                "below along its eigenvector"
+            )
         x, *_ = np.linalg.lstsq(H, -b, rcond=None)
         if np.linalg.norm(H @ x + b) > 1e-10 * max(1.0, float(np.linalg.norm(b))):
             return False, "the linear term has a component where the Hessian is flat"
@@ -792,8 +817,11 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
         deg = poly.total_degree()
         if deg % 2 == 1:
             return False, f"a polynomial of odd degree {deg} is unbounded below"
-        top = sum(c * sp.prod([s**e for s, e in zip(syms, m, strict=True)])
-                  for m, c in poly.terms() if sum(m) == deg)
+        top = sum(
+            c * sp.prod([s**e for s, e in zip(syms, m, strict=True)])
+            for m, c in poly.terms()
+            if sum(m) == deg
+        )
         ftop = sp.lambdify(list(syms), top, modules="numpy")
         rng = np.random.default_rng(0)
         dirs = rng.standard_normal((256, len(syms)))
@@ -828,9 +856,11 @@ def l2_optimum(H: Array, w_star: Array, alpha: float) -> dict:
         note = "minimizer (H + alpha I)^-1 H w*"
     else:
         shown = ", ".join(f"{v:.6g}" for v in lam_r)
-        note = (f"no minimizer: H + {alpha:g} I has eigenvalues {shown} "
-                f"({'indefinite' if lam_r[-1] > 0 else 'not positive'}), the regularized "
-                "loss is unbounded below")
+        note = (
+            f"no minimizer: H + {alpha:g} I has eigenvalues {shown} "
+            f"({'indefinite' if lam_r[-1] > 0 else 'not positive'}), the regularized "
+            "loss is unbounded below"
+        )
     return {
         "alpha": float(alpha),
         "hessian_eigenvalues": lam,
@@ -843,8 +873,9 @@ def l2_optimum(H: Array, w_star: Array, alpha: float) -> dict:
     }
 
 
-def _coordinate_descent_l1(H: Array, w_star: Array, alpha: float, *, max_sweeps: int = 20000,
-                           tol: float = 1e-15) -> tuple[Array, bool]:
+def _coordinate_descent_l1(
+    H: Array, w_star: Array, alpha: float, *, max_sweeps: int = 20000, tol: float = 1e-15
+) -> tuple[Array, bool]:
     """Minimize ``1/2 (w - w*)^T H (w - w*) + alpha ||w||_1`` by cyclic coordinate descent."""
     n = len(w_star)
     w = np.array(w_star, dtype=float)
@@ -877,28 +908,47 @@ def l1_optimum(H: Array, w_star: Array, alpha: float) -> dict:
     scale = max(float(np.max(np.abs(lam))), 1e-300)
     off = H - np.diag(np.diag(H))
     diagonal = bool(np.max(np.abs(off)) <= 1e-12 * scale) if H.size else True
-    out: dict[str, Any] = {"alpha": float(alpha), "unregularized_optimum": w_star,
-                           "diagonal_hessian": diagonal}
+    out: dict[str, Any] = {
+        "alpha": float(alpha),
+        "unregularized_optimum": w_star,
+        "diagonal_hessian": diagonal,
+    }
     if lam[0] < -EIG_TOL * scale:
-        out.update(soft_threshold=None, optimum=None, exact=False, method=None,
-                   note=(f"no minimizer: the Hessian has a negative eigenvalue ({lam[0]:.6g}) "
-                         "and an L1 penalty grows only linearly"))
+        out.update(
+            soft_threshold=None,
+            optimum=None,
+            exact=False,
+            method=None,
+            note=(
+                f"no minimizer: the Hessian has a negative eigenvalue ({lam[0]:.6g}) "
+                "and an L1 penalty grows only linearly"
+            ),
+        )
         return out
     Hd = np.diag(H)
     with np.errstate(all="ignore"):
         thr = np.where(Hd > 0, alpha / np.where(Hd > 0, Hd, 1.0), np.inf)
     soft = np.sign(w_star) * np.maximum(np.abs(w_star) - thr, 0.0)
     if diagonal:
-        out.update(soft_threshold=soft, optimum=soft, exact=True,
-                   method="soft-threshold (exact: the Hessian is diagonal)",
-                   note="w_i = sign(w*_i) max(|w*_i| - alpha/H_ii, 0)")
+        out.update(
+            soft_threshold=soft,
+            optimum=soft,
+            exact=True,
+            method="soft-threshold (exact: the Hessian is diagonal)",
+            note="w_i = sign(w*_i) max(|w*_i| - alpha/H_ii, 0)",
+        )
         return out
     w, conv = _coordinate_descent_l1(H, w_star, alpha)
-    out.update(soft_threshold=soft, optimum=w, exact=False, numeric_converged=conv,
-               method="coordinate descent on the quadratic model (the soft-threshold is an "
-                      "approximation: the Hessian is not diagonal)",
-               difference=float(np.max(np.abs(w - soft))),
-               note="approximation: soft-threshold ignores the off-diagonal Hessian entries")
+    out.update(
+        soft_threshold=soft,
+        optimum=w,
+        exact=False,
+        numeric_converged=conv,
+        method="coordinate descent on the quadratic model (the soft-threshold is an "
+        "approximation: the Hessian is not diagonal)",
+        difference=float(np.max(np.abs(w - soft))),
+        note="approximation: soft-threshold ignores the off-diagonal Hessian entries",
+    )
     return out
 
 
@@ -913,25 +963,39 @@ def early_stopping_factors(eigenvalues: Sequence[float], lr: float, t: int | Arr
         return 1.0 - (1.0 - lr * lam) ** t_arr[..., None]
 
 
-def regularization(model: PointAnalysis | None, *, l1: float | None = None,
-                   l2: float | None = None, early_stopping: Any = None) -> dict | None:
+def regularization(
+    model: PointAnalysis | None,
+    *,
+    l1: float | None = None,
+    l2: float | None = None,
+    early_stopping: Any = None,
+) -> dict | None:
     """Regularized optima through the quadratic model at ``model`` (exact for a quadratic)."""
     if l1 is None and l2 is None and early_stopping is None:
         return None
     if model is None:
-        return {"model": None, "l1": None, "l2": None, "early_stopping": None,
-                "note": "no stationary point to build the quadratic model on"}
-    w_star = model.point if model.kind is not None else (
-        model.newton["point"] if model.newton else None)
+        return {
+            "model": None,
+            "l1": None,
+            "l2": None,
+            "early_stopping": None,
+            "note": "no stationary point to build the quadratic model on",
+        }
+    w_star = (
+        model.point if model.kind is not None else (model.newton["point"] if model.newton else None)
+    )
     out: dict[str, Any] = {
-        "model": "exact (the loss is quadratic)" if model.exact else
-                 f"local quadratic model at {_fmt_point(model.point)}",
+        "model": "exact (the loss is quadratic)"
+        if model.exact
+        else f"local quadratic model at {_fmt_point(model.point)}",
         "exact": model.exact,
         "reference_point": w_star,
         "reference_kind": model.kind,
         "hessian": model.hessian,
         "hessian_eigenvalues": model.eigenvalues,
-        "l1": None, "l2": None, "early_stopping": None,
+        "l1": None,
+        "l2": None,
+        "early_stopping": None,
     }
     if w_star is None:
         out["note"] = "the Hessian is singular: the quadratic model has no stationary point"
@@ -949,7 +1013,10 @@ def regularization(model: PointAnalysis | None, *, l1: float | None = None,
         V = model.eigenvectors
         pts = np.einsum("ij,...j,kj,k->...i", V, fac, V, w_star)
         out["early_stopping"] = {
-            "lr": lr, "t": _jsonable(t), "factors": fac, "point": pts,
+            "lr": lr,
+            "t": _jsonable(t),
+            "factors": fac,
+            "point": pts,
             "formula": "1 - (1 - lr*lambda_i)^t per eigen-direction (GD from the origin)",
             "comparable_l2_alpha": 1.0 / (lr * float(np.max(t))) if np.max(t) > 0 else None,
         }
@@ -1004,8 +1071,9 @@ def _hyper(h: dict, key: str, default: Any = 0.0) -> Any:
     return v
 
 
-def predicted_rate(optimizer: Any, eigenvalues: Sequence[float],
-                   hyperparameters: dict | None = None) -> tuple[float | None, str]:
+def predicted_rate(
+    optimizer: Any, eigenvalues: Sequence[float], hyperparameters: dict | None = None
+) -> tuple[float | None, str]:
     """Predicted linear rate of a run from the Hessian eigenvalues at its minimum.
 
     ``optimizer`` is an optimizer object or a registry name (then ``hyperparameters``
@@ -1037,8 +1105,9 @@ def predicted_rate(optimizer: Any, eigenvalues: Sequence[float],
             return gd_rate(lam, lr), "GD: max |1 - lr lambda|"
         if h.get("nesterov"):
             return nesterov_rate(lam, lr, mu), "Nesterov: spectral radius of the 2x2 iteration"
-        return heavy_ball_rate(lam, lr * (1.0 - damp), mu), \
-            "heavy ball: spectral radius of the 2x2 iteration"
+        return heavy_ball_rate(
+            lam, lr * (1.0 - damp), mu
+        ), "heavy ball: spectral radius of the 2x2 iteration"
     if name == "momentum":
         mu = _hyper(h, "momentum", 0.9)
         if mu is None:
@@ -1052,8 +1121,9 @@ def predicted_rate(optimizer: Any, eigenvalues: Sequence[float],
     return None, f"no linear-rate theory for {name}"
 
 
-def measured_rate(points: Array, x_star: Any, *, tail: float = 0.5,
-                  floor: float = 1e-12) -> float | None:
+def measured_rate(
+    points: Array, x_star: Any, *, tail: float = 0.5, floor: float = 1e-12
+) -> float | None:
     """Linear rate of ``||x_t - x*||``: exp of the least-squares slope of its log.
 
     Uses the points before the distance first drops to ``floor * scale`` (round-off;
@@ -1102,13 +1172,21 @@ class RunComparison:
     why: str = ""
 
     def to_dict(self) -> dict:
-        return _jsonable({
-            "label": self.label, "optimizer": self.optimizer, "status": self.status,
-            "steps": self.steps, "final_loss": self.final_loss,
-            "distance_to_min": self.distance_to_min, "measured_rate": self.measured_rate,
-            "predicted_rate": self.predicted_rate, "theory": self.theory,
-            "reference_point": self.reference_point, "why": self.why,
-        })
+        return _jsonable(
+            {
+                "label": self.label,
+                "optimizer": self.optimizer,
+                "status": self.status,
+                "steps": self.steps,
+                "final_loss": self.final_loss,
+                "distance_to_min": self.distance_to_min,
+                "measured_rate": self.measured_rate,
+                "predicted_rate": self.predicted_rate,
+                "theory": self.theory,
+                "reference_point": self.reference_point,
+                "why": self.why,
+            }
+        )
 
 
 def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
@@ -1120,12 +1198,15 @@ def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
     minima = analysis.minima
     out = []
     for traj in trajectories:
-        for tr in (traj.runs() if hasattr(traj, "runs") else [traj]):
+        for tr in traj.runs() if hasattr(traj, "runs") else [traj]:
             fp = np.asarray(tr.final_point, dtype=float) if tr.final_point is not None else None
             ref = None
             if minima:
-                probe = fp if fp is not None and np.all(np.isfinite(fp)) else (
-                    tr.points[0] if tr.points is not None else None)
+                probe = (
+                    fp
+                    if fp is not None and np.all(np.isfinite(fp))
+                    else (tr.points[0] if tr.points is not None else None)
+                )
                 if probe is not None:
                     ref = min(minima, key=lambda m: float(np.linalg.norm(m.point - probe)))
             dist = None
@@ -1141,16 +1222,24 @@ def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
                 elif ref.at_kink:
                     why = "the minimum is on a kink: no Hessian theory of the rate"
                 else:
-                    pred, why = predicted_rate(tr.optimizer, ref.eigenvalues,
-                                               tr.hyperparameters)
+                    pred, why = predicted_rate(tr.optimizer, ref.eigenvalues, tr.hyperparameters)
                     if pred is not None:
                         theory = "exact" if ref.exact else "local"
-            out.append(RunComparison(
-                label=tr.label, optimizer=tr.optimizer, status=str(tr.status),
-                steps=int(tr.n_steps), final_loss=_f(tr.final_loss), distance_to_min=dist,
-                measured_rate=meas, predicted_rate=pred, theory=theory,
-                reference_point=None if ref is None else ref.point, why=why,
-            ))
+            out.append(
+                RunComparison(
+                    label=tr.label,
+                    optimizer=tr.optimizer,
+                    status=str(tr.status),
+                    steps=int(tr.n_steps),
+                    final_loss=_f(tr.final_loss),
+                    distance_to_min=dist,
+                    measured_rate=meas,
+                    predicted_rate=pred,
+                    theory=theory,
+                    reference_point=None if ref is None else ref.point,
+                    why=why,
+                )
+            )
     return out
 
 
@@ -1170,8 +1259,14 @@ class Sharpness:
     threshold: Array | None
 
     def to_dict(self) -> dict:
-        return _jsonable({"steps": self.steps, "lambda_max": self.lambda_max,
-                          "lambda_min": self.lambda_min, "threshold": self.threshold})
+        return _jsonable(
+            {
+                "steps": self.steps,
+                "lambda_max": self.lambda_max,
+                "lambda_min": self.lambda_min,
+                "threshold": self.threshold,
+            }
+        )
 
 
 def sharpness_along(trajectory: Any, surface: Any = None) -> Sharpness:
@@ -1349,31 +1444,36 @@ class Analysis:
             reg.append(f"{s.l1:g}*||w||_1")
         if reg:
             expr = f"{expr} + " + " + ".join(reg)
-        return _jsonable({
-            "surface": {
-                "name": s.name,
-                "expression": expr,
-                "variables": list(s.variables),
-                "latex": latex,
-            },
-            "bounded_below": self.bounded_below,
-            "bounded_below_reason": self.bounded_reason,
-            "stationary_method": self.method,
-            "stationary_complete": self.complete,
-            "stationary_points": [p.to_dict() for p in self.stationary_points],
-            "stationary_summary": self.summary,
-            "kinks": self.kinks,
-            "at": None if self.at is None else self.at.to_dict(),
-            "regularization": self.regularization,
-            "runs": None if self.runs is None else [r.to_dict() for r in self.runs],
-            "notes": list(self.notes),
-            "errata": list(self.errata),
-        })
+        return _jsonable(
+            {
+                "surface": {
+                    "name": s.name,
+                    "expression": expr,
+                    "variables": list(s.variables),
+                    "latex": latex,
+                },
+                "bounded_below": self.bounded_below,
+                "bounded_below_reason": self.bounded_reason,
+                "stationary_method": self.method,
+                "stationary_complete": self.complete,
+                "stationary_points": [p.to_dict() for p in self.stationary_points],
+                "stationary_summary": self.summary,
+                "kinks": self.kinks,
+                "at": None if self.at is None else self.at.to_dict(),
+                "regularization": self.regularization,
+                "runs": None if self.runs is None else [r.to_dict() for r in self.runs],
+                "notes": list(self.notes),
+                "errata": list(self.errata),
+            }
+        )
 
     def __repr__(self) -> str:
         c = self.counts()
-        parts = ", ".join(f"{v} {k}{'' if v == 1 else ('a' if k == 'maximum' else 's')}"
-                          for k, v in c.items() if v)
+        parts = ", ".join(
+            f"{v} {k}{'' if v == 1 else ('a' if k == 'maximum' else 's')}"
+            for k, v in c.items()
+            if v
+        )
         parts = parts.replace("maximuma", "maxima").replace("minimums", "minima")
         return f"Analysis({self.surface.name!r}: {parts or 'no stationary points'})"
 
@@ -1419,8 +1519,13 @@ def _at_kinks(surface: Any, X: Array) -> Array:
     with np.errstate(all="ignore"):
         for how, args in switches:
             try:
-                vals = [np.broadcast_to(np.asarray(sp.lambdify(syms, a, modules="numpy")(*cols),
-                                                   dtype=float), (len(X),)) for a in args]
+                vals = [
+                    np.broadcast_to(
+                        np.asarray(sp.lambdify(syms, a, modules="numpy")(*cols), dtype=float),
+                        (len(X),),
+                    )
+                    for a in args
+                ]
             except Exception:  # noqa: BLE001 - an argument numpy cannot evaluate: no flag
                 continue
             V = np.stack(vals, axis=-1)
@@ -1440,8 +1545,12 @@ KINK_NOTE = (
     "predicted rates) applies only where the surface is smooth, inside one piece"
 )
 
-_PLURALS = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles",
-            "degenerate": "degenerate points"}
+_PLURALS = {
+    "minimum": "minima",
+    "maximum": "maxima",
+    "saddle": "saddles",
+    "degenerate": "degenerate points",
+}
 
 
 def _plural(kind: str, k: int) -> str:
@@ -1453,8 +1562,11 @@ def _plural(kind: str, k: int) -> str:
 def _flat_words(surface: Any) -> str:
     if not _has_kinks(surface):
         return ""
-    return ("flat regions of the ReLU network" if _is_relu_net(surface)
-            else "flat pieces of the surface")
+    return (
+        "flat regions of the ReLU network"
+        if _is_relu_net(surface)
+        else "flat pieces of the surface"
+    )
 
 
 def _irregular_notes(surface: Any, summary: dict) -> list[str]:
@@ -1464,8 +1576,11 @@ def _irregular_notes(surface: Any, summary: dict) -> list[str]:
     n_deg = summary["kinds"]["degenerate"] - summary["at_kink"]["degenerate"]
     if n_deg:
         lo, hi = summary["degenerate_values"]
-        vals = f"value {lo:.6g}" if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo)) else (
-            f"values {lo:.6g} to {hi:.6g}")
+        vals = (
+            f"value {lo:.6g}"
+            if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo))
+            else (f"values {lo:.6g} to {hi:.6g}")
+        )
         out.append(
             f"{n_deg} degenerate stationary {'point' if n_deg == 1 else 'points'} ({vals}; a "
             f"zero Hessian eigenvalue): {_flat_words(surface)}, where whole continua of "
@@ -1473,8 +1588,7 @@ def _irregular_notes(surface: Any, summary: dict) -> list[str]:
         )
     k = sum(summary["at_kink"].values())
     if k:
-        parts = ", ".join(f"{v} {_plural(kind, v)}" for kind, v in summary["at_kink"].items()
-                          if v)
+        parts = ", ".join(f"{v} {_plural(kind, v)}" for kind, v in summary["at_kink"].items() if v)
         out.append(
             f"{k} stationary {'point lies' if k == 1 else 'points lie'} on a kink ({parts}): "
             "the gradient vanishes there only for one-sided derivatives, so the Hessian "
@@ -1483,8 +1597,9 @@ def _irregular_notes(surface: Any, summary: dict) -> list[str]:
     return out
 
 
-def table_points(a: Analysis, irregular_rows: int = 3
-                 ) -> tuple[list[tuple[int, PointAnalysis]], str | None]:
+def table_points(
+    a: Analysis, irregular_rows: int = 3
+) -> tuple[list[tuple[int, PointAnalysis]], str | None]:
     """The stationary points a report's table lists, each with its 1-based position in
     ``a.stationary_points`` (and the JSON), and one line summarising the others.
 
@@ -1521,8 +1636,10 @@ def table_points(a: Analysis, irregular_rows: int = 3
         return shown, None
     line = "and " + ", ".join(parts)
     if summary["found"] > summary["kept"]:
-        line += (f"; {summary['found']} found in all, the JSON report (optiviz report "
-                 f"-f json) keeps the first {summary['kept']}")
+        line += (
+            f"; {summary['found']} found in all, the JSON report (optiviz report "
+            f"-f json) keeps the first {summary['kept']}"
+        )
     else:
         line += "; all are in the JSON report (optiviz report -f json)"
     return shown, line
@@ -1548,9 +1665,14 @@ def _notes(a: Analysis) -> list[str]:
     m = a.minimum
     if m is not None and m.eta is not None:
         e, mo = m.eta, m.momentum
-        where = (f"at the minimum {_fmt_point(m.point)} (on a kink: this quadratic model "
-                 "holds on one side of it only)") if m.at_kink else (
-                     f"at the minimum {_fmt_point(m.point)}")
+        where = (
+            (
+                f"at the minimum {_fmt_point(m.point)} (on a kink: this quadratic model "
+                "holds on one side of it only)"
+            )
+            if m.at_kink
+            else (f"at the minimum {_fmt_point(m.point)}")
+        )
         notes.append(
             f"{where}: GD converges for 0 < lr < 2/lambda_max = "
             f"{e['stability_limit']:.6g}; lr = 1/lambda_max = {e['inverse_lambda_max']:.6g} "
@@ -1561,8 +1683,9 @@ def _notes(a: Analysis) -> list[str]:
             f"{mo['lr']:.6g}, momentum = {mo['momentum']:.6g} contracts by {mo['rate']:.6g}"
         )
         if m.exact:
-            notes.append("Newton's method reaches this quadratic's minimum in one step from "
-                         "any start")
+            notes.append(
+                "Newton's method reaches this quadratic's minimum in one step from any start"
+            )
     # one note per point for the first few of each kind; on a surface with kinks the
     # points on a kink and the degenerate ones (flat pieces) are summarised in one note
     summary = a.summary or _summary(a.stationary_points)
@@ -1581,11 +1704,15 @@ def _notes(a: Analysis) -> list[str]:
                 "the stable directions)"
             )
         elif p.kind == "maximum":
-            notes.append(f"maximum at {_fmt_point(p.point)}: gradient descent moves away from it "
-                         "at every learning rate")
+            notes.append(
+                f"maximum at {_fmt_point(p.point)}: gradient descent moves away from it "
+                "at every learning rate"
+            )
         elif p.kind == "degenerate":
-            notes.append(f"degenerate stationary point at {_fmt_point(p.point)}: a zero Hessian "
-                         "eigenvalue, so convergence there is slower than linear")
+            notes.append(
+                f"degenerate stationary point at {_fmt_point(p.point)}: a zero Hessian "
+                "eigenvalue, so convergence there is slower than linear"
+            )
     for kind in KINDS:
         total = summary["kinds"][kind] - (summary["at_kink"][kind] if kinks else 0)
         if kind == "degenerate" and kinks:
@@ -1605,8 +1732,10 @@ def _notes(a: Analysis) -> list[str]:
                 f"{p.lambda_max:.6g}, GD is locally stable for lr < {p.eta['stability_limit']:.6g}"
             )
         else:
-            notes.append(f"at {_fmt_point(p.point)} ({kind}): the Hessian is not positive "
-                         "definite, so no learning rate makes the local quadratic model converge")
+            notes.append(
+                f"at {_fmt_point(p.point)} ({kind}): the Hessian is not positive "
+                "definite, so no learning rate makes the local quadratic model converge"
+            )
     reg = a.regularization
     if reg:
         if reg.get("l2"):
@@ -1617,20 +1746,35 @@ def _notes(a: Analysis) -> list[str]:
         if r.predicted_rate is None:
             continue
         if r.predicted_rate >= 1.0:
-            notes.append(f"{r.label}: the theory predicts no convergence (rate "
-                         f"{r.predicted_rate:.6g} >= 1); status {r.status}")
-        elif r.measured_rate is not None and r.measured_rate > 0 and (
-                abs(r.measured_rate - r.predicted_rate) > 0.1 * r.predicted_rate):
-            notes.append(f"{r.label}: measured rate {r.measured_rate:.6g} differs from the "
-                         f"predicted {r.predicted_rate:.6g} ({r.theory} theory; the run may "
-                         "not have reached its asymptotic regime)")
+            notes.append(
+                f"{r.label}: the theory predicts no convergence (rate "
+                f"{r.predicted_rate:.6g} >= 1); status {r.status}"
+            )
+        elif (
+            r.measured_rate is not None
+            and r.measured_rate > 0
+            and (abs(r.measured_rate - r.predicted_rate) > 0.1 * r.predicted_rate)
+        ):
+            notes.append(
+                f"{r.label}: measured rate {r.measured_rate:.6g} differs from the "
+                f"predicted {r.predicted_rate:.6g} ({r.theory} theory; the run may "
+                "not have reached its asymptotic regime)"
+            )
     notes.extend(f"slide erratum: {e}" for e in a.errata)
     return notes
 
 
-def analyze(surface: Any, at: Any = None, *, trajectories: Any = None,
-            l1: float | None = None, l2: float | None = None, early_stopping: Any = None,
-            time_budget: float = 5.0, n_starts: int | None = None) -> Analysis:
+def analyze(
+    surface: Any,
+    at: Any = None,
+    *,
+    trajectories: Any = None,
+    l1: float | None = None,
+    l2: float | None = None,
+    early_stopping: Any = None,
+    time_budget: float = 5.0,
+    n_starts: int | None = None,
+) -> Analysis:
     """Analyze a surface: stationary points, learning rates, regularization, runs.
 
     Parameters
@@ -1656,9 +1800,15 @@ def analyze(surface: Any, at: Any = None, *, trajectories: Any = None,
     if at_pa is not None and _has_kinks(surface):
         at_pa.at_kink = bool(_at_kinks(surface, at_pa.point[None, :])[0])
     a = Analysis(
-        surface=surface, bounded_below=bb, bounded_reason=why,
-        stationary_points=list(points), method=info["method"], complete=info["complete"],
-        at=at_pa, search=info.get("search"), summary=info.get("summary"),
+        surface=surface,
+        bounded_below=bb,
+        bounded_reason=why,
+        stationary_points=list(points),
+        method=info["method"],
+        complete=info["complete"],
+        at=at_pa,
+        search=info.get("search"),
+        summary=info.get("summary"),
         errata=list(ERRATA.get(getattr(surface, "name", ""), [])),
     )
     model = at_pa if at_pa is not None else (a.minimum or (points[0] if points else None))

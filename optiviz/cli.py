@@ -37,7 +37,7 @@ from optiviz.errors import ConfigError, OptivizError, suggest
 app = typer.Typer(
     name="optiviz",
     epilog="Examples: optiviz init my-experiment; optiviz run configs/quickstart.yaml; "
-           "optiviz report rosenbrock --at=1,1; optiviz describe adam",
+    "optiviz report rosenbrock --at=1,1; optiviz describe adam",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -65,8 +65,11 @@ def _fail(exc: BaseException) -> typer.Exit:
     if _STATE["debug"]:
         traceback.print_exception(exc, file=sys.stderr)
     else:
-        typer.echo(f"error: internal error: {type(exc).__name__}: {exc} "
-                   "(run with --debug for the traceback)", err=True)
+        typer.echo(
+            f"error: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
     return typer.Exit(1)
 
 
@@ -81,7 +84,9 @@ def _guard(fn):
             raise
         except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
             if type(exc).__module__.startswith("typer") or type(exc).__name__ in (
-                    "BadParameter", "UsageError"):
+                "BadParameter",
+                "UsageError",
+            ):
                 raise
             raise _fail(exc) from None
 
@@ -99,12 +104,16 @@ def _vector(text: str, option: str) -> list[float]:
         except ValueError:
             v = math.nan
         if not p or not math.isfinite(v):
-            raise OptivizError(f"{option}: {text!r} is not allowed: must be finite numbers "
-                               "separated by commas, e.g. -1.2,1.0")
+            raise OptivizError(
+                f"{option}: {text!r} is not allowed: must be finite numbers "
+                "separated by commas, e.g. -1.2,1.0"
+            )
         out.append(v)
     if not out:
-        raise OptivizError(f"{option}: {text!r} is not allowed: must be finite numbers "
-                           "separated by commas, e.g. -1.2,1.0")
+        raise OptivizError(
+            f"{option}: {text!r} is not allowed: must be finite numbers "
+            "separated by commas, e.g. -1.2,1.0"
+        )
     return out
 
 
@@ -139,8 +148,9 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) or not value.strip():
-            raise OptivizError(f"{option}: {item!r} is not allowed: write name=value, "
-                               "e.g. -p lr=0.3")
+            raise OptivizError(
+                f"{option}: {item!r} is not allowed: write name=value, e.g. -p lr=0.3"
+            )
         if key in out:
             raise OptivizError(f"{option}: {key!r} is given twice")
         out[key] = parse_value(value)
@@ -202,9 +212,13 @@ class _LazyBar:
             if not console.is_terminal:  # no bar in logs and pipes
                 return
             self._bar = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                MofNCompleteColumn(), TimeElapsedColumn(),
-                console=console, transient=True,
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task(self.desc, total=self.total, completed=self.done)
@@ -239,9 +253,15 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback,
-                                          is_eager=True, help="Show the version and exit.")]
-    = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     """Optimizer comparison workbench on analytic loss surfaces: exact gradients and
@@ -260,21 +280,33 @@ def _main(
 @app.command()
 @_guard
 def run(
-    config: Annotated[Path, typer.Argument(metavar="CONFIG",
-                                           help="The experiment config (YAML).",
-                                           show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                             help="Output folder (default: "
-                                                  "outputs/<name>/).")] = None,
-    format: Annotated[str | None, typer.Option(
-        "--format", "-f", metavar="png,svg,pdf",
-        help="Figure formats, comma-separated (default: the config's formats).")] = None,
-    steps: Annotated[int | None, typer.Option(metavar="N",
-                                              help="Replace every step budget.")] = None,
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG", help="The experiment config (YAML).", show_default=False),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Output folder (default: outputs/<name>/)."
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="png,svg,pdf",
+            help="Figure formats, comma-separated (default: the config's formats).",
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(metavar="N", help="Replace every step budget.")
+    ] = None,
     seed: Annotated[int | None, typer.Option(metavar="N", help="Replace the seed.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, print only "
-                                                              "where the outputs went.")]
-    = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar, print only where the outputs went."),
+    ] = False,
 ) -> None:
     """Run an experiment config and write its outputs.
 
@@ -293,8 +325,10 @@ def run(
     bar = None if quiet else _LazyBar()
     result = run_experiment(cfg, out_dir=out, progress=bar)
     if not quiet:
-        typer.echo(f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"
-                   f" on {result.surface.name} in {result.wall_time:.2f} s")
+        typer.echo(
+            f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"
+            f" on {result.surface.name} in {result.wall_time:.2f} s"
+        )
         for line in summarize(result):
             typer.echo(line)
         if result.eta_opt is not None:
@@ -305,17 +339,17 @@ def run(
     for name in result.files:
         typer.echo(f"  {result.out_dir / name}")
     if not result.expectations_passed:
-        typer.echo(f"error: {len(result.failed_expectations())} expect check(s) failed",
-                   err=True)
+        typer.echo(f"error: {len(result.failed_expectations())} expect check(s) failed", err=True)
         raise typer.Exit(1)
 
 
 @app.command()
 @_guard
 def validate(
-    config: Annotated[Path, typer.Argument(metavar="CONFIG",
-                                           help="The experiment config (YAML).",
-                                           show_default=False)],
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG", help="The experiment config (YAML).", show_default=False),
+    ],
 ) -> None:
     """Check a config without running it: every problem is reported, exit code 2 if any."""
     from optiviz.config import load_config
@@ -369,9 +403,9 @@ formats: [png]                           # png, svg, pdf
 @app.command()
 @_guard
 def init(
-    name: Annotated[str, typer.Argument(metavar="NAME",
-                                        help="Experiment name; writes NAME.yaml.")]
-    = "experiment",
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Experiment name; writes NAME.yaml.")
+    ] = "experiment",
 ) -> None:
     """Write a commented starter config (NAME.yaml); never overwrites a file."""
     from optiviz.config import is_safe_name
@@ -384,8 +418,10 @@ def init(
             "digits, '.', '_' and '-'; no path separators, no '..')"
         )
     if path.exists():
-        raise OptivizError(f"init: {path} already exists; not overwriting it (choose another "
-                           "name or delete the file)")
+        raise OptivizError(
+            f"init: {path} already exists; not overwriting it (choose another "
+            "name or delete the file)"
+        )
     text = STARTER.format(name=stem, file=path)
     try:
         with open(path, "x", encoding="utf-8") as fh:
@@ -401,32 +437,55 @@ def init(
 @app.command()
 @_guard
 def report(
-    target: Annotated[str, typer.Argument(metavar="SURFACE|CONFIG",
-                                          help="A library surface name or a config file.",
-                                          show_default=False)],
-    at: Annotated[str | None, typer.Option(
-        metavar="X,Y,...",
-        help="Also analyse the local quadratic model at this point, e.g. --at=1,1 "
-             "(default: the config's report.at; the stationary points are always "
-             "analysed).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", metavar="md|json|table",
-                                        help="Output format.")] = "table",
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", "-p", metavar="NAME=VALUE",
-        help="Surface parameter override name=value (repeatable), e.g. -p b=10.")] = None,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="SURFACE|CONFIG",
+            help="A library surface name or a config file.",
+            show_default=False,
+        ),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="X,Y,...",
+            help="Also analyse the local quadratic model at this point, e.g. --at=1,1 "
+            "(default: the config's report.at; the stationary points are always "
+            "analysed).",
+        ),
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", metavar="md|json|table", help="Output format.")
+    ] = "table",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            metavar="NAME=VALUE",
+            help="Surface parameter override name=value (repeatable), e.g. -p b=10.",
+        ),
+    ] = None,
 ) -> None:
     """Hessian analysis of a surface: stationary points, eigenvalues, eta bounds and optima."""
     fmts = ("md", "json", "table")
     if format not in fmts:
-        raise OptivizError(f"--format: {format!r} is not allowed: must be one of "
-                           f"{', '.join(fmts)}{suggest(format, fmts)}")
+        raise OptivizError(
+            f"--format: {format!r} is not allowed: must be one of "
+            f"{', '.join(fmts)}{suggest(format, fmts)}"
+        )
     params = parse_assignments(param, "--param")
     surface, cfg = _load_surface_arg(target, params)
-    point = _vector(at, "--at") if at is not None else (
-        list(cfg.report.at) if cfg is not None and cfg.report.at is not None else None)
+    point = (
+        _vector(at, "--at")
+        if at is not None
+        else (list(cfg.report.at) if cfg is not None and cfg.report.at is not None else None)
+    )
     if point is not None and len(point) != surface.n:
-        raise OptivizError(f"--at: {at!r} is not allowed: the surface has {surface.n} "
-                           f"variables ({', '.join(surface.variables)})")
+        raise OptivizError(
+            f"--at: {at!r} is not allowed: the surface has {surface.n} "
+            f"variables ({', '.join(surface.variables)})"
+        )
     import numpy as np
 
     from optiviz import report as rep
@@ -436,8 +495,7 @@ def report(
     bar.begin(1)
     bar.describe(f"analysing {surface.name}")
     try:
-        analysis = analyze(surface,
-                           at=None if point is None else np.asarray(point, dtype=float))
+        analysis = analyze(surface, at=None if point is None else np.asarray(point, dtype=float))
         bar.advance()
     finally:
         bar.end()
@@ -453,25 +511,54 @@ def report(
 @app.command()
 @_guard
 def step(
-    surface: Annotated[str, typer.Option("--surface", "-s", metavar="SURFACE|CONFIG",
-                                         help="A library surface name or a config file "
-                                              "(its surface).", show_default=False)],
-    optimizer: Annotated[str, typer.Option("--optimizer", "-o", metavar="NAME",
-                                           help="Optimizer name.", show_default=False)],
-    at: Annotated[str, typer.Option(metavar="X,Y,...",
-                                    help="The current iterate x_t, e.g. --at=1.5,2.0 .",
-                                    show_default=False)],
-    prev: Annotated[str | None, typer.Option(
-        metavar="X,Y,...",
-        help="The previous iterate x_(t-1) (momentum / RProp histories).")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", "-p", metavar="NAME=VALUE",
-        help="A hyperparameter name=value (repeatable): numbers (0.3, 1e-3), booleans "
-             "(true/false), pairs (betas=0.9,0.999) or choices (eps_placement=inside).")]
-    = None,
-    param: Annotated[list[str] | None, typer.Option(
-        "--param", metavar="NAME=VALUE",
-        help="Surface parameter override name=value (repeatable).")] = None,
+    surface: Annotated[
+        str,
+        typer.Option(
+            "--surface",
+            "-s",
+            metavar="SURFACE|CONFIG",
+            help="A library surface name or a config file (its surface).",
+            show_default=False,
+        ),
+    ],
+    optimizer: Annotated[
+        str,
+        typer.Option(
+            "--optimizer", "-o", metavar="NAME", help="Optimizer name.", show_default=False
+        ),
+    ],
+    at: Annotated[
+        str,
+        typer.Option(
+            metavar="X,Y,...",
+            help="The current iterate x_t, e.g. --at=1.5,2.0 .",
+            show_default=False,
+        ),
+    ],
+    prev: Annotated[
+        str | None,
+        typer.Option(
+            metavar="X,Y,...", help="The previous iterate x_(t-1) (momentum / RProp histories)."
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-p",
+            metavar="NAME=VALUE",
+            help="A hyperparameter name=value (repeatable): numbers (0.3, 1e-3), booleans "
+            "(true/false), pairs (betas=0.9,0.999) or choices (eps_placement=inside).",
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="Surface parameter override name=value (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Explain one optimizer step: every intermediate quantity of the update.
 
@@ -494,15 +581,18 @@ def step(
     xp = None if prev is None else _vector(prev, "--prev")
     for opt_name, vec in (("--at", x), ("--prev", xp)):
         if vec is not None and len(vec) != surf.n:
-            raise OptivizError(f"{opt_name}: {len(vec)} numbers given but the surface "
-                               f"{surf.name!r} has {surf.n} variables "
-                               f"({', '.join(surf.variables)})")
+            raise OptivizError(
+                f"{opt_name}: {len(vec)} numbers given but the surface "
+                f"{surf.name!r} has {surf.n} variables "
+                f"({', '.join(surf.variables)})"
+            )
     import numpy as np
 
     from optiviz.explain import explain_step
 
-    ex = explain_step(surf, opt, np.asarray(x, dtype=float),
-                      None if xp is None else np.asarray(xp, dtype=float))
+    ex = explain_step(
+        surf, opt, np.asarray(x, dtype=float), None if xp is None else np.asarray(xp, dtype=float)
+    )
     typer.echo(ex.render())
 
 
@@ -520,15 +610,21 @@ def _first_line(text: str) -> str:
 @app.command("list")
 @_guard
 def list_(
-    kind: Annotated[str, typer.Argument(metavar="optimizers|surfaces|schedules",
-                                        help="What to list.", show_default=False)],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="optimizers|surfaces|schedules", help="What to list.", show_default=False
+        ),
+    ],
 ) -> None:
     """List the available optimizers, surfaces or schedules."""
     kinds = {k: k for k in _KINDS}
     kinds.update({k[:-1]: k for k in _KINDS})  # singular forms
     if kind not in kinds:
-        raise OptivizError(f"list: {kind!r} is not allowed: must be one of "
-                           f"{', '.join(_KINDS)}{suggest(kind, _KINDS)}")
+        raise OptivizError(
+            f"list: {kind!r} is not allowed: must be one of "
+            f"{', '.join(_KINDS)}{suggest(kind, _KINDS)}"
+        )
     kind = kinds[kind]
     rows: list[tuple[str, str]] = []
     if kind == "optimizers":
@@ -554,9 +650,12 @@ def list_(
 @app.command()
 @_guard
 def describe(
-    name: Annotated[str, typer.Argument(metavar="NAME",
-                                        help="An optimizer, surface or schedule name.",
-                                        show_default=False)],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", help="An optimizer, surface or schedule name.", show_default=False
+        ),
+    ],
 ) -> None:
     """Show an optimizer's equations and hyperparameters, or a surface's formula and minima,
     or a schedule's formula."""
@@ -582,9 +681,11 @@ def describe(
             typer.echo("  notes: " + " ".join(str(notes).split()))
         return
     everything = [*available(), *surfaces, *available_schedules()]
-    raise OptivizError(f"describe: unknown name {name!r}{suggest(name, everything)}; see "
-                       "`optiviz list optimizers`, `optiviz list surfaces`, "
-                       "`optiviz list schedules`")
+    raise OptivizError(
+        f"describe: unknown name {name!r}{suggest(name, everything)}; see "
+        "`optiviz list optimizers`, `optiviz list surfaces`, "
+        "`optiviz list schedules`"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -78,8 +78,16 @@ MAX_RECORDED = 200_000_000
 #: Runs x steps of one entry above which a config is refused (about an hour of work).
 MAX_WORK = 5_000_000_000
 
-EXPECT_QUANTITIES = ("point", "loss", "grad_norm", "effective_lr", "status", "diverged_at",
-                     "n_steps", "steps_to_tolerance")
+EXPECT_QUANTITIES = (
+    "point",
+    "loss",
+    "grad_norm",
+    "effective_lr",
+    "status",
+    "diverged_at",
+    "n_steps",
+    "steps_to_tolerance",
+)
 
 SCHEMA = """\
 name: str              file-name-safe name (letters, digits, . _ -); default: the file's stem
@@ -230,8 +238,9 @@ class OptimizerSpec:
         out: dict[str, Any] = {"name": self.name}
         if self.label is not None:
             out["label"] = self.label
-        out.update({k: list(v) if isinstance(v, tuple) else v
-                    for k, v in self.hyperparameters.items()})
+        out.update(
+            {k: list(v) if isinstance(v, tuple) else v for k, v in self.hyperparameters.items()}
+        )
         for k, g in self.grids.items():
             out[k] = g.to_dict()
         if self.lr_times_eta_opt is not None:
@@ -264,10 +273,14 @@ class ReportSpec:
     early_stopping: tuple[float, int] | None = None  # (lr, t)
 
     def to_dict(self) -> dict:
-        return {"at": None if self.at is None else list(self.at), "l1": self.l1,
-                "l2": self.l2,
-                "early_stopping": None if self.early_stopping is None else
-                {"lr": self.early_stopping[0], "t": self.early_stopping[1]}}
+        return {
+            "at": None if self.at is None else list(self.at),
+            "l1": self.l1,
+            "l2": self.l2,
+            "early_stopping": None
+            if self.early_stopping is None
+            else {"lr": self.early_stopping[0], "t": self.early_stopping[1]},
+        }
 
 
 @dataclass(frozen=True)
@@ -351,9 +364,17 @@ class ExperimentConfig:
     def to_dict(self) -> dict:
         """The resolved config: every default filled in (what ``config.yaml`` holds)."""
         surf = self.surface
-        surface = surf.name if (surf.kind == "library" and not surf.parameters
-                                and not surf.l1 and not surf.l2
-                                and surf.window is None) else surf.to_dict()
+        surface = (
+            surf.name
+            if (
+                surf.kind == "library"
+                and not surf.parameters
+                and not surf.l1
+                and not surf.l2
+                and surf.window is None
+            )
+            else surf.to_dict()
+        )
         return {
             "name": self.name,
             "description": self.description,
@@ -368,8 +389,9 @@ class ExperimentConfig:
             "optimizers": [_with_defaults(o) for o in self.optimizers],
             "figures": list(self.figures),
             "formats": list(self.formats),
-            "projection": (self.projection if self.projection in (None, "hessian")
-                           else list(self.projection)),
+            "projection": (
+                self.projection if self.projection in (None, "hessian") else list(self.projection)
+            ),
             "report": self.report.to_dict(),
             "expect": [e.to_dict() for e in self.expect],
         }
@@ -395,8 +417,9 @@ def _with_defaults(spec: OptimizerSpec) -> dict:
 # --------------------------------------------------------------------------------------
 # error collection and value checks
 # --------------------------------------------------------------------------------------
-_NUMBER_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$",
-                          re.IGNORECASE)
+_NUMBER_TEXT = re.compile(
+    r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.IGNORECASE
+)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _INVALID = object()
 
@@ -469,8 +492,16 @@ def _range_text(what: str, low, high, low_open, high_open) -> str:
     return f"{what} in the range {lb}{lo}, {hi}{rb}"
 
 
-def _float(errs: _Errors, path: str, value: Any, low=None, high=None, low_open=False,
-           high_open=False, allow_none=False) -> Any:
+def _float(
+    errs: _Errors,
+    path: str,
+    value: Any,
+    low=None,
+    high=None,
+    low_open=False,
+    high_open=False,
+    allow_none=False,
+) -> Any:
     allowed = _range_text("a float", low, high, low_open, high_open)
     if allow_none:
         allowed += " or null"
@@ -486,16 +517,19 @@ def _float(errs: _Errors, path: str, value: Any, low=None, high=None, low_open=F
     return v
 
 
-def _int(errs: _Errors, path: str, value: Any, low=None, high=None,
-         allow_none=False) -> Any:
+def _int(errs: _Errors, path: str, value: Any, low=None, high=None, allow_none=False) -> Any:
     allowed = _range_text("an int", low, high, False, False)
     if allow_none:
         allowed += " or null"
     if value is None and allow_none:
         return None
     v = _to_number(value)
-    if v is None or not math.isfinite(v) or v != int(v) or (
-            isinstance(value, float) and not value.is_integer()):
+    if (
+        v is None
+        or not math.isfinite(v)
+        or v != int(v)
+        or (isinstance(value, float) and not value.is_integer())
+    ):
         return errs.bad(path, value, allowed)
     v = int(v)
     if (low is not None and v < low) or (high is not None and v > high):
@@ -512,14 +546,18 @@ def _str(errs: _Errors, path: str, value: Any, allowed: str = "a string") -> Any
 def _choice(errs: _Errors, path: str, value: Any, choices: Sequence[str]) -> Any:
     if not isinstance(value, str) or value not in choices:
         hint = suggest(str(value), choices) if isinstance(value, str) else ""
-        errs.add(path, f"{_show(value)} is not allowed: must be one of "
-                       f"{', '.join(choices)}{hint}")
+        errs.add(path, f"{_show(value)} is not allowed: must be one of {', '.join(choices)}{hint}")
         return _INVALID
     return value
 
 
-def _vector(errs: _Errors, path: str, value: Any, n: int | None = None,
-            what: str = "a list of finite numbers") -> Any:
+def _vector(
+    errs: _Errors,
+    path: str,
+    value: Any,
+    n: int | None = None,
+    what: str = "a list of finite numbers",
+) -> Any:
     if not isinstance(value, (list, tuple)) or not value:
         return errs.bad(path, value, what)
     out = []
@@ -545,38 +583,76 @@ def _mapping(errs: _Errors, path: str, value: Any, allowed: str = "a mapping") -
     return value if not bad_keys else _INVALID
 
 
-def _unknown_keys(errs: _Errors, path: str, mapping: Mapping, allowed: Sequence[str],
-                  what: str = "") -> None:
+def _unknown_keys(
+    errs: _Errors, path: str, mapping: Mapping, allowed: Sequence[str], what: str = ""
+) -> None:
     for key in mapping:
         if isinstance(key, str) and key not in allowed:
             where = f" in {what}" if what else ""
-            errs.add(_join(path, key), f"unknown key {key!r}{where}{suggest(key, allowed)}; "
-                                       f"allowed keys: {', '.join(allowed)}")
+            errs.add(
+                _join(path, key),
+                f"unknown key {key!r}{where}{suggest(key, allowed)}; "
+                f"allowed keys: {', '.join(allowed)}",
+            )
 
 
 def _safe_name(errs: _Errors, path: str, value: Any) -> Any:
-    allowed = ("a file-name-safe string: letters, digits, '.', '_' and '-', starting with a "
-               "letter or digit (no path separators, no '..')")
-    if (not isinstance(value, str) or not _SAFE_NAME.match(value) or ".." in value
-            or len(value) > 100):
+    allowed = (
+        "a file-name-safe string: letters, digits, '.', '_' and '-', starting with a "
+        "letter or digit (no path separators, no '..')"
+    )
+    if (
+        not isinstance(value, str)
+        or not _SAFE_NAME.match(value)
+        or ".." in value
+        or len(value) > 100
+    ):
         return errs.bad(path, value, allowed)
     return value
 
 
 def is_safe_name(value: Any) -> bool:
-    return (isinstance(value, str) and bool(_SAFE_NAME.match(value)) and ".." not in value
-            and len(value) <= 100)
+    return (
+        isinstance(value, str)
+        and bool(_SAFE_NAME.match(value))
+        and ".." not in value
+        and len(value) <= 100
+    )
 
 
 # --------------------------------------------------------------------------------------
 # sections
 # --------------------------------------------------------------------------------------
-TOP_KEYS = ("name", "description", "surface", "start", "start_prev", "steps", "tolerance",
-            "divergence_bound", "record", "seed", "optimizers", "figures", "formats",
-            "projection", "report", "expect")
+TOP_KEYS = (
+    "name",
+    "description",
+    "surface",
+    "start",
+    "start_prev",
+    "steps",
+    "tolerance",
+    "divergence_bound",
+    "record",
+    "seed",
+    "optimizers",
+    "figures",
+    "formats",
+    "projection",
+    "report",
+    "expect",
+)
 LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window")
-EXPRESSION_SURFACE_KEYS = ("expression", "variables", "parameters", "l1", "l2", "window",
-                           "minima", "description", "name")
+EXPRESSION_SURFACE_KEYS = (
+    "expression",
+    "variables",
+    "parameters",
+    "l1",
+    "l2",
+    "window",
+    "minima",
+    "description",
+    "name",
+)
 ENTRY_KEYS = ("name", "label", "schedule", "batch_size", "steps", "record")
 GRID_FORMS = ("logspace", "linspace", "values")
 
@@ -616,16 +692,24 @@ def _parse_parameters(errs: _Errors, path: str, value: Any) -> Any:
         if isinstance(v, (list, tuple)):
             nested = _nested_numbers(v)
             if nested is None:
-                errs.bad(_join(path, k), v, "a finite number, a list (or matrix) of finite "
-                                            "numbers, or a constant expression string")
+                errs.bad(
+                    _join(path, k),
+                    v,
+                    "a finite number, a list (or matrix) of finite "
+                    "numbers, or a constant expression string",
+                )
                 ok = False
             else:
                 out[k] = nested
             continue
         f = _to_number(v)
         if f is None or not math.isfinite(f):
-            errs.bad(_join(path, k), v, "a finite number, a list (or matrix) of finite "
-                                        "numbers, or a constant expression string")
+            errs.bad(
+                _join(path, k),
+                v,
+                "a finite number, a list (or matrix) of finite "
+                "numbers, or a constant expression string",
+            )
             ok = False
             continue
         out[k] = int(v) if isinstance(v, int) and not isinstance(v, bool) else f
@@ -648,14 +732,19 @@ def _nested_numbers(v: Any) -> Any:
 def _parse_surface(errs: _Errors, value: Any) -> Any:
     path = "surface"
     if value is None:
-        return errs.missing(path, "a library surface name, or a mapping with 'name', "
-                                  "'expression' or 'data'")
+        return errs.missing(
+            path, "a library surface name, or a mapping with 'name', 'expression' or 'data'"
+        )
     if isinstance(value, str):
         if not value.strip():
             return errs.bad(path, value, "a surface name")
         return SurfaceSpec(kind="library", name=value.strip())
-    m = _mapping(errs, path, value, "a library surface name, or a mapping with 'name', "
-                                    "'expression' or 'data'")
+    m = _mapping(
+        errs,
+        path,
+        value,
+        "a library surface name, or a mapping with 'name', 'expression' or 'data'",
+    )
     if m is _INVALID:
         return _INVALID
     if "data" in m:
@@ -665,18 +754,23 @@ def _parse_surface(errs: _Errors, value: Any) -> Any:
     elif "name" in m:
         kind, keys = "library", LIBRARY_SURFACE_KEYS
     else:
-        errs.add(path, f"{_show(value)} is not allowed: a surface mapping needs one of "
-                       "'name' (a library surface), 'expression' (with 'variables') or "
-                       "'data' (a data surface)")
-        _unknown_keys(errs, path, m, sorted(set(EXPRESSION_SURFACE_KEYS) | {"data"}),
-                      "a surface")
+        errs.add(
+            path,
+            f"{_show(value)} is not allowed: a surface mapping needs one of "
+            "'name' (a library surface), 'expression' (with 'variables') or "
+            "'data' (a data surface)",
+        )
+        _unknown_keys(errs, path, m, sorted(set(EXPRESSION_SURFACE_KEYS) | {"data"}), "a surface")
         return _INVALID
     _unknown_keys(errs, path, m, keys, f"a {kind} surface")
     ok = True
     name = None
     if "name" in m:
-        name = _safe_name(errs, _join(path, "name"), m["name"]) if kind == "expression" \
+        name = (
+            _safe_name(errs, _join(path, "name"), m["name"])
+            if kind == "expression"
             else _str(errs, _join(path, "name"), m["name"], "a surface name")
+        )
         ok &= name is not _INVALID
     params = _parse_parameters(errs, _join(path, "parameters"), m.get("parameters"))
     l1 = _float(errs, _join(path, "l1"), m.get("l1", 0.0), low=0.0)
@@ -684,16 +778,23 @@ def _parse_surface(errs: _Errors, value: Any) -> Any:
     window = _parse_window(errs, _join(path, "window"), m.get("window"))
     ok &= all(v is not _INVALID for v in (params, l1, l2, window))
     if kind == "library":
-        return SurfaceSpec(kind="library", name=name, parameters=params, l1=l1, l2=l2,
-                           window=window) if ok else _INVALID
+        return (
+            SurfaceSpec(kind="library", name=name, parameters=params, l1=l1, l2=l2, window=window)
+            if ok
+            else _INVALID
+        )
     text = m.get("expression")
     if not isinstance(text, str) or not text.strip():
-        errs.bad(_join(path, "expression"), text, "an expression string such as "
-                                                  "'0.1*x1**2 + 2*x2**2'")
+        errs.bad(
+            _join(path, "expression"), text, "an expression string such as '0.1*x1**2 + 2*x2**2'"
+        )
         ok = False
     variables = m.get("variables")
-    if (not isinstance(variables, (list, tuple)) or not variables
-            or not all(isinstance(v, str) for v in variables)):
+    if (
+        not isinstance(variables, (list, tuple))
+        or not variables
+        or not all(isinstance(v, str) for v in variables)
+    ):
         if "variables" not in m:
             errs.missing(_join(path, "variables"), "a list of variable names, e.g. [x, y]")
         else:
@@ -727,22 +828,41 @@ def _parse_surface(errs: _Errors, value: Any) -> Any:
         ok = False
     if not ok:
         return _INVALID
-    return SurfaceSpec(kind="expression", name=name or "custom", expression=text,
-                       variables=tuple(variables), parameters=params, l1=l1, l2=l2,
-                       window=window, minima=minima, description=desc)
+    return SurfaceSpec(
+        kind="expression",
+        name=name or "custom",
+        expression=text,
+        variables=tuple(variables),
+        parameters=params,
+        l1=l1,
+        l2=l2,
+        window=window,
+        minima=minima,
+        description=desc,
+    )
 
 
-def _parse_grid(errs: _Errors, path: str, value: Any, low=None, low_open=False,
-                high=None, high_open=False, kind: str = "float") -> Any:
-    allowed = ("{logspace: [a, b, n]}, {linspace: [a, b, n]} or {values: [v1, v2, ...]}")
+def _parse_grid(
+    errs: _Errors,
+    path: str,
+    value: Any,
+    low=None,
+    low_open=False,
+    high=None,
+    high_open=False,
+    kind: str = "float",
+) -> Any:
+    allowed = "{logspace: [a, b, n]}, {linspace: [a, b, n]} or {values: [v1, v2, ...]}"
     m = _mapping(errs, path, value, allowed)
     if m is _INVALID:
         return _INVALID
     if len(m) != 1 or next(iter(m)) not in GRID_FORMS:
         for k in m:
             if k not in GRID_FORMS:
-                errs.add(_join(path, k), f"unknown grid form {k!r}{suggest(k, GRID_FORMS)}; "
-                                         f"a grid is one of {allowed}")
+                errs.add(
+                    _join(path, k),
+                    f"unknown grid form {k!r}{suggest(k, GRID_FORMS)}; a grid is one of {allowed}",
+                )
                 return _INVALID
         return errs.bad(path, value, f"exactly one of {allowed}")
     form, args = next(iter(m.items()))
@@ -772,18 +892,24 @@ def _parse_grid(errs: _Errors, path: str, value: Any, low=None, low_open=False,
         if vec is _INVALID:
             return _INVALID
         values = vec
-        args = tuple(int(v) if float(v).is_integer() and isinstance(o, int) else v
-                     for v, o in zip(vec, args, strict=False))
+        args = tuple(
+            int(v) if float(v).is_integer() and isinstance(o, int) else v
+            for v, o in zip(vec, args, strict=False)
+        )
     # range check of the expanded values
-    rng = _range_text("a float" if kind != "int" else "an int", low, high, low_open,
-                      high_open)
+    rng = _range_text("a float" if kind != "int" else "an int", low, high, low_open, high_open)
     for v in values:
-        bad = ((low is not None and (v < low or (low_open and v == low)))
-               or (high is not None and (v > high or (high_open and v == high)))
-               or (kind == "int" and v != int(v)))
+        bad = (
+            (low is not None and (v < low or (low_open and v == low)))
+            or (high is not None and (v > high or (high_open and v == high)))
+            or (kind == "int" and v != int(v))
+        )
         if bad:
-            errs.add(p, f"{_show(list(args))} is not allowed: the value {v:g} is out of range; "
-                        f"every value must be {rng}")
+            errs.add(
+                p,
+                f"{_show(list(args))} is not allowed: the value {v:g} is out of range; "
+                f"every value must be {rng}",
+            )
             return _INVALID
     return GridSpec(form=form, args=tuple(args), values=values)
 
@@ -803,9 +929,12 @@ def _parse_schedule(errs: _Errors, path: str, value: Any) -> Any:
     name = m["name"]
     names = available_schedules()
     if not isinstance(name, str) or name not in names:
-        errs.add(_join(path, "name"), f"{_show(name)} is not allowed: unknown schedule"
-                                      f"{suggest(str(name), names)}; available: "
-                                      f"{', '.join(names)}")
+        errs.add(
+            _join(path, "name"),
+            f"{_show(name)} is not allowed: unknown schedule"
+            f"{suggest(str(name), names)}; available: "
+            f"{', '.join(names)}",
+        )
         return _INVALID
     params = {k: _number_or_raw(v) for k, v in m.items() if k != "name"}
     try:
@@ -838,11 +967,14 @@ def _clean(message: str, value: Any) -> str:
     """Turn an optimizer/schedule error into ``<value> is not allowed: ...`` form."""
     msg = message.strip()
     if value is not _INVALID:
-        m = re.match(r"^The '(\w+)' hyperparameter of (.+?) must be (.+?)\. Got .* instead(.*)$",
-                     msg, re.S)
+        m = re.match(
+            r"^The '(\w+)' hyperparameter of (.+?) must be (.+?)\. Got .* instead(.*)$", msg, re.S
+        )
         if m:
-            return (f"{_show(value)} is not allowed: the {m.group(1)!r} hyperparameter of "
-                    f"{m.group(2)} must be {m.group(3)}{m.group(4).rstrip('.')}")
+            return (
+                f"{_show(value)} is not allowed: the {m.group(1)!r} hyperparameter of "
+                f"{m.group(2)} must be {m.group(3)}{m.group(4).rstrip('.')}"
+            )
     return msg[0].lower() + msg[1:] if msg[:4] in ("The ", "Unkn") else msg
 
 
@@ -857,13 +989,15 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
 
     names = list(available())
     if "name" not in m:
-        return errs.missing(_join(path, "name"),
-                            f"an optimizer name, one of {', '.join(names)}")
+        return errs.missing(_join(path, "name"), f"an optimizer name, one of {', '.join(names)}")
     name = m["name"]
     if not isinstance(name, str) or name not in names:
-        errs.add(_join(path, "name"), f"{_show(name)} is not allowed: unknown optimizer"
-                                      f"{suggest(str(name), names)}; available: "
-                                      f"{', '.join(names)}")
+        errs.add(
+            _join(path, "name"),
+            f"{_show(name)} is not allowed: unknown optimizer"
+            f"{suggest(str(name), names)}; available: "
+            f"{', '.join(names)}",
+        )
         return _INVALID
     cls = get_class(name)
     table = cls.params
@@ -872,12 +1006,13 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
     if label is not None and not isinstance(label, str):
         label = str(label)
     schedule = _parse_schedule(errs, _join(path, "schedule"), m.get("schedule"))
-    batch_size = _int(errs, _join(path, "batch_size"), m.get("batch_size"), low=1,
-                      allow_none=True)
-    steps = _int(errs, _join(path, "steps"), m.get("steps"), low=1, high=MAX_STEPS,
-                 allow_none=True)
-    record = None if m.get("record") is None else _choice(errs, _join(path, "record"),
-                                                          m["record"], RECORDS)
+    batch_size = _int(errs, _join(path, "batch_size"), m.get("batch_size"), low=1, allow_none=True)
+    steps = _int(errs, _join(path, "steps"), m.get("steps"), low=1, high=MAX_STEPS, allow_none=True)
+    record = (
+        None
+        if m.get("record") is None
+        else _choice(errs, _join(path, "record"), m["record"], RECORDS)
+    )
     ok &= all(v is not _INVALID for v in (schedule, batch_size, steps, record))
 
     fixed: dict[str, Any] = {}
@@ -889,9 +1024,12 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
             continue
         kp = _join(path, key)
         if key not in table:
-            errs.add(kp, f"{name} does not take the hyperparameter {key!r}"
-                         f"{suggest(key, allowed_keys)}; it takes: {', '.join(table) or 'none'}"
-                         f" (and the entry keys {', '.join(ENTRY_KEYS)})")
+            errs.add(
+                kp,
+                f"{name} does not take the hyperparameter {key!r}"
+                f"{suggest(key, allowed_keys)}; it takes: {', '.join(table) or 'none'}"
+                f" (and the entry keys {', '.join(ENTRY_KEYS)})",
+            )
             ok = False
             continue
         spec = table[key]
@@ -902,8 +1040,7 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
                 fp = _join(kp, "times_eta_opt")
                 if isinstance(f, Mapping) and "grid" in f:
                     _unknown_keys(errs, fp, f, ("grid",))
-                    rel = _parse_grid(errs, _join(fp, "grid"), f["grid"], low=0.0,
-                                      low_open=True)
+                    rel = _parse_grid(errs, _join(fp, "grid"), f["grid"], low=0.0, low_open=True)
                 else:
                     rel = _float(errs, fp, f, low=0.0, low_open=True)
                 ok &= rel is not _INVALID and len(raw) == 1
@@ -911,13 +1048,23 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
             if "grid" in raw:
                 _unknown_keys(errs, kp, raw, ("grid",))
                 if not spec.batchable or spec.kind not in ("float", "int"):
-                    errs.add(kp, f"{key!r} of {name} cannot be swept by a grid "
-                                 f"(it is {spec.describe_range()}); give one value")
+                    errs.add(
+                        kp,
+                        f"{key!r} of {name} cannot be swept by a grid "
+                        f"(it is {spec.describe_range()}); give one value",
+                    )
                     ok = False
                     continue
-                g = _parse_grid(errs, _join(kp, "grid"), raw["grid"], low=spec.low,
-                                low_open=spec.low_open, high=spec.high,
-                                high_open=spec.high_open, kind=spec.kind)
+                g = _parse_grid(
+                    errs,
+                    _join(kp, "grid"),
+                    raw["grid"],
+                    low=spec.low,
+                    low_open=spec.low_open,
+                    high=spec.high,
+                    high_open=spec.high_open,
+                    kind=spec.kind,
+                )
                 if g is _INVALID:
                     ok = False
                 else:
@@ -931,8 +1078,11 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
         if spec.kind == "pair" and isinstance(val, list):
             val = tuple(val)
         elif isinstance(val, list) and spec.kind != "pair":
-            errs.bad(kp, raw, f"{spec.describe_range()} (to sweep values write "
-                              "{grid: {values: [...]}})")
+            errs.bad(
+                kp,
+                raw,
+                f"{spec.describe_range()} (to sweep values write {{grid: {{values: [...]}}}})",
+            )
             ok = False
             continue
         if spec.kind == "int" and isinstance(val, float) and val.is_integer():
@@ -941,8 +1091,7 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
             cls(**{key: val})
         except OptivizError as exc:
             if _find_key(str(exc), [key]) and "must be" in str(exc):
-                hint = suggest(str(raw), map(str, spec.choices)) if spec.kind == "choice" \
-                    else ""
+                hint = suggest(str(raw), map(str, spec.choices)) if spec.kind == "choice" else ""
                 errs.bad(kp, raw, spec.describe_range() + hint)
                 ok = False
                 continue
@@ -957,22 +1106,34 @@ def _parse_optimizer(errs: _Errors, i: int, value: Any) -> Any:
             errs.add(_join(path, "lr"), "give either a grid of lr or a grid of times_eta_opt")
             ok = False
     if n_runs > MAX_GRID:
-        errs.add(path, f"the grids make {n_runs} runs; at most {MAX_GRID} runs are allowed "
-                       "in one entry")
+        errs.add(
+            path, f"the grids make {n_runs} runs; at most {MAX_GRID} runs are allowed in one entry"
+        )
         ok = False
     if not ok:
         return _INVALID
-    spec_out = OptimizerSpec(index=i, name=name, label=label, hyperparameters=fixed,
-                             grids=grids, lr_times_eta_opt=rel, schedule=schedule,
-                             batch_size=batch_size, steps=steps, record=record)
+    spec_out = OptimizerSpec(
+        index=i,
+        name=name,
+        label=label,
+        hyperparameters=fixed,
+        grids=grids,
+        lr_times_eta_opt=rel,
+        schedule=schedule,
+        batch_size=batch_size,
+        steps=steps,
+        record=record,
+    )
     # cross-hyperparameter rules (e.g. nesterov needs momentum): one construction, with a
     # placeholder eta_opt for relative learning rates
     try:
         cls(**expand_grid(spec_out, eta_opt=1e-3))
     except OptivizError as exc:
         key = _find_key(str(exc), list(fixed) + list(grids))
-        errs.add(_join(path, key) if key and key in fixed else path,
-                 _clean(str(exc), fixed.get(key, _INVALID) if key else _INVALID))
+        errs.add(
+            _join(path, key) if key and key in fixed else path,
+            _clean(str(exc), fixed.get(key, _INVALID) if key else _INVALID),
+        )
         return _INVALID
     return spec_out
 
@@ -987,8 +1148,7 @@ def expand_grid(spec: OptimizerSpec, eta_opt: float | None = None) -> dict:
     import numpy as np
 
     hp = dict(spec.hyperparameters)
-    axes: list[tuple[str, np.ndarray]] = [(k, np.asarray(g.values)) for k, g in
-                                          spec.grids.items()]
+    axes: list[tuple[str, np.ndarray]] = [(k, np.asarray(g.values)) for k, g in spec.grids.items()]
     rel = spec.lr_times_eta_opt
     if isinstance(rel, GridSpec):
         axes.append(("lr", np.asarray(rel.values) * float(eta_opt)))
@@ -1024,8 +1184,11 @@ def _parse_expect(errs: _Errors, value: Any) -> Any:
         if "analysis" in item:
             whats.append("analysis")
         if len(whats) != 1:
-            errs.add(p, f"{_show(dict(item))} is not allowed: a check names exactly one of "
-                        f"{', '.join(EXPECT_QUANTITIES)}, or 'analysis' with 'value'")
+            errs.add(
+                p,
+                f"{_show(dict(item))} is not allowed: a check names exactly one of "
+                f"{', '.join(EXPECT_QUANTITIES)}, or 'analysis' with 'value'",
+            )
             ok = False
             continue
         q = whats[0]
@@ -1047,11 +1210,14 @@ def _parse_expect(errs: _Errors, value: Any) -> Any:
             run = None
         else:
             if "value" in item:
-                errs.add(_join(p, "value"), f"is not allowed here: write the expected value "
-                                            f"as {q}: ...")
+                errs.add(
+                    _join(p, "value"), f"is not allowed here: write the expected value as {q}: ..."
+                )
             run = item.get("run", 0)
-            if not (isinstance(run, str) or (isinstance(run, int) and not isinstance(run, bool)
-                                             and run >= 0)):
+            if not (
+                isinstance(run, str)
+                or (isinstance(run, int) and not isinstance(run, bool) and run >= 0)
+            ):
                 errs.bad(_join(p, "run"), run, "a run index (0, 1, ...) or a run label")
             expected = _number_or_raw(item[q])
             qp = _join(p, q)
@@ -1073,13 +1239,24 @@ def _parse_expect(errs: _Errors, value: Any) -> Any:
         if len(errs.items) > n_before:
             ok = False
             continue
-        out.append(Expectation(index=i, quantity=q, value=expected, run=run, step=step,
-                               path=item.get("analysis"), tol=tol, note=note))
+        out.append(
+            Expectation(
+                index=i,
+                quantity=q,
+                value=expected,
+                run=run,
+                step=step,
+                path=item.get("analysis"),
+                tol=tol,
+                note=note,
+            )
+        )
     return tuple(out) if ok else _INVALID
 
 
-def _parse_list_of(errs: _Errors, path: str, value: Any, choices: Sequence[str],
-                   default: tuple) -> Any:
+def _parse_list_of(
+    errs: _Errors, path: str, value: Any, choices: Sequence[str], default: tuple
+) -> Any:
     if value is None:
         return default
     if isinstance(value, str):
@@ -1114,10 +1291,15 @@ def build_surface(spec: SurfaceSpec):
         from optiviz.surface import Surface
 
         return Surface.from_expression(
-            spec.expression, list(spec.variables), dict(spec.parameters), name=spec.name,
+            spec.expression,
+            list(spec.variables),
+            dict(spec.parameters),
+            name=spec.name,
             window=None if spec.window is None else [list(w) for w in spec.window],
             minima=None if spec.minima is None else [dict(m) for m in spec.minima],
-            l1=spec.l1, l2=spec.l2, description=spec.description,
+            l1=spec.l1,
+            l2=spec.l2,
+            description=spec.description,
         )
     from optiviz.data import make_data_surface
 
@@ -1129,8 +1311,10 @@ def _set_window(surface, window) -> None:
 
     w = np.asarray(window, dtype=float)
     if w.shape != (surface.n, 2):
-        raise ConfigError(f"surface.window: needs one [low, high] pair per variable "
-                          f"({', '.join(surface.variables)}); got {len(window)}")
+        raise ConfigError(
+            f"surface.window: needs one [low, high] pair per variable "
+            f"({', '.join(surface.variables)}); got {len(window)}"
+        )
     surface.window = w
 
 
@@ -1161,8 +1345,10 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
     errs = _Errors()
     if not isinstance(raw, Mapping):
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
-        raise ConfigError(f"{source}: the file is {kind}; a config is a YAML mapping "
-                          "(name: ..., surface: ..., start: ..., optimizers: [...])")
+        raise ConfigError(
+            f"{source}: the file is {kind}; a config is a YAML mapping "
+            "(name: ..., surface: ..., start: ..., optimizers: [...])"
+        )
     _unknown_keys(errs, "", raw, TOP_KEYS)
     stem = Path(source).stem if source and not source.startswith("<") else "experiment"
     if "name" in raw:
@@ -1179,11 +1365,14 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
     surface = _parse_surface(errs, raw.get("surface"))
     if surface is not _INVALID and surface.kind == "data" and not source.startswith("<"):
         surface = replace(surface, base_dir=str(Path(source).parent))
-    start = (_vector(errs, "start", raw["start"], what="a list of finite numbers, one per "
-                                                        "variable") if "start" in raw
-             else errs.missing("start", "a list of numbers, one per variable"))
-    start_prev = (None if raw.get("start_prev") is None
-                  else _vector(errs, "start_prev", raw["start_prev"]))
+    start = (
+        _vector(errs, "start", raw["start"], what="a list of finite numbers, one per variable")
+        if "start" in raw
+        else errs.missing("start", "a list of numbers, one per variable")
+    )
+    start_prev = (
+        None if raw.get("start_prev") is None else _vector(errs, "start_prev", raw["start_prev"])
+    )
     steps = _int(errs, "steps", raw.get("steps", 1000), low=1, high=MAX_STEPS)
     tol = raw.get("tolerance")
     tolerance: Any = Tolerance()
@@ -1191,32 +1380,48 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
         tm = _mapping(errs, "tolerance", tol, "a mapping {grad: float, loss: float}")
         if tm is not _INVALID:
             _unknown_keys(errs, "tolerance", tm, ("grad", "loss"))
-            g = _float(errs, "tolerance.grad", tm.get("grad"), low=0.0, low_open=True,
-                       allow_none=True)
+            g = _float(
+                errs, "tolerance.grad", tm.get("grad"), low=0.0, low_open=True, allow_none=True
+            )
             lo = _float(errs, "tolerance.loss", tm.get("loss"), allow_none=True)
             tolerance = Tolerance(grad=g, loss=lo) if _INVALID not in (g, lo) else _INVALID
         else:
             tolerance = _INVALID
-    bound = _float(errs, "divergence_bound", raw.get("divergence_bound"), low=0.0,
-                   low_open=True, allow_none=True)
+    bound = _float(
+        errs,
+        "divergence_bound",
+        raw.get("divergence_bound"),
+        low=0.0,
+        low_open=True,
+        allow_none=True,
+    )
     record = _choice(errs, "record", raw.get("record", "all"), RECORDS)
     seed = _int(errs, "seed", raw.get("seed", 0), low=0, high=2**32 - 1)
-    figures = _parse_list_of(errs, "figures", raw.get("figures"), FIGURES,
-                             ("contour", "loss"))
+    figures = _parse_list_of(errs, "figures", raw.get("figures"), FIGURES, ("contour", "loss"))
     formats = _parse_list_of(errs, "formats", raw.get("formats"), FORMATS, ("png",))
     projection = raw.get("projection")
     if projection is not None and projection != "hessian":
-        if (not isinstance(projection, (list, tuple)) or len(projection) != 2
-                or not all(isinstance(p, (str, int)) and not isinstance(p, bool)
-                           for p in projection)):
-            projection = errs.bad("projection", projection,
-                                  "two variable names (or 0-based indices), e.g. [w1, w2], "
-                                  "or 'hessian' (the top two Hessian eigenvectors)")
+        if (
+            not isinstance(projection, (list, tuple))
+            or len(projection) != 2
+            or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in projection)
+        ):
+            projection = errs.bad(
+                "projection",
+                projection,
+                "two variable names (or 0-based indices), e.g. [w1, w2], "
+                "or 'hessian' (the top two Hessian eigenvectors)",
+            )
     report = ReportSpec()
     rep = raw.get("report")
     if rep is not None:
-        rm = _mapping(errs, "report", rep, "a mapping {at: [x1, ..., xn], l1: float, "
-                                           "l2: float, early_stopping: {lr: float, t: int}}")
+        rm = _mapping(
+            errs,
+            "report",
+            rep,
+            "a mapping {at: [x1, ..., xn], l1: float, "
+            "l2: float, early_stopping: {lr: float, t: int}}",
+        )
         if rm is not _INVALID:
             _unknown_keys(errs, "report", rm, ("at", "l1", "l2", "early_stopping"))
             at = rm.get("at")
@@ -1228,25 +1433,30 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
                 em = _mapping(errs, "report.early_stopping", es, "a mapping {lr: float, t: int}")
                 if em is not _INVALID:
                     _unknown_keys(errs, "report.early_stopping", em, ("lr", "t"))
-                    elr = _float(errs, "report.early_stopping.lr", em.get("lr"), low=0.0,
-                                 low_open=True)
-                    et = _int(errs, "report.early_stopping.t", em.get("t"), low=0,
-                              high=MAX_STEPS)
+                    elr = _float(
+                        errs, "report.early_stopping.lr", em.get("lr"), low=0.0, low_open=True
+                    )
+                    et = _int(errs, "report.early_stopping.t", em.get("t"), low=0, high=MAX_STEPS)
                     es = (elr, et) if _INVALID not in (elr, et) else _INVALID
                 else:
                     es = _INVALID
-            report = (ReportSpec(at=at, l1=rl1, l2=rl2, early_stopping=es)
-                      if _INVALID not in (at, rl1, rl2, es) else _INVALID)
+            report = (
+                ReportSpec(at=at, l1=rl1, l2=rl2, early_stopping=es)
+                if _INVALID not in (at, rl1, rl2, es)
+                else _INVALID
+            )
         else:
             report = _INVALID
     opts = raw.get("optimizers")
     optimizers: Any
     if opts is None:
-        optimizers = errs.missing("optimizers", "a list of optimizer entries, e.g. "
-                                                "[{name: gd, lr: 0.01}]")
+        optimizers = errs.missing(
+            "optimizers", "a list of optimizer entries, e.g. [{name: gd, lr: 0.01}]"
+        )
     elif not isinstance(opts, (list, tuple)) or not opts:
-        optimizers = errs.bad("optimizers", opts, "a non-empty list of optimizer entries, "
-                                                  "e.g. [{name: gd, lr: 0.01}]")
+        optimizers = errs.bad(
+            "optimizers", opts, "a non-empty list of optimizer entries, e.g. [{name: gd, lr: 0.01}]"
+        )
     else:
         parsed = [_parse_optimizer(errs, i, o) for i, o in enumerate(opts)]
         optimizers = _INVALID if _INVALID in parsed else tuple(parsed)
@@ -1265,48 +1475,70 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
         variables = surface.variables
     if variables:
         n = len(variables)
-        names = ", ".join(variables) if n <= 12 else (
-            ", ".join(variables[:10]) + f", ..., {variables[-1]}")
-        for key, vec in (("start", start), ("start_prev", start_prev),
-                         ("report.at", None if report is _INVALID else report.at)):
+        names = (
+            ", ".join(variables)
+            if n <= 12
+            else (", ".join(variables[:10]) + f", ..., {variables[-1]}")
+        )
+        for key, vec in (
+            ("start", start),
+            ("start_prev", start_prev),
+            ("report.at", None if report is _INVALID else report.at),
+        ):
             if vec is not None and vec is not _INVALID and len(vec) != n:
-                errs.add(key, f"{_show(list(vec))} is not allowed: it has {len(vec)} "
-                              f"number{'s' if len(vec) != 1 else ''} but the surface has "
-                              f"{n} variable{'s' if n != 1 else ''} ({names})")
+                errs.add(
+                    key,
+                    f"{_show(list(vec))} is not allowed: it has {len(vec)} "
+                    f"number{'s' if len(vec) != 1 else ''} but the surface has "
+                    f"{n} variable{'s' if n != 1 else ''} ({names})",
+                )
         if projection is not None and projection is not _INVALID and projection != "hessian":
             proj = []
             for j, p in enumerate(projection):
                 if isinstance(p, int):
                     if not 0 <= p < n:
-                        errs.bad(_join("projection", j), p, f"an index in 0..{n - 1} or one "
-                                                            f"of {names}")
+                        errs.bad(
+                            _join("projection", j), p, f"an index in 0..{n - 1} or one of {names}"
+                        )
                     else:
                         proj.append(variables[p])
                 elif p not in variables:
-                    errs.add(_join("projection", j), f"{_show(p)} is not allowed: must be one "
-                                                     f"of the variables {names}"
-                                                     f"{suggest(p, variables)}")
+                    errs.add(
+                        _join("projection", j),
+                        f"{_show(p)} is not allowed: must be one "
+                        f"of the variables {names}"
+                        f"{suggest(p, variables)}",
+                    )
                 else:
                     proj.append(p)
             if len(proj) == 2 and proj[0] == proj[1]:
                 errs.bad("projection", list(projection), "two different variables")
             projection = tuple(proj) if len(proj) == 2 else _INVALID
         if figures is not _INVALID and n < 2 and "surface3d" in figures:
-            errs.add(_join("figures", figures.index("surface3d")),
-                     f"'surface3d' is not allowed: the surface has one variable ({names}); "
-                     "a 3-D plot needs at least two (contour draws f(x) for one variable)")
+            errs.add(
+                _join("figures", figures.index("surface3d")),
+                f"'surface3d' is not allowed: the surface has one variable ({names}); "
+                "a 3-D plot needs at least two (contour draws f(x) for one variable)",
+            )
     if optimizers is not _INVALID and surf_obj is not None:
         is_data = getattr(surf_obj, "n_samples", None) is not None
         for o in optimizers:
             if o.batch_size is not None and not is_data:
-                errs.add(_join(_join("optimizers", o.index), "batch_size"),
-                         f"{o.batch_size} is not allowed: mini-batches need a data surface "
-                         f"(surface: {{data: ...}}); {surf_obj.name!r} has no samples")
-            elif (o.batch_size is not None and surf_obj.n_samples is not None
-                  and o.batch_size > surf_obj.n_samples):
-                errs.add(_join(_join("optimizers", o.index), "batch_size"),
-                         f"{o.batch_size} is not allowed: must be an int in the range "
-                         f"[1, {surf_obj.n_samples}] (the number of samples)")
+                errs.add(
+                    _join(_join("optimizers", o.index), "batch_size"),
+                    f"{o.batch_size} is not allowed: mini-batches need a data surface "
+                    f"(surface: {{data: ...}}); {surf_obj.name!r} has no samples",
+                )
+            elif (
+                o.batch_size is not None
+                and surf_obj.n_samples is not None
+                and o.batch_size > surf_obj.n_samples
+            ):
+                errs.add(
+                    _join(_join("optimizers", o.index), "batch_size"),
+                    f"{o.batch_size} is not allowed: must be an int in the range "
+                    f"[1, {surf_obj.n_samples}] (the number of samples)",
+                )
     if optimizers is not _INVALID and steps is not _INVALID:
         rec_all = record is not _INVALID and record == "all"
         n = len(variables) or 1
@@ -1315,26 +1547,34 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
             r = o.n_runs
             o_rec = o.record if o.record is not None else (record if rec_all else "final")
             if r * st > MAX_WORK:
-                errs.add(_join("optimizers", o.index),
-                         f"{r} runs x {st} steps is too much work (at most {MAX_WORK:.0e} "
-                         "run-steps per entry); use fewer steps or a coarser grid")
+                errs.add(
+                    _join("optimizers", o.index),
+                    f"{r} runs x {st} steps is too much work (at most {MAX_WORK:.0e} "
+                    "run-steps per entry); use fewer steps or a coarser grid",
+                )
             elif o_rec == "all" and r * (st + 1) * (n + 3) > MAX_RECORDED:
-                errs.add(_join("optimizers", o.index),
-                         f"{r} runs x {st} steps with record: all would keep "
-                         f"{r * (st + 1) * (n + 3):.2g} numbers (at most "
-                         f"{MAX_RECORDED:.0e}); add 'record: final' to the entry or use "
-                         "fewer steps")
+                errs.add(
+                    _join("optimizers", o.index),
+                    f"{r} runs x {st} steps with record: all would keep "
+                    f"{r * (st + 1) * (n + 3):.2g} numbers (at most "
+                    f"{MAX_RECORDED:.0e}); add 'record: final' to the entry or use "
+                    "fewer steps",
+                )
     if figures is not _INVALID and optimizers is not _INVALID and "lr_sweep" in figures:
         if not any(o.sweeps_lr for o in optimizers):
-            errs.add(_join("figures", figures.index("lr_sweep")),
-                     "'lr_sweep' is not allowed: it plots the final loss of a learning-rate "
-                     "grid and no optimizer entry sweeps lr (e.g. lr: {grid: {logspace: "
-                     "[-4, -1, 30]}} or lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})")
+            errs.add(
+                _join("figures", figures.index("lr_sweep")),
+                "'lr_sweep' is not allowed: it plots the final loss of a learning-rate "
+                "grid and no optimizer entry sweeps lr (e.g. lr: {grid: {logspace: "
+                "[-4, -1, 30]}} or lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})",
+            )
     if figures is not _INVALID and optimizers is not _INVALID and "effective_lr" in figures:
         rec = record if record is not _INVALID else "all"
         if all((o.record or rec) == "final" for o in optimizers):
-            errs.add(_join("figures", figures.index("effective_lr")),
-                     "'effective_lr' is not allowed with record: final (no per-step values)")
+            errs.add(
+                _join("figures", figures.index("effective_lr")),
+                "'effective_lr' is not allowed with record: final (no per-step values)",
+            )
     if optimizers is not _INVALID and expect is not _INVALID:
         labels = {_default_label(o) for o in optimizers}
         total = sum(o.n_runs for o in optimizers)
@@ -1343,27 +1583,50 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
                 continue
             p = _join(_join("expect", e.index), "run")
             if isinstance(e.run, int) and e.run >= total:
-                errs.add(p, f"{e.run} is not allowed: the config has {total} run"
-                            f"{'s' if total != 1 else ''} (0..{total - 1})")
+                errs.add(
+                    p,
+                    f"{e.run} is not allowed: the config has {total} run"
+                    f"{'s' if total != 1 else ''} (0..{total - 1})",
+                )
             elif isinstance(e.run, str) and e.run not in labels:
-                errs.add(p, f"{e.run!r} is not allowed: no entry has that label"
-                            f"{suggest(e.run, labels)}; labels: "
-                            f"{', '.join(sorted(labels))}")
+                errs.add(
+                    p,
+                    f"{e.run!r} is not allowed: no entry has that label"
+                    f"{suggest(e.run, labels)}; labels: "
+                    f"{', '.join(sorted(labels))}",
+                )
             if e.quantity == "point" and variables and len(e.value) != len(variables):
-                errs.add(_join(_join("expect", e.index), "point"),
-                         f"{_show(e.value)} is not allowed: the surface has "
-                         f"{len(variables)} variables")
+                errs.add(
+                    _join(_join("expect", e.index), "point"),
+                    f"{_show(e.value)} is not allowed: the surface has {len(variables)} variables",
+                )
 
     if errs:
         lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in errs.items]
-        head = (lines[0] if len(lines) == 1
-                else f"{source}: {len(lines)} problems:\n" + "\n".join(lines))
+        head = (
+            lines[0]
+            if len(lines) == 1
+            else f"{source}: {len(lines)} problems:\n" + "\n".join(lines)
+        )
         raise ConfigError(head, errors=lines)
     cfg = ExperimentConfig(
-        name=name, description=desc, surface=surface, start=start, start_prev=start_prev,
-        steps=steps, tolerance=tolerance, divergence_bound=bound, record=record, seed=seed,
-        optimizers=optimizers, figures=figures, formats=formats, projection=projection,
-        report=report, expect=expect, path=None if source.startswith("<") else source,
+        name=name,
+        description=desc,
+        surface=surface,
+        start=start,
+        start_prev=start_prev,
+        steps=steps,
+        tolerance=tolerance,
+        divergence_bound=bound,
+        record=record,
+        seed=seed,
+        optimizers=optimizers,
+        figures=figures,
+        formats=formats,
+        projection=projection,
+        report=report,
+        expect=expect,
+        path=None if source.startswith("<") else source,
         variables=variables,
     )
     object.__setattr__(cfg, "_surface", surf_obj)
@@ -1438,10 +1701,15 @@ def load_config(path: str | Path, *, build: bool = True) -> ExperimentConfig:
     return parse_config(read_yaml(path), str(path), build=build)
 
 
-def apply_overrides(config: ExperimentConfig, *, steps: int | None = None,
-                    max_steps: int | None = None, seed: int | None = None,
-                    formats: Sequence[str] | None = None,
-                    figures: Sequence[str] | None = None) -> ExperimentConfig:
+def apply_overrides(
+    config: ExperimentConfig,
+    *,
+    steps: int | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    formats: Sequence[str] | None = None,
+    figures: Sequence[str] | None = None,
+) -> ExperimentConfig:
     """A copy with command-line overrides applied (validated like the file's values).
 
     ``steps`` replaces every step budget (top level and per entry); ``max_steps`` caps
@@ -1470,8 +1738,9 @@ def apply_overrides(config: ExperimentConfig, *, steps: int | None = None,
         opts = [replace(o, steps=None) for o in opts]
     if max_steps is not None:
         changes["steps"] = min(changes.get("steps", config.steps), max_steps)
-        opts = [replace(o, steps=None if o.steps is None else min(o.steps, max_steps))
-                for o in opts]
+        opts = [
+            replace(o, steps=None if o.steps is None else min(o.steps, max_steps)) for o in opts
+        ]
     changes["optimizers"] = tuple(opts)
     if seed is not None:
         changes["seed"] = seed

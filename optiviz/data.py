@@ -261,8 +261,9 @@ def _kernel(link: str, loss: str) -> _Kernel:
             return sp.lambdify([_Z, _YS], e, modules="numpy", cse=True)
 
         const = float(d2) if not d2.free_symbols else None
-        k = _Kernel(link, loss, expr, d1, d2, comp(expr), comp(d1), comp(d2), comp([expr, d1]),
-                    const)
+        k = _Kernel(
+            link, loss, expr, d1, d2, comp(expr), comp(d1), comp(d2), comp([expr, d1]), const
+        )
         _KERNELS[key] = k
     return k
 
@@ -409,8 +410,11 @@ class Dataset:
         if not p.is_file():
             raise SurfaceError(f"data file '{p}' does not exist (csv: {str(path)!r})")
         with p.open(newline="", encoding="utf-8") as fh:
-            rows = [(i, row) for i, row in enumerate(csv.reader(fh), start=1)
-                    if row and any(c.strip() for c in row)]
+            rows = [
+                (i, row)
+                for i, row in enumerate(csv.reader(fh), start=1)
+                if row and any(c.strip() for c in row)
+            ]
         if not rows:
             raise SurfaceError(f"data file '{p}' is empty; a header row and data rows are needed")
         header = [h.strip() for h in rows[0][1]]
@@ -446,10 +450,10 @@ class Dataset:
                     f"{len(header)}"
                 )
             for k, c in enumerate(cols):
-                out[r, k] = _number(row[c], f"data file '{p}': row {line}, column {header[c]!r}",
-                                    text=True)
-        return cls(out[:, :-1], out[:, -1], tuple(features), target, name or p.stem,
-                   source=str(p))
+                out[r, k] = _number(
+                    row[c], f"data file '{p}': row {line}, column {header[c]!r}", text=True
+                )
+        return cls(out[:, :-1], out[:, -1], tuple(features), target, name or p.stem, source=str(p))
 
     def to_csv(self, path: str | Path) -> Path:
         """Write a header row and one row per sample (``repr`` floats: exact round trip)."""
@@ -476,12 +480,21 @@ class Dataset:
     def subset(self, index: Any) -> Dataset:
         """The samples ``index`` (an index array) as a new data set."""
         idx = np.asarray(index)
-        return Dataset(self.X[idx], self.y[idx], self.feature_names, self.target_name,
-                       f"{self.name}[subset]", self.source, self.info)
+        return Dataset(
+            self.X[idx],
+            self.y[idx],
+            self.feature_names,
+            self.target_name,
+            f"{self.name}[subset]",
+            self.source,
+            self.info,
+        )
 
     def __repr__(self) -> str:
-        return (f"Dataset(name={self.name!r}, n_samples={self.n_samples}, "
-                f"features={list(self.feature_names)}, target={self.target_name!r})")
+        return (
+            f"Dataset(name={self.name!r}, n_samples={self.n_samples}, "
+            f"features={list(self.feature_names)}, target={self.target_name!r})"
+        )
 
 
 def _number(cell: Any, where: str, text: bool = False) -> float:
@@ -532,8 +545,9 @@ def _check_float(key: str, value: Any, low: float = 0.0) -> float:
     return v
 
 
-def make_blobs(n: int = 100, dim: int = 2, seed: int | None = 0,
-               separation: float = 3.0) -> Dataset:
+def make_blobs(
+    n: int = 100, dim: int = 2, seed: int | None = 0, separation: float = 3.0
+) -> Dataset:
     """Two Gaussian blobs (identity covariance) for binary classification, labels 0 / 1.
 
     The centres are ``-/+ separation/2 * u`` with ``u = (1, ..., 1)/sqrt(dim)`` (distance
@@ -546,18 +560,27 @@ def make_blobs(n: int = 100, dim: int = 2, seed: int | None = 0,
     separation = _check_float("separation", separation)
     rng = np.random.default_rng(seed)
     labels = np.zeros(n)
-    labels[n // 2:] = 1.0
+    labels[n // 2 :] = 1.0
     labels = labels[rng.permutation(n)]
     u = np.full(dim, 1.0 / math.sqrt(dim))
     X = rng.standard_normal((n, dim)) + np.outer(labels - 0.5, separation * u)
-    return Dataset(X, labels, name="blobs", source=f"make_blobs(n={n}, dim={dim}, seed={seed}, "
-                   f"separation={separation:g})",
-                   info={"generator": "blobs", "n": n, "dim": dim, "seed": seed,
-                         "separation": separation})
+    return Dataset(
+        X,
+        labels,
+        name="blobs",
+        source=f"make_blobs(n={n}, dim={dim}, seed={seed}, separation={separation:g})",
+        info={"generator": "blobs", "n": n, "dim": dim, "seed": seed, "separation": separation},
+    )
 
 
-def make_linear(n: int = 100, dim: int = 1, noise: float = 0.1, seed: int | None = 0,
-                weights: Sequence[float] | None = None, bias: float | None = None) -> Dataset:
+def make_linear(
+    n: int = 100,
+    dim: int = 1,
+    noise: float = 0.1,
+    seed: int | None = 0,
+    weights: Sequence[float] | None = None,
+    bias: float | None = None,
+) -> Dataset:
     """Noisy linear data ``y = X w + b + noise * eps`` for regression.
 
     ``X`` and ``eps`` are standard normal; ``w`` (uniform in [-2, 2]) and ``b`` (uniform in
@@ -574,23 +597,46 @@ def make_linear(n: int = 100, dim: int = 1, noise: float = 0.1, seed: int | None
     if w.shape != (dim,):
         raise SurfaceError(f"'weights' must have {dim} values; got {weights!r}")
     y = X @ w + b + noise * rng.standard_normal(n)
-    return Dataset(X, y, name="linear", source=f"make_linear(n={n}, dim={dim}, noise={noise:g}, "
-                   f"seed={seed})",
-                   info={"generator": "linear", "n": n, "dim": dim, "seed": seed,
-                         "noise": noise, "weights": w.tolist(), "bias": b})
+    return Dataset(
+        X,
+        y,
+        name="linear",
+        source=f"make_linear(n={n}, dim={dim}, noise={noise:g}, seed={seed})",
+        info={
+            "generator": "linear",
+            "n": n,
+            "dim": dim,
+            "seed": seed,
+            "noise": noise,
+            "weights": w.tolist(),
+            "bias": b,
+        },
+    )
 
 
 def notes_four_points() -> Dataset:
     """The notes' data set D (notes 002, lines 94-101): ((-3,-3),1), ((-2,-2),1),
     ((4,4),0), ((2,-5),0)."""
-    return Dataset([[-3, -3], [-2, -2], [4, 4], [2, -5]], [1, 1, 0, 0], ("x1", "x2"), "y",
-                   "notes_four_points", "notes 002 (IE 643 lectures 6-7), data set D, lines 94-101")
+    return Dataset(
+        [[-3, -3], [-2, -2], [4, 4], [2, -5]],
+        [1, 1, 0, 0],
+        ("x1", "x2"),
+        "y",
+        "notes_four_points",
+        "notes 002 (IE 643 lectures 6-7), data set D, lines 94-101",
+    )
 
 
 def toy_sigmoid() -> Dataset:
     """The notes' toy set X = [0.5, 2.5], Y = [0.2, 0.9] (notes 001, GD code lines 750-751)."""
-    return Dataset([[0.5], [2.5]], [0.2, 0.9], ("x",), "y", "toy_sigmoid",
-                   "notes 001, gradient-descent code: X = [0.5, 2.5], Y = [0.2, 0.9]")
+    return Dataset(
+        [[0.5], [2.5]],
+        [0.2, 0.9],
+        ("x",),
+        "y",
+        "toy_sigmoid",
+        "notes 001, gradient-descent code: X = [0.5, 2.5], Y = [0.2, 0.9]",
+    )
 
 
 BUILTIN_DATASETS = {"notes_four_points": notes_four_points, "toy": toy_sigmoid}
@@ -678,8 +724,13 @@ class DataSurface(Surface):
         self.variables = tuple(variables)
         self.n = n
         self.weight_symbols = self.symbols[:d]
-        self.name = name or ("linear_regression" if link == "identity" else
-                             "logistic_regression" if loss == "cross_entropy" else "sigmoid_neuron")
+        self.name = name or (
+            "linear_regression"
+            if link == "identity"
+            else "logistic_regression"
+            if loss == "cross_entropy"
+            else "sigmoid_neuron"
+        )
         self.description = description or self._describe_loss()
         self.source = source or dataset.source
         self.parameters = {}
@@ -694,12 +745,17 @@ class DataSurface(Surface):
 
     # -- facts -------------------------------------------------------------------------
     def _describe_loss(self) -> str:
-        kind = {"cross_entropy": "cross-entropy", "squared_error": "squared error",
-                "half_squared_error": "half squared error"}[self.loss]
+        kind = {
+            "cross_entropy": "cross-entropy",
+            "squared_error": "squared error",
+            "half_squared_error": "half squared error",
+        }[self.loss]
         model = "linear model" if self.link == "identity" else "sigmoid neuron"
-        return (f"{self.reduction} {kind} of a {model} on {self.dataset.name} "
-                f"({self.n_samples} samples, {self._d} features"
-                f"{', bias' if self.bias else ', no bias'})")
+        return (
+            f"{self.reduction} {kind} of a {model} on {self.dataset.name} "
+            f"({self.n_samples} samples, {self._d} features"
+            f"{', bias' if self.bias else ', no bias'})"
+        )
 
     def _predictor(self, xs: Sequence[sp.Expr]) -> sp.Expr:
         z = sp.Add(*[w * x for w, x in zip(self.weight_symbols, xs, strict=True)])
@@ -752,14 +808,14 @@ class DataSurface(Surface):
 
     @cached_property
     def gradient(self) -> sp.Matrix:
-        return sp.Matrix([_strip_distributions(sp.diff(self.expression, s))
-                          for s in self.symbols])
+        return sp.Matrix([_strip_distributions(sp.diff(self.expression, s)) for s in self.symbols])
 
     @cached_property
     def hessian(self) -> sp.Matrix:
         g = self.gradient
-        return sp.Matrix(self.n, self.n,
-                         lambda i, j: _strip_distributions(sp.diff(g[i], self.symbols[j])))
+        return sp.Matrix(
+            self.n, self.n, lambda i, j: _strip_distributions(sp.diff(g[i], self.symbols[j]))
+        )
 
     @property
     def is_polynomial(self) -> bool:
@@ -921,8 +977,9 @@ class DataSurface(Surface):
             idx = np.flatnonzero(idx)
         if not np.issubdtype(idx.dtype, np.integer) or idx.ndim == 0:
             raise SurfaceError(
-                f"surface {self.name!r}: batch must be an array of sample indices; got "
-                f"{batch!r}"[:200]
+                f"surface {self.name!r}: batch must be an array of sample indices; got {batch!r}"[
+                    :200
+                ]
             )
         if idx.shape[-1] == 0:
             raise SurfaceError(f"surface {self.name!r}: batch is empty")
@@ -1001,22 +1058,22 @@ class DataSurface(Surface):
         g = np.empty((M, n)) if what in ("g", "fg") else None
         H = np.empty((M, n, n)) if what == "h" else None
         for a in range(0, M, step):
-            Z = flat[a:a + step] @ A.T
+            Z = flat[a : a + step] @ A.T
             if what == "f":
-                f[a:a + step] = np.sum(k.f(Z, y), axis=1)
+                f[a : a + step] = np.sum(k.f(Z, y), axis=1)
             elif what == "h":
                 C = k.dd(Z, y)
                 if np.ndim(C) == 0:
-                    H[a:a + step] = self._hess_block(C, A, 1.0, full)
+                    H[a : a + step] = self._hess_block(C, A, 1.0, full)
                 else:
-                    H[a:a + step] = (A.T[None] * C[:, None, :]) @ A
+                    H[a : a + step] = (A.T[None] * C[:, None, :]) @ A
             else:
                 if what == "fg":
                     L, R = k.fd(Z, y)
-                    f[a:a + step] = np.sum(L, axis=1)
+                    f[a : a + step] = np.sum(L, axis=1)
                 else:
                     R = k.d(Z, y)
-                g[a:a + step] = R @ A
+                g[a : a + step] = R @ A
         outs = []
         for arr, tail in ((f, ()), (g, (n,)), (H, (n, n))):
             if arr is not None:
@@ -1078,7 +1135,7 @@ class DataSurface(Surface):
         while True:
             perm = rng.permutation(self.n_samples)
             for a in range(0, self.n_samples, size):
-                yield perm[a:a + size]
+                yield perm[a : a + size]
 
     # -- derived surfaces -----------------------------------------------------------------
     def with_parameters(self, **overrides: Any) -> Surface:
@@ -1096,30 +1153,51 @@ class DataSurface(Surface):
         return self._copy(l1=self.l1 + _check_reg("l1", l1), l2=self.l2 + _check_reg("l2", l2))
 
     def _copy(self, **changes: Any) -> DataSurface:
-        kw = dict(link=self.link, loss=self.loss, reduction=self.reduction, bias=self.bias,
-                  name=self.name, variables=self.variables, window=self._window_arg,
-                  l1=self.l1, l2=self.l2, description=self.description, source=self.source)
+        kw = dict(
+            link=self.link,
+            loss=self.loss,
+            reduction=self.reduction,
+            bias=self.bias,
+            name=self.name,
+            variables=self.variables,
+            window=self._window_arg,
+            l1=self.l1,
+            l2=self.l2,
+            description=self.description,
+            source=self.source,
+        )
         kw.update(changes)
         return DataSurface(self.dataset, **kw)
 
     def on(self, dataset: Dataset) -> DataSurface:
         """The same loss on another data set (e.g. a subset)."""
-        kw = dict(link=self.link, loss=self.loss, reduction=self.reduction, bias=self.bias,
-                  variables=self.variables, l1=self.l1, l2=self.l2)
+        kw = dict(
+            link=self.link,
+            loss=self.loss,
+            reduction=self.reduction,
+            bias=self.bias,
+            variables=self.variables,
+            l1=self.l1,
+            l2=self.l2,
+        )
         return DataSurface(dataset, **kw)
 
     # -- presentation ---------------------------------------------------------------------
     def describe(self) -> str:
         text = super().describe()
-        info = (f"  data: {self.dataset.name}, {self.n_samples} samples, features "
-                f"{', '.join(self.dataset.feature_names)}; target {self.dataset.target_name}")
+        info = (
+            f"  data: {self.dataset.name}, {self.n_samples} samples, features "
+            f"{', '.join(self.dataset.feature_names)}; target {self.dataset.target_name}"
+        )
         lines = text.split("\n")
         return "\n".join(lines[:2] + [info] + lines[2:])
 
     def __repr__(self) -> str:
-        return (f"DataSurface(name={self.name!r}, link={self.link!r}, loss={self.loss!r}, "
-                f"reduction={self.reduction!r}, n_samples={self.n_samples}, "
-                f"variables={list(self.variables)})")
+        return (
+            f"DataSurface(name={self.name!r}, link={self.link!r}, loss={self.loss!r}, "
+            f"reduction={self.reduction!r}, n_samples={self.n_samples}, "
+            f"variables={list(self.variables)})"
+        )
 
 
 def _exact(v: float) -> sp.Expr:
@@ -1163,8 +1241,15 @@ def logistic_regression(
     (``1/2 sum (sigma(z) - y)^2``, notes 001). Keywords: ``variables``, ``window``, ``l1``,
     ``l2``, ``description``, ``source``.
     """
-    return DataSurface(_as_dataset(X, y), link="sigmoid", loss=loss, reduction=reduction,
-                       bias=bias, name=name, **kwargs)
+    return DataSurface(
+        _as_dataset(X, y),
+        link="sigmoid",
+        loss=loss,
+        reduction=reduction,
+        bias=bias,
+        name=name,
+        **kwargs,
+    )
 
 
 def linear_regression(
@@ -1178,8 +1263,15 @@ def linear_regression(
 ) -> DataSurface:
     """Linear least squares; default the notes' MSE ``1/N sum (w.x_i + b - y_i)^2`` (notes
     004, line 129, no 1/2). ``loss="half_squared_error"`` gives the ``1/2`` convention."""
-    return DataSurface(_as_dataset(X, y), link="identity", loss=loss, reduction=reduction,
-                       bias=bias, name=name, **kwargs)
+    return DataSurface(
+        _as_dataset(X, y),
+        link="identity",
+        loss=loss,
+        reduction=reduction,
+        bias=bias,
+        name=name,
+        **kwargs,
+    )
 
 
 def sigmoid_four_point_surface() -> DataSurface:
@@ -1190,7 +1282,10 @@ def sigmoid_four_point_surface() -> DataSurface:
     no minimizer: it tends to 0 along a cone to infinity.
     """
     return logistic_regression(
-        notes_four_points(), bias=False, loss="squared_error", reduction="sum",
+        notes_four_points(),
+        bias=False,
+        loss="squared_error",
+        reduction="sum",
         name="sigmoid_four_points",
         source="notes 002, line 138: E = sum_{i=1}^4 (y^i - 1/(1+exp(-[w11 x1^i + w12 x2^i])))^2",
     )
@@ -1205,8 +1300,12 @@ def toy_sigmoid_surface() -> DataSurface:
     b) - y_i)^2``. Minimizer where ``sigma(0.5 w + b) = 0.2`` and ``sigma(2.5 w + b) = 0.9``.
     """
     s = logistic_regression(
-        toy_sigmoid(), bias=True, loss="half_squared_error", reduction="sum",
-        name="toy_sigmoid", variables=("w", "b"),
+        toy_sigmoid(),
+        bias=True,
+        loss="half_squared_error",
+        reduction="sum",
+        name="toy_sigmoid",
+        variables=("w", "b"),
         source="notes 001, lines 463 and 473-477, GD code lines 750-763",
     )
     z1, z2 = math.log(0.2 / 0.8), math.log(0.9 / 0.1)
@@ -1224,8 +1323,19 @@ DATA_KINDS = {
     "sigmoid_mse": ("sigmoid", "squared_error", LINEAR_LOSSES, "sum"),
     "linear": ("identity", "squared_error", LINEAR_LOSSES, "mean"),
 }
-_SPEC_KEYS = ("data", "dataset", "bias", "loss", "reduction", "name", "variables", "l1", "l2",
-              "window", "description")
+_SPEC_KEYS = (
+    "data",
+    "dataset",
+    "bias",
+    "loss",
+    "reduction",
+    "name",
+    "variables",
+    "l1",
+    "l2",
+    "window",
+    "description",
+)
 _DATASET_SOURCES = ("points", "csv", "generate", "builtin")
 _DATASET_KEYS = {
     "points": ("points", "features", "target"),
@@ -1272,8 +1382,9 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) ->
     kind = kinds[0]
     _unknown_keys(f"dataset ({kind})", spec, _DATASET_KEYS[kind])
     if kind == "points":
-        return Dataset.from_points(spec["points"], feature_names=spec.get("features"),
-                                   target_name=spec.get("target", "y"))
+        return Dataset.from_points(
+            spec["points"], feature_names=spec.get("features"), target_name=spec.get("target", "y")
+        )
     if kind == "csv":
         path = spec["csv"]
         if not isinstance(path, (str, Path)):
@@ -1289,8 +1400,9 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) ->
     kw = {k: spec[k] for k in ("n", "dim", "seed") if k in spec}
     if gen == "blobs":
         if "noise" in spec:
-            raise SurfaceError("data surface: 'dataset.noise' is for generate: linear; blobs "
-                               "take 'separation'")
+            raise SurfaceError(
+                "data surface: 'dataset.noise' is for generate: linear; blobs take 'separation'"
+            )
         if "separation" in spec:
             kw["separation"] = spec["separation"]
         try:
@@ -1298,8 +1410,9 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) ->
         except SurfaceError as e:
             raise SurfaceError(f"data surface: dataset.{e}") from None
     if "separation" in spec:
-        raise SurfaceError("data surface: 'dataset.separation' is for generate: blobs; linear "
-                           "data take 'noise'")
+        raise SurfaceError(
+            "data surface: 'dataset.separation' is for generate: blobs; linear data take 'noise'"
+        )
     if "noise" in spec:
         kw["noise"] = spec["noise"]
     try:

@@ -67,8 +67,11 @@ def default_divergence_bound(f0: Any) -> Any:
     """``1e12 * max(1, |f(x0)|)``: the default bound on ``|loss|`` (float or array)."""
     with np.errstate(all="ignore"):
         b = 1e12 * np.maximum(1.0, np.abs(f0))
-    return np.where(np.isfinite(b), b, 1e12) if np.ndim(b) else (
-        float(b) if math.isfinite(b) else 1e12)
+    return (
+        np.where(np.isfinite(b), b, 1e12)
+        if np.ndim(b)
+        else (float(b) if math.isfinite(b) else 1e12)
+    )
 
 
 # -- validation ----------------------------------------------------------------------------
@@ -106,8 +109,7 @@ def _points(name: str, value: Any, surface: Any) -> np.ndarray:
         ) from None
     if arr.ndim not in (1, 2) or arr.shape[-1] != n:
         k = arr.shape[-1] if arr.ndim in (1, 2) else 0
-        got = (f"{k} value{'s' if k != 1 else ''}" if arr.ndim in (1, 2)
-               else f"shape {arr.shape}")
+        got = f"{k} value{'s' if k != 1 else ''}" if arr.ndim in (1, 2) else f"shape {arr.shape}"
         raise SurfaceError(
             f"{name} has {got} but surface {sname!r} has {n} variable"
             f"{'s' if n != 1 else ''} ({names}); give {n} numbers or an (R, {n}) array"
@@ -183,7 +185,7 @@ class _Batches:
         if self.pos >= self.perm.size:
             self.perm = self.rng.permutation(self.n)
             self.pos = 0
-        idx = self.perm[self.pos:self.pos + self.size]
+        idx = self.perm[self.pos : self.pos + self.size]
         self.pos += self.size
         return idx
 
@@ -256,9 +258,7 @@ def run(
     _check_optimizer(optimizer)
     T = _int("steps", steps, 0)
     if record not in RECORD_MODES:
-        raise OptimizerError(
-            f"'record' must be one of 'all', 'path', 'final'; got {record!r}"
-        )
+        raise OptimizerError(f"'record' must be one of 'all', 'path', 'final'; got {record!r}")
     tol_grad = _nonneg("tol_grad", tol_grad)
     tol_loss = _nonneg("tol_loss", tol_loss)
     bound = _nonneg("divergence_bound", divergence_bound, positive=True, allow_inf=True)
@@ -284,8 +284,7 @@ def run(
     if single:
         R = None
     else:
-        R = n_runs if n_runs is not None else X0.shape[0] if X0.ndim == 2 else (
-            XP.shape[0])
+        R = n_runs if n_runs is not None else X0.shape[0] if X0.ndim == 2 else (XP.shape[0])
         for name, arr in (("x0", X0), ("x_prev", XP)):
             if arr is not None and arr.ndim == 2 and arr.shape[0] != R:
                 raise OptimizerError(
@@ -301,15 +300,31 @@ def run(
     f_min = getattr(surface, "f_min", None)
     if f_min is None and minima:
         f_min = min(float(m.value) for m in minima)
-    min_pts = (np.array([np.asarray(m.point, dtype=float) for m in minima])
-               if minima else np.zeros((0, surface.n)))
+    min_pts = (
+        np.array([np.asarray(m.point, dtype=float) for m in minima])
+        if minima
+        else np.zeros((0, surface.n))
+    )
 
     t0 = time.perf_counter()
     loop = _loop_single if single else _loop_batched
     try:
         with np.errstate(all="ignore"):
-            res = loop(surface, optimizer, X0, XP, T, sched, tol_grad, tol_loss, f_min,
-                       bound, batches, record != "final", record == "all")
+            res = loop(
+                surface,
+                optimizer,
+                X0,
+                XP,
+                T,
+                sched,
+                tol_grad,
+                tol_loss,
+                f_min,
+                bound,
+                batches,
+                record != "final",
+                record == "all",
+            )
     except KeyError as exc:
         if exc.args == ("eff_lr",):
             raise OptimizerError(
@@ -337,8 +352,11 @@ def run(
         steps=T,
         wall_time=wall,
         settings={
-            "tol_grad": tol_grad, "tol_loss": tol_loss, "batch_size": batch_size,
-            "seed": seed, "divergence_bound": divergence_bound,
+            "tol_grad": tol_grad,
+            "tol_loss": tol_loss,
+            "batch_size": batch_size,
+            "seed": seed,
+            "divergence_bound": divergence_bound,
         },
     )
 
@@ -352,16 +370,16 @@ def _flush(P, L, G, E, t0, xs, fs, gs, es, n):
     k = len(xs)
     if not k:
         return
-    P[t0 + 1: t0 + 1 + k] = np.concatenate(xs).reshape(k, n)
-    L[t0 + 1: t0 + 1 + k] = fs
-    G[t0 + 1: t0 + 1 + k] = gs
+    P[t0 + 1 : t0 + 1 + k] = np.concatenate(xs).reshape(k, n)
+    L[t0 + 1 : t0 + 1 + k] = fs
+    G[t0 + 1 : t0 + 1 + k] = gs
     try:
         e = np.concatenate(es)
         ok = e.size == k * n
     except (ValueError, TypeError):  # scalars (e.g. GD's lr) or mixed shapes
         ok = False
     if ok:
-        E[t0: t0 + k] = e.reshape(k, n)
+        E[t0 : t0 + k] = e.reshape(k, n)
     else:
         for i, row in enumerate(es):
             E[t0 + i] = row
@@ -378,8 +396,21 @@ def _sq_norm1(g: np.ndarray, two: bool) -> float:
     return total
 
 
-def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_min,
-                 bound, batches, keep, keep_eff):
+def _loop_single(
+    surface,
+    optimizer,
+    x,
+    x_prev,
+    T,
+    sched,
+    tol_grad,
+    tol_loss,
+    f_min,
+    bound,
+    batches,
+    keep,
+    keep_eff,
+):
     """One run. Engine evaluations are counted arithmetically (k + 1 for k steps), the
     optimizer's own through the oracle, so the hot loop carries no counters. Gradient
     norms are handled squared (one sqrt over the records at the end)."""
@@ -389,8 +420,10 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
     if hasattr(surface, "point_value_and_grad"):
         vg = surface.point_value_and_grad()
     else:  # any object with the Surface evaluation methods
+
         def vg(x):
             return surface.value_and_grad(x, check=False)
+
     step = optimizer.step
     base = lr = optimizer.lr
     stoch = batches is not None
@@ -503,15 +536,20 @@ def _loop_single(surface, optimizer, x, x_prev, T, sched, tol_grad, tol_loss, f_
             best = float(f)
     engine_evals = 0 if stoch else k + 1
     return dict(
-        points=P, losses=L, grad_norms=G, effective_lr=E,
+        points=P,
+        losses=L,
+        grad_norms=G,
+        effective_lr=E,
         status=str(_STATUS[code]),
         diverged_at=k if code == _DIV else None,
         n_steps=k,
-        n_f=oracle.n_f + engine_evals, n_grad=oracle.n_grad + engine_evals,
+        n_f=oracle.n_f + engine_evals,
+        n_grad=oracle.n_grad + engine_evals,
         n_hess=oracle.n_hess,
         steps_to_tolerance=k if code == _CONV else None,
         final_point=np.array(x, dtype=float),
-        final_loss=float(f), final_grad_norm=math.sqrt(g2),
+        final_loss=float(f),
+        final_grad_norm=math.sqrt(g2),
         best_loss=best,
     )
 
@@ -528,8 +566,21 @@ def _block_rows(R: int, n: int) -> int:
     return max(1, min(64, (1 << 20) // (8 * R * n)))
 
 
-def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f_min,
-                  bound, batches, keep, keep_eff):
+def _loop_batched(
+    surface,
+    optimizer,
+    X,
+    X_prev,
+    T,
+    sched,
+    tol_grad,
+    tol_loss,
+    f_min,
+    bound,
+    batches,
+    keep,
+    keep_eff,
+):
     """R runs. Stopping rules are evaluated on blocks of K steps (vectorized over the
     block), which finds exactly the same first stopping step of each run as a per-step
     test: a run detected as stopped at step s is rolled back to its row s (later rows are
@@ -589,9 +640,9 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
     def check_block(t0, m, f_before):
         """Test steps t0 .. t0+m-1 (rows 0..m-1 of the block); stop runs that fail."""
         nonlocal n_frozen, X
-        Xb = P[t0:t0 + m] if keep else Xr[:m]
-        Fb = L[t0:t0 + m] if keep else Fr[:m]
-        g2 = GN[t0:t0 + m] if keep else G2r[:m]
+        Xb = P[t0 : t0 + m] if keep else Xr[:m]
+        Fb = L[t0 : t0 + m] if keep else Fr[:m]
+        g2 = GN[t0 : t0 + m] if keep else G2r[:m]
         np.add.reduce(SQ[:m], axis=1, out=g2)
         ok = np.abs(Fb) <= bound
         ok &= g2 < _INF  # a squared norm that overflows counts as divergence
@@ -601,8 +652,11 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         if loss_target is not None:
             stop |= Fb <= loss_target
         if loss_delta is not None:
-            prev = np.concatenate([f_before[None], Fb[:-1]]) if f_before is not None else (
-                np.concatenate([np.full((1, R), np.nan), Fb[:-1]]))
+            prev = (
+                np.concatenate([f_before[None], Fb[:-1]])
+                if f_before is not None
+                else (np.concatenate([np.full((1, R), np.nan), Fb[:-1]]))
+            )
             stop |= np.abs(Fb - prev) <= loss_delta
         stop &= active
         if not keep:  # rows that count for best_loss: active runs, up to their stop
@@ -698,9 +752,9 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
         E = E[:k] if keep_eff else None
         for i in np.flatnonzero(stop_at < k):
             j = int(stop_at[i])
-            P[j + 1:, :, i] = np.nan
-            L[j + 1:, i] = np.nan
-            GN[j + 1:, i] = np.nan
+            P[j + 1 :, :, i] = np.nan
+            L[j + 1 :, i] = np.nan
+            GN[j + 1 :, i] = np.nan
             if keep_eff:
                 E[j:, :, i] = np.nan
         np.sqrt(GN, out=GN)
@@ -712,11 +766,16 @@ def _loop_batched(surface, optimizer, X, X_prev, T, sched, tol_grad, tol_loss, f
     else:
         P = L = GN = E = None
     return dict(
-        points=P, losses=L, grad_norms=GN, effective_lr=E,
+        points=P,
+        losses=L,
+        grad_norms=GN,
+        effective_lr=E,
         status=_STATUS[code],
         diverged_at=np.where(code == _DIV, stop_at, -1),
         n_steps=stop_at,
-        n_f=counts[0], n_grad=counts[1], n_hess=counts[2],
+        n_f=counts[0],
+        n_grad=counts[1],
+        n_hess=counts[2],
         steps_to_tolerance=np.where(code == _CONV, stop_at, -1),
         final_point=x_fin,
         final_loss=f_fin,

@@ -61,8 +61,16 @@ from optiviz.config import (
 from optiviz.errors import ConfigError, OptivizError
 from optiviz.trajectory import json_safe
 
-__all__ = ["ExperimentResult", "RunRecord", "run_experiment", "run_entries",
-           "check_expectations", "ExpectationResult", "resolve_eta_opt", "sweep_stability_limit"]
+__all__ = [
+    "ExperimentResult",
+    "RunRecord",
+    "run_experiment",
+    "run_entries",
+    "check_expectations",
+    "ExpectationResult",
+    "resolve_eta_opt",
+    "sweep_stability_limit",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -86,8 +94,12 @@ class ExpectationResult:
     message: str
 
     def to_dict(self) -> dict:
-        return {**self.expectation.to_dict(), "passed": self.passed,
-                "actual": json_safe(self.actual), "message": self.message}
+        return {
+            **self.expectation.to_dict(),
+            "passed": self.passed,
+            "actual": json_safe(self.actual),
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -150,13 +162,20 @@ def resolve_eta_opt(config: ExperimentConfig, surface: Any) -> float | None:
     try:
         value = float(np.asarray(lr_relative_to_eta_opt(surface, 1.0, at=at)).ravel()[0])
     except OptivizError as exc:
-        hint = "" if at is not None else (" (in a config: report: {at: [...]} takes eta_opt "
-                                          "at that point)")
-        raise ConfigError(f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt "
-                          f"cannot be resolved: {exc}{hint}") from None
+        hint = (
+            ""
+            if at is not None
+            else (" (in a config: report: {at: [...]} takes eta_opt at that point)")
+        )
+        raise ConfigError(
+            f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt "
+            f"cannot be resolved: {exc}{hint}"
+        ) from None
     if not math.isfinite(value) or value <= 0:
-        msg = (f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt cannot be resolved:"
-               f" eta_opt of surface {surface.name!r} is {value!r}")
+        msg = (
+            f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt cannot be resolved:"
+            f" eta_opt of surface {surface.name!r} is {value!r}"
+        )
         raise ConfigError(msg)
     return value
 
@@ -184,8 +203,9 @@ def _make_schedule(spec: OptimizerSpec):
     return make_schedule(spec.schedule.name, **spec.schedule.params)
 
 
-def run_entries(config: ExperimentConfig, surface: Any = None,
-                progress: Progress | None = None) -> tuple[list, list[RunRecord], float | None]:
+def run_entries(
+    config: ExperimentConfig, surface: Any = None, progress: Progress | None = None
+) -> tuple[list, list[RunRecord], float | None]:
     """Run every optimizer entry; return (trajectories per entry, flat runs, eta_opt)."""
     from optiviz.engine import run
 
@@ -198,11 +218,13 @@ def run_entries(config: ExperimentConfig, surface: Any = None,
     for spec in config.optimizers:
         opt = _make_optimizer(config, spec, eta_opt)
         if progress is not None:
-            what = f"{spec.label or spec.name}" + (
-                f" ({spec.n_runs} runs)" if spec.is_grid else "")
+            what = f"{spec.label or spec.name}" + (f" ({spec.n_runs} runs)" if spec.is_grid else "")
             progress.describe(f"running {what}")
         traj = run(
-            surface, opt, x0, config.steps_of(spec),
+            surface,
+            opt,
+            x0,
+            config.steps_of(spec),
             x_prev=xp,
             schedule=_make_schedule(spec),
             tol_grad=config.tolerance.grad,
@@ -218,8 +240,9 @@ def run_entries(config: ExperimentConfig, surface: Any = None,
                 traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
         trajectories.append(traj)
         for tr in traj.runs():
-            records.append(RunRecord(run=len(records), entry=spec.index, label=tr.label,
-                                     trajectory=tr))
+            records.append(
+                RunRecord(run=len(records), entry=spec.index, label=tr.label, trajectory=tr)
+            )
         if progress is not None:
             progress.advance()
     return trajectories, records, eta_opt
@@ -270,8 +293,14 @@ def run_experiment(
             progress.advance()
         expectations = check_expectations(config, records, analysis)
         result = ExperimentResult(
-            config=config, out_dir=None, files={}, surface=surface,
-            trajectories=trajectories, runs=records, analysis=analysis, eta_opt=eta_opt,
+            config=config,
+            out_dir=None,
+            files={},
+            surface=surface,
+            trajectories=trajectories,
+            runs=records,
+            analysis=analysis,
+            eta_opt=eta_opt,
             expectations=expectations,
         )
         if write:
@@ -291,11 +320,15 @@ def _analyze(config: ExperimentConfig, surface: Any, trajectories: list):
 
     rep = config.report
     at = None if rep.at is None else np.asarray(rep.at, dtype=float)
-    es = None if rep.early_stopping is None else {"lr": rep.early_stopping[0],
-                                                  "t": rep.early_stopping[1]}
+    es = (
+        None
+        if rep.early_stopping is None
+        else {"lr": rep.early_stopping[0], "t": rep.early_stopping[1]}
+    )
     # every run is compared (in run order); one too short to fit has no measured rate
-    return analyze(surface, at=at, trajectories=trajectories, l1=rep.l1, l2=rep.l2,
-                   early_stopping=es)
+    return analyze(
+        surface, at=at, trajectories=trajectories, l1=rep.l1, l2=rep.l2, early_stopping=es
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -317,8 +350,7 @@ def _lookup(obj: Any, path: str) -> Any:
             if not part.lstrip("-").isdigit():
                 raise KeyError(f"{part!r} is not an index of a list")
             cur = cur[int(part)]
-        elif hasattr(type(cur), part) or (hasattr(cur, part) and not callable(
-                getattr(cur, part))):
+        elif hasattr(type(cur), part) or (hasattr(cur, part) and not callable(getattr(cur, part))):
             value = getattr(cur, part)
             if callable(value) and not isinstance(value, type):
                 raise KeyError(f"{part!r} is a method, not a value")
@@ -386,8 +418,9 @@ def _run_value(tr: Any, quantity: str, step: int | None) -> Any:
     raise KeyError(f"{quantity!r} has no per-step value; drop 'step'")
 
 
-def check_expectations(config: ExperimentConfig, records: list[RunRecord],
-                       analysis: Any) -> list[ExpectationResult]:
+def check_expectations(
+    config: ExperimentConfig, records: list[RunRecord], analysis: Any
+) -> list[ExpectationResult]:
     """Evaluate the config's ``expect`` checks against the runs and the analysis."""
     out = []
     for e in config.expect:
@@ -403,16 +436,18 @@ def check_expectations(config: ExperimentConfig, records: list[RunRecord],
                     actual = np.asarray(actual, dtype=float).ravel()
                     actual = actual[0] if np.allclose(actual, actual[0]) else actual
         except (KeyError, IndexError, AttributeError, TypeError) as exc:
-            out.append(ExpectationResult(e, False, None,
-                                         f"expect[{e.index}]: {e.describe()}: {exc}"))
+            out.append(
+                ExpectationResult(e, False, None, f"expect[{e.index}]: {e.describe()}: {exc}")
+            )
             continue
         if hasattr(actual, "tolist"):
             actual = actual.tolist()
         ok = _close(actual, e.value, e.tol)
         shown = _fmt_value(actual)
         numeric = not isinstance(e.value, (str, bool)) and e.value is not None
-        msg = (f"expect[{e.index}]: {e.describe()}: got {shown}"
-               + ("" if ok or not numeric else f" (tolerance {e.tol:g})"))
+        msg = f"expect[{e.index}]: {e.describe()}: got {shown}" + (
+            "" if ok or not numeric else f" (tolerance {e.tol:g})"
+        )
         out.append(ExpectationResult(e, ok, actual, msg))
     return out
 
@@ -434,8 +469,9 @@ def _fmt_value(v: Any) -> str:
 SECOND_ORDER = ("newton", "line_search", "armijo")
 
 
-def _figures_of(kind: str, config: ExperimentConfig, result: ExperimentResult,
-                colors: Any) -> list[tuple[str, Any]]:
+def _figures_of(
+    kind: str, config: ExperimentConfig, result: ExperimentResult, colors: Any
+) -> list[tuple[str, Any]]:
     """The figure(s) of one kind asked for: ``[(file stem, matplotlib Figure)]``.
 
     ``lr_sweep`` makes one figure per entry that sweeps the learning rate: ``lr_sweep``
@@ -450,11 +486,23 @@ def _figures_of(kind: str, config: ExperimentConfig, result: ExperimentResult,
     marks = None if isinstance(proj, tuple) and surface.n > 2 else analysis
     proj = list(proj) if isinstance(proj, tuple) else proj
     if kind == "contour":
-        return [(kind, plotting.contour(surface, trajectories, analysis=marks,
-                                        projection=proj, colors=colors))]
+        return [
+            (
+                kind,
+                plotting.contour(
+                    surface, trajectories, analysis=marks, projection=proj, colors=colors
+                ),
+            )
+        ]
     if kind == "surface3d":
-        return [(kind, plotting.surface3d(surface, trajectories, analysis=marks,
-                                          projection=proj, colors=colors))]
+        return [
+            (
+                kind,
+                plotting.surface3d(
+                    surface, trajectories, analysis=marks, projection=proj, colors=colors
+                ),
+            )
+        ]
     if kind == "loss":
         return [(kind, plotting.loss(trajectories, colors=colors))]
     if kind == "effective_lr":
@@ -466,8 +514,9 @@ def _figures_of(kind: str, config: ExperimentConfig, result: ExperimentResult,
         for spec, traj in zip(config.optimizers, trajectories, strict=True):
             if spec.sweeps_lr:
                 stem = "lr_sweep" if not out else f"lr_sweep_{len(out) + 1}"
-                out.append((stem, _lr_sweep(plotting, spec, traj, analysis, result.eta_opt,
-                                            colors)))
+                out.append(
+                    (stem, _lr_sweep(plotting, spec, traj, analysis, result.eta_opt, colors))
+                )
         return out
     raise ConfigError(f"unknown figure {kind!r}")  # pragma: no cover - validated earlier
 
@@ -485,8 +534,9 @@ def _one_value(h: dict, key: str, default: Any) -> Any:
     return v
 
 
-def sweep_stability_limit(optimizer: str, hyperparameters: dict, lambda_max: float
-                          ) -> tuple[float | None, str | None]:
+def sweep_stability_limit(
+    optimizer: str, hyperparameters: dict, lambda_max: float
+) -> tuple[float | None, str | None]:
     """The largest stable learning rate of the swept method on the quadratic model with
     top Hessian eigenvalue ``lambda_max``, and its label for the lr-sweep figure.
 
@@ -514,18 +564,25 @@ def sweep_stability_limit(optimizer: str, hyperparameters: dict, lambda_max: flo
     if mu == 0.0:
         return 2.0 / lambda_max, "$2/\\lambda_{max}$ (GD)"
     if nesterov:
-        return ((2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * lambda_max),
-                f"$(2 + 2\\mu)/((1 + 2\\mu)\\lambda_{{max}})$ (Nesterov, $\\mu$ = {mu:g})")
+        return (
+            (2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * lambda_max),
+            f"$(2 + 2\\mu)/((1 + 2\\mu)\\lambda_{{max}})$ (Nesterov, $\\mu$ = {mu:g})",
+        )
     if damp:
-        return ((2.0 + 2.0 * mu) / ((1.0 - damp) * lambda_max),
-                f"$(2 + 2\\beta)/((1 - d)\\lambda_{{max}})$ (heavy ball, $\\beta$ = {mu:g}, "
-                f"dampening $d$ = {damp:g})")
-    return ((2.0 + 2.0 * mu) / lambda_max,
-            f"$(2 + 2\\beta)/\\lambda_{{max}}$ (heavy ball, $\\beta$ = {mu:g})")
+        return (
+            (2.0 + 2.0 * mu) / ((1.0 - damp) * lambda_max),
+            f"$(2 + 2\\beta)/((1 - d)\\lambda_{{max}})$ (heavy ball, $\\beta$ = {mu:g}, "
+            f"dampening $d$ = {damp:g})",
+        )
+    return (
+        (2.0 + 2.0 * mu) / lambda_max,
+        f"$(2 + 2\\beta)/\\lambda_{{max}}$ (heavy ball, $\\beta$ = {mu:g})",
+    )
 
 
-def _lr_sweep(plotting: Any, spec: OptimizerSpec, traj: Any, analysis: Any,
-              eta_opt: float | None, colors: Any):
+def _lr_sweep(
+    plotting: Any, spec: OptimizerSpec, traj: Any, analysis: Any, eta_opt: float | None, colors: Any
+):
     lrs = np.asarray(traj.hyperparameters["lr"], dtype=float).reshape(-1)
     m = getattr(analysis, "minimum", None)
     eta = None if m is None else m.eta
@@ -534,16 +591,26 @@ def _lr_sweep(plotting: Any, spec: OptimizerSpec, traj: Any, analysis: Any,
     if others:
         label += f" (all {', '.join(others)} values)"
     title = f"{label}: final loss after {traj.steps} steps against the learning rate"
-    limit, limit_label = (None, None) if eta is None else sweep_stability_limit(
-        traj.optimizer, traj.hyperparameters, m.lambda_max)
+    limit, limit_label = (
+        (None, None)
+        if eta is None
+        else sweep_stability_limit(traj.optimizer, traj.hyperparameters, m.lambda_max)
+    )
     # 1/lambda_max is GD's reference rate: marked for the GD family, or when the config
     # gave its learning rates relative to it; an adaptive method's lr has another scale
     if eta_opt is None and eta is not None and traj.optimizer in LINEAR_THEORY:
         eta_opt = eta["inverse_lambda_max"]
     return plotting.lr_sweep(
-        lrs, traj.final_loss, traj.status, label=label, f_min=traj.f_min,
-        stability_limit=limit, stability_label=limit_label, eta_opt=eta_opt,
-        title=title, colors=colors,
+        lrs,
+        traj.final_loss,
+        traj.status,
+        label=label,
+        f_min=traj.f_min,
+        stability_limit=limit,
+        stability_label=limit_label,
+        eta_opt=eta_opt,
+        title=title,
+        colors=colors,
     )
 
 
@@ -567,8 +634,12 @@ def _surface_info(surface: Any) -> dict:
         "name": surface.name,
         "expression": surface.text,
         "variables": list(surface.variables),
-        "parameters": json_safe({k: (v if isinstance(v, (int, float, list)) else str(v))
-                                  for k, v in surface.parameters.items()}),
+        "parameters": json_safe(
+            {
+                k: (v if isinstance(v, (int, float, list)) else str(v))
+                for k, v in surface.parameters.items()
+            }
+        ),
         "l1": float(getattr(surface, "l1", 0.0)),
         "l2": float(getattr(surface, "l2", 0.0)),
         "n_samples": getattr(surface, "n_samples", None),
@@ -587,46 +658,52 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
         spec = entry_of[r.entry]
         s = tr.summary()
         ent_traj = result.trajectories[r.entry]
-        runs.append({
-            "run": r.run,
-            "entry": r.entry,
-            "label": r.label,
-            "optimizer": tr.optimizer,
-            "hyperparameters": s["hyperparameters"],
-            "schedule": s["schedule"],
-            "steps": config.steps_of(spec),
-            "record": config.record_of(spec),
-            "batch_size": spec.batch_size,
-            "status": s["status"],
-            "n_steps": s["n_steps"],
-            "diverged_at": s["diverged_at"],
-            "steps_to_tolerance": s["steps_to_tolerance"],
-            "final_point": s["final_point"],
-            "final_loss": s["final_loss"],
-            "final_grad_norm": s["final_grad_norm"],
-            "best_loss": s["best_loss"],
-            "final_distance_to_min": s.get("final_distance_to_min"),
-            "n_f": s["n_f"], "n_grad": s["n_grad"], "n_hess": s["n_hess"],
-            # a grid is one batched run: its wall time is shared by its grid points
-            "wall_time": float(ent_traj.wall_time),
-            "wall_time_shared_by": by_entry[r.entry],
-        })
-    return json_safe({
-        "name": config.name,
-        "config": config.path,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": _versions(),
-        "seed": config.seed,
-        "surface": _surface_info(result.surface),
-        "start": list(config.start),
-        "start_prev": None if config.start_prev is None else list(config.start_prev),
-        "eta_opt": result.eta_opt,
-        "n_runs": len(result.runs),
-        "wall_time": result.wall_time,
-        "runs": runs,
-        "expectations": [e.to_dict() for e in result.expectations],
-        "files": files,
-    })
+        runs.append(
+            {
+                "run": r.run,
+                "entry": r.entry,
+                "label": r.label,
+                "optimizer": tr.optimizer,
+                "hyperparameters": s["hyperparameters"],
+                "schedule": s["schedule"],
+                "steps": config.steps_of(spec),
+                "record": config.record_of(spec),
+                "batch_size": spec.batch_size,
+                "status": s["status"],
+                "n_steps": s["n_steps"],
+                "diverged_at": s["diverged_at"],
+                "steps_to_tolerance": s["steps_to_tolerance"],
+                "final_point": s["final_point"],
+                "final_loss": s["final_loss"],
+                "final_grad_norm": s["final_grad_norm"],
+                "best_loss": s["best_loss"],
+                "final_distance_to_min": s.get("final_distance_to_min"),
+                "n_f": s["n_f"],
+                "n_grad": s["n_grad"],
+                "n_hess": s["n_hess"],
+                # a grid is one batched run: its wall time is shared by its grid points
+                "wall_time": float(ent_traj.wall_time),
+                "wall_time_shared_by": by_entry[r.entry],
+            }
+        )
+    return json_safe(
+        {
+            "name": config.name,
+            "config": config.path,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "versions": _versions(),
+            "seed": config.seed,
+            "surface": _surface_info(result.surface),
+            "start": list(config.start),
+            "start_prev": None if config.start_prev is None else list(config.start_prev),
+            "eta_opt": result.eta_opt,
+            "n_runs": len(result.runs),
+            "wall_time": result.wall_time,
+            "runs": runs,
+            "expectations": [e.to_dict() for e in result.expectations],
+            "files": files,
+        }
+    )
 
 
 def _csv_text_rows(records: list[RunRecord]):
@@ -635,9 +712,15 @@ def _csv_text_rows(records: list[RunRecord]):
         if tr.points is not None:
             yield from tr.to_rows(run_offset=r.run, label=r.label)
         else:  # record: final -> one row per run: its final point
-            yield [r.run, r.label, tr.optimizer, int(tr.n_steps),
-                   *np.asarray(tr.final_point, dtype=float).tolist(),
-                   float(tr.final_loss), float(tr.final_grad_norm)]
+            yield [
+                r.run,
+                r.label,
+                tr.optimizer,
+                int(tr.n_steps),
+                *np.asarray(tr.final_point, dtype=float).tolist(),
+                float(tr.final_loss),
+                float(tr.final_grad_norm),
+            ]
 
 
 def write_csv(path_or_buffer: Any, surface: Any, records: list[RunRecord]) -> None:
@@ -650,7 +733,7 @@ def write_csv(path_or_buffer: Any, surface: Any, records: list[RunRecord]) -> No
     nv = len(surface.variables)
     w.writerow(["run", "label", "optimizer", "step", *surface.variables, "loss", "grad_norm"])
     for row in _csv_text_rows(records):
-        w.writerow(row[:4] + [repr(float(v)) for v in row[4:4 + nv + 2]])
+        w.writerow(row[:4] + [repr(float(v)) for v in row[4 : 4 + nv + 2]])
 
 
 MAX_TABLE_ROWS = 200
@@ -663,18 +746,35 @@ def results_rows(result: ExperimentResult) -> list[list[str]]:
     rows = []
     for r in result.runs[:MAX_TABLE_ROWS]:
         tr = r.trajectory
-        rows.append([
-            str(r.run), r.label.replace("|", "\\|"), str(tr.status),
-            str(tr.n_steps), "n/a" if tr.diverged_at is None else str(tr.diverged_at),
-            "n/a" if tr.steps_to_tolerance is None else str(tr.steps_to_tolerance),
-            fmt(tr.final_loss), fmt(tr.final_point), fmt(tr.final_grad_norm),
-            f"{tr.n_f}/{tr.n_grad}/{tr.n_hess}",
-        ])
+        rows.append(
+            [
+                str(r.run),
+                r.label.replace("|", "\\|"),
+                str(tr.status),
+                str(tr.n_steps),
+                "n/a" if tr.diverged_at is None else str(tr.diverged_at),
+                "n/a" if tr.steps_to_tolerance is None else str(tr.steps_to_tolerance),
+                fmt(tr.final_loss),
+                fmt(tr.final_point),
+                fmt(tr.final_grad_norm),
+                f"{tr.n_f}/{tr.n_grad}/{tr.n_hess}",
+            ]
+        )
     return rows
 
 
-RESULTS_HEAD = ["run", "label", "status", "steps", "diverged at", "steps to tol",
-                "final loss", "final point", "final grad norm", "evals f/grad/hess"]
+RESULTS_HEAD = [
+    "run",
+    "label",
+    "status",
+    "steps",
+    "diverged at",
+    "steps to tol",
+    "final loss",
+    "final point",
+    "final grad norm",
+    "evals f/grad/hess",
+]
 
 
 def _report_md(config: ExperimentConfig, result: ExperimentResult) -> str:
@@ -684,21 +784,27 @@ def _report_md(config: ExperimentConfig, result: ExperimentResult) -> str:
     lines = [title, ""]
     if config.description:
         lines += [config.description.strip(), ""]
-    lines += [f"Surface `{result.surface.name}`, start {list(config.start)}"
-              + (f" (previous iterate {list(config.start_prev)})" if config.start_prev
-                 else "")
-              + f", seed {config.seed}; {len(result.runs)} runs.", ""]
+    lines += [
+        f"Surface `{result.surface.name}`, start {list(config.start)}"
+        + (f" (previous iterate {list(config.start_prev)})" if config.start_prev else "")
+        + f", seed {config.seed}; {len(result.runs)} runs.",
+        "",
+    ]
     if result.eta_opt is not None:
-        lines += [f"Relative learning rates (`times_eta_opt`) were resolved with "
-                  f"eta_opt = 1/lambda_max = {result.eta_opt:.6g}.", ""]
+        lines += [
+            f"Relative learning rates (`times_eta_opt`) were resolved with "
+            f"eta_opt = 1/lambda_max = {result.eta_opt:.6g}.",
+            "",
+        ]
     lines += ["## Results", ""]
     rows = results_rows(result)
     lines.append("| " + " | ".join(RESULTS_HEAD) + " |")
     lines.append("| " + " | ".join("---" for _ in RESULTS_HEAD) + " |")
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     if len(result.runs) > MAX_TABLE_ROWS:
-        lines.append(f"\n({len(result.runs) - MAX_TABLE_ROWS} more runs in run.json and "
-                     "trajectories.csv)")
+        lines.append(
+            f"\n({len(result.runs) - MAX_TABLE_ROWS} more runs in run.json and trajectories.csv)"
+        )
     lines.append("")
     if result.expectations:
         lines += ["## Expected answers (`expect`)", ""]
@@ -709,8 +815,9 @@ def _report_md(config: ExperimentConfig, result: ExperimentResult) -> str:
         lines.append("")
     analysis_md = to_markdown(result.analysis).rstrip()
     # demote the analysis headings one level under the experiment's title
-    analysis_md = "\n".join("#" + ln if ln.startswith("#") else ln
-                             for ln in analysis_md.splitlines())
+    analysis_md = "\n".join(
+        "#" + ln if ln.startswith("#") else ln for ln in analysis_md.splitlines()
+    )
     lines += [analysis_md, ""]
     return "\n".join(lines)
 
@@ -718,15 +825,22 @@ def _report_md(config: ExperimentConfig, result: ExperimentResult) -> str:
 def _config_yaml(config: ExperimentConfig) -> str:
     import yaml
 
-    head = (f"# Resolved config of experiment {config.name!r}"
-            + (f" (from {config.path})" if config.path else "")
-            + ": every default filled in.\n")
-    return head + yaml.safe_dump(json_safe(config.to_dict()), sort_keys=False,
-                                 default_flow_style=None, width=100)
+    head = (
+        f"# Resolved config of experiment {config.name!r}"
+        + (f" (from {config.path})" if config.path else "")
+        + ": every default filled in.\n"
+    )
+    return head + yaml.safe_dump(
+        json_safe(config.to_dict()), sort_keys=False, default_flow_style=None, width=100
+    )
 
 
-def _write_outputs(target: Path, config: ExperimentConfig, result: ExperimentResult,
-                   progress: Progress | None = None) -> dict[str, Path]:
+def _write_outputs(
+    target: Path,
+    config: ExperimentConfig,
+    result: ExperimentResult,
+    progress: Progress | None = None,
+) -> dict[str, Path]:
 
     report = _report_md(config, result)
     created = not target.exists()
@@ -753,8 +867,7 @@ def _write_outputs(target: Path, config: ExperimentConfig, result: ExperimentRes
                 for name, fig in _figures_of(kind, config, result, colors):
                     save_figure(fig, target / f"{token}-{name}", list(config.formats))
                     for fmt in config.formats:
-                        pending.append((target / f"{token}-{name}.{fmt}",
-                                        target / f"{name}.{fmt}"))
+                        pending.append((target / f"{token}-{name}.{fmt}", target / f"{name}.{fmt}"))
                     fig.clear()
                 if progress is not None:
                     progress.advance()
@@ -762,8 +875,9 @@ def _write_outputs(target: Path, config: ExperimentConfig, result: ExperimentRes
             progress.describe(f"writing {target}")
         names = [final.name for _, final in pending] + ["run.json"]
         run_json = _run_json(config, result, names)
-        temp_for("run.json").write_text(json.dumps(run_json, indent=2, allow_nan=False),
-                                        encoding="utf-8")
+        temp_for("run.json").write_text(
+            json.dumps(run_json, indent=2, allow_nan=False), encoding="utf-8"
+        )
         for tmp, _final in pending:
             if not tmp.exists():
                 raise OptivizError(f"expected output {tmp.name} was not written")
@@ -813,8 +927,9 @@ def summarize(result: ExperimentResult) -> list[str]:
                 extra = f" at step {tr.diverged_at}"
             elif tr.steps_to_tolerance is not None:
                 extra = f" in {tr.steps_to_tolerance} steps"
-            lines.append(f"  [{r.run}] {r.label}: {tr.status}{extra}, final loss "
-                         f"{float(tr.final_loss):.6g}")
+            lines.append(
+                f"  [{r.run}] {r.label}: {tr.status}{extra}, final loss {float(tr.final_loss):.6g}"
+            )
             continue
         status: dict[str, int] = {}
         for r in recs:
@@ -826,6 +941,8 @@ def summarize(result: ExperimentResult) -> list[str]:
             i = int(np.flatnonzero(ok)[np.argmin(losses[ok])])
             best = f"; best final loss {losses[i]:.6g}: [{recs[i].run}] {recs[i].label}"
         counts = ", ".join(f"{v} {k}" for k, v in status.items())
-        lines.append(f"  [{recs[0].run}-{recs[-1].run}] grid of {len(recs)} runs "
-                     f"({spec.label or spec.name}): {counts}{best}")
+        lines.append(
+            f"  [{recs[0].run}-{recs[-1].run}] grid of {len(recs)} runs "
+            f"({spec.label or spec.name}): {counts}{best}"
+        )
     return lines

@@ -103,16 +103,24 @@ class StepExplanation:
             a = np.asarray(v)
             if a.dtype == bool:
                 return a.tolist()
-            return [x if np.isfinite(x) else None for x in a.astype(float).ravel().tolist()] \
-                if a.ndim else (float(a) if np.isfinite(a) else None)
+            return (
+                [x if np.isfinite(x) else None for x in a.astype(float).ravel().tolist()]
+                if a.ndim
+                else (float(a) if np.isfinite(a) else None)
+            )
+
         return {
             "surface": self.surface_name,
             "optimizer": self.optimizer.name,
             "label": self.optimizer.label(),
             "t": self.t,
             "quantities": [
-                {"name": k, "label": self.labels.get(k, k), "value": j(v),
-                 "before": j(self.before.get(k))}
+                {
+                    "name": k,
+                    "label": self.labels.get(k, k),
+                    "value": j(v),
+                    "before": j(self.before.get(k)),
+                }
                 for k, v in self.quantities.items()
             ],
             "new_point": j(self.new_point),
@@ -163,8 +171,8 @@ def _render_key(opt: Any) -> str:
     if opt.name == "rprop" and opt.hyper.get("variant") == "lecture":
         return "rprop-lecture"
     if opt.name == "sgd":
-        if opt.hyper.get("weight_decay") or opt.hyper.get("dampening") or opt.hyper.get(
-            "nesterov"
+        if (
+            opt.hyper.get("weight_decay") or opt.hyper.get("dampening") or opt.hyper.get("nesterov")
         ):  # torch's Nesterov form (d = g + mu b) has no arithmetic renderer: list quantities
             return "generic"
         return "sgd-momentum" if opt.hyper.get("momentum") else "gd"
@@ -198,10 +206,13 @@ def _momentum_lines(e: StepExplanation, buf_key: str) -> list[str]:
     if b0 is None:
         out.append(f"  {buf_key} = g = {_fv(b1)}   (the first step starts the buffer at g)")
     else:
-        out.append(f"  {buf_key} = momentum * {buf_key} + g = {_fv(mu)} * {_fv(b0)} + {_fv(g)} "
-                   f"= {_fv(b1)}")
-    out.append(f"  w(t+1) = w(t) - lr * {buf_key} = {_fv(e.x)} - {_fv(e.lr)} * {_fv(b1)} "
-               f"= {_fv(e.new_point)}")
+        out.append(
+            f"  {buf_key} = momentum * {buf_key} + g = {_fv(mu)} * {_fv(b0)} + {_fv(g)} = {_fv(b1)}"
+        )
+    out.append(
+        f"  w(t+1) = w(t) - lr * {buf_key} = {_fv(e.x)} - {_fv(e.lr)} * {_fv(b1)} "
+        f"= {_fv(e.new_point)}"
+    )
     if e.x_prev is not None:
         out.append(
             f"         (heavy ball: w(t) - lr * g + momentum * (w(t) - w(t-1)) = {_fv(e.x)} - "
@@ -216,15 +227,21 @@ def _nesterov_lines(e: StepExplanation) -> list[str]:
     v0 = q.get("v_prev", e.before.get("v"))
     out = []
     if q.get("x_look") is not None:
-        out.append(f"  look-ahead = w(t) + momentum * v = {_fv(e.x)} + {_fv(mu)} * {_fv(v0)} "
-                   f"= {_fv(q['x_look'])}")
+        out.append(
+            f"  look-ahead = w(t) + momentum * v = {_fv(e.x)} + {_fv(mu)} * {_fv(v0)} "
+            f"= {_fv(q['x_look'])}"
+        )
         out.append(f"  g_look = grad f(look-ahead) = {_fv(q.get('g_look'))}")
-    out.append(f"  v = momentum * v - lr * g_look = {_fv(mu)} * {_fv(v0)} - {_fv(e.lr)} * "
-               f"{_fv(q.get('g_look'))} = {_fv(q.get('v'))}")
+    out.append(
+        f"  v = momentum * v - lr * g_look = {_fv(mu)} * {_fv(v0)} - {_fv(e.lr)} * "
+        f"{_fv(q.get('g_look'))} = {_fv(q.get('v'))}"
+    )
     out.append(f"  w(t+1) = w(t) + v = {_fv(e.x)} + {_fv(q.get('v'))} = {_fv(e.new_point)}")
     if q.get("x_look") is not None:
-        out.append(f"         (= look-ahead - lr * g_look = {_fv(q['x_look'])} - {_fv(e.lr)} * "
-                   f"{_fv(q.get('g_look'))})")
+        out.append(
+            f"         (= look-ahead - lr * g_look = {_fv(q['x_look'])} - {_fv(e.lr)} * "
+            f"{_fv(q.get('g_look'))})"
+        )
     return out
 
 
@@ -249,13 +266,17 @@ def _rprop_lecture_lines(e: StepExplanation) -> list[str]:
     for i in range(len(x)):
         nm = names[i] if i < len(names) else f"w{i + 1}"
         if np.sign(g1[i]) == np.sign(g0[i]):
-            out.append(f"  {nm}: same gradient sign ({_num(g0[i])}, {_num(g1[i])}): "
-                       f"{nm}(t+1) = {nm}(t) + eta+ * d = {_num(x[i])} + {_num(ep)} * "
-                       f"{_num(d[i])} = {_num(new[i])}")
+            out.append(
+                f"  {nm}: same gradient sign ({_num(g0[i])}, {_num(g1[i])}): "
+                f"{nm}(t+1) = {nm}(t) + eta+ * d = {_num(x[i])} + {_num(ep)} * "
+                f"{_num(d[i])} = {_num(new[i])}"
+            )
         else:
-            out.append(f"  {nm}: gradient sign changed ({_num(g0[i])}, {_num(g1[i])}): "
-                       f"{nm}(t+1) = {nm}(t-1) + eta- * d = {_num(xp[i])} + {_num(em)} * "
-                       f"{_num(d[i])} = {_num(new[i])}")
+            out.append(
+                f"  {nm}: gradient sign changed ({_num(g0[i])}, {_num(g1[i])}): "
+                f"{nm}(t+1) = {nm}(t-1) + eta- * d = {_num(xp[i])} + {_num(em)} * "
+                f"{_num(d[i])} = {_num(new[i])}"
+            )
     out.append(f"  w(t+1) = {_fv(e.new_point)}")
     return out
 
@@ -270,9 +291,16 @@ _RENDERERS: dict[str, Callable[[StepExplanation], list[str] | None]] = {
 
 
 # -- the explainer ------------------------------------------------------------------------------
-def explain_step(surface: Any, optimizer: Any, x: Any, x_prev: Any = None, *,
-                 lr: float | None = None, t: int = 1, state: dict | None = None
-                 ) -> StepExplanation:
+def explain_step(
+    surface: Any,
+    optimizer: Any,
+    x: Any,
+    x_prev: Any = None,
+    *,
+    lr: float | None = None,
+    t: int = 1,
+    state: dict | None = None,
+) -> StepExplanation:
     """Take one step of ``optimizer`` from ``x`` and record every intermediate quantity.
 
     Parameters
@@ -319,9 +347,14 @@ def explain_step(surface: Any, optimizer: Any, x: Any, x_prev: Any = None, *,
     with np.errstate(all="ignore"):
         f1 = surface.f(x_new, check=False)
     quantities: dict[str, Any] = {"w(t)": x.copy()}
-    labels = {"w(t)": "current point w(t)", "w(t-1)": "previous point w(t-1)",
-              "f(w(t))": "loss at w(t)", "grad": "gradient of f at w(t)",
-              "w(t+1)": "new point w(t+1)", "f(w(t+1))": "loss at w(t+1)"}
+    labels = {
+        "w(t)": "current point w(t)",
+        "w(t-1)": "previous point w(t-1)",
+        "f(w(t))": "loss at w(t)",
+        "grad": "gradient of f at w(t)",
+        "w(t+1)": "new point w(t+1)",
+        "f(w(t+1))": "loss at w(t+1)",
+    }
     if xp is not None:
         quantities["w(t-1)"] = xp.copy()
     quantities["f(w(t))"] = float(f0)
@@ -332,12 +365,19 @@ def explain_step(surface: Any, optimizer: Any, x: Any, x_prev: Any = None, *,
             labels[key] = lab
     quantities["w(t+1)"] = x_new.copy()
     quantities["f(w(t+1))"] = float(f1)
-    shown_before = {k: v for k, v in before.items()
-                    if k in optimizer.quantities and v is not None}
+    shown_before = {k: v for k, v in before.items() if k in optimizer.quantities and v is not None}
     return StepExplanation(
         surface_name=getattr(surface, "name", "custom"),
-        optimizer=optimizer, t=int(t), lr=step_lr, x=x, x_prev=xp, gradient=g,
-        new_point=x_new, quantities=quantities, labels=labels, before=shown_before,
+        optimizer=optimizer,
+        t=int(t),
+        lr=step_lr,
+        x=x,
+        x_prev=xp,
+        gradient=g,
+        new_point=x_new,
+        quantities=quantities,
+        labels=labels,
+        before=shown_before,
         state=state1,
         evaluations={"n_f": oracle.n_f, "n_grad": oracle.n_grad, "n_hess": oracle.n_hess},
         variables=tuple(surface.variables),

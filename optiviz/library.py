@@ -121,7 +121,8 @@ def surfaces_dir() -> Path:
             return candidate
     raise SurfaceError(
         "the surface library folder was not found (looked in "
-        + " and ".join(str(c) for c in candidates) + ")"
+        + " and ".join(str(c) for c in candidates)
+        + ")"
     )
 
 

@@ -258,9 +258,7 @@ class Cosine(Schedule):
     """
 
     name = "cosine"
-    equations = (
-        "    lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * (t - 1) / T_max)) / 2"
-    )
+    equations = "    lr_t = eta_min + (base_lr - eta_min) * (1 + cos(pi * (t - 1) / T_max)) / 2"
     params = {
         "T_max": _Spec(kind="int", low=1, doc="half period in steps"),
         "eta_min": _Spec(0.0, low=0.0, doc="minimum rate"),
@@ -351,8 +349,9 @@ class Cyclical(Schedule):
         "base_lr": _Spec(None, low=0.0, low_open=True, optional=True, doc="lower end"),
         "step_size_up": _Spec(2000, kind="int", low=1, doc="steps rising"),
         "step_size_down": _Spec(None, kind="int", low=1, optional=True, doc="steps falling"),
-        "mode": _Spec("triangular", kind="choice",
-                      choices=("triangular", "triangular2", "exp_range")),
+        "mode": _Spec(
+            "triangular", kind="choice", choices=("triangular", "triangular2", "exp_range")
+        ),
         "gamma": _Spec(1.0, low=0.0, low_open=True, high=1.0, doc="exp_range factor"),
     }
 

@@ -131,15 +131,22 @@ class _ProductPowers(NumPyPrinter):
             head = self._print(term)
             if head.startswith("-"):
                 continue
-            others = terms[:i] + terms[i + 1:]
-            tail = (super()._print_Add(sp.Add(*others, evaluate=False), order=order)
-                    if len(others) > 1 else self._print(others[0]))
+            others = terms[:i] + terms[i + 1 :]
+            tail = (
+                super()._print_Add(sp.Add(*others, evaluate=False), order=order)
+                if len(others) > 1
+                else self._print(others[0])
+            )
             return f"{head} - {tail[1:].lstrip()}" if tail.startswith("-") else f"{head} + {tail}"
         return text
 
 
-_PRINTER_SETTINGS = {"fully_qualified_modules": False, "inline": True,
-                     "allow_unknown_functions": True, "user_functions": {}}
+_PRINTER_SETTINGS = {
+    "fully_qualified_modules": False,
+    "inline": True,
+    "allow_unknown_functions": True,
+    "user_functions": {},
+}
 
 
 def _ipow2(a):
@@ -380,8 +387,10 @@ class Surface:
         params = dict(parameters or {})
         subs = {}
         for key, value in params.items():
-            sym = key if isinstance(key, sp.Symbol) else next(
-                (s for s in expression.free_symbols if str(s) == key), None
+            sym = (
+                key
+                if isinstance(key, sp.Symbol)
+                else next((s for s in expression.free_symbols if str(s) == key), None)
             )
             if sym is not None:
                 subs[sym] = to_exact(value)
@@ -531,8 +540,9 @@ class Surface:
             with np.errstate(all="ignore"):
                 out = _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
             return self._checked("the gradient", out, X)
-        return _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n,
-                     X.ndim == 2 and X.flags.f_contiguous)
+        return _fill(
+            self._c.call(self._c.g, X), X.shape[:-1], self.n, X.ndim == 2 and X.flags.f_contiguous
+        )
 
     def value_and_grad(self, X: Any, *, check: bool = True, batch: Any = None):
         """``(f(X), grad(X))`` from one fused compiled call (shared subexpressions)."""

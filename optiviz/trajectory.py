@@ -219,8 +219,9 @@ class Trajectory:
         def cut(a, rows):
             return None if a is None else a[i, :rows].copy()
 
-        hyper = {key: (v[i] if isinstance(v, list) else v)
-                 for key, v in self.hyperparameters.items()}
+        hyper = {
+            key: (v[i] if isinstance(v, list) else v) for key, v in self.hyperparameters.items()
+        }
         d = int(self.diverged_at[i])
         stt = int(self.steps_to_tolerance[i])
         return replace(
@@ -270,13 +271,26 @@ class Trajectory:
         for i, tr in enumerate(self.runs()):
             lab = label if label is not None else tr.label
             for t in range(tr.n_steps + 1):
-                rows.append([run_offset + i, lab, self.optimizer, t,
-                             *tr.points[t].tolist(), float(tr.losses[t]),
-                             float(tr.grad_norms[t])])
+                rows.append(
+                    [
+                        run_offset + i,
+                        lab,
+                        self.optimizer,
+                        t,
+                        *tr.points[t].tolist(),
+                        float(tr.losses[t]),
+                        float(tr.grad_norms[t]),
+                    ]
+                )
         return rows
 
-    def to_csv(self, path_or_buffer: Any, run_offset: int = 0, label: str | None = None,
-               header: bool = True) -> None:
+    def to_csv(
+        self,
+        path_or_buffer: Any,
+        run_offset: int = 0,
+        label: str | None = None,
+        header: bool = True,
+    ) -> None:
         """Write :meth:`to_rows` as CSV (floats at full precision, ``repr``).
 
         ``path_or_buffer`` is a path (overwritten) or an open text buffer (appended to);
@@ -292,7 +306,7 @@ class Trajectory:
             w.writerow(self.columns())
         nv = len(self.variables)
         for row in self.to_rows(run_offset, label):
-            w.writerow(row[:4] + [_num(v) for v in row[4:4 + nv + 2]])
+            w.writerow(row[:4] + [_num(v) for v in row[4 : 4 + nv + 2]])
 
     @classmethod
     def from_csv(cls, path_or_buffer: Any, label: str | None = None) -> Trajectory:
@@ -311,8 +325,7 @@ class Trajectory:
             head = next(reader)
         except StopIteration:
             raise OptivizError("trajectory CSV is empty") from None
-        if (tuple(head[:4]) != _FIXED_BEFORE or tuple(head[-2:]) != _FIXED_AFTER
-                or len(head) < 7):
+        if tuple(head[:4]) != _FIXED_BEFORE or tuple(head[-2:]) != _FIXED_AFTER or len(head) < 7:
             raise OptivizError(
                 "not a trajectory CSV: expected columns run,label,optimizer,step,"
                 f"<variables...>,loss,grad_norm; got {','.join(head)}"
@@ -351,22 +364,34 @@ class Trajectory:
         idx = np.arange(R)
         best = np.fmin.reduce(L, axis=1)  # ignores the nan padding
         traj = cls(
-            points=P, losses=L, grad_norms=G, effective_lr=None,
+            points=P,
+            losses=L,
+            grad_norms=G,
+            effective_lr=None,
             status=np.array(["unknown"] * R, dtype=object).astype(str),
-            diverged_at=np.full(R, -1), n_steps=n_steps,
-            n_f=np.zeros(R, int), n_grad=np.zeros(R, int), n_hess=np.zeros(R, int),
+            diverged_at=np.full(R, -1),
+            n_steps=n_steps,
+            n_f=np.zeros(R, int),
+            n_grad=np.zeros(R, int),
+            n_hess=np.zeros(R, int),
             steps_to_tolerance=np.full(R, -1),
-            final_point=P[idx, last], final_loss=L[idx, last], final_grad_norm=G[idx, last],
-            best_loss=best, variables=variables, optimizer=optimizer, optimizer_label=lab,
-            run_labels=[lb for lb, _, _ in runs], batched=True, steps=int(n_steps.max()),
+            final_point=P[idx, last],
+            final_loss=L[idx, last],
+            final_grad_norm=G[idx, last],
+            best_loss=best,
+            variables=variables,
+            optimizer=optimizer,
+            optimizer_label=lab,
+            run_labels=[lb for lb, _, _ in runs],
+            batched=True,
+            steps=int(n_steps.max()),
         )
         return traj.run(0) if R == 1 else traj
 
     # -- summaries ---------------------------------------------------------------------
     def status_counts(self) -> dict[str, int]:
         """How many runs ended with each status."""
-        names, counts = np.unique(np.asarray(self.status, dtype=str).ravel(),
-                                  return_counts=True)
+        names, counts = np.unique(np.asarray(self.status, dtype=str).ravel(), return_counts=True)
         return {str(k): int(v) for k, v in zip(names, counts, strict=True)}
 
     def summary(self) -> dict:
@@ -400,9 +425,12 @@ class Trajectory:
                 status=str(self.status),
                 n_steps=int(self.n_steps),
                 diverged_at=None if self.diverged_at is None else int(self.diverged_at),
-                steps_to_tolerance=(None if self.steps_to_tolerance is None
-                                    else int(self.steps_to_tolerance)),
-                n_f=int(self.n_f), n_grad=int(self.n_grad), n_hess=int(self.n_hess),
+                steps_to_tolerance=(
+                    None if self.steps_to_tolerance is None else int(self.steps_to_tolerance)
+                ),
+                n_f=int(self.n_f),
+                n_grad=int(self.n_grad),
+                n_hess=int(self.n_hess),
                 final_point=lst(self.final_point, _json_float),
                 final_loss=_json_float(self.final_loss),
                 final_grad_norm=_json_float(self.final_grad_norm),
@@ -418,7 +446,8 @@ class Trajectory:
                 n_steps=lst(self.n_steps, int),
                 diverged_at=lst(self.diverged_at, opt_int),
                 steps_to_tolerance=lst(self.steps_to_tolerance, opt_int),
-                n_f=lst(self.n_f, int), n_grad=lst(self.n_grad, int),
+                n_f=lst(self.n_f, int),
+                n_grad=lst(self.n_grad, int),
                 n_hess=lst(self.n_hess, int),
                 final_point=[lst(p, _json_float) for p in self.final_point],
                 final_loss=lst(self.final_loss, _json_float),
@@ -432,10 +461,14 @@ class Trajectory:
     def __repr__(self) -> str:
         if self.batched:
             st = ", ".join(f"{k}: {v}" for k, v in self.status_counts().items())
-            return (f"Trajectory({self.label!r} on {self.surface!r}, {self.n_runs} runs, "
-                    f"up to {int(np.max(self.n_steps))} steps; {st})")
-        return (f"Trajectory({self.label!r} on {self.surface!r}, {self.n_steps} steps, "
-                f"{self.status}, final loss {float(self.final_loss):.6g})")
+            return (
+                f"Trajectory({self.label!r} on {self.surface!r}, {self.n_runs} runs, "
+                f"up to {int(np.max(self.n_steps))} steps; {st})"
+            )
+        return (
+            f"Trajectory({self.label!r} on {self.surface!r}, {self.n_steps} steps, "
+            f"{self.status}, final loss {float(self.final_loss):.6g})"
+        )
 
 
 def json_safe(obj: Any) -> Any:

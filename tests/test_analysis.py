@@ -173,8 +173,7 @@ def test_rosenbrock_one_minimum():
     # H = [[802, -400], [-400, 200]]: lambda = 501 +- sqrt(250601) = 1001.6006, 0.39936
     assert m.eigenvalues[1] == pytest.approx(1001.6006, abs=5e-5)
     assert m.eigenvalues[0] == pytest.approx(0.39936, abs=5e-6)
-    np.testing.assert_allclose(m.eigenvalues, 501 + np.array([-1, 1]) * np.sqrt(250601),
-                               rtol=1e-12)
+    np.testing.assert_allclose(m.eigenvalues, 501 + np.array([-1, 1]) * np.sqrt(250601), rtol=1e-12)
     assert a.bounded_below is True
 
 
@@ -298,7 +297,7 @@ def test_measured_rate_synthetic():
     osc = np.stack([0.9**t * np.cos(0.7 * t), 0.9**t * np.sin(0.7 * t + 0.3)], axis=1)
     assert measured_rate(osc, [0, 0]) == pytest.approx(0.9, rel=0.01)
     assert measured_rate(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]), [0, 0]) == 0.0
-    grow = np.stack([1.1**t[:50], np.zeros(50)], axis=1)
+    grow = np.stack([1.1 ** t[:50], np.zeros(50)], axis=1)
     assert measured_rate(grow, [0, 0]) == pytest.approx(1.1, rel=1e-9)
 
 
@@ -341,8 +340,9 @@ def test_l2_shrink_factors_random_quadratic():
         np.testing.assert_allclose(reg["optimum"], direct, rtol=1e-9, atol=1e-12)
         lam, V = np.linalg.eigh(A)
         np.testing.assert_allclose(reg["shrink_factors"], lam / (lam + alpha), rtol=1e-12)
-        np.testing.assert_allclose(V.T @ reg["optimum"], lam / (lam + alpha) * (V.T @ w_star),
-                                   rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(
+            V.T @ reg["optimum"], lam / (lam + alpha) * (V.T @ w_star), rtol=1e-8, atol=1e-12
+        )
 
 
 def test_l1_non_diagonal_is_flagged_and_solved():
@@ -364,8 +364,9 @@ def test_l1_non_diagonal_is_flagged_and_solved():
     def obj(v):
         return 0.5 * (v - w_star) @ H @ (v - w_star) + alpha * np.abs(v).sum()
 
-    grid = w + np.stack(np.meshgrid(np.linspace(-0.01, 0.01, 41),
-                                    np.linspace(-0.01, 0.01, 41)), -1).reshape(-1, 2)
+    grid = w + np.stack(
+        np.meshgrid(np.linspace(-0.01, 0.01, 41), np.linspace(-0.01, 0.01, 41)), -1
+    ).reshape(-1, 2)
     assert obj(w) <= min(obj(v) for v in grid) + 1e-14
     assert not np.allclose(out["soft_threshold"], w)
     neg = l1_optimum(np.array([[1.0, 0], [0, -1.0]]), w_star, 0.1)
@@ -447,16 +448,28 @@ def test_to_dict_is_json_safe_everywhere():
         a = analyze(s, at=[0.5] * s.n, l1=0.1, l2=0.1)
         d = a.to_dict()
         json.dumps(d, allow_nan=False)
-        assert set(d) >= {"surface", "bounded_below", "stationary_points", "at",
-                          "regularization", "runs", "notes"}
+        assert set(d) >= {
+            "surface",
+            "bounded_below",
+            "stationary_points",
+            "at",
+            "regularization",
+            "runs",
+            "notes",
+        }
         assert set(d["surface"]) >= {"name", "expression", "variables", "latex"}
         assert set(d["surface"]["latex"]) == {"f", "gradient", "hessian"}
         for p in d["stationary_points"]:
             assert p["kind"] in {"minimum", "maximum", "saddle", "degenerate"}
             assert len(p["eigenvectors"]) == s.n
             if p["kind"] == "minimum":
-                assert set(p["eta"]) >= {"per_direction", "inverse_lambda_max",
-                                         "stability_limit", "optimal_fixed", "optimal_rate"}
+                assert set(p["eta"]) >= {
+                    "per_direction",
+                    "inverse_lambda_max",
+                    "stability_limit",
+                    "optimal_fixed",
+                    "optimal_rate",
+                }
                 assert set(p["momentum"]) >= {"lr", "momentum", "rate"}
             else:
                 assert p["eta"] is None and p["momentum"] is None

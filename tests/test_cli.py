@@ -51,8 +51,7 @@ def test_help_lists_every_command():
         assert cmd in r.output
 
 
-@pytest.mark.parametrize("cmd", ["run", "report", "step", "list", "describe", "validate",
-                                 "init"])
+@pytest.mark.parametrize("cmd", ["run", "report", "step", "list", "describe", "validate", "init"])
 def test_every_command_has_help(cmd):
     r = invoke(cmd, "--help")
     assert r.exit_code == 0 and "Usage: optiviz " + cmd in r.output
@@ -83,8 +82,7 @@ def test_list_optimizers():
     r = invoke("list", "optimizers")
     assert r.exit_code == 0
     names = [line.split()[0] for line in r.output.splitlines()]
-    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam",
-                 "newton"):
+    for name in ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "newton"):
         assert name in names
 
 
@@ -125,8 +123,7 @@ def test_validate_good_config(small):
 
 def test_validate_reports_every_problem(tmp_path):
     p = tmp_path / "bad.yaml"
-    p.write_text("surface: booth\nstart: [0, 0, 0]\nsteps: -1\noptimizers: [{name: gd, "
-                 "lr: -1}]\n")
+    p.write_text("surface: booth\nstart: [0, 0, 0]\nsteps: -1\noptimizers: [{name: gd, lr: -1}]\n")
     r = invoke("validate", p)
     assert r.exit_code == 2
     assert "error: 3 problems found:" in r.stderr
@@ -162,12 +159,21 @@ def test_init_default_name_and_unsafe_names(tmp_path, monkeypatch):
 # -- run -----------------------------------------------------------------------------------
 def test_run_writes_every_output(small, tmp_path):
     out = tmp_path / "out"
-    r = invoke("run", small, "--out", out, "--format", "png,svg", "--steps", "12",
-               "--seed", "3")
+    r = invoke("run", small, "--out", out, "--format", "png,svg", "--steps", "12", "--seed", "3")
     assert r.exit_code == 0, r.output + r.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["config.yaml", "trajectories.csv", "run.json", "report.md",
-                            "contour.png", "contour.svg", "loss.png", "loss.svg"])
+    assert names == sorted(
+        [
+            "config.yaml",
+            "trajectories.csv",
+            "run.json",
+            "report.md",
+            "contour.png",
+            "contour.svg",
+            "loss.png",
+            "loss.svg",
+        ]
+    )
     assert f"wrote 8 files to {out}/" in r.output
     for name in names:
         assert str(out / name) in r.output
@@ -268,40 +274,79 @@ def test_report_at_point_parameters_and_config():
     assert at["gradient"] == pytest.approx([-0.416667, -0.194444], abs=1e-6)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["rosenbrok"], "unknown surface 'rosenbrok' (did you mean 'rosenbrock'?)"),
-    (["rosenbrock", "--at", "1,x"], "--at: '1,x' is not allowed"),
-    (["rosenbrock", "--at", "1,2,3"], "the surface has 2 variables"),
-    (["rosenbrock", "-f", "html"], "--format: 'html' is not allowed"),
-    (["rosenbrock", "-p", "c=1"], "has no parameter 'c'"),
-    (["rosenbrock", "-p", "b"], "--param: 'b' is not allowed: write name=value"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["rosenbrok"], "unknown surface 'rosenbrok' (did you mean 'rosenbrock'?)"),
+        (["rosenbrock", "--at", "1,x"], "--at: '1,x' is not allowed"),
+        (["rosenbrock", "--at", "1,2,3"], "the surface has 2 variables"),
+        (["rosenbrock", "-f", "html"], "--format: 'html' is not allowed"),
+        (["rosenbrock", "-p", "c=1"], "has no parameter 'c'"),
+        (["rosenbrock", "-p", "b"], "--param: 'b' is not allowed: write name=value"),
+    ],
+)
 def test_report_bad_input(args, message):
     r = invoke("report", *args)
     assert r.exit_code == 2 and message in r.stderr
 
 
 def test_step_explains_worked_problem_a():
-    r = invoke("step", "-s", "seed_quadratic", "-o", "momentum", "-p", "lr=0.3",
-               "--set", "momentum=0.9", "--at", "1.5,2", "--prev", "1,1")
+    r = invoke(
+        "step",
+        "-s",
+        "seed_quadratic",
+        "-o",
+        "momentum",
+        "-p",
+        "lr=0.3",
+        "--set",
+        "momentum=0.9",
+        "--at",
+        "1.5,2",
+        "--prev",
+        "1,1",
+    )
     assert r.exit_code == 0, r.stderr
     assert "(2.075, 2.95833)" in r.output
-    r = invoke("step", "-s", "seed_quadratic", "-o", "rprop", "-p", "variant=lecture",
-               "-p", "etas=0.6,1.5", "--at=1.5,2", "--prev=1,1")
+    r = invoke(
+        "step",
+        "-s",
+        "seed_quadratic",
+        "-o",
+        "rprop",
+        "-p",
+        "variant=lecture",
+        "-p",
+        "etas=0.6,1.5",
+        "--at=1.5,2",
+        "--prev=1,1",
+    )
     assert r.exit_code == 0 and "(2.25, 3.5)" in r.output
-    r = invoke("step", "-s", CONFIGS / "worked-a-correlated-quadratic.yaml", "-o", "gd",
-               "-p", "lr=0.3", "--at", "1.5,2")
+    r = invoke(
+        "step",
+        "-s",
+        CONFIGS / "worked-a-correlated-quadratic.yaml",
+        "-o",
+        "gd",
+        "-p",
+        "lr=0.3",
+        "--at",
+        "1.5,2",
+    )
     assert r.exit_code == 0 and "(1.625, 2.05833)" in r.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-o", "gd", "-p", "momentum=0.9"], "gd does not take the hyperparameter 'momentum'"),
-    (["-o", "gd", "-p", "lr=-1"], "The 'lr' hyperparameter of gd must be"),
-    (["-o", "gd", "-p", "lr"], "--set: 'lr' is not allowed: write name=value"),
-    (["-o", "gd", "-p", "lr=1", "-p", "lr=2"], "'lr' is given twice"),
-    (["-o", "adamm"], "Unknown optimizer 'adamm'"),
-    (["-o", "gd", "--at", "1"], "--at: 1 numbers given but the surface"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-o", "gd", "-p", "momentum=0.9"], "gd does not take the hyperparameter 'momentum'"),
+        (["-o", "gd", "-p", "lr=-1"], "The 'lr' hyperparameter of gd must be"),
+        (["-o", "gd", "-p", "lr"], "--set: 'lr' is not allowed: write name=value"),
+        (["-o", "gd", "-p", "lr=1", "-p", "lr=2"], "'lr' is given twice"),
+        (["-o", "adamm"], "Unknown optimizer 'adamm'"),
+        (["-o", "gd", "--at", "1"], "--at: 1 numbers given but the surface"),
+    ],
+)
 def test_step_bad_input(args, message):
     base = ["step", "-s", "seed_quadratic", "--at", "1.5,2"]
     r = invoke(*base, *args)
@@ -313,8 +358,7 @@ def test_parse_value_is_safe():
     assert parse_value("0.3") == 0.3 and parse_value("1e-3") == 1e-3
     assert parse_value("5") == 5 and isinstance(parse_value("5"), int)
     assert parse_value("true") is True and parse_value("No") is False
-    assert parse_value("0.9,0.999") == (0.9, 0.999) and parse_value("[0.9, 0.999]") == (0.9,
-                                                                                          0.999)
+    assert parse_value("0.9,0.999") == (0.9, 0.999) and parse_value("[0.9, 0.999]") == (0.9, 0.999)
     assert parse_value("inside") == "inside"
     assert parse_value("__import__('os')") == "__import__('os')"  # text, never evaluated
     assert parse_assignments(["lr=0.1", "nesterov=true"]) == {"lr": 0.1, "nesterov": True}
@@ -348,8 +392,14 @@ def test_lazy_progress_bar_appears_only_after_the_delay():
 # -- subprocesses: python -m optiviz and lazy imports ----------------------------------------
 def _python(code: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                          text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 _MODULES = """
@@ -363,8 +413,17 @@ print("HEAVY:", sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), 
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list", "optimizers"], ["list", "surfaces"],
-                                  ["list", "schedules"], ["describe", "adam"], ["--version"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["list", "optimizers"],
+        ["list", "surfaces"],
+        ["list", "schedules"],
+        ["describe", "adam"],
+        ["--version"],
+    ],
+)
 def test_light_commands_do_not_import_sympy_or_matplotlib(args):
     r = _python(_MODULES, *args)
     assert "HEAVY: []" in r.stderr, r.stderr
@@ -373,10 +432,22 @@ def test_light_commands_do_not_import_sympy_or_matplotlib(args):
 
 def test_python_dash_m_works_the_same():
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    r = subprocess.run([sys.executable, "-m", "optiviz", "--version"], capture_output=True,
-                       text=True, cwd=ROOT, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "optiviz", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 0 and r.stdout.strip() == f"optiviz {__version__}"
-    r = subprocess.run([sys.executable, "-m", "optiviz", "list", "nope"], capture_output=True,
-                       text=True, cwd=ROOT, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "optiviz", "list", "nope"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2 and r.stderr.startswith("error: list: 'nope'")
     assert "Traceback" not in r.stderr

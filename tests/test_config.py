@@ -53,8 +53,12 @@ def errors_of(text: str, **kw) -> list[str]:
 
 
 def base(**changes) -> dict:
-    d = {"name": "t", "surface": "rosenbrock", "start": [-1.2, 1.0],
-         "optimizers": [{"name": "gd", "lr": 1e-3}]}
+    d = {
+        "name": "t",
+        "surface": "rosenbrock",
+        "start": [-1.2, 1.0],
+        "optimizers": [{"name": "gd", "lr": 1e-3}],
+    }
     d.update(changes)
     return d
 
@@ -167,8 +171,9 @@ optimizers:
 
 
 def test_apply_overrides():
-    cfg = parse(EXAMPLE.replace("  - {name: gd, lr: 1.0e-3}",
-                                "  - {name: gd, lr: 1.0e-3, steps: 5000}"))
+    cfg = parse(
+        EXAMPLE.replace("  - {name: gd, lr: 1.0e-3}", "  - {name: gd, lr: 1.0e-3, steps: 5000}")
+    )
     capped = apply_overrides(cfg, max_steps=200, seed=4, formats=["svg", "png"])
     assert capped.steps == 200 and capped.optimizers[0].steps == 200 and capped.seed == 4
     assert capped.formats == ("svg", "png") and capped.build_surface() is cfg.build_surface()
@@ -233,87 +238,162 @@ formats: [gif]
 
 
 def test_error_message_shape_names_file_key_value_and_allowed():
-    errs = errors_of(yaml.safe_dump(base(optimizers=[
-        {"name": "gd", "lr": 0.1}, {"name": "gd", "lr": 0.1}, {"name": "gd", "lr": 0.1},
-        {"name": "adam", "lr": -1}])))
-    assert errs == ["x.yaml: optimizers[3].lr: -1 is not allowed: must be a float in the "
-                    "range [0, inf)"]
+    errs = errors_of(
+        yaml.safe_dump(
+            base(
+                optimizers=[
+                    {"name": "gd", "lr": 0.1},
+                    {"name": "gd", "lr": 0.1},
+                    {"name": "gd", "lr": 0.1},
+                    {"name": "adam", "lr": -1},
+                ]
+            )
+        )
+    )
+    assert errs == [
+        "x.yaml: optimizers[3].lr: -1 is not allowed: must be a float in the range [0, inf)"
+    ]
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"start": [1, 2, 3]}, "start: [1.0, 2.0, 3.0] is not allowed: it has 3 numbers but the "
-                           "surface has 2 variables (x, y)"),
-    ({"start_prev": [1]}, "start_prev: [1.0] is not allowed: it has 1 number"),
-    ({"start": "origin"}, "start: 'origin' is not allowed: must be a list of finite numbers"),
-    ({"surface": "rosenbrok"}, "surface: unknown surface 'rosenbrok' (did you mean "
-                               "'rosenbrock'?)"),
-    ({"surface": {"name": "rosenbrock", "parameters": {"c": 1}}},
-     "surface.parameters: surface 'rosenbrock' has no parameter 'c'"),
-    ({"surface": {"expression": "x +* y", "variables": ["x", "y"]}}, "surface.expression:"),
-    ({"surface": {"expression": "x*z", "variables": ["x", "y"]}}, "surface.expression:"),
-    ({"surface": {"expresion": "x*y", "variables": ["x", "y"]}},
-     "a surface mapping needs one of 'name'"),
-    ({"steps": 10**8}, "steps: 100000000 is not allowed: must be an int in the range "
-                       "[1, 10000000]"),
-    ({"steps": True}, "steps: true is not allowed"),
-    ({"name": ".."}, "name: '..' is not allowed: must be a file-name-safe string"),
-    ({"name": "a/b"}, "name: 'a/b' is not allowed"),
-    ({"tolerance": {"grad": 0}}, "tolerance.grad: 0 is not allowed: must be a float in the "
-                                 "range (0, inf) or null"),
-    ({"tolerance": {"grd": 1e-8}}, "tolerance.grd: unknown key 'grd' (did you mean 'grad'?)"),
-    ({"record": "every"}, "record: 'every' is not allowed: must be one of all, final"),
-    ({"divergence_bound": -1}, "divergence_bound: -1 is not allowed"),
-    ({"projection": ["x", "w"]}, "projection[1]: 'w' is not allowed: must be one of the "
-                                 "variables x, y"),
-    ({"projection": ["x", "x"]}, "projection: [x, x] is not allowed: must be two different"),
-    ({"report": {"at": [1, 2, 3]}}, "report.at: [1.0, 2.0, 3.0] is not allowed: it has 3"),
-    ({"report": {"l2": -0.1}}, "report.l2: -0.1 is not allowed"),
-    ({"figures": ["lr_sweep"]}, "figures[0]: 'lr_sweep' is not allowed: it plots the final "
-                                "loss of a learning-rate grid"),
-    ({"optimizers": []}, "optimizers: [] is not allowed: must be a non-empty list"),
-    ({"optimizers": [{"lr": 0.1}]}, "optimizers[0].name: is required"),
-    ({"optimizers": [{"name": "gd", "lr": [0.1, 0.2]}]},
-     "to sweep values write {grid: {values: [...]}}"),
-    ({"optimizers": [{"name": "adam", "betas": [0.9, 1.0]}]},
-     "optimizers[0].betas: [0.9, 1.0] is not allowed: must be a pair of floats, each in the "
-     "range [0, 1)"),
-    ({"optimizers": [{"name": "rmsprop", "eps_placement": "insde"}]},
-     "(did you mean 'inside'?)"),
-    ({"optimizers": [{"name": "sgd", "nesterov": True}]},
-     "optimizers[0]: sgd with nesterov=True requires a momentum > 0"),
-    ({"optimizers": [{"name": "gd", "lr": {"grid": {"logspace": [-4, -1]}}}]},
-     "optimizers[0].lr.grid.logspace: [-4, -1] is not allowed: must be [a, b, n]"),
-    ({"optimizers": [{"name": "gd", "lr": {"grid": {"range": [1, 2]}}}]},
-     "unknown grid form 'range'"),
-    ({"optimizers": [{"name": "gd", "lr": {"grid": {"values": [0.1, -0.1]}}}]},
-     "the value -0.1 is out of range"),
-    ({"optimizers": [{"name": "momentum", "momentum": {"grid": {"linspace": [0, 1, 200000]}}}]},
-     "200000 is not allowed: must be an int in the range [1, 100000]"),
-    ({"optimizers": [{"name": "adam", "amsgrad": {"grid": {"values": [0, 1]}}}]},
-     "'amsgrad' of adam cannot be swept by a grid"),
-    ({"optimizers": [{"name": "gd", "lr": {"times_eta_opt": 0}}]},
-     "optimizers[0].lr.times_eta_opt: 0 is not allowed: must be a float in the range (0, inf)"),
-    ({"optimizers": [{"name": "line_search", "lr": {"times_eta_opt": 1}}]},
-     "line_search does not take the hyperparameter 'lr'"),
-    ({"optimizers": [{"name": "gd", "schedule": {"name": "inverse_time", "k": -1}}]},
-     "optimizers[0].schedule.k: -1 is not allowed"),
-    ({"optimizers": [{"name": "gd", "schedule": {"name": "step"}}]},
-     "needs the hyperparameter 'step_size'"),
-    ({"optimizers": [{"name": "gd", "batch_size": 4}]},
-     "optimizers[0].batch_size: 4 is not allowed: mini-batches need a data surface"),
-    ({"optimizers": [{"name": "gd", "steps": 0}]}, "optimizers[0].steps: 0 is not allowed"),
-    ({"optimizers": [{"name": "gd", "lr": {"grid": {"logspace": [-4, -1, 100]}}}],
-      "steps": 10**7}, "record: all would keep"),
-    ({"expect": [{"run": 5, "loss": 0}]}, "expect[0].run: 5 is not allowed: the config has 1 "
-                                          "run (0..0)"),
-    ({"expect": [{"run": "Adam", "loss": 0}]}, "expect[0].run: 'Adam' is not allowed: no entry "
-                                               "has that label"),
-    ({"expect": [{"run": 0, "loss": 0, "point": [1, 1]}]}, "a check names exactly one of"),
-    ({"expect": [{"run": 0, "point": [1, 1, 1]}]}, "expect[0].point: [1.0, 1.0, 1.0] is not "
-                                                   "allowed: the surface has 2 variables"),
-    ({"expect": [{"run": 0, "status": "done"}]}, "expect[0].status: 'done' is not allowed"),
-    ({"expect": [{"analysis": "minimum.point"}]}, "expect[0].value: is required"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (
+            {"start": [1, 2, 3]},
+            "start: [1.0, 2.0, 3.0] is not allowed: it has 3 numbers but the "
+            "surface has 2 variables (x, y)",
+        ),
+        ({"start_prev": [1]}, "start_prev: [1.0] is not allowed: it has 1 number"),
+        ({"start": "origin"}, "start: 'origin' is not allowed: must be a list of finite numbers"),
+        (
+            {"surface": "rosenbrok"},
+            "surface: unknown surface 'rosenbrok' (did you mean 'rosenbrock'?)",
+        ),
+        (
+            {"surface": {"name": "rosenbrock", "parameters": {"c": 1}}},
+            "surface.parameters: surface 'rosenbrock' has no parameter 'c'",
+        ),
+        ({"surface": {"expression": "x +* y", "variables": ["x", "y"]}}, "surface.expression:"),
+        ({"surface": {"expression": "x*z", "variables": ["x", "y"]}}, "surface.expression:"),
+        (
+            {"surface": {"expresion": "x*y", "variables": ["x", "y"]}},
+            "a surface mapping needs one of 'name'",
+        ),
+        (
+            {"steps": 10**8},
+            "steps: 100000000 is not allowed: must be an int in the range [1, 10000000]",
+        ),
+        ({"steps": True}, "steps: true is not allowed"),
+        ({"name": ".."}, "name: '..' is not allowed: must be a file-name-safe string"),
+        ({"name": "a/b"}, "name: 'a/b' is not allowed"),
+        (
+            {"tolerance": {"grad": 0}},
+            "tolerance.grad: 0 is not allowed: must be a float in the range (0, inf) or null",
+        ),
+        ({"tolerance": {"grd": 1e-8}}, "tolerance.grd: unknown key 'grd' (did you mean 'grad'?)"),
+        ({"record": "every"}, "record: 'every' is not allowed: must be one of all, final"),
+        ({"divergence_bound": -1}, "divergence_bound: -1 is not allowed"),
+        (
+            {"projection": ["x", "w"]},
+            "projection[1]: 'w' is not allowed: must be one of the variables x, y",
+        ),
+        ({"projection": ["x", "x"]}, "projection: [x, x] is not allowed: must be two different"),
+        ({"report": {"at": [1, 2, 3]}}, "report.at: [1.0, 2.0, 3.0] is not allowed: it has 3"),
+        ({"report": {"l2": -0.1}}, "report.l2: -0.1 is not allowed"),
+        (
+            {"figures": ["lr_sweep"]},
+            "figures[0]: 'lr_sweep' is not allowed: it plots the final "
+            "loss of a learning-rate grid",
+        ),
+        ({"optimizers": []}, "optimizers: [] is not allowed: must be a non-empty list"),
+        ({"optimizers": [{"lr": 0.1}]}, "optimizers[0].name: is required"),
+        (
+            {"optimizers": [{"name": "gd", "lr": [0.1, 0.2]}]},
+            "to sweep values write {grid: {values: [...]}}",
+        ),
+        (
+            {"optimizers": [{"name": "adam", "betas": [0.9, 1.0]}]},
+            "optimizers[0].betas: [0.9, 1.0] is not allowed: must be a pair of floats, each in the "
+            "range [0, 1)",
+        ),
+        (
+            {"optimizers": [{"name": "rmsprop", "eps_placement": "insde"}]},
+            "(did you mean 'inside'?)",
+        ),
+        (
+            {"optimizers": [{"name": "sgd", "nesterov": True}]},
+            "optimizers[0]: sgd with nesterov=True requires a momentum > 0",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "lr": {"grid": {"logspace": [-4, -1]}}}]},
+            "optimizers[0].lr.grid.logspace: [-4, -1] is not allowed: must be [a, b, n]",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "lr": {"grid": {"range": [1, 2]}}}]},
+            "unknown grid form 'range'",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "lr": {"grid": {"values": [0.1, -0.1]}}}]},
+            "the value -0.1 is out of range",
+        ),
+        (
+            {
+                "optimizers": [
+                    {"name": "momentum", "momentum": {"grid": {"linspace": [0, 1, 200000]}}}
+                ]
+            },
+            "200000 is not allowed: must be an int in the range [1, 100000]",
+        ),
+        (
+            {"optimizers": [{"name": "adam", "amsgrad": {"grid": {"values": [0, 1]}}}]},
+            "'amsgrad' of adam cannot be swept by a grid",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "lr": {"times_eta_opt": 0}}]},
+            "optimizers[0].lr.times_eta_opt: 0 is not allowed: "
+            "must be a float in the range (0, inf)",
+        ),
+        (
+            {"optimizers": [{"name": "line_search", "lr": {"times_eta_opt": 1}}]},
+            "line_search does not take the hyperparameter 'lr'",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "schedule": {"name": "inverse_time", "k": -1}}]},
+            "optimizers[0].schedule.k: -1 is not allowed",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "schedule": {"name": "step"}}]},
+            "needs the hyperparameter 'step_size'",
+        ),
+        (
+            {"optimizers": [{"name": "gd", "batch_size": 4}]},
+            "optimizers[0].batch_size: 4 is not allowed: mini-batches need a data surface",
+        ),
+        ({"optimizers": [{"name": "gd", "steps": 0}]}, "optimizers[0].steps: 0 is not allowed"),
+        (
+            {
+                "optimizers": [{"name": "gd", "lr": {"grid": {"logspace": [-4, -1, 100]}}}],
+                "steps": 10**7,
+            },
+            "record: all would keep",
+        ),
+        (
+            {"expect": [{"run": 5, "loss": 0}]},
+            "expect[0].run: 5 is not allowed: the config has 1 run (0..0)",
+        ),
+        (
+            {"expect": [{"run": "Adam", "loss": 0}]},
+            "expect[0].run: 'Adam' is not allowed: no entry has that label",
+        ),
+        ({"expect": [{"run": 0, "loss": 0, "point": [1, 1]}]}, "a check names exactly one of"),
+        (
+            {"expect": [{"run": 0, "point": [1, 1, 1]}]},
+            "expect[0].point: [1.0, 1.0, 1.0] is not allowed: the surface has 2 variables",
+        ),
+        ({"expect": [{"run": 0, "status": "done"}]}, "expect[0].status: 'done' is not allowed"),
+        ({"expect": [{"analysis": "minimum.point"}]}, "expect[0].value: is required"),
+    ],
+)
 def test_each_kind_of_mistake(changes, expected):
     text = "\n".join(errors_of(yaml.safe_dump(base(**changes))))
     assert expected in text
@@ -326,8 +406,10 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path):
         read_yaml(p)
 
 
-@pytest.mark.parametrize("text, kind", [("", "empty"), ("- a\n- b\n", "a list"),
-                                        ("42\n", "a int"), ("just text\n", "a str")])
+@pytest.mark.parametrize(
+    "text, kind",
+    [("", "empty"), ("- a\n- b\n", "a list"), ("42\n", "a int"), ("just text\n", "a str")],
+)
 def test_top_level_must_be_a_mapping(text, kind):
     with pytest.raises(ConfigError, match=f"the file is {kind}; a config is a YAML mapping"):
         parse_config(yaml.safe_load(text), "x.yaml")
@@ -346,25 +428,88 @@ def test_yaml_is_read_safely(tmp_path):
 
 
 def test_every_figure_name_is_accepted():
-    d = base(figures=list(FIGURES),
-             optimizers=[{"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}}])
+    d = base(
+        figures=list(FIGURES), optimizers=[{"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}}]
+    )
     assert parse_config(d, "x.yaml").figures == FIGURES
 
 
 # -- robustness: nothing but ConfigError for any YAML-like input ------------------------------
-_leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**9), st.floats(allow_nan=True),
-                  st.sampled_from(["gd", "adam", "rosenbrock", "booth", "x", "1e-3", "",
-                                   "contour", "png", "all", "inf", "../x"]))
-_value = st.recursive(_leaf, lambda inner: st.one_of(
-    st.lists(inner, max_size=4),
-    st.dictionaries(st.sampled_from(["name", "lr", "grid", "values", "logspace", "momentum",
-                                     "expression", "variables", "times_eta_opt", "run",
-                                     "point", "at", "data", "steps"]), inner, max_size=4)),
-    max_leaves=12)
-_config = st.fixed_dictionaries({}, optional={
-    k: _value for k in ("name", "surface", "start", "start_prev", "steps", "tolerance", "seed",
-                        "optimizers", "figures", "formats", "projection", "report", "expect",
-                        "record", "divergence_bound", "bogus")})
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**9),
+    st.floats(allow_nan=True),
+    st.sampled_from(
+        [
+            "gd",
+            "adam",
+            "rosenbrock",
+            "booth",
+            "x",
+            "1e-3",
+            "",
+            "contour",
+            "png",
+            "all",
+            "inf",
+            "../x",
+        ]
+    ),
+)
+_value = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "lr",
+                    "grid",
+                    "values",
+                    "logspace",
+                    "momentum",
+                    "expression",
+                    "variables",
+                    "times_eta_opt",
+                    "run",
+                    "point",
+                    "at",
+                    "data",
+                    "steps",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=12,
+)
+_config = st.fixed_dictionaries(
+    {},
+    optional={
+        k: _value
+        for k in (
+            "name",
+            "surface",
+            "start",
+            "start_prev",
+            "steps",
+            "tolerance",
+            "seed",
+            "optimizers",
+            "figures",
+            "formats",
+            "projection",
+            "report",
+            "expect",
+            "record",
+            "divergence_bound",
+            "bogus",
+        )
+    },
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

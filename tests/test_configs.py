@@ -31,12 +31,22 @@ MAX_STEPS = 200
 
 #: The configs the project promises (quickstart, one per worked problem, the seed figures).
 REQUIRED = [
-    "quickstart", "lr-dependence", "adagrad-sparse-dense", "rmsprop-adadelta-effective-lr",
-    "sgd-minibatch-sigmoid", "momentum-beta",
-    "worked-a-correlated-quadratic", "worked-b-diagonal-quadratic", "worked-c-l2-saddle",
-    "worked-c-l1", "worked-d1-relu-squared-error", "worked-d2-relu-sigmoid-cross-entropy",
-    "worked-d3-softmax-cross-entropy", "worked-d4-sigmoid-outputs",
-    "worked-e1-xy-gradient-ascent", "worked-e2-adam-adamax-effective-lr",
+    "quickstart",
+    "lr-dependence",
+    "adagrad-sparse-dense",
+    "rmsprop-adadelta-effective-lr",
+    "sgd-minibatch-sigmoid",
+    "momentum-beta",
+    "worked-a-correlated-quadratic",
+    "worked-b-diagonal-quadratic",
+    "worked-c-l2-saddle",
+    "worked-c-l1",
+    "worked-d1-relu-squared-error",
+    "worked-d2-relu-sigmoid-cross-entropy",
+    "worked-d3-softmax-cross-entropy",
+    "worked-d4-sigmoid-outputs",
+    "worked-e1-xy-gradient-ascent",
+    "worked-e2-adam-adamax-effective-lr",
 ]
 
 
@@ -48,8 +58,16 @@ def test_the_promised_configs_exist():
 def test_quickstart_has_the_promised_optimizers_and_figures():
     cfg = load_config(ROOT / "configs" / "quickstart.yaml")
     assert cfg.build_surface().name == "rosenbrock"
-    assert [o.name for o in cfg.optimizers] == ["gd", "momentum", "nesterov", "adagrad",
-                                               "rmsprop", "adadelta", "adam", "newton"]
+    assert [o.name for o in cfg.optimizers] == [
+        "gd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adadelta",
+        "adam",
+        "newton",
+    ]
     assert set(cfg.figures) == {"contour", "loss", "effective_lr"}
 
 
@@ -94,8 +112,12 @@ def _assert_not_blank(path: Path) -> np.ndarray:
 
 def test_figures_are_real_images_of_the_expected_size(tmp_path):
     cfg = load_config(ROOT / "configs" / "quickstart.yaml")
-    result = run_experiment(cfg, out_dir=tmp_path, max_steps=MAX_STEPS,
-                            figures=["contour", "loss", "effective_lr", "surface3d"])
+    result = run_experiment(
+        cfg,
+        out_dir=tmp_path,
+        max_steps=MAX_STEPS,
+        figures=["contour", "loss", "effective_lr", "surface3d"],
+    )
     w, h = round(FIGSIZE[0] * DPI), round(FIGSIZE[1] * DPI)
     for name in ("contour", "loss", "effective_lr", "surface3d"):
         assert f"{name}.png" in result.files
@@ -136,16 +158,17 @@ def test_csv_round_trips_to_the_trajectories(tmp_path):
 
 def test_csv_of_a_grid_entry_holds_every_run(tmp_path):
     p = tmp_path / "g.yaml"
-    p.write_text("surface: ill_conditioned\nstart: [1, 1]\nsteps: 15\n"
-                 "optimizers: [{name: gd, lr: {grid: {values: [0.1, 0.2, 0.3]}}}]\n"
-                 "figures: [lr_sweep, loss]\n")
+    p.write_text(
+        "surface: ill_conditioned\nstart: [1, 1]\nsteps: 15\n"
+        "optimizers: [{name: gd, lr: {grid: {values: [0.1, 0.2, 0.3]}}}]\n"
+        "figures: [lr_sweep, loss]\n"
+    )
     result = run_experiment(load_config(p), out_dir=tmp_path / "o")
     rows = list(csv.DictReader((tmp_path / "o" / "trajectories.csv").open()))
     assert len(rows) == 3 * 16 and {r["run"] for r in rows} == {"0", "1", "2"}
     for rec in result.runs:
         mine = [r for r in rows if int(r["run"]) == rec.run]
-        np.testing.assert_array_equal([float(r["x1"]) for r in mine],
-                                      rec.trajectory.points[:, 0])
+        np.testing.assert_array_equal([float(r["x1"]) for r in mine], rec.trajectory.points[:, 0])
     run = json.loads((tmp_path / "o" / "run.json").read_text())
     assert [r["hyperparameters"]["lr"] for r in run["runs"]] == pytest.approx([0.1, 0.2, 0.3])
     assert all(r["wall_time_shared_by"] == 3 for r in run["runs"])
@@ -161,16 +184,28 @@ def _expected(path: Path) -> str:
 
 def test_there_is_a_broken_config_for_each_kind_of_mistake():
     kinds = {p.stem for p in BROKEN}
-    for kind in ("unknown_key", "wrong_type", "out_of_range_lr", "start_length",
-                 "unknown_surface", "unknown_optimizer", "unknown_hyperparameter",
-                 "unsafe_name", "too_many_steps", "nonfinite_start", "bad_format",
-                 "bad_figure", "yaml_syntax", "not_a_mapping", "unsafe_expression"):
+    for kind in (
+        "unknown_key",
+        "wrong_type",
+        "out_of_range_lr",
+        "start_length",
+        "unknown_surface",
+        "unknown_optimizer",
+        "unknown_hyperparameter",
+        "unsafe_name",
+        "too_many_steps",
+        "nonfinite_start",
+        "bad_format",
+        "bad_figure",
+        "yaml_syntax",
+        "not_a_mapping",
+        "unsafe_expression",
+    ):
         assert kind in kinds
 
 
 @pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
-def test_broken_config_exits_2_with_its_message_and_writes_nothing(path, tmp_path,
-                                                                    monkeypatch):
+def test_broken_config_exits_2_with_its_message_and_writes_nothing(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the default outputs/<name>/ would land here
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["run", str(path), "--out", str(out)])
@@ -208,13 +243,16 @@ def test_lr_sweep_figures_mark_each_methods_own_stability_limit():
     assert sweep_stability_limit("sgd", {"momentum": 0.0}, lam)[0] == pytest.approx(0.5)
     lim, label = sweep_stability_limit("momentum", {"momentum": 0.9}, lam)
     assert lim == pytest.approx(0.95) and "2 + 2\\beta" in label and "0.9" in label
-    assert sweep_stability_limit("sgd", {"momentum": 0.5, "dampening": 0.5}, lam)[0] == \
-        pytest.approx(3.0 / (0.5 * lam))
+    assert sweep_stability_limit("sgd", {"momentum": 0.5, "dampening": 0.5}, lam)[
+        0
+    ] == pytest.approx(3.0 / (0.5 * lam))
     # Nesterov: 0 < lr lambda < (2 + 2 mu)/(1 + 2 mu)
-    assert sweep_stability_limit("nesterov", {"momentum": 0.9}, lam)[0] == \
-        pytest.approx(3.8 / 2.8 / lam)
-    assert sweep_stability_limit("sgd", {"momentum": 0.9, "nesterov": True}, lam)[0] == \
-        pytest.approx(3.8 / 2.8 / lam)
+    assert sweep_stability_limit("nesterov", {"momentum": 0.9}, lam)[0] == pytest.approx(
+        3.8 / 2.8 / lam
+    )
+    assert sweep_stability_limit("sgd", {"momentum": 0.9, "nesterov": True}, lam)[
+        0
+    ] == pytest.approx(3.8 / 2.8 / lam)
     assert sweep_stability_limit("adam", {"lr": 0.1}, lam) == (None, None)
     assert sweep_stability_limit("momentum", {"momentum": [0.5, 0.9]}, lam) == (None, None)
 

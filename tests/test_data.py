@@ -58,8 +58,9 @@ def test_cross_entropy_closed_forms(clf):
     assert s.variables == ("w1", "w2", "w3", "b") and s.n_samples == 40
     np.testing.assert_allclose(s.f(W4), np.sum(np.log1p(np.exp(z)) - y * z), rtol=1e-12)
     np.testing.assert_allclose(s.grad(W4), Xa.T @ (p - y), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(s.hess(W4), Xa.T @ (Xa * (p * (1 - p))[:, None]),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        s.hess(W4), Xa.T @ (Xa * (p * (1 - p))[:, None]), rtol=1e-10, atol=1e-10
+    )
 
 
 def test_sigmoid_squared_error_closed_forms(clf):
@@ -86,8 +87,7 @@ def test_half_squared_error_closed_forms(clf):
     d2 = p**2 * (1 - p) ** 2 + (p - y) * p * (1 - p) * (1 - 2 * p)
     np.testing.assert_allclose(s.f(W4), np.mean((p - y) ** 2) / 2, rtol=1e-12)
     np.testing.assert_allclose(s.grad(W4), Xa.T @ d1 / 40, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(s.hess(W4), Xa.T @ (Xa * d2[:, None]) / 40, rtol=1e-10,
-                               atol=1e-10)
+    np.testing.assert_allclose(s.hess(W4), Xa.T @ (Xa * d2[:, None]) / 40, rtol=1e-10, atol=1e-10)
 
 
 def test_linear_regression_closed_forms(reg):
@@ -284,16 +284,19 @@ def test_notes_four_point_symbolic_expression_is_explicit_and_exact():
     s = D.sigmoid_four_point_surface()
     w1, w2 = s.symbols
     sg = D.sigmoid
-    want = ((1 - sg(-3 * w1 - 3 * w2)) ** 2 + (1 - sg(-2 * w1 - 2 * w2)) ** 2
-            + sg(4 * w1 + 4 * w2) ** 2 + sg(2 * w1 - 5 * w2) ** 2)
+    want = (
+        (1 - sg(-3 * w1 - 3 * w2)) ** 2
+        + (1 - sg(-2 * w1 - 2 * w2)) ** 2
+        + sg(4 * w1 + 4 * w2) ** 2
+        + sg(2 * w1 - 5 * w2) ** 2
+    )
     assert sp.simplify(s.expression - want) == 0
     assert s.symbolic_exact
     # the exact symbolic gradient / Hessian agree with the numeric ones (evalf path)
     pt = {w1: sp.Rational(3, 10), w2: sp.Rational(-1, 2)}
     x = np.array([0.3, -0.5])
     g = np.array([float(e.subs(pt).evalf(30)) for e in s.gradient])
-    H = np.array([[float(s.hessian[i, j].subs(pt).evalf(30)) for j in range(2)]
-                  for i in range(2)])
+    H = np.array([[float(s.hessian[i, j].subs(pt).evalf(30)) for j in range(2)] for i in range(2)])
     np.testing.assert_allclose(s.grad(x), g, rtol=1e-13)
     np.testing.assert_allclose(s.hess(x), H, rtol=1e-12, atol=1e-15)
     # an ordinary lambdify of the expression works (sigmoid carries its numpy form)
@@ -313,8 +316,9 @@ def test_toy_sigmoid_surface():
         return 1 / (1 + math.exp(-t))
 
     a, c = sgm(-3.0), sgm(-7.0)
-    assert s.f([-2.0, -2.0]) == pytest.approx(0.5 * (a - 0.2) ** 2 + 0.5 * (c - 0.9) ** 2,
-                                              rel=1e-14)
+    assert s.f([-2.0, -2.0]) == pytest.approx(
+        0.5 * (a - 0.2) ** 2 + 0.5 * (c - 0.9) ** 2, rel=1e-14
+    )
     # eq. 9: dw = sum (f - y) f (1 - f) x, db = sum (f - y) f (1 - f)
     ga, gc = (a - 0.2) * a * (1 - a), (c - 0.9) * c * (1 - c)
     np.testing.assert_allclose(s.grad([-2.0, -2.0]), [0.5 * ga + 2.5 * gc, ga + gc], rtol=1e-13)
@@ -366,8 +370,11 @@ def test_csv_errors(tmp_path):
         D.Dataset.from_csv(tmp_path / "missing.csv")
     p = tmp_path / "d.csv"
     p.write_text("a,b,label\n1,2,0\n3,4,1\n")
-    with pytest.raises(SurfaceError, match=r"target column 'lable' not found \(did you mean "
-                                           r"'label'\?\); columns: a, b, label"):
+    with pytest.raises(
+        SurfaceError,
+        match=r"target column 'lable' not found \(did you mean "
+        r"'label'\?\); columns: a, b, label",
+    ):
         D.Dataset.from_csv(p, target="lable")
     p.write_text("a,b,y\n1,2,0\n3,x4,1\n")
     with pytest.raises(SurfaceError, match=r"row 3, column 'b': 'x4' is not a number"):
@@ -406,8 +413,9 @@ def test_generators_reproducible_by_seed():
     np.testing.assert_array_equal(la.y, lb.y)
     # noise 0: y is exactly X w + b with the recorded true weights
     exact = D.make_linear(10, 2, noise=0.0, seed=1)
-    np.testing.assert_allclose(exact.y, exact.X @ exact.info["weights"] + exact.info["bias"],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        exact.y, exact.X @ exact.info["weights"] + exact.info["bias"], rtol=1e-15
+    )
 
 
 # -- minima, regularization ---------------------------------------------------------------------
@@ -441,10 +449,10 @@ def test_regularization_weights_only(clf):
     w = W4[:3]
     # f adds l2/2 ||w||^2 + l1 ||w||_1; gradient adds l2 w + l1 sign(w) on weights, 0 on b
     assert r.f(W4) == pytest.approx(s.f(W4) + 1.0 * w @ w + 0.1 * np.abs(w).sum(), rel=1e-14)
-    np.testing.assert_allclose(r.grad(W4) - s.grad(W4), [*(2.0 * w + 0.1 * np.sign(w)), 0.0],
-                               rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(r.hess(W4) - s.hess(W4), np.diag([2.0, 2.0, 2.0, 0.0]),
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        r.grad(W4) - s.grad(W4), [*(2.0 * w + 0.1 * np.sign(w)), 0.0], rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(r.hess(W4) - s.hess(W4), np.diag([2.0, 2.0, 2.0, 0.0]), atol=1e-12)
     P = np.stack([W4, -W4])
     np.testing.assert_allclose(r.grad(P)[1], r.grad(-W4), rtol=1e-13)
     b = s.symbols[-1]
@@ -501,48 +509,82 @@ def test_mini_batch_sampling_is_seeded():
 
 # -- config dictionaries ---------------------------------------------------------------------------
 def test_make_data_surface_kinds(tmp_path):
-    s = D.make_data_surface({"data": "sigmoid_mse", "dataset": {"builtin": "notes_four_points"},
-                             "bias": False})
+    s = D.make_data_surface(
+        {"data": "sigmoid_mse", "dataset": {"builtin": "notes_four_points"}, "bias": False}
+    )
     assert s.f([1.0, -1.0]) == D.sigmoid_four_point_surface().f([1.0, -1.0])
-    lin = D.make_data_surface({"data": "linear",
-                               "dataset": {"generate": "linear", "n": 50, "dim": 2, "seed": 1,
-                                           "noise": 0.2}})
+    lin = D.make_data_surface(
+        {
+            "data": "linear",
+            "dataset": {"generate": "linear", "n": 50, "dim": 2, "seed": 1, "noise": 0.2},
+        }
+    )
     assert lin.reduction == "mean" and lin.loss == "squared_error" and lin.n == 3
     D.make_linear(12, 1, seed=2).to_csv(tmp_path / "d.csv")
     c = D.make_data_surface({"data": "linear", "dataset": {"csv": "d.csv"}}, base_dir=tmp_path)
     assert c.n_samples == 12
-    pts = D.make_data_surface({"data": "logistic", "dataset": {"points": [[0, 0], [1, 1]]},
-                               "reduction": "mean", "l2": 0.1})
+    pts = D.make_data_surface(
+        {
+            "data": "logistic",
+            "dataset": {"points": [[0, 0], [1, 1]]},
+            "reduction": "mean",
+            "l2": 0.1,
+        }
+    )
     assert pts.loss == "cross_entropy" and pts.l2 == 0.1
-    blobs = D.make_data_surface({"data": "logistic", "dataset": {"generate": "blobs", "n": 30,
-                                                                 "separation": 2}})
+    blobs = D.make_data_surface(
+        {"data": "logistic", "dataset": {"generate": "blobs", "n": 30, "separation": 2}}
+    )
     assert blobs.n_samples == 30
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"data": "logistc", "dataset": {"builtin": "toy"}},
-     r"'data' must be one of logistic, sigmoid_mse, linear; got 'logistc' \(did you mean "
-     r"'logistic'\?\)"),
-    ({"data": "linear", "dataset": {"builtin": "toy"}, "loss": "cross_entropy"},
-     r"'loss' must be one of squared_error, half_squared_error; got 'cross_entropy'"),
-    ({"data": "logistic", "dataset": {"builtin": "toy"}, "reduction": "avg"},
-     r"'reduction' must be one of sum, mean; got 'avg'"),
-    ({"data": "logistic", "dataset": {"builtin": "four"}},
-     r"'dataset.builtin' must be one of notes_four_points, toy; got 'four'"),
-    ({"data": "logistic", "dataset": {"generate": "moons"}},
-     r"'dataset.generate' must be one of blobs, linear; got 'moons'"),
-    ({"data": "logistic", "dataset": {"builtin": "toy", "csv": "x.csv"}},
-     r"exactly one of points, csv, generate, builtin"),
-    ({"data": "logistic", "dataset": {"generate": "blobs", "n": 0}},
-     r"'n' must be an integer >= 2; got 0"),
-    ({"data": "logistic", "datset": {"builtin": "toy"}},
-     r"unknown key 'datset'.*\(did you mean 'dataset'\?\)"),
-    ({"data": "logistic"}, r"missing required key 'dataset'"),
-    ({"data": "logistic", "dataset": {"builtin": "toy"}, "bias": "yes"},
-     r"'bias' must be true or false; got 'yes'"),
-    ({"data": "logistic", "dataset": {"generate": "blobs", "noise": 0.1}},
-     r"'dataset.noise' is for generate: linear"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (
+            {"data": "logistc", "dataset": {"builtin": "toy"}},
+            r"'data' must be one of logistic, sigmoid_mse, linear; got 'logistc' \(did you mean "
+            r"'logistic'\?\)",
+        ),
+        (
+            {"data": "linear", "dataset": {"builtin": "toy"}, "loss": "cross_entropy"},
+            r"'loss' must be one of squared_error, half_squared_error; got 'cross_entropy'",
+        ),
+        (
+            {"data": "logistic", "dataset": {"builtin": "toy"}, "reduction": "avg"},
+            r"'reduction' must be one of sum, mean; got 'avg'",
+        ),
+        (
+            {"data": "logistic", "dataset": {"builtin": "four"}},
+            r"'dataset.builtin' must be one of notes_four_points, toy; got 'four'",
+        ),
+        (
+            {"data": "logistic", "dataset": {"generate": "moons"}},
+            r"'dataset.generate' must be one of blobs, linear; got 'moons'",
+        ),
+        (
+            {"data": "logistic", "dataset": {"builtin": "toy", "csv": "x.csv"}},
+            r"exactly one of points, csv, generate, builtin",
+        ),
+        (
+            {"data": "logistic", "dataset": {"generate": "blobs", "n": 0}},
+            r"'n' must be an integer >= 2; got 0",
+        ),
+        (
+            {"data": "logistic", "datset": {"builtin": "toy"}},
+            r"unknown key 'datset'.*\(did you mean 'dataset'\?\)",
+        ),
+        ({"data": "logistic"}, r"missing required key 'dataset'"),
+        (
+            {"data": "logistic", "dataset": {"builtin": "toy"}, "bias": "yes"},
+            r"'bias' must be true or false; got 'yes'",
+        ),
+        (
+            {"data": "logistic", "dataset": {"generate": "blobs", "noise": 0.1}},
+            r"'dataset.noise' is for generate: linear",
+        ),
+    ],
+)
 def test_make_data_surface_errors(spec, message):
     with pytest.raises(SurfaceError, match=message):
         D.make_data_surface(spec)

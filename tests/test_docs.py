@@ -209,8 +209,12 @@ def test_quoted_outputs_are_real():
     runner = CliRunner()
     checked = []
     for argv, quoted in _console_transcripts():
-        if argv[0] != "optiviz" or "..." in quoted or any(
-                a.endswith((".yaml", ".yml")) for a in argv) or argv[1] in ("run", "init"):
+        if (
+            argv[0] != "optiviz"
+            or "..." in quoted
+            or any(a.endswith((".yaml", ".yml")) for a in argv)
+            or argv[1] in ("run", "init")
+        ):
             continue
         result = runner.invoke(app, argv[1:])
         assert result.exit_code == 0, (argv, result.output)

@@ -152,16 +152,26 @@ def closed_form(lr, x0, t):
 
 def assert_same_run(a, b, exact=True, rtol=1e-14):
     """Two single-run trajectories are equal (bit for bit unless exact=False)."""
-    cmp = (lambda u, v: np.testing.assert_array_equal(u, v)) if exact else (
-        lambda u, v: np.testing.assert_allclose(u, v, rtol=rtol, atol=1e-300))
+    cmp = (
+        (lambda u, v: np.testing.assert_array_equal(u, v))
+        if exact
+        else (lambda u, v: np.testing.assert_allclose(u, v, rtol=rtol, atol=1e-300))
+    )
     for field in ("points", "losses", "grad_norms", "effective_lr"):
         u, v = getattr(a, field), getattr(b, field)
         assert (u is None) == (v is None), field
         if u is not None:
             assert u.shape == v.shape, field
             cmp(u, v)
-    for field in ("status", "diverged_at", "n_steps", "n_f", "n_grad", "n_hess",
-                  "steps_to_tolerance"):
+    for field in (
+        "status",
+        "diverged_at",
+        "n_steps",
+        "n_f",
+        "n_grad",
+        "n_hess",
+        "steps_to_tolerance",
+    ):
         assert getattr(a, field) == getattr(b, field), field
     cmp(a.final_point, b.final_point)
     cmp(np.array([a.final_loss, a.best_loss]), np.array([b.final_loss, b.best_loss]))
@@ -178,8 +188,9 @@ def test_gd_on_quadratic_matches_closed_form_every_step():
     for t in range(61):
         np.testing.assert_allclose(tr.points[t], closed_form(lr, x0, t), rtol=0, atol=1e-12)
     d = tr.points - XSTAR
-    np.testing.assert_allclose(tr.losses, 0.5 * np.einsum("ti,ij,tj->t", d, A, d) + 0.25,
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        tr.losses, 0.5 * np.einsum("ti,ij,tj->t", d, A, d) + 0.25, rtol=1e-13, atol=1e-15
+    )
     np.testing.assert_allclose(tr.grad_norms, np.linalg.norm(d @ A, axis=1), rtol=1e-13)
     assert tr.final_loss == tr.losses[-1] and np.array_equal(tr.final_point, tr.points[-1])
 
@@ -203,16 +214,16 @@ def test_inverse_time_schedule_is_applied():
     # f = |x|^2 / 2: x1 = x0 - 1 * x0 = 0 at the first step (lr 1 is Newton here)
     np.testing.assert_array_equal(tr.points[1], [0.0, 0.0])
     assert tr.schedule == "inverse_time(eta0=1)"
-    tr2 = run(Quadratic(np.eye(2), [0.0, 0.0]), GD(lr=0.5), [4.0, -8.0], 3,
-              schedule="constant")
+    tr2 = run(Quadratic(np.eye(2), [0.0, 0.0]), GD(lr=0.5), [4.0, -8.0], 3, schedule="constant")
     np.testing.assert_array_equal(tr2.effective_lr, 0.5)
 
 
 def test_schedule_with_batched_base_lr():
     s = make_schedule("step", step_size=1, gamma=0.5)
     tr = run(quad(), GD(lr=[0.1, 0.2]), [0.0, 0.0], 3, schedule=s)
-    np.testing.assert_allclose(tr.effective_lr[:, :, 0], [[0.1, 0.05, 0.025],
-                                                         [0.2, 0.1, 0.05]], rtol=1e-15)
+    np.testing.assert_allclose(
+        tr.effective_lr[:, :, 0], [[0.1, 0.05, 0.025], [0.2, 0.1, 0.05]], rtol=1e-15
+    )
 
 
 # -- stopping and divergence ---------------------------------------------------------------
@@ -313,8 +324,8 @@ def test_batched_equals_single_runs_with_different_stopping_steps(block, monkeyp
         one = run(quad(), GD(lr=lr), x0s[i], **kw)
         assert_same_run(batch.run(i), one)
         k = int(batch.n_steps[i])
-        assert np.all(np.isnan(batch.points[i, k + 1:]))
-        assert np.all(np.isnan(batch.losses[i, k + 1:]))
+        assert np.all(np.isnan(batch.points[i, k + 1 :]))
+        assert np.all(np.isnan(batch.losses[i, k + 1 :]))
         assert np.all(np.isnan(batch.effective_lr[i, k:]))
         assert not np.isnan(batch.losses[i, : k + 1]).any()
 
@@ -351,15 +362,25 @@ def test_record_final_equals_final_rows_of_record_all(block, monkeypatch):
 
     monkeypatch.setattr(engine, "_block_rows", lambda R, n: block)
     lrs = [0.05, 0.3, 1.01 * 2 / LMAX, 0.69]
-    for opt_lr, x0 in ((lrs, [[0.0, 0.0], [2.0, 1.0], [-3.0, 4.0], [1.0, 1.0]]),
-                       (0.3, [2.0, 1.0]), (1.01 * 2 / LMAX, [0.5, 0.5])):
+    for opt_lr, x0 in (
+        (lrs, [[0.0, 0.0], [2.0, 1.0], [-3.0, 4.0], [1.0, 1.0]]),
+        (0.3, [2.0, 1.0]),
+        (1.01 * 2 / LMAX, [0.5, 0.5]),
+    ):
         full = run(quad(), GD(lr=opt_lr), x0, 3000, tol_grad=1e-7)
         fin = run(quad(), GD(lr=opt_lr), x0, 3000, tol_grad=1e-7, record="final")
         assert fin.points is None and fin.losses is None and fin.effective_lr is None
         assert fin.record == "final"
         for a, b in zip(full.runs(), fin.runs(), strict=True):
-            for field in ("status", "diverged_at", "n_steps", "n_f", "n_grad", "n_hess",
-                          "steps_to_tolerance"):
+            for field in (
+                "status",
+                "diverged_at",
+                "n_steps",
+                "n_f",
+                "n_grad",
+                "n_hess",
+                "steps_to_tolerance",
+            ):
                 assert getattr(a, field) == getattr(b, field), field
             np.testing.assert_array_equal(a.final_point, b.final_point)
             np.testing.assert_array_equal(a.final_point, a.points[a.n_steps])
@@ -395,7 +416,7 @@ def test_stochastic_runs_are_seeded_and_record_full_batch_values():
     batches = s.batches
     assert len(batches) == 30 and all(len(bt) == 8 for bt in batches)
     for e in range(6):
-        assert sorted(np.concatenate(batches[5 * e: 5 * e + 5]).tolist()) == list(range(40))
+        assert sorted(np.concatenate(batches[5 * e : 5 * e + 5]).tolist()) == list(range(40))
     # recorded losses are the full-batch losses at the recorded points
     full = [s.value_and_grad(p)[0] for p in a.points]
     np.testing.assert_allclose(a.losses, full, rtol=1e-15)
@@ -414,11 +435,11 @@ def test_stochastic_last_batch_of_epoch_may_be_smaller():
 
 def test_stochastic_batched_equals_single_runs():
     lrs = [0.05, 0.2, 0.5]
-    tr = run(LinearRegression(), GD(lr=lrs), [0.0, 0.0], 50, batch_size=5, seed=11,
-             tol_grad=1e-3)
+    tr = run(LinearRegression(), GD(lr=lrs), [0.0, 0.0], 50, batch_size=5, seed=11, tol_grad=1e-3)
     for i, lr in enumerate(lrs):
-        one = run(LinearRegression(), GD(lr=lr), [0.0, 0.0], 50, batch_size=5, seed=11,
-                  tol_grad=1e-3)
+        one = run(
+            LinearRegression(), GD(lr=lr), [0.0, 0.0], 50, batch_size=5, seed=11, tol_grad=1e-3
+        )
         assert_same_run(tr.run(i), one, exact=False)
 
 
@@ -453,22 +474,25 @@ def test_distance_to_known_minimum_and_suboptimality():
     assert none.distance_to_min is None and none.final_distance_to_min is None
 
 
-@pytest.mark.parametrize("kw,err,pattern", [
-    (dict(x0=[1.0, 2.0, 3.0]), SurfaceError, r"x0 has 3 values .* 2 variables \(w1, w2\)"),
-    (dict(x0=[[1.0]]), SurfaceError, r"x0 has 1 value but .*\(w1, w2\)"),
-    (dict(x0="ab"), SurfaceError, "x0 must be 2 numbers"),
-    (dict(x0=[1.0, float("nan")]), SurfaceError, "x0 must be finite"),
-    (dict(x_prev=[1.0]), SurfaceError, "x_prev has 1 value but"),
-    (dict(steps=-1), OptimizerError, r"'steps' must be an int in the range \[0, inf\); got -1"),
-    (dict(steps=2.5), OptimizerError, "'steps' must be an int"),
-    (dict(steps=True), OptimizerError, "'steps' must be an int"),
-    (dict(record="every"), OptimizerError, "'record' must be one of 'all', 'path', 'final'"),
-    (dict(tol_grad=-1e-3), OptimizerError, "'tol_grad' must be None or a float"),
-    (dict(tol_loss="x"), OptimizerError, "'tol_loss'"),
-    (dict(divergence_bound=0.0), OptimizerError, r"'divergence_bound' .*\(0, inf\]"),
-    (dict(schedule=3), OptimizerError, "'schedule' must be"),
-    (dict(schedule="cosin"), OptimizerError, "did you mean 'cosine'"),
-])
+@pytest.mark.parametrize(
+    "kw,err,pattern",
+    [
+        (dict(x0=[1.0, 2.0, 3.0]), SurfaceError, r"x0 has 3 values .* 2 variables \(w1, w2\)"),
+        (dict(x0=[[1.0]]), SurfaceError, r"x0 has 1 value but .*\(w1, w2\)"),
+        (dict(x0="ab"), SurfaceError, "x0 must be 2 numbers"),
+        (dict(x0=[1.0, float("nan")]), SurfaceError, "x0 must be finite"),
+        (dict(x_prev=[1.0]), SurfaceError, "x_prev has 1 value but"),
+        (dict(steps=-1), OptimizerError, r"'steps' must be an int in the range \[0, inf\); got -1"),
+        (dict(steps=2.5), OptimizerError, "'steps' must be an int"),
+        (dict(steps=True), OptimizerError, "'steps' must be an int"),
+        (dict(record="every"), OptimizerError, "'record' must be one of 'all', 'path', 'final'"),
+        (dict(tol_grad=-1e-3), OptimizerError, "'tol_grad' must be None or a float"),
+        (dict(tol_loss="x"), OptimizerError, "'tol_loss'"),
+        (dict(divergence_bound=0.0), OptimizerError, r"'divergence_bound' .*\(0, inf\]"),
+        (dict(schedule=3), OptimizerError, "'schedule' must be"),
+        (dict(schedule="cosin"), OptimizerError, "did you mean 'cosine'"),
+    ],
+)
 def test_validation(kw, err, pattern):
     args = dict(x0=[0.0, 0.0], steps=5)
     args.update(kw)
@@ -503,8 +527,11 @@ def _rosenbrock():
     surface = pytest.importorskip("optiviz.surface")
     try:
         return surface.Surface.from_expression(
-            "(1 - x)**2 + 100*(y - x**2)**2", variables=["x", "y"], name="rosenbrock",
-            minima=[{"point": [1.0, 1.0], "value": 0.0}])
+            "(1 - x)**2 + 100*(y - x**2)**2",
+            variables=["x", "y"],
+            name="rosenbrock",
+            minima=[{"point": [1.0, 1.0], "value": 0.0}],
+        )
     except ImportError:
         pytest.skip("optiviz.expr not available yet")
 
@@ -549,8 +576,11 @@ def _real_quadratic():
     surface = pytest.importorskip("optiviz.surface")
     # 1/2 (w - x*)^T A (w - x*) + 1/4 with A = [[3, 1], [1, 2]], x* = (1, -2)
     return surface.Surface.from_expression(
-        "(3*(x - 1)**2 + 2*(x - 1)*(y + 2) + 2*(y + 2)**2)/2 + 1/4", variables=["x", "y"],
-        name="quad", minima=[{"point": [1.0, -2.0], "value": 0.25}])
+        "(3*(x - 1)**2 + 2*(x - 1)*(y + 2) + 2*(y + 2)**2)/2 + 1/4",
+        variables=["x", "y"],
+        name="quad",
+        minima=[{"point": [1.0, -2.0], "value": 0.25}],
+    )
 
 
 def test_real_gd_closed_form_and_divergence():
@@ -566,8 +596,7 @@ def test_real_gd_closed_form_and_divergence():
         good = run(s, _make("gd", lr=0.99 * 2 / LMAX), x0, 5000, tol_grad=1e-8)
     assert bad.status == "diverged" and bad.diverged_at == bad.n_steps
     assert good.status == "converged" and good.final_distance_to_min < 1e-7
-    sweep = run(s, _make("gd", lr=[0.99 * 2 / LMAX, 1.01 * 2 / LMAX]), x0, 5000,
-                tol_grad=1e-8)
+    sweep = run(s, _make("gd", lr=[0.99 * 2 / LMAX, 1.01 * 2 / LMAX]), x0, 5000, tol_grad=1e-8)
     assert list(sweep.status) == ["converged", "diverged"]
     assert_same_run(sweep.run(0), good, exact=False)
     assert_same_run(sweep.run(1), bad, exact=False)
@@ -575,8 +604,13 @@ def test_real_gd_closed_form_and_divergence():
 
 def test_real_inverse_time_schedule_with_sgd():
     s = _real_quadratic()
-    tr = run(s, _make("gd", lr=0.01), [0.0, 0.0], 3,
-             schedule=make_schedule("inverse_time", eta0=1.0, k=1.0))
+    tr = run(
+        s,
+        _make("gd", lr=0.01),
+        [0.0, 0.0],
+        3,
+        schedule=make_schedule("inverse_time", eta0=1.0, k=1.0),
+    )
     np.testing.assert_allclose(tr.effective_lr[:, 0], [1.0, 0.5, 1.0 / 3.0], rtol=1e-15)
 
 

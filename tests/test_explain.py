@@ -52,15 +52,17 @@ def test_every_optimizer_with_a_history(surface, name):
 
 def test_gd_arithmetic(surface):
     e = explain_step(surface, make_optimizer("gd", lr=0.3), [1.5, 2.0])
-    assert ("w(t+1) = w(t) - lr * grad f = (1.5, 2) - 0.3 * (-0.416667, -0.194444) "
-            "= (1.625, 2.05833)") in e.render()
+    assert (
+        "w(t+1) = w(t) - lr * grad f = (1.5, 2) - 0.3 * (-0.416667, -0.194444) = (1.625, 2.05833)"
+    ) in e.render()
     assert e.quantities["f(w(t))"] == pytest.approx(float(surface.f([1.5, 2.0])))
     assert e.evaluations["n_grad"] == 1
 
 
 def test_before_values_are_shown(surface):
-    e = explain_step(surface, make_optimizer("momentum", lr=0.3, momentum=0.9),
-                     [1.5, 2.0], [1.0, 1.0])
+    e = explain_step(
+        surface, make_optimizer("momentum", lr=0.3, momentum=0.9), [1.5, 2.0], [1.0, 1.0]
+    )
     np.testing.assert_allclose(e.before["v"], [-0.5 / 0.3, -1 / 0.3])
     text = e.render()
     assert "v = momentum * v + g = 0.9 * (-1.66667, -3.33333)" in text

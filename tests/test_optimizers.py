@@ -42,8 +42,17 @@ class RefGD:
 class RefSGD:
     """torch.optim.SGD pseudo-code: b1 = g1, then b = μb + (1−τ)g; nesterov g + μb."""
 
-    def __init__(self, surf, x0, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False, maximize=False):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr,
+        momentum=0.0,
+        dampening=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        maximize=False,
+    ):
         self.lr, self.mu, self.tau, self.wd = lr, momentum, dampening, weight_decay
         self.nesterov, self.maximize = nesterov, maximize
         self.b = None
@@ -90,9 +99,18 @@ class RefNesterov:
 class RefAdagrad:
     """torch.optim.Adagrad: clr = γ/(1+(t−1)η), s += g², θ −= clr g/(√s + ε)."""
 
-    def __init__(self, surf, x0, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, maximize=False,
-                 eps_placement="outside"):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=1e-2,
+        lr_decay=0.0,
+        weight_decay=0.0,
+        initial_accumulator_value=0.0,
+        eps=1e-10,
+        maximize=False,
+        eps_placement="outside",
+    ):
         self.lr, self.decay, self.wd, self.eps = lr, lr_decay, weight_decay, eps
         self.maximize, self.inside = maximize, eps_placement == "inside"
         self.s = np.full(2, float(initial_accumulator_value))
@@ -111,8 +129,19 @@ class RefAdagrad:
 class RefRMSprop:
     """torch.optim.RMSprop pseudo-code (centered, momentum, weight decay)."""
 
-    def __init__(self, surf, x0, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False, eps_placement="outside"):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum=0.0,
+        centered=False,
+        maximize=False,
+        eps_placement="outside",
+    ):
         self.lr, self.alpha, self.eps, self.wd, self.mu = lr, alpha, eps, weight_decay, momentum
         self.centered, self.maximize = centered, maximize
         self.inside = eps_placement == "inside"
@@ -159,8 +188,19 @@ class RefAdadelta:
 class RefAdam:
     """torch.optim.Adam / AdamW (decoupled=True); amsgrad keeps the max of the raw v."""
 
-    def __init__(self, surf, x0, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, maximize=False, eps_placement="outside", decoupled=False):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        amsgrad=False,
+        maximize=False,
+        eps_placement="outside",
+        decoupled=False,
+    ):
         self.lr, (self.b1, self.b2), self.eps, self.wd = lr, betas, eps, weight_decay
         self.amsgrad, self.maximize, self.decoupled = amsgrad, maximize, decoupled
         self.inside = eps_placement == "inside"
@@ -191,8 +231,17 @@ class RefAdam:
 class RefAdamax:
     """torch.optim.Adamax (u = max(β₂u, |g|+ε), θ −= γ/(1−β₁ᵗ) m/u) or notes eq. 19."""
 
-    def __init__(self, surf, x0, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 maximize=False, variant="torch"):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        maximize=False,
+        variant="torch",
+    ):
         self.lr, (self.b1, self.b2), self.eps, self.wd = lr, betas, eps, weight_decay
         self.maximize, self.variant = maximize, variant
         self.m = np.zeros(2)
@@ -215,8 +264,7 @@ class RefAdamax:
 class RefMaxProp:
     """Lecture notes eq. 20: v = max(βv, |g|), w −= η/(v+ε) g."""
 
-    def __init__(self, surf, x0, lr=1e-3, beta=0.999, eps=1e-8, weight_decay=0.0,
-                 maximize=False):
+    def __init__(self, surf, x0, lr=1e-3, beta=0.999, eps=1e-8, weight_decay=0.0, maximize=False):
         self.lr, self.beta, self.eps, self.wd, self.maximize = lr, beta, eps, weight_decay, maximize
         self.v = np.zeros(2)
 
@@ -232,9 +280,19 @@ class RefMaxProp:
 class RefNAdam:
     """torch.optim.NAdam pseudo-code with the running product of μ's."""
 
-    def __init__(self, surf, x0, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False,
-                 eps_placement="outside"):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+        maximize=False,
+        eps_placement="outside",
+    ):
         self.lr, (self.b1, self.b2), self.eps, self.wd = lr, betas, eps, weight_decay
         self.psi, self.decoupled, self.maximize = momentum_decay, decoupled_weight_decay, maximize
         self.inside = eps_placement == "inside"
@@ -265,8 +323,17 @@ class RefNAdam:
 class RefRAdam:
     """torch.optim.RAdam pseudo-code (rectified when ρ_t > 5)."""
 
-    def __init__(self, surf, x0, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 decoupled_weight_decay=False, maximize=False):
+    def __init__(
+        self,
+        surf,
+        x0,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.0,
+        decoupled_weight_decay=False,
+        maximize=False,
+    ):
         self.lr, (self.b1, self.b2), self.eps, self.wd = lr, betas, eps, weight_decay
         self.decoupled, self.maximize = decoupled_weight_decay, maximize
         self.m = np.zeros(2)
@@ -288,8 +355,9 @@ class RefRAdam:
         rho_t = rho_inf - 2 * t * b2**t / (1 - b2**t)
         if rho_t > 5:
             l_t = np.sqrt(1 - b2**t) / (np.sqrt(self.v) + self.eps)
-            r_t = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
-                          / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            r_t = np.sqrt(
+                (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+            )
             return x - self.lr * m_hat * r_t * l_t
         return x - self.lr * m_hat
 
@@ -333,11 +401,14 @@ class RefRpropLecture:
             new = x - self.lr * np.sign(g)
         else:
             d = x - self.w_prev
-            new = np.array([
-                x[i] + self.ep * d[i] if np.sign(g[i]) == np.sign(self.g_prev[i])
-                else self.w_prev[i] + self.em * d[i]
-                for i in range(2)
-            ])
+            new = np.array(
+                [
+                    x[i] + self.ep * d[i]
+                    if np.sign(g[i]) == np.sign(self.g_prev[i])
+                    else self.w_prev[i] + self.em * d[i]
+                    for i in range(2)
+                ]
+            )
         self.w_prev, self.g_prev = x, g
         return new
 
@@ -373,8 +444,11 @@ def _exact_alpha(surf, x, g):
     p0, p1 = P([x[0], -g[0]]), P([x[1], -g[1]])
     phi = (1 - p0) ** 2 + 100 * (p1 - p0**2) ** 2
     dphi = phi.deriv()
-    cands = [r.real for r in dphi.roots()
-             if abs(r.imag) <= 1e-9 * max(1.0, abs(r)) and r.real > 0 and dphi.deriv()(r.real) > 0]
+    cands = [
+        r.real
+        for r in dphi.roots()
+        if abs(r.imag) <= 1e-9 * max(1.0, abs(r)) and r.real > 0 and dphi.deriv()(r.real) > 0
+    ]
     a = min(cands, key=phi)
     for _ in range(3):  # polish on the exact derivative φ'(α) = −g·∇f(x − αg), φ'' = gᵀHg
         xa = x - a * g
@@ -415,67 +489,160 @@ CASES = [
     ("gd", {"lr": 0.1}, {"lr": 1e-3}, RefGD),
     ("gd", {"lr": 0.1, "maximize": True}, {"lr": 1e-3, "maximize": True}, RefGD),
     ("sgd", {"lr": 0.1}, {"lr": 1e-3}, RefSGD),
-    ("sgd", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": WD},
-     {"lr": 2e-4, "momentum": 0.9, "dampening": 0.1, "weight_decay": WD}, RefSGD),
-    ("sgd", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
-     {"lr": 2e-4, "momentum": 0.9, "nesterov": True, "weight_decay": WD}, RefSGD),
-    ("sgd", {"lr": 0.05, "momentum": 0.5, "maximize": True},
-     {"lr": 5e-4, "momentum": 0.5, "maximize": True}, RefSGD),
+    (
+        "sgd",
+        {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": WD},
+        {"lr": 2e-4, "momentum": 0.9, "dampening": 0.1, "weight_decay": WD},
+        RefSGD,
+    ),
+    (
+        "sgd",
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
+        {"lr": 2e-4, "momentum": 0.9, "nesterov": True, "weight_decay": WD},
+        RefSGD,
+    ),
+    (
+        "sgd",
+        {"lr": 0.05, "momentum": 0.5, "maximize": True},
+        {"lr": 5e-4, "momentum": 0.5, "maximize": True},
+        RefSGD,
+    ),
     ("momentum", {"lr": 0.05, "momentum": 0.9}, {"lr": 2e-4, "momentum": 0.9}, RefMomentum),
     ("nesterov", {"lr": 0.05, "momentum": 0.9}, {"lr": 2e-4, "momentum": 0.9}, RefNesterov),
-    ("adagrad", {"lr": 0.5, "lr_decay": 0.01, "weight_decay": WD, "initial_accumulator_value": 0.1},
-     {"lr": 0.1, "lr_decay": 0.01, "weight_decay": WD, "initial_accumulator_value": 0.1},
-     RefAdagrad),
-    ("adagrad", {"lr": 0.5, "eps_placement": "inside", "maximize": True},
-     {"lr": 0.1, "eps_placement": "inside", "maximize": True}, RefAdagrad),
+    (
+        "adagrad",
+        {"lr": 0.5, "lr_decay": 0.01, "weight_decay": WD, "initial_accumulator_value": 0.1},
+        {"lr": 0.1, "lr_decay": 0.01, "weight_decay": WD, "initial_accumulator_value": 0.1},
+        RefAdagrad,
+    ),
+    (
+        "adagrad",
+        {"lr": 0.5, "eps_placement": "inside", "maximize": True},
+        {"lr": 0.1, "eps_placement": "inside", "maximize": True},
+        RefAdagrad,
+    ),
     ("rmsprop", {"lr": 0.01}, {"lr": 1e-3}, RefRMSprop),
-    ("rmsprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True,
-                 "weight_decay": WD},
-     {"lr": 1e-3, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": WD},
-     RefRMSprop),
-    ("rmsprop", {"lr": 0.01, "eps_placement": "inside", "maximize": True},
-     {"lr": 1e-3, "eps_placement": "inside", "maximize": True}, RefRMSprop),
+    (
+        "rmsprop",
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": WD},
+        {"lr": 1e-3, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": WD},
+        RefRMSprop,
+    ),
+    (
+        "rmsprop",
+        {"lr": 0.01, "eps_placement": "inside", "maximize": True},
+        {"lr": 1e-3, "eps_placement": "inside", "maximize": True},
+        RefRMSprop,
+    ),
     ("adadelta", {}, {}, RefAdadelta),
-    ("adadelta", {"rho": 0.95, "eps": 1e-5, "lr": 0.5, "weight_decay": WD, "maximize": True},
-     {"rho": 0.95, "eps": 1e-5, "lr": 0.5, "weight_decay": WD, "maximize": True}, RefAdadelta),
+    (
+        "adadelta",
+        {"rho": 0.95, "eps": 1e-5, "lr": 0.5, "weight_decay": WD, "maximize": True},
+        {"rho": 0.95, "eps": 1e-5, "lr": 0.5, "weight_decay": WD, "maximize": True},
+        RefAdadelta,
+    ),
     ("adam", {"lr": 0.05}, {"lr": 0.01}, RefAdam),
-    ("adam", {"lr": 0.05, "amsgrad": True, "weight_decay": WD, "betas": (0.8, 0.99)},
-     {"lr": 0.01, "amsgrad": True, "weight_decay": WD, "betas": (0.8, 0.99)}, RefAdam),
-    ("adam", {"lr": 0.05, "eps_placement": "inside", "maximize": True},
-     {"lr": 0.01, "eps_placement": "inside", "maximize": True}, RefAdam),
+    (
+        "adam",
+        {"lr": 0.05, "amsgrad": True, "weight_decay": WD, "betas": (0.8, 0.99)},
+        {"lr": 0.01, "amsgrad": True, "weight_decay": WD, "betas": (0.8, 0.99)},
+        RefAdam,
+    ),
+    (
+        "adam",
+        {"lr": 0.05, "eps_placement": "inside", "maximize": True},
+        {"lr": 0.01, "eps_placement": "inside", "maximize": True},
+        RefAdam,
+    ),
     ("adamw", {"lr": 0.05}, {"lr": 0.01}, RefAdam),
-    ("adamw", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True, "eps_placement": "inside"},
-     {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True, "eps_placement": "inside"}, RefAdam),
+    (
+        "adamw",
+        {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True, "eps_placement": "inside"},
+        {"lr": 0.01, "weight_decay": 0.1, "amsgrad": True, "eps_placement": "inside"},
+        RefAdam,
+    ),
     ("adamax", {"lr": 0.05, "weight_decay": WD}, {"lr": 0.01, "weight_decay": WD}, RefAdamax),
-    ("adamax", {"lr": 0.05, "variant": "lecture", "maximize": True},
-     {"lr": 0.01, "variant": "lecture", "maximize": True}, RefAdamax),
-    ("maxprop", {"lr": 0.05, "beta": 0.99, "weight_decay": WD},
-     {"lr": 0.005, "beta": 0.99, "weight_decay": WD}, RefMaxProp),
+    (
+        "adamax",
+        {"lr": 0.05, "variant": "lecture", "maximize": True},
+        {"lr": 0.01, "variant": "lecture", "maximize": True},
+        RefAdamax,
+    ),
+    (
+        "maxprop",
+        {"lr": 0.05, "beta": 0.99, "weight_decay": WD},
+        {"lr": 0.005, "beta": 0.99, "weight_decay": WD},
+        RefMaxProp,
+    ),
     ("maxprop", {"lr": 0.05, "maximize": True}, {"lr": 0.005, "maximize": True}, RefMaxProp),
     ("nadam", {"lr": 0.05, "weight_decay": WD}, {"lr": 0.01, "weight_decay": WD}, RefNAdam),
-    ("nadam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True,
-               "momentum_decay": 0.01, "eps_placement": "inside"},
-     {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
-      "momentum_decay": 0.01, "eps_placement": "inside"}, RefNAdam),
+    (
+        "nadam",
+        {
+            "lr": 0.05,
+            "weight_decay": 0.1,
+            "decoupled_weight_decay": True,
+            "momentum_decay": 0.01,
+            "eps_placement": "inside",
+        },
+        {
+            "lr": 0.01,
+            "weight_decay": 0.1,
+            "decoupled_weight_decay": True,
+            "momentum_decay": 0.01,
+            "eps_placement": "inside",
+        },
+        RefNAdam,
+    ),
     ("nadam", {"lr": 0.05, "maximize": True}, {"lr": 0.01, "maximize": True}, RefNAdam),
     ("radam", {"lr": 0.05, "weight_decay": WD}, {"lr": 0.01, "weight_decay": WD}, RefRAdam),
-    ("radam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True,
-               "betas": (0.9, 0.99), "maximize": True},
-     {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
-      "betas": (0.9, 0.99), "maximize": True}, RefRAdam),
+    (
+        "radam",
+        {
+            "lr": 0.05,
+            "weight_decay": 0.1,
+            "decoupled_weight_decay": True,
+            "betas": (0.9, 0.99),
+            "maximize": True,
+        },
+        {
+            "lr": 0.01,
+            "weight_decay": 0.1,
+            "decoupled_weight_decay": True,
+            "betas": (0.9, 0.99),
+            "maximize": True,
+        },
+        RefRAdam,
+    ),
     ("rprop", {}, {}, RefRprop),
-    ("rprop", {"lr": 0.1, "etas": (0.4, 1.3), "step_sizes": (1e-3, 0.2), "maximize": True},
-     {"lr": 0.1, "etas": (0.4, 1.3), "step_sizes": (1e-3, 0.2), "maximize": True}, RefRprop),
-    ("rprop", {"variant": "lecture", "lr": 0.1}, {"variant": "lecture", "lr": 0.01},
-     RefRpropLecture),
+    (
+        "rprop",
+        {"lr": 0.1, "etas": (0.4, 1.3), "step_sizes": (1e-3, 0.2), "maximize": True},
+        {"lr": 0.1, "etas": (0.4, 1.3), "step_sizes": (1e-3, 0.2), "maximize": True},
+        RefRprop,
+    ),
+    (
+        "rprop",
+        {"variant": "lecture", "lr": 0.1},
+        {"variant": "lecture", "lr": 0.01},
+        RefRpropLecture,
+    ),
     ("newton", {}, {}, RefNewton),
-    ("newton", {"lr": 0.5, "hessian_modification": "levenberg", "damping": 0.1},
-     {"lr": 0.5, "hessian_modification": "levenberg", "damping": 0.1}, RefNewton),
+    (
+        "newton",
+        {"lr": 0.5, "hessian_modification": "levenberg", "damping": 0.1},
+        {"lr": 0.5, "hessian_modification": "levenberg", "damping": 0.1},
+        RefNewton,
+    ),
     ("newton", {"hessian_modification": "abs"}, {"hessian_modification": "abs"}, RefNewton),
     ("line_search", {}, {}, RefLineSearch),
     ("armijo", {}, {}, RefArmijo),
-    ("armijo", {"lr": 0.5, "c": 0.3, "shrink": 0.7, "max_backtracks": 30},
-     {"lr": 0.5, "c": 0.3, "shrink": 0.7, "max_backtracks": 30}, RefArmijo),
+    (
+        "armijo",
+        {"lr": 0.5, "c": 0.3, "shrink": 0.7, "max_backtracks": 30},
+        {"lr": 0.5, "c": 0.3, "shrink": 0.7, "max_backtracks": 30},
+        RefArmijo,
+    ),
 ]
 
 SURFACES = {
@@ -530,10 +697,17 @@ def test_every_optimizer_has_a_lockstep_case():
     assert covered == set(available())
 
 
-@pytest.mark.parametrize("name, hp", [
-    ("gd", {"lr": 0.1}), ("newton", {}), ("line_search", {}), ("armijo", {}),
-    ("adam", {"lr": 0.05}), ("nesterov", {"lr": 0.05}),
-])
+@pytest.mark.parametrize(
+    "name, hp",
+    [
+        ("gd", {"lr": 0.1}),
+        ("newton", {}),
+        ("line_search", {}),
+        ("armijo", {}),
+        ("adam", {"lr": 0.05}),
+        ("nesterov", {"lr": 0.05}),
+    ],
+)
 def test_quadratic_runs_reach_the_minimizer(name, hp):
     """Sanity beside the lockstep: the quadratic runs end at w* = −A⁻¹b."""
     surf = Quadratic()

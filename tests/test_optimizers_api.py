@@ -27,23 +27,52 @@ except ImportError:  # tests imported as a package
     from tests.test_optimizers_surfaces import Negated, ProblemA, Quadratic, Rosenbrock, Valley
 
 ALL = [
-    "adadelta", "adagrad", "adam", "adamax", "adamw", "armijo", "gd", "line_search", "maxprop",
-    "momentum", "nadam", "nesterov", "newton", "radam", "rmsprop", "rprop", "sgd",
+    "adadelta",
+    "adagrad",
+    "adam",
+    "adamax",
+    "adamw",
+    "armijo",
+    "gd",
+    "line_search",
+    "maxprop",
+    "momentum",
+    "nadam",
+    "nesterov",
+    "newton",
+    "radam",
+    "rmsprop",
+    "rprop",
+    "sgd",
 ]
 #: every optimizer and variant, with hyperparameters that keep Rosenbrock runs bounded
 VARIANTS = [
-    ("gd", {"lr": 1e-3}), ("sgd", {"lr": 1e-3}), ("sgd", {"lr": 2e-4, "momentum": 0.9}),
+    ("gd", {"lr": 1e-3}),
+    ("sgd", {"lr": 1e-3}),
+    ("sgd", {"lr": 2e-4, "momentum": 0.9}),
     ("sgd", {"lr": 2e-4, "momentum": 0.9, "nesterov": True}),
-    ("momentum", {"lr": 2e-4}), ("nesterov", {"lr": 2e-4}),
-    ("adagrad", {"lr": 0.1}), ("adagrad", {"lr": 0.1, "eps_placement": "inside"}),
-    ("rmsprop", {"lr": 1e-3}), ("rmsprop", {"lr": 1e-3, "centered": True, "momentum": 0.5}),
-    ("adadelta", {}), ("adam", {"lr": 0.01}), ("adam", {"lr": 0.01, "amsgrad": True}),
-    ("adamw", {"lr": 0.01}), ("adamax", {"lr": 0.01}),
+    ("momentum", {"lr": 2e-4}),
+    ("nesterov", {"lr": 2e-4}),
+    ("adagrad", {"lr": 0.1}),
+    ("adagrad", {"lr": 0.1, "eps_placement": "inside"}),
+    ("rmsprop", {"lr": 1e-3}),
+    ("rmsprop", {"lr": 1e-3, "centered": True, "momentum": 0.5}),
+    ("adadelta", {}),
+    ("adam", {"lr": 0.01}),
+    ("adam", {"lr": 0.01, "amsgrad": True}),
+    ("adamw", {"lr": 0.01}),
+    ("adamax", {"lr": 0.01}),
     ("adamax", {"lr": 0.01, "variant": "lecture"}),
-    ("maxprop", {"lr": 0.005}), ("nadam", {"lr": 0.01}), ("radam", {"lr": 0.01}),
-    ("rprop", {}), ("rprop", {"variant": "lecture"}), ("newton", {}),
+    ("maxprop", {"lr": 0.005}),
+    ("nadam", {"lr": 0.01}),
+    ("radam", {"lr": 0.01}),
+    ("rprop", {}),
+    ("rprop", {"variant": "lecture"}),
+    ("newton", {}),
     ("newton", {"hessian_modification": "abs"}),
-    ("newton", {"hessian_modification": "levenberg"}), ("line_search", {}), ("armijo", {}),
+    ("newton", {"hessian_modification": "levenberg"}),
+    ("line_search", {}),
+    ("armijo", {}),
 ]
 VARIANT_IDS = [f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)]
 
@@ -133,9 +162,13 @@ def test_describe_has_equations_and_defaults(name):
     rows = {line.split()[0]: line for line in table}
     for key, spec in cls.params.items():
         d = spec.default
-        shown = (f"{d:g}" if isinstance(d, float) and not isinstance(d, bool)
-                 else "(" + ", ".join(f"{v:g}" for v in d) + ")" if isinstance(d, tuple)
-                 else repr(d))
+        shown = (
+            f"{d:g}"
+            if isinstance(d, float) and not isinstance(d, bool)
+            else "(" + ", ".join(f"{v:g}" for v in d) + ")"
+            if isinstance(d, tuple)
+            else repr(d)
+        )
         assert key in rows, f"{key} has no row in describe({name!r})"
         assert shown in rows[key] and spec.describe_range() in rows[key]
     assert cls.equations in cls.__doc__  # @register puts the equations in the docstring
@@ -539,8 +572,12 @@ def test_adam_decoupled_weight_decay_is_adamw():
     import optiviz
 
     s = optiviz.load_surface("rosenbrock")
-    a = optiviz.run(s, make_optimizer("adam", lr=1e-2, weight_decay=0.1,
-                                      decoupled_weight_decay=True), [-1.2, 1.0], 200)
+    a = optiviz.run(
+        s,
+        make_optimizer("adam", lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True),
+        [-1.2, 1.0],
+        200,
+    )
     w = optiviz.run(s, make_optimizer("adamw", lr=1e-2, weight_decay=0.1), [-1.2, 1.0], 200)
     assert np.array_equal(a.points, w.points)
 

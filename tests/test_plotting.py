@@ -79,14 +79,30 @@ def main_axes(fig: Figure):
     return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][0]
 
 
-def fake_traj(points, *, losses=None, eff=None, status="max_steps", diverged_at=None,
-              label="fake (lr=0.1)", hyper=None, f_min=None):
+def fake_traj(
+    points,
+    *,
+    losses=None,
+    eff=None,
+    status="max_steps",
+    diverged_at=None,
+    label="fake (lr=0.1)",
+    hyper=None,
+    f_min=None,
+):
     points = np.asarray(points, dtype=float)
     return SimpleNamespace(
-        points=points, losses=None if losses is None else np.asarray(losses, float),
-        effective_lr=eff, status=status, diverged_at=diverged_at,
-        n_steps=len(points) - 1, label=label, hyperparameters=hyper or {}, f_min=f_min,
-        optimizer=label.split()[0], variables=(),
+        points=points,
+        losses=None if losses is None else np.asarray(losses, float),
+        effective_lr=eff,
+        status=status,
+        diverged_at=diverged_at,
+        n_steps=len(points) - 1,
+        label=label,
+        hyperparameters=hyper or {},
+        f_min=f_min,
+        optimizer=label.split()[0],
+        variables=(),
     )
 
 
@@ -119,7 +135,7 @@ def test_contour_rosenbrock_log_levels(rosen, rosen_runs):
     assert ax.get_ylabel() == "$y$"
     # the title is the formula, rendered as math text
     title = ax.get_title()
-    assert title.count("$") == 2 and mathtext_ok(title[title.index("$"):])
+    assert title.count("$") == 2 and mathtext_ok(title[title.index("$") :])
 
 
 def test_contour_auto_log_without_hint():
@@ -196,8 +212,13 @@ def test_diverged_path_gets_exit_marker_inside_window(rosen):
 def test_nonfinite_hand_made_trajectory(rosen):
     """nan / inf rows (a diverged run) are cut off, never warned about."""
     pts = np.array([[-1.0, 1.0], [-0.5, 0.5], [5.0, -7.0], [1e200, -1e200], [np.inf, np.nan]])
-    traj = fake_traj(pts, losses=[4, 3, 1e5, np.inf, np.nan], status="diverged",
-                     diverged_at=4, label="wild (lr=9)")
+    traj = fake_traj(
+        pts,
+        losses=[4, 3, 1e5, np.inf, np.nan],
+        status="diverged",
+        diverged_at=4,
+        label="wild (lr=9)",
+    )
     fig = plotting.contour(rosen, [traj], grid=GRID)
     assert_figure_ok(fig, fitted=True)
     fig = plotting.loss([traj], f_min=0.0)
@@ -241,8 +262,10 @@ def test_batched_family_colorbar():
 
 def test_one_dimensional_surface():
     s = load_surface("cosh")
-    runs = [run(s, make_optimizer("gd", lr=0.1), [2.0], 30),
-            run(s, make_optimizer("gd", lr=3.0), [2.0], 30)]
+    runs = [
+        run(s, make_optimizer("gd", lr=0.1), [2.0], 30),
+        run(s, make_optimizer("gd", lr=3.0), [2.0], 30),
+    ]
     fig = plotting.contour(s, runs, grid=GRID)
     assert_figure_ok(fig)
     ax = main_axes(fig)
@@ -283,9 +306,13 @@ def test_analysis_marks_saddles():
 def test_title_mathtext_and_fallback():
     s = load_surface("rosenbrock")
     t = formula_title(s)
-    assert "$" in t and mathtext_ok(t[t.index("$"):])
-    stub = SimpleNamespace(name="weird", variables=("x", "y"), text="piecewise(x, y)",
-                           latex={"f": r"\begin{cases} x & y \end{cases}"})
+    assert "$" in t and mathtext_ok(t[t.index("$") :])
+    stub = SimpleNamespace(
+        name="weird",
+        variables=("x", "y"),
+        text="piecewise(x, y)",
+        latex={"f": r"\begin{cases} x & y \end{cases}"},
+    )
     t = formula_title(stub)
     assert "$" not in t.replace(r"\$", "")
     assert "piecewise(x, y)" in t
@@ -310,8 +337,9 @@ def test_surface3d(rosen, rosen_runs):
     ax = fig.axes[0]
     assert "log_{10}" in ax.get_zlabel()
     s = load_surface("seed_diagonal")
-    fig = plotting.surface3d(s, [run(s, make_optimizer("gd", lr=0.1), [1, 1, 1], 20)],
-                             projection=("x", "y"), grid=30)
+    fig = plotting.surface3d(
+        s, [run(s, make_optimizer("gd", lr=0.1), [1, 1, 1], 20)], projection=("x", "y"), grid=30
+    )
     assert_figure_ok(fig)
     assert fig.axes[0].get_zlabel() == "$f$"
 
@@ -336,8 +364,14 @@ def test_loss_negative_values_use_symlog():
 
 
 def test_effective_lr_panels(rosen):
-    runs = [run(rosen, make_optimizer(n, **kw), [-1.2, 1.0], 80) for n, kw in
-            [("adagrad", {"lr": 0.5}), ("rmsprop", {"lr": 0.01}), ("adadelta", {"lr": 1.0})]]
+    runs = [
+        run(rosen, make_optimizer(n, **kw), [-1.2, 1.0], 80)
+        for n, kw in [
+            ("adagrad", {"lr": 0.5}),
+            ("rmsprop", {"lr": 0.01}),
+            ("adadelta", {"lr": 1.0}),
+        ]
+    ]
     fig = plotting.effective_lr(runs)
     assert_figure_ok(fig)
     visible = [a for a in fig.axes if a.get_visible()]
@@ -356,8 +390,9 @@ def test_lr_sweep():
     lrs = np.geomspace(0.01, 1.0, 8)
     final = np.array([1.0, 0.5, 0.1, 1e-3, 1e-6, 0.0, np.inf, np.nan])
     status = ["max_steps"] * 6 + ["diverged", "diverged"]
-    fig = plotting.lr_sweep(lrs, final, status, label="gd", f_min=0.0, eta_opt=0.25,
-                            stability_limit=0.5)
+    fig = plotting.lr_sweep(
+        lrs, final, status, label="gd", f_min=0.0, eta_opt=0.25, stability_limit=0.5
+    )
     assert_figure_ok(fig, size=(7.0, 4.8))
     ax = main_axes(fig)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
@@ -442,8 +477,13 @@ def test_no_pyplot_imported():
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:
-        res = subprocess.run([sys.executable, "-c", code, os.path.join(d, "f")], env=env,
-                             capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-c", code, os.path.join(d, "f")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 0, res.stderr
         assert os.path.exists(os.path.join(d, "f.png"))
 
@@ -453,7 +493,7 @@ def test_long_formula_title_fits_or_falls_back():
     fig = plotting.contour(s, grid=20)
     title = main_axes(fig).get_title()
     if "$" in title:  # the math version fitted at some font size
-        assert mathtext_ok(title[title.index("$"):])
+        assert mathtext_ok(title[title.index("$") :])
     else:
         assert 1 <= title.count("\n") + 1 <= 3
         assert "f(x, y) =" in title
@@ -516,7 +556,8 @@ def assert_nothing_clipped(fig: Figure) -> None:
     W, H = fig.get_size_inches() * fig.dpi
     for text, bb in text_boxes(fig):
         assert bb.x0 >= -1 and bb.y0 >= -1 and bb.x1 <= W + 1 and bb.y1 <= H + 1, (
-            f"text {text!r} is cut off: {bb} outside (0, 0, {W}, {H})")
+            f"text {text!r} is cut off: {bb} outside (0, 0, {W}, {H})"
+        )
 
 
 def blank_margins(img: np.ndarray) -> tuple[int, int]:
@@ -553,8 +594,12 @@ def test_equal_aspect_contour_is_sized_to_its_window():
     assert rows < 0.35 * fig.dpi, rows  # no empty bands above and below the plot
     assert_nothing_clipped(fig)
     tall = load_surface("seed_quadratic")
-    fig = plotting.contour(tall, [run(tall, make_optimizer("gd", lr=0.3), [1.5, 2.0], 5)],
-                           window=[[0.5, 3.5], [0.5, 4.5]], grid=GRID)
+    fig = plotting.contour(
+        tall,
+        [run(tall, make_optimizer("gd", lr=0.3), [1.5, 2.0], 5)],
+        window=[[0.5, 3.5], [0.5, 4.5]],
+        grid=GRID,
+    )
     w, h = fig.get_size_inches()
     assert h == 5.5 and w < 6.5  # narrower, as wide as its legend needs
     assert_nothing_clipped(fig)
@@ -567,26 +612,37 @@ def test_equal_aspect_contour_is_sized_to_its_window():
 def test_effective_lr_panel_titles_wrap_and_do_not_overlap(rosen):
     # five panels: three columns, two long labels side by side (as in the quickstart)
     runs = [run(rosen, make_optimizer("gd", lr=1e-3), [-1.2, 1.0], 30)]
-    runs += [run(rosen, make_optimizer(name, lr=1e-3, momentum=0.9), [-1.2, 1.0], 30)
-             for name in ("momentum", "nesterov")]
-    runs += [run(rosen, make_optimizer(name, lr=0.01), [-1.2, 1.0], 30)
-             for name in ("adagrad", "rmsprop")]
+    runs += [
+        run(rosen, make_optimizer(name, lr=1e-3, momentum=0.9), [-1.2, 1.0], 30)
+        for name in ("momentum", "nesterov")
+    ]
+    runs += [
+        run(rosen, make_optimizer(name, lr=0.01), [-1.2, 1.0], 30)
+        for name in ("adagrad", "rmsprop")
+    ]
     fig = plotting.effective_lr(runs)
     assert_nothing_clipped(fig)
-    titles = [ax.title.get_window_extent() for ax in fig.axes
-              if ax.get_visible() and ax.get_title()]
+    titles = [
+        ax.title.get_window_extent() for ax in fig.axes if ax.get_visible() and ax.get_title()
+    ]
     assert len(titles) == 5
     for i, a in enumerate(titles):
-        for b in titles[i + 1:]:
+        for b in titles[i + 1 :]:
             assert not a.overlaps(b)
 
 
 def test_lr_sweep_stability_limit_of_the_swept_method():
     lrs = np.geomspace(0.01, 1.0, 8)
     final = np.geomspace(1.0, 1e-6, 8)
-    fig = plotting.lr_sweep(lrs, final, label="heavy ball", f_min=0.0, eta_opt=0.25,
-                            stability_limit=0.95,
-                            stability_label="$(2 + 2\\beta)/\\lambda_{max}$")
+    fig = plotting.lr_sweep(
+        lrs,
+        final,
+        label="heavy ball",
+        f_min=0.0,
+        eta_opt=0.25,
+        stability_limit=0.95,
+        stability_label="$(2 + 2\\beta)/\\lambda_{max}$",
+    )
     texts = " | ".join(legend_texts(fig))
     assert "stability limit $(2 + 2\\beta)/\\lambda_{max}$ = 0.95" in texts
     assert "2/\\lambda_{max}$ =" not in texts.replace("2\\beta)/\\lambda_{max}$ =", "")
@@ -602,15 +658,19 @@ def test_start_and_end_markers_on_the_window_edge_are_not_clipped():
     s = load_surface("xy")
     traj = run(s, make_optimizer("gd", lr=0.2, maximize=True), [2.95, -1.52], 8)
     fig = plotting.contour(s, [traj], grid=GRID)
-    ends = [ln for ln in main_axes(fig).get_lines() if ln.get_marker() in ("o", "X")
-            and len(ln.get_xdata()) == 1 and ln.get_markersize() >= 7]
+    ends = [
+        ln
+        for ln in main_axes(fig).get_lines()
+        if ln.get_marker() in ("o", "X") and len(ln.get_xdata()) == 1 and ln.get_markersize() >= 7
+    ]
     assert ends and all(not ln.get_clip_on() for ln in ends)
 
 
 def test_loss_that_touches_f_star_and_leaves_stays_connected():
     # Adam's first step on (x + 1)^2 / 2 from 0 lands exactly on -1, then overshoots
-    traj = fake_traj(np.zeros((5, 1)), losses=[0.5, 0.0, 0.2, 0.05, 0.1], f_min=0.0,
-                     label="adam (lr=1)")
+    traj = fake_traj(
+        np.zeros((5, 1)), losses=[0.5, 0.0, 0.2, 0.05, 0.1], f_min=0.0, label="adam (lr=1)"
+    )
     fig = plotting.loss([traj])
     ax = main_axes(fig)
     (line,) = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 5]

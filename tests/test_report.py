@@ -20,8 +20,11 @@ from optiviz.optimizers import make_optimizer
 def diag_analysis():
     s = load_surface("seed_diagonal")
     runs = [run(s, make_optimizer("gd", lr=f / 8), [1.0, 1.0, 1.0], 200) for f in (0.75, 2.1)]
-    return s, runs, analyze(s, at=[1, 1, 1], trajectories=runs, l1=0.1, l2=0.1,
-                            early_stopping=(0.1, 10))
+    return (
+        s,
+        runs,
+        analyze(s, at=[1, 1, 1], trajectories=runs, l1=0.1, l2=0.1, early_stopping=(0.1, 10)),
+    )
 
 
 def test_markdown(diag_analysis):
@@ -82,8 +85,7 @@ def test_table_needs_no_rich():
         "print(report.to_table(analyze(load_surface('himmelblau'))))\n"
         "assert 'rich' not in sys.modules\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("minimum") >= 4
 
@@ -100,8 +102,10 @@ def test_fmt():
 
 # -- surfaces with kinks (ReLU networks) -------------------------------------------------------
 RELU_SQUARED = "(d - (w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2)))**2/2"
-RELU_XENT = ("-d*log(sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2))) - "
-             "(1 - d)*log(1 - sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2)))")
+RELU_XENT = (
+    "-d*log(sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2))) - "
+    "(1 - d)*log(1 - sigmoid(w31*relu(w11*x1 + w12*x2) + w32*relu(w21*x1 + w22*x2)))"
+)
 RELU_VARS = ["w11", "w12", "w21", "w22", "w31", "w32"]
 
 
@@ -109,13 +113,16 @@ def _relu_net(expr):
     from optiviz.surface import Surface
 
     return Surface.from_expression(
-        expr, RELU_VARS, {"x1": 1, "x2": 1, "d": 0}, name="relu_net",
-        window=[[-1, 1.5], [-0.5, 1.5], [-1, 1.5], [-1, 1.5], [-0.5, 1.5], [-1, 1.5]])
+        expr,
+        RELU_VARS,
+        {"x1": 1, "x2": 1, "d": 0},
+        name="relu_net",
+        window=[[-1, 1.5], [-0.5, 1.5], [-1, 1.5], [-1, 1.5], [-0.5, 1.5], [-1, 1.5]],
+    )
 
 
 def _stationary_rows(text, prefix):
-    return [ln for ln in text.split("tationary points", 1)[1].splitlines()
-            if ln.startswith(prefix)]
+    return [ln for ln in text.split("tationary points", 1)[1].splitlines() if ln.startswith(prefix)]
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +137,7 @@ def test_relu_network_stationary_table_is_short_and_says_why(relu_analyses):
     rows = [r for r in _stationary_rows(md, "| ") if r[2:3].isdigit()]
     assert 1 <= len(rows) <= report.IRREGULAR_ROWS
     more = sq.summary["found"] - len(rows)
-    assert (f"... and {more} more degenerate points (flat regions of the ReLU network)"
-            in md)
+    assert f"... and {more} more degenerate points (flat regions of the ReLU network)" in md
     assert "applies only where the surface is smooth" in md
     table = report.to_table(sq)
     assert len([r for r in _stationary_rows(table, "") if r[:1].isdigit()]) == len(rows)
@@ -176,8 +182,7 @@ def test_points_on_a_kink():
     from optiviz.surface import Surface
 
     s = Surface.from_expression("abs(x) + Max(y, 1 - y, 0) + Min(x, y)", ["x", "y"])
-    flags = _at_kinks(s, np.array([[0.0, 0.3], [0.5, 0.5], [0.2, 0.2], [0.3, 0.9],
-                                   [0.1, -2.0]]))
+    flags = _at_kinks(s, np.array([[0.0, 0.3], [0.5, 0.5], [0.2, 0.2], [0.3, 0.9], [0.1, -2.0]]))
     # abs at x = 0; Max ties y = 1 - y at 0.5; Min ties at x = y; nothing at (0.3, 0.9);
     # Max(y, 1 - y, 0) with y = -2: the two largest (3 and 0) do not tie
     assert flags.tolist() == [True, True, True, False, False]

@@ -22,7 +22,12 @@ def lrs(s: Schedule, steps, base=1.0):
 
 def test_available_names():
     assert available_schedules() == [
-        "constant", "step", "exponential", "inverse_time", "cosine", "warm_restarts",
+        "constant",
+        "step",
+        "exponential",
+        "inverse_time",
+        "cosine",
+        "warm_restarts",
         "cyclical",
     ]
 
@@ -95,7 +100,8 @@ def test_warm_restarts_tmult_2():
 def test_cyclical_triangular():
     s = make_schedule("cyclical", base_lr=0.1, max_lr=1.0, step_size_up=2)
     assert lrs(s, range(1, 10)) == pytest.approx(
-        [0.1, 0.55, 1.0, 0.55, 0.1, 0.55, 1.0, 0.55, 0.1], abs=1e-15)
+        [0.1, 0.55, 1.0, 0.55, 0.1, 0.55, 1.0, 0.55, 0.1], abs=1e-15
+    )
     # base_lr None -> the optimizer's lr is the low end
     s2 = make_schedule("cyclical", max_lr=1.0, step_size_up=1)
     assert lrs(s2, [1, 2, 3], base=0.5) == [0.5, 1.0, 0.5]
@@ -104,24 +110,30 @@ def test_cyclical_triangular():
 def test_cyclical_modes():
     s = make_schedule("cyclical", base_lr=0.1, max_lr=1.0, step_size_up=2, mode="triangular2")
     assert lrs(s, range(1, 12)) == pytest.approx(
-        [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1, 0.2125, 0.325], abs=1e-15)
-    e = make_schedule("cyclical", base_lr=0.0 + 1e-3, max_lr=1.0, step_size_up=2,
-                      mode="exp_range", gamma=0.5)
+        [0.1, 0.55, 1.0, 0.55, 0.1, 0.325, 0.55, 0.325, 0.1, 0.2125, 0.325], abs=1e-15
+    )
+    e = make_schedule(
+        "cyclical", base_lr=0.0 + 1e-3, max_lr=1.0, step_size_up=2, mode="exp_range", gamma=0.5
+    )
     assert e(3, 1.0) == pytest.approx(1e-3 + (1.0 - 1e-3) * 0.25, abs=1e-15)
-    asym = make_schedule("cyclical", base_lr=0.0 + 1e-9, max_lr=1.0, step_size_up=1,
-                         step_size_down=3)
+    asym = make_schedule(
+        "cyclical", base_lr=0.0 + 1e-9, max_lr=1.0, step_size_up=1, step_size_down=3
+    )
     assert lrs(asym, range(1, 6)) == pytest.approx([1e-9, 1.0, 2 / 3, 1 / 3, 1e-9], abs=1e-9)
 
 
-@pytest.mark.parametrize("name,kw", [
-    ("constant", {}),
-    ("step", {"step_size": 3, "gamma": 0.5}),
-    ("exponential", {"k": 0.1}),
-    ("inverse_time", {"k": 0.3}),
-    ("cosine", {"T_max": 7, "eta_min": 0.001}),
-    ("warm_restarts", {"T_0": 3, "T_mult": 2}),
-    ("cyclical", {"max_lr": 0.5, "step_size_up": 3}),
-])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("constant", {}),
+        ("step", {"step_size": 3, "gamma": 0.5}),
+        ("exponential", {"k": 0.1}),
+        ("inverse_time", {"k": 0.3}),
+        ("cosine", {"T_max": 7, "eta_min": 0.001}),
+        ("warm_restarts", {"T_0": 3, "T_mult": 2}),
+        ("cyclical", {"max_lr": 0.5, "step_size_up": 3}),
+    ],
+)
 def test_vectorized_forms_agree_with_scalar(name, kw):
     s = make_schedule(name, **kw)
     base = np.array([[0.01], [0.1], [0.2]])
@@ -135,19 +147,22 @@ def test_vectorized_forms_agree_with_scalar(name, kw):
     assert np.allclose(s(t, 0.1), [s(int(k), 0.1) for k in t], rtol=1e-14, atol=0)
 
 
-@pytest.mark.parametrize("name,kw,field", [
-    ("step", {"step_size": 0}, "step_size"),
-    ("step", {"step_size": 2.5}, "step_size"),
-    ("step", {"step_size": 2, "gamma": -1}, "gamma"),
-    ("exponential", {"k": -0.1}, "k"),
-    ("exponential", {"k": float("nan")}, "k"),
-    ("inverse_time", {"eta0": 0.0}, "eta0"),
-    ("cosine", {"T_max": 0}, "T_max"),
-    ("cosine", {"T_max": True}, "T_max"),
-    ("warm_restarts", {"T_0": 2, "T_mult": 0}, "T_mult"),
-    ("cyclical", {"max_lr": "big"}, "max_lr"),
-    ("cyclical", {"max_lr": 1.0, "mode": "triangle"}, "mode"),
-])
+@pytest.mark.parametrize(
+    "name,kw,field",
+    [
+        ("step", {"step_size": 0}, "step_size"),
+        ("step", {"step_size": 2.5}, "step_size"),
+        ("step", {"step_size": 2, "gamma": -1}, "gamma"),
+        ("exponential", {"k": -0.1}, "k"),
+        ("exponential", {"k": float("nan")}, "k"),
+        ("inverse_time", {"eta0": 0.0}, "eta0"),
+        ("cosine", {"T_max": 0}, "T_max"),
+        ("cosine", {"T_max": True}, "T_max"),
+        ("warm_restarts", {"T_0": 2, "T_mult": 0}, "T_mult"),
+        ("cyclical", {"max_lr": "big"}, "max_lr"),
+        ("cyclical", {"max_lr": 1.0, "mode": "triangle"}, "mode"),
+    ],
+)
 def test_validation_names_field_value_and_range(name, kw, field):
     with pytest.raises(OptimizerError) as err:
         make_schedule(name, **kw)

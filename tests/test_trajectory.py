@@ -47,8 +47,14 @@ class GD(Optimizer):
 
 def batched():
     # run 0 converges, run 1 hits max_steps, run 2 diverges to inf / nan
-    return run(TwoWells(), GD(lr=[0.05, 0.001, 0.9]), [[0.3, 0.7], [2.1, -1.3], [3.0, 1.0]],
-               1000, tol_grad=1e-6, divergence_bound=float("inf"))
+    return run(
+        TwoWells(),
+        GD(lr=[0.05, 0.001, 0.9]),
+        [[0.3, 0.7], [2.1, -1.3], [3.0, 1.0]],
+        1000,
+        tol_grad=1e-6,
+        divergence_bound=float("inf"),
+    )
 
 
 def test_shapes_padding_and_run_views():
@@ -57,7 +63,7 @@ def test_shapes_padding_and_run_views():
     assert tr.n_runs == 3 and tr.points.shape == (3, 1001, 2)
     assert tr.effective_lr.shape == (3, 1000, 2)
     k0 = int(tr.n_steps[0])
-    assert k0 < 1000 and np.isnan(tr.points[0, k0 + 1:]).all()
+    assert k0 < 1000 and np.isnan(tr.points[0, k0 + 1 :]).all()
     one = tr.run(0)
     assert one.points.shape == (k0 + 1, 2) and one.effective_lr.shape == (k0, 2)
     assert one.status == "converged" and one.steps_to_tolerance == k0
@@ -72,13 +78,14 @@ def test_shapes_padding_and_run_views():
 
 def test_distance_to_nearest_minimum():
     tr = run(TwoWells(), GD(lr=0.05), [0.3, 0.7], 100)
-    d = np.minimum(np.linalg.norm(tr.points - [1, 0], axis=1),
-                   np.linalg.norm(tr.points - [-1, 0], axis=1))
+    d = np.minimum(
+        np.linalg.norm(tr.points - [1, 0], axis=1), np.linalg.norm(tr.points - [-1, 0], axis=1)
+    )
     np.testing.assert_allclose(tr.distance_to_min, d, rtol=1e-15)
     assert tr.final_distance_to_min == pytest.approx(d[-1], rel=1e-15)
     trb = batched()
     assert trb.distance_to_min.shape == (3, 1001)
-    assert np.isnan(trb.distance_to_min[0, int(trb.n_steps[0]) + 1:]).all()
+    assert np.isnan(trb.distance_to_min[0, int(trb.n_steps[0]) + 1 :]).all()
 
 
 def _assert_round_trip(a: Trajectory, b: Trajectory):
@@ -138,8 +145,16 @@ def test_csv_several_trajectories_in_one_file():
 def test_to_rows_long_format():
     tr = run(TwoWells(), GD(lr=0.05), [0.3, 0.7], 2)
     rows = tr.to_rows(run_offset=5)
-    assert len(rows) == 3 and tr.columns() == ["run", "label", "optimizer", "step", "x", "y",
-                                               "loss", "grad_norm"]
+    assert len(rows) == 3 and tr.columns() == [
+        "run",
+        "label",
+        "optimizer",
+        "step",
+        "x",
+        "y",
+        "loss",
+        "grad_norm",
+    ]
     assert rows[0][:4] == [5, "gd_standin (lr=0.05)", "gd_standin", 0]
     assert rows[2][4:6] == tr.points[2].tolist() and rows[2][6] == tr.losses[2]
 

@@ -103,8 +103,10 @@ def test_b_learning_rates(seed_diagonal):
     m = analyze(seed_diagonal).minimum
     eta = m.eta
     # per-direction 1/lambda_i along the eigenvectors, which are the coordinate axes x, y, z
-    per_axis = {int(np.argmax(np.abs(v))): r
-                for v, r in zip(m.eigenvectors.T, eta["per_direction"], strict=True)}
+    per_axis = {
+        int(np.argmax(np.abs(v))): r
+        for v, r in zip(m.eigenvectors.T, eta["per_direction"], strict=True)
+    }
     assert per_axis[0] == pytest.approx(1 / 6, abs=TOL)
     assert per_axis[1] == pytest.approx(1 / 4, abs=TOL)
     assert per_axis[2] == pytest.approx(1 / 8, abs=TOL)
@@ -184,8 +186,9 @@ def test_c_l1_seed_l1():
     # it is the minimizer of the L1-regularized surface itself (check on a small grid)
     r = s.regularized(l1=0.1)
     w = np.asarray(l1["optimum"])
-    grid = w + np.stack(np.meshgrid(np.linspace(-1e-3, 1e-3, 21),
-                                    np.linspace(-1e-3, 1e-3, 21)), -1).reshape(-1, 2)
+    grid = w + np.stack(
+        np.meshgrid(np.linspace(-1e-3, 1e-3, 21), np.linspace(-1e-3, 1e-3, 21)), -1
+    ).reshape(-1, 2)
     assert r.f(w) <= np.min(r.f(grid)) + 1e-15
 
 
@@ -204,8 +207,9 @@ def test_c_l2_shrink_factor_formula_random_quadratic():
     np.testing.assert_allclose(l2["optimum"], direct, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(l2["shrink_factors"], lam / (lam + alpha), rtol=1e-8)
     # and it is the minimum of the L2-regularized surface
-    np.testing.assert_allclose(analyze(s.regularized(l2=alpha)).minimum.point, l2["optimum"],
-                               rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(
+        analyze(s.regularized(l2=alpha)).minimum.point, l2["optimum"], rtol=1e-8, atol=1e-12
+    )
 
 
 # =============================================================================================
@@ -220,8 +224,10 @@ RELU_SQUARED = f"(d - Max(0, {HIDDEN}))**2/2"
 SIGMOID_BCE = f"-d*log(sigmoid({HIDDEN})) - (1 - d)*log(1 - sigmoid({HIDDEN}))"
 SOFTMAX_VARS = ["w11", "w12", "w21", "w22"]
 SOFTMAX_DATA = {"h1": 1, "h2": 0, "d1": 0, "d2": 1}
-SOFTMAX_CE = ("-d1*log(exp(w11*h1 + w12*h2)/(exp(w11*h1 + w12*h2) + exp(w21*h1 + w22*h2)))"
-              " - d2*log(exp(w21*h1 + w22*h2)/(exp(w11*h1 + w12*h2) + exp(w21*h1 + w22*h2)))")
+SOFTMAX_CE = (
+    "-d1*log(exp(w11*h1 + w12*h2)/(exp(w11*h1 + w12*h2) + exp(w21*h1 + w22*h2)))"
+    " - d2*log(exp(w21*h1 + w22*h2)/(exp(w11*h1 + w12*h2) + exp(w21*h1 + w22*h2)))"
+)
 TWO_SIGMOIDS = "-d1*log(sigmoid(w11*h1 + w12*h2)) - d2*log(sigmoid(w21*h1 + w22*h2))"
 SOFTMAX_W = [1.0, 0.0, 0.0, 0.0]
 

@@ -77,6 +77,7 @@ class Adam(Optimizer):
         "eff_lr": "effective lr η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
+
     def _check(self):
         h = self.h
         b1, b2 = h["betas"]
@@ -270,8 +271,9 @@ effective lr: η_eff"""
         return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
-        _, g = torch_preamble(x, g, lr, maximize=self.h["maximize"],
-                              weight_decay=self.h["weight_decay"])
+        _, g = torch_preamble(
+            x, g, lr, maximize=self.h["maximize"], weight_decay=self.h["weight_decay"]
+        )
         v = np.maximum(self.h["beta"] * state["v"], np.abs(g))
         eff = lr / (v + self.h["eps"])
         upd = eff * g
@@ -330,8 +332,14 @@ effective lr: η_eff"""
     def step(self, x, g, state, oracle, lr, t):
         h = self.h
         x_in = x
-        x, g = torch_preamble(x, g, lr, maximize=h["maximize"], weight_decay=h["weight_decay"],
-                              decoupled=h["decoupled_weight_decay"])
+        x, g = torch_preamble(
+            x,
+            g,
+            lr,
+            maximize=h["maximize"],
+            weight_decay=h["weight_decay"],
+            decoupled=h["decoupled_weight_decay"],
+        )
         b1, b2 = h["betas"]
         psi = h["momentum_decay"]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
@@ -412,8 +420,14 @@ effective lr: η_eff"""
     def step(self, x, g, state, oracle, lr, t):
         h = self.h
         x_in = x
-        x, g = torch_preamble(x, g, lr, maximize=h["maximize"], weight_decay=h["weight_decay"],
-                              decoupled=h["decoupled_weight_decay"])
+        x, g = torch_preamble(
+            x,
+            g,
+            lr,
+            maximize=h["maximize"],
+            weight_decay=h["weight_decay"],
+            decoupled=h["decoupled_weight_decay"],
+        )
         b1, b2 = h["betas"]
         m = b1 * state["m"] + (1.0 - b1) * g
         v = b2 * state["v"] + (1.0 - b2) * (g * g)

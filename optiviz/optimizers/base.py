@@ -193,9 +193,12 @@ class Optimizer:
         if spec.kind == "pair":
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise self._fail(key, spec, value)
-            items = [self._check_number(key, Param(0.0, "float", spec.low, spec.high,
-                                                   spec.low_open, spec.high_open), v)
-                     for v in value]
+            items = [
+                self._check_number(
+                    key, Param(0.0, "float", spec.low, spec.high, spec.low_open, spec.high_open), v
+                )
+                for v in value
+            ]
             return (items[0][0], items[1][0]), (items[0][1], items[1][1])
         return self._check_number(key, spec, value)
 
@@ -245,4 +248,3 @@ def register(cls: type[Optimizer]) -> type[Optimizer]:
     REGISTRY[cls.name] = cls
     cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n\nUpdate::\n\n" + cls.equations
     return cls
-

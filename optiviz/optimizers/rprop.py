@@ -83,8 +83,10 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
 
     def __init__(self, **hyperparameters):
         if hyperparameters.get("variant") == "lecture":  # the notes' factors are the default
-            self.params = {**type(self).params,
-                           "etas": replace(type(self).params["etas"], default=_LECTURE_ETAS)}
+            self.params = {
+                **type(self).params,
+                "etas": replace(type(self).params["etas"], default=_LECTURE_ETAS),
+            }
         super().__init__(**hyperparameters)
         if self.h["variant"] == "lecture":
             self.quantities = self._lecture_quantities

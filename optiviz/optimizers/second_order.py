@@ -120,8 +120,9 @@ effective lr: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD me
 _GRID = 2.0 ** (np.arange(-60, 61) / 2.0)
 
 
-def exact_line_search(oracle, x, g, alpha0, max_step=np.inf, tol=1e-12, max_iter=100,
-                      n_candidates=3):
+def exact_line_search(
+    oracle, x, g, alpha0, max_step=np.inf, tol=1e-12, max_iter=100, n_candidates=3
+):
     """α = argmin_{0 ≤ α ≤ max_step} φ(α), φ(α) = f(x − α g), for every run at once.
 
     1. Scan: φ and φ'(α) = −g·∇f(x − αg) on the grid α0·2^(k/2), k = −60 … 60 (capped at

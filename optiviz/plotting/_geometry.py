@@ -112,8 +112,9 @@ class Plane:
             return (P - self.origin) @ self.basis
 
 
-def coordinate_plane(n: int, i: int, j: int, origin: Array, labels: tuple[str, str],
-                     note: str = "") -> Plane:
+def coordinate_plane(
+    n: int, i: int, j: int, origin: Array, labels: tuple[str, str], note: str = ""
+) -> Plane:
     basis = np.zeros((n, 2))
     basis[i, 0] = 1.0
     basis[j, 1] = 1.0
@@ -131,8 +132,9 @@ def resolve_projection(variables: Sequence[str], projection: Any) -> tuple[int, 
     for p in projection:
         if isinstance(p, (int, np.integer)) and not isinstance(p, bool):
             if not 0 <= p < len(variables):
-                raise OptivizError(f"projection index {p} out of range for {len(variables)} "
-                                   "variables")
+                raise OptivizError(
+                    f"projection index {p} out of range for {len(variables)} variables"
+                )
             out.append(int(p))
         elif p in variables:
             out.append(list(variables).index(p))

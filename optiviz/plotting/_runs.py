@@ -169,8 +169,7 @@ def _group(traj: Any, label: str) -> RunGroup:
         if name is not None:
             v.sweep_value = float(values[i])
         views.append(v)
-    return RunGroup(label, views, batched=True, sweep_name=name, sweep_values=values,
-                    optimizer=opt)
+    return RunGroup(label, views, batched=True, sweep_name=name, sweep_values=values, optimizer=opt)
 
 
 class _Slice:

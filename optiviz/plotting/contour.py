@@ -119,12 +119,25 @@ def contour(
         ax = fig.add_subplot()
         note = ""
         if surface.n == 1:
-            handles = _contour_1d(fig, ax, surface, groups, colors, levels, log_levels,
-                                  window, grid, max_runs)
+            handles = _contour_1d(
+                fig, ax, surface, groups, colors, levels, log_levels, window, grid, max_runs
+            )
         else:
-            handles, note = _contour_2d(fig, ax, surface, groups, colors, analysis, levels,
-                                        log_levels, window, projection, grid, max_runs,
-                                        family_threshold)
+            handles, note = _contour_2d(
+                fig,
+                ax,
+                surface,
+                groups,
+                colors,
+                analysis,
+                levels,
+                log_levels,
+                window,
+                projection,
+                grid,
+                max_runs,
+                family_threshold,
+            )
         # the title clears the colorbar's top tick label; an n > 2 surface's note on how
         # the plane was chosen sits between the title and the axes, wrapped (never clipped)
         pad = TITLE_PAD + subtitle(fig, ax, note) if note else TITLE_PAD
@@ -149,9 +162,18 @@ def subtitle(fig, ax, text: str) -> float:
     """A small grey note just above ``ax``, wrapped to fit the figure; returns the height
     in points it takes (the title goes above it)."""
     lines = wrap_to_width(text, 0.74 * fig.get_figwidth() * 72.0, SUBTITLE_SIZE)
-    ax.annotate("\n".join(lines), xy=(0.5, 1.0), xycoords="axes fraction",
-                xytext=(0, TITLE_PAD - 2), textcoords="offset points", ha="center",
-                va="bottom", fontsize=SUBTITLE_SIZE, color="0.3", annotation_clip=False)
+    ax.annotate(
+        "\n".join(lines),
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, TITLE_PAD - 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=SUBTITLE_SIZE,
+        color="0.3",
+        annotation_clip=False,
+    )
     return 1.3 * SUBTITLE_SIZE * len(lines) + 2.0
 
 
@@ -259,6 +281,7 @@ def hessian_basis(analysis: Any, surface: Any) -> tuple[Array, Array, Array] | N
             if "min" in kind:
                 cands.append(sp_)
         if cands:
+
             def value(s):
                 v = getattr(s, "value", None)
                 return np.inf if v is None else float(v)
@@ -299,8 +322,9 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
     is_hessian = isinstance(projection, str) and projection == "hessian"
     if n == 2 and not is_hessian:
         i, j = (0, 1) if projection is None else geo.resolve_projection(names, projection)
-        plane = geo.coordinate_plane(2, i, j, np.zeros(2), (var_label(names[i]),
-                                                            var_label(names[j])))
+        plane = geo.coordinate_plane(
+            2, i, j, np.zeros(2), (var_label(names[i]), var_label(names[j]))
+        )
         return plane, W[[i, j]].copy()
     use_hessian = is_hessian or (projection is None and analysis is not None and n > 2)
     if use_hessian:
@@ -313,8 +337,11 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
                 )
         else:
             x0, lam, V = hb
-            lx, ly = (f"along $v_{k + 1}$, Hessian eigenvector at $x^*$ "
-                      f"($\\lambda_{k + 1}$ = {lam[k]:.3g})" for k in range(2))
+            lx, ly = (
+                f"along $v_{k + 1}$, Hessian eigenvector at $x^*$ "
+                f"($\\lambda_{k + 1}$ = {lam[k]:.3g})"
+                for k in range(2)
+            )
             note = "f on the plane through $x^*$ spanned by $v_1, v_2$; paths projected on it"
             plane = geo.Plane(x0, V, (lx, ly), note=note)
             half = 0.5 * float(np.mean(W[:, 1] - W[:, 0]))
@@ -342,8 +369,9 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
     return plane, W[[i, j]].copy()
 
 
-def _expand_window(win: Array, groups: list[RunGroup], plane: geo.Plane,
-                   limit: float = EXPAND_LIMIT) -> Array:
+def _expand_window(
+    win: Array, groups: list[RunGroup], plane: geo.Plane, limit: float = EXPAND_LIMIT
+) -> Array:
     """Widen the window to show non-divergent paths that overshoot it slightly.
 
     Only when every such path fits within ``limit`` (a fraction of the window size) beyond
@@ -399,8 +427,21 @@ def evaluate(surface: Any, X: Array) -> Array:
 
 
 # -- drawing -------------------------------------------------------------------------------
-def _contour_2d(fig, ax, surface, groups, colors, analysis, levels, log_levels, window,
-                projection, grid, max_runs, family_threshold) -> list:
+def _contour_2d(
+    fig,
+    ax,
+    surface,
+    groups,
+    colors,
+    analysis,
+    levels,
+    log_levels,
+    window,
+    projection,
+    grid,
+    max_runs,
+    family_threshold,
+) -> list:
     plane, win = make_plane(surface, groups, analysis, projection)
     if window is not None:
         win = _window_arg(window, plane, surface.n)
@@ -422,16 +463,26 @@ def _contour_2d(fig, ax, surface, groups, colors, analysis, levels, log_levels, 
             # masked cells show the axes background: grey, and the legend says what it means
             ax.set_facecolor(UNDEFINED_COLOR)
     else:
-        ax.text(0.5, 0.5, "f is not finite anywhere in this window", transform=ax.transAxes,
-                ha="center", va="center")
+        ax.text(
+            0.5,
+            0.5,
+            "f is not finite anywhere in this window",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+        )
     lo, hi = win[:, 0], win[:, 1]
-    handles += _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs,
-                            family_threshold)
+    handles += _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_threshold)
     handles += _draw_minima(ax, surface, analysis, plane, lo, hi)
     handles += _draw_stationary(ax, analysis, plane, lo, hi)
     if np.isfinite(Z).any() and not np.isfinite(Z).all():
-        handles.append(Patch(facecolor=UNDEFINED_COLOR, edgecolor="0.6",
-                             label="f not finite (outside its domain)"))
+        handles.append(
+            Patch(
+                facecolor=UNDEFINED_COLOR,
+                edgecolor="0.6",
+                label="f not finite (outside its domain)",
+            )
+        )
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel(plane.labels[0])
@@ -454,8 +505,7 @@ def _background(fig, ax, U, V, Z, D, lv, log, known) -> None:
         norm = Normalize(vmin=lv[0], vmax=lv[-1])
         label = "$f$"
     cf = ax.contourf(U, V, data, levels=lv, norm=norm, cmap=BACKGROUND_CMAP, zorder=0)
-    ax.contour(U, V, data, levels=lv, colors="#34506E", linewidths=0.4, alpha=0.5,
-               zorder=1)
+    ax.contour(U, V, data, levels=lv, colors="#34506E", linewidths=0.4, alpha=0.5, zorder=1)
     # an inset colorbar follows the axes' real (aspect-constrained) height; constrained
     # layout still makes room for it
     cax = ax.inset_axes([1.035, 0.0, 0.035, 1.0])
@@ -473,39 +523,105 @@ def _markevery(k: int) -> int:
     return max(1, int(np.ceil(k / MAX_MARKERS)))
 
 
-def draw_path(ax, Q: Array, view: RunView, color, linestyle, marker, lo, hi, *,
-              lw: float = 1.6, ms: float = 3.2, alpha: float = 1.0,
-              endpoints: bool = True, zorder: float = 3) -> Array | None:
+def draw_path(
+    ax,
+    Q: Array,
+    view: RunView,
+    color,
+    linestyle,
+    marker,
+    lo,
+    hi,
+    *,
+    lw: float = 1.6,
+    ms: float = 3.2,
+    alpha: float = 1.0,
+    endpoints: bool = True,
+    zorder: float = 3,
+) -> Array | None:
     """Draw one projected path ``Q`` (k, 2), clipped to the window; returns the exit point
     marked for a divergent run (or None)."""
     if len(Q) == 0:
         return None
     line, exit_pt, _ = geo.clip_polyline(Q, lo, hi)
     if len(line):
-        ax.plot(line[:, 0], line[:, 1], color=color, linestyle=linestyle, linewidth=lw,
-                alpha=alpha, zorder=zorder, solid_capstyle="round")
+        ax.plot(
+            line[:, 0],
+            line[:, 1],
+            color=color,
+            linestyle=linestyle,
+            linewidth=lw,
+            alpha=alpha,
+            zorder=zorder,
+            solid_capstyle="round",
+        )
     inn = geo.inside(Q, lo, hi)
     if ms > 0 and inn.any():
         idx = np.flatnonzero(inn)[:: _markevery(int(inn.sum()))]
-        ax.plot(Q[idx, 0], Q[idx, 1], linestyle="none", marker=marker, markersize=ms,
-                color=color, markeredgewidth=0, alpha=0.75 * alpha, zorder=zorder)
+        ax.plot(
+            Q[idx, 0],
+            Q[idx, 1],
+            linestyle="none",
+            marker=marker,
+            markersize=ms,
+            color=color,
+            markeredgewidth=0,
+            alpha=0.75 * alpha,
+            zorder=zorder,
+        )
     # start and end markers inside the window are drawn whole, even on its edge
     if endpoints and inn[0]:
-        ax.plot(Q[0, 0], Q[0, 1], marker="o", markersize=7.5, color=color,
-                markeredgecolor="white", markeredgewidth=1.0, zorder=zorder + 2,
-                linestyle="none", clip_on=False)
+        ax.plot(
+            Q[0, 0],
+            Q[0, 1],
+            marker="o",
+            markersize=7.5,
+            color=color,
+            markeredgecolor="white",
+            markeredgewidth=1.0,
+            zorder=zorder + 2,
+            linestyle="none",
+            clip_on=False,
+        )
     mark = None
     if view.diverged:
         mark = exit_pt if exit_pt is not None else (Q[-1] if inn[-1] else None)
         if mark is not None:
-            ax.plot(mark[0], mark[1], marker="x", markersize=10.5, markeredgewidth=3.4,
-                    color="white", zorder=zorder + 2.5, linestyle="none", clip_on=False)
-            ax.plot(mark[0], mark[1], marker="x", markersize=9.5, markeredgewidth=2.0,
-                    color=color, zorder=zorder + 3, linestyle="none", clip_on=False)
+            ax.plot(
+                mark[0],
+                mark[1],
+                marker="x",
+                markersize=10.5,
+                markeredgewidth=3.4,
+                color="white",
+                zorder=zorder + 2.5,
+                linestyle="none",
+                clip_on=False,
+            )
+            ax.plot(
+                mark[0],
+                mark[1],
+                marker="x",
+                markersize=9.5,
+                markeredgewidth=2.0,
+                color=color,
+                zorder=zorder + 3,
+                linestyle="none",
+                clip_on=False,
+            )
     elif endpoints and inn[-1]:
-        ax.plot(Q[-1, 0], Q[-1, 1], marker="X", markersize=9, color=color,
-                markeredgecolor="white", markeredgewidth=1.0, zorder=zorder + 2,
-                linestyle="none", clip_on=False)
+        ax.plot(
+            Q[-1, 0],
+            Q[-1, 1],
+            marker="X",
+            markersize=9,
+            color=color,
+            markeredgecolor="white",
+            markeredgewidth=1.0,
+            zorder=zorder + 2,
+            linestyle="none",
+            clip_on=False,
+        )
     return mark
 
 
@@ -524,14 +640,22 @@ def _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_thresh
         for r in g.runs:
             P = r.finite_prefix()
             st = colors.style_for(r.label)
-            handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
-                                  marker=st["marker"], markersize=4, linewidth=1.6,
-                                  label=r.legend_label))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4,
+                    linewidth=1.6,
+                    label=r.legend_label,
+                )
+            )
             if P is None or not len(P):
                 continue
             any_run = True
-            draw_path(ax, plane.project(P), r, st["color"], st["linestyle"], st["marker"],
-                      lo, hi)
+            draw_path(ax, plane.project(P), r, st["color"], st["linestyle"], st["marker"], lo, hi)
             any_div |= r.diverged
     handles += _marker_legend(any_run or any_family, any_run, any_div)
     return handles
@@ -540,15 +664,44 @@ def _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_thresh
 def _marker_legend(start: bool, end: bool, diverged: bool) -> list:
     out = []
     if start:
-        out.append(Line2D([], [], color="0.25", marker="o", linestyle="none",
-                          markersize=6.5, markeredgecolor="white", label="start"))
+        out.append(
+            Line2D(
+                [],
+                [],
+                color="0.25",
+                marker="o",
+                linestyle="none",
+                markersize=6.5,
+                markeredgecolor="white",
+                label="start",
+            )
+        )
     if end:
-        out.append(Line2D([], [], color="0.25", marker="X", linestyle="none",
-                          markersize=8, markeredgecolor="white", label="end"))
+        out.append(
+            Line2D(
+                [],
+                [],
+                color="0.25",
+                marker="X",
+                linestyle="none",
+                markersize=8,
+                markeredgecolor="white",
+                label="end",
+            )
+        )
     if diverged:
-        out.append(Line2D([], [], color="0.25", marker="x", linestyle="none",
-                          markersize=8, markeredgewidth=1.8,
-                          label="diverged (left the window here)"))
+        out.append(
+            Line2D(
+                [],
+                [],
+                color="0.25",
+                marker="x",
+                linestyle="none",
+                markersize=8,
+                markeredgewidth=1.8,
+                label="diverged (left the window here)",
+            )
+        )
     return out
 
 
@@ -582,19 +735,28 @@ def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs) -> Line2D:
         value = r.sweep_value if has_values else i
         c = cmap(norm(value))
         Q = plane.project(P)
-        draw_path(ax, Q, r, c, "-", "o", lo, hi, lw=0.9, ms=0, alpha=0.85,
-                  endpoints=False, zorder=2.5)
+        draw_path(
+            ax, Q, r, c, "-", "o", lo, hi, lw=0.9, ms=0, alpha=0.85, endpoints=False, zorder=2.5
+        )
         starts.append((Q[0], c))
     for q, c in starts:
         if geo.inside(q[None, :], lo, hi)[0]:
-            ax.plot(q[0], q[1], marker="o", markersize=6.5, color=c, markeredgecolor="white",
-                    markeredgewidth=0.8, linestyle="none", zorder=4)
+            ax.plot(
+                q[0],
+                q[1],
+                marker="o",
+                markersize=6.5,
+                color=c,
+                markeredgecolor="white",
+                markeredgewidth=0.8,
+                linestyle="none",
+                zorder=4,
+            )
     if has_values:
         family_colorbar(fig, ax, norm, cmap, g)
     shown = f"{len(idx)} of {R} runs" if len(idx) < R else f"{R} runs"
     div = f", {g.n_diverged} diverged" if g.n_diverged else ""
-    return Line2D([], [], color=cmap(0.5), linewidth=1.2,
-                  label=f"{family_label(g)} ({shown}{div})")
+    return Line2D([], [], color=cmap(0.5), linewidth=1.2, label=f"{family_label(g)} ({shown}{div})")
 
 
 def family_label(g: RunGroup) -> str:
@@ -636,8 +798,10 @@ def _draw_minima(ax, surface, analysis, plane, lo, hi) -> list:
             p = np.asarray(s.point, dtype=float)
             if all(np.linalg.norm(p - k) > tol for k in known):
                 minima.append(s)
-    items = [(plane.project(np.asarray(m.point, dtype=float)[None, :])[0], float(m.value))
-             for m in minima]
+    items = [
+        (plane.project(np.asarray(m.point, dtype=float)[None, :])[0], float(m.value))
+        for m in minima
+    ]
     return mark_minima(ax, items, lo, hi)
 
 
@@ -653,22 +817,47 @@ def mark_minima(ax, items: list, lo, hi) -> list:
         if not geo.inside(q[None, :], lo, hi)[0]:
             continue
         is_global = abs(value - f_min) <= 1e-9 * max(1.0, abs(f_min))
-        ax.plot(q[0], q[1], marker="*", markersize=15 if is_global else 12,
-                markerfacecolor=MINIMUM_COLOR if is_global else "white",
-                markeredgecolor="white" if is_global else MINIMUM_COLOR,
-                markeredgewidth=0.9 if is_global else 1.3, linestyle="none", zorder=6)
+        ax.plot(
+            q[0],
+            q[1],
+            marker="*",
+            markersize=15 if is_global else 12,
+            markerfacecolor=MINIMUM_COLOR if is_global else "white",
+            markeredgecolor="white" if is_global else MINIMUM_COLOR,
+            markeredgewidth=0.9 if is_global else 1.3,
+            linestyle="none",
+            zorder=6,
+        )
         drawn_global |= is_global
         drawn_local |= not is_global
     if drawn_global:
         n_glob = sum(abs(v - f_min) <= 1e-9 * max(1.0, abs(f_min)) for _, v in items)
         what = "global minimum" if n_glob == 1 else "global minima"
-        handles.append(Line2D([], [], marker="*", markersize=12, markerfacecolor=MINIMUM_COLOR,
-                              markeredgecolor="white", linestyle="none",
-                              label=f"{what} ($f^*$ = {f_min:.4g})"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="*",
+                markersize=12,
+                markerfacecolor=MINIMUM_COLOR,
+                markeredgecolor="white",
+                linestyle="none",
+                label=f"{what} ($f^*$ = {f_min:.4g})",
+            )
+        )
     if drawn_local:
-        handles.append(Line2D([], [], marker="*", markersize=10, markerfacecolor="white",
-                              markeredgecolor=MINIMUM_COLOR, linestyle="none",
-                              label="local minimum"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="*",
+                markersize=10,
+                markerfacecolor="white",
+                markeredgecolor=MINIMUM_COLOR,
+                linestyle="none",
+                label="local minimum",
+            )
+        )
     return handles
 
 
@@ -687,17 +876,37 @@ def _draw_stationary(ax, analysis, plane, lo, hi) -> list:
         if not geo.inside(q[None, :], lo, hi)[0]:
             continue
         marker, text = kinds[key]
-        ax.plot(q[0], q[1], marker=marker, markersize=8, markerfacecolor="white",
-                markeredgecolor="black", markeredgewidth=1.2, linestyle="none", zorder=6)
-        seen.setdefault(key, Line2D([], [], marker=marker, markersize=7,
-                                    markerfacecolor="white", markeredgecolor="black",
-                                    linestyle="none", label=text))
+        ax.plot(
+            q[0],
+            q[1],
+            marker=marker,
+            markersize=8,
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markeredgewidth=1.2,
+            linestyle="none",
+            zorder=6,
+        )
+        seen.setdefault(
+            key,
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                markersize=7,
+                markerfacecolor="white",
+                markeredgecolor="black",
+                linestyle="none",
+                label=text,
+            ),
+        )
     return list(seen.values())
 
 
 # -- 1-D -----------------------------------------------------------------------------------
-def _contour_1d(fig, ax, surface, groups, colors, levels, log_levels, window, grid,
-                max_runs) -> list:
+def _contour_1d(
+    fig, ax, surface, groups, colors, levels, log_levels, window, grid, max_runs
+) -> list:
     W = np.asarray(surface.window, dtype=float)[0]
     if window is not None:
         w = np.asarray(window, dtype=float).reshape(-1)
@@ -705,22 +914,36 @@ def _contour_1d(fig, ax, surface, groups, colors, levels, log_levels, window, gr
             raise OptivizError(f"window of a 1-D surface must be [low, high]; got {window!r}")
         W = w
     else:
-        xs = [r.finite_prefix()[:, 0] for g in groups for r in g.runs
-              if not r.diverged and r.finite_prefix() is not None and len(r.finite_prefix())]
+        xs = [
+            r.finite_prefix()[:, 0]
+            for g in groups
+            for r in g.runs
+            if not r.diverged and r.finite_prefix() is not None and len(r.finite_prefix())
+        ]
         if xs:
             x = np.concatenate(xs)
             width = W[1] - W[0]
             lim = EXPAND_LIMIT * width
             if x.min() >= W[0] - lim and x.max() <= W[1] + lim:
-                W = np.array([min(W[0], x.min() - 0.04 * width) if x.min() < W[0] else W[0],
-                              max(W[1], x.max() + 0.04 * width) if x.max() > W[1] else W[1]])
+                W = np.array(
+                    [
+                        min(W[0], x.min() - 0.04 * width) if x.min() < W[0] else W[0],
+                        max(W[1], x.max() + 0.04 * width) if x.max() > W[1] else W[1],
+                    ]
+                )
     xs = np.linspace(W[0], W[1], max(grid * 4, 400))
     Z = evaluate(surface, xs[:, None])
     name = surface.variables[0]
     ax.set_xlabel(var_label(name))
     if not np.isfinite(Z).any():
-        ax.text(0.5, 0.5, "f is not finite anywhere in this window", transform=ax.transAxes,
-                ha="center", va="center")
+        ax.text(
+            0.5,
+            0.5,
+            "f is not finite anywhere in this window",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+        )
         ax.set_xlim(*W)
         return []
     f_ref, known = reference_value(surface, Z)
@@ -736,19 +959,23 @@ def _contour_1d(fig, ax, surface, groups, colors, levels, log_levels, window, gr
                 return np.log10(np.maximum(y - f_ref, floor))
 
         def inv(t):
-            return 10.0 ** t
+            return 10.0**t
 
         ax.set_yscale("log")
         ax.set_ylabel("$f - f^*$" if known else "$f - \\min f$")
     else:
+
         def tr(y):
             return y
 
         def inv(t):
             return t
 
-        ax.set_ylabel(f"$f({var_label(name).strip('$')})$" if var_label(name).startswith("$")
-                      else f"f({name})")
+        ax.set_ylabel(
+            f"$f({var_label(name).strip('$')})$"
+            if var_label(name).startswith("$")
+            else f"f({name})"
+        )
     T = tr(Z)
     tmin, tmax = float(np.nanmin(T)), float(np.nanmax(T))
     pad = 0.06 * (tmax - tmin if tmax > tmin else 1.0)
@@ -763,9 +990,18 @@ def _contour_1d(fig, ax, surface, groups, colors, levels, log_levels, window, gr
         runs = [runs[i] for i in _subset(len(runs), max_runs)]
     for r in runs:
         st = colors.style_for(r.label)
-        handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
-                              marker=st["marker"], markersize=4, linewidth=1.0,
-                              label=r.legend_label))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=st["color"],
+                linestyle=st["linestyle"],
+                marker=st["marker"],
+                markersize=4,
+                linewidth=1.0,
+                label=r.legend_label,
+            )
+        )
         P = r.finite_prefix()
         if P is None or not len(P):
             continue
@@ -777,31 +1013,76 @@ def _contour_1d(fig, ax, surface, groups, colors, levels, log_levels, window, gr
             continue
         line, exit_pt, _ = geo.clip_polyline(Q, lo, hi)
         if len(line):
-            ax.plot(line[:, 0], inv(line[:, 1]), color=st["color"], linestyle=st["linestyle"],
-                    linewidth=0.9, alpha=0.8, zorder=3)
+            ax.plot(
+                line[:, 0],
+                inv(line[:, 1]),
+                color=st["color"],
+                linestyle=st["linestyle"],
+                linewidth=0.9,
+                alpha=0.8,
+                zorder=3,
+            )
         inn = geo.inside(Q, lo, hi)
         idx = np.flatnonzero(inn)[:: _markevery(int(inn.sum()))]
-        ax.plot(Q[idx, 0], inv(Q[idx, 1]), linestyle="none", marker=st["marker"],
-                markersize=4.5, color=st["color"], markeredgecolor="white",
-                markeredgewidth=0.5, zorder=4)
+        ax.plot(
+            Q[idx, 0],
+            inv(Q[idx, 1]),
+            linestyle="none",
+            marker=st["marker"],
+            markersize=4.5,
+            color=st["color"],
+            markeredgecolor="white",
+            markeredgewidth=0.5,
+            zorder=4,
+        )
         if inn[0]:
-            ax.plot(Q[0, 0], inv(Q[0, 1]), marker="o", markersize=8, color=st["color"],
-                    markeredgecolor="white", linestyle="none", zorder=5)
+            ax.plot(
+                Q[0, 0],
+                inv(Q[0, 1]),
+                marker="o",
+                markersize=8,
+                color=st["color"],
+                markeredgecolor="white",
+                linestyle="none",
+                zorder=5,
+            )
         if r.diverged:
             any_div = True
             mark = exit_pt if exit_pt is not None else (Q[-1] if inn[-1] else None)
             if mark is not None:
-                ax.plot(mark[0], inv(mark[1]), marker="x", markersize=9, markeredgewidth=1.8,
-                        color=st["color"], linestyle="none", zorder=6)
+                ax.plot(
+                    mark[0],
+                    inv(mark[1]),
+                    marker="x",
+                    markersize=9,
+                    markeredgewidth=1.8,
+                    color=st["color"],
+                    linestyle="none",
+                    zorder=6,
+                )
         elif inn[-1]:
-            ax.plot(Q[-1, 0], inv(Q[-1, 1]), marker="X", markersize=9, color=st["color"],
-                    markeredgecolor="white", linestyle="none", zorder=5)
+            ax.plot(
+                Q[-1, 0],
+                inv(Q[-1, 1]),
+                marker="X",
+                markersize=9,
+                color=st["color"],
+                markeredgecolor="white",
+                linestyle="none",
+                zorder=5,
+            )
     handles += _marker_legend(bool(runs), bool(runs), any_div)
     minima = list(getattr(surface, "minima", []) or [])
     if minima:
-        items = [(np.array([float(np.asarray(m.point).reshape(-1)[0]),
-                            float(inv(tr(np.asarray(m.value))))]), float(m.value))
-                 for m in minima]
+        items = [
+            (
+                np.array(
+                    [float(np.asarray(m.point).reshape(-1)[0]), float(inv(tr(np.asarray(m.value))))]
+                ),
+                float(m.value),
+            )
+            for m in minima
+        ]
         handles += mark_minima(ax, items, np.array([W[0], -np.inf]), np.array([W[1], np.inf]))
     ax.set_xlim(*W)
     ax.set_ylim(inv(lo[1]), inv(hi[1]))

@@ -104,8 +104,7 @@ def loss(
         bottom_marks = []
         # exact zeros (f* reached to rounding) have no place on a log axis: they are drawn
         # on the bottom edge, so a path that touches f* and leaves again stays connected
-        floor = (float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0)
-                 else None)
+        floor = float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0) else None
         for g in groups:
             family = g.batched and len(g.runs) > family_threshold
             if family:
@@ -114,13 +113,27 @@ def loss(
             for r in g.runs:
                 y = ys[id(r)]
                 st = colors.style_for(r.label)
-                handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
-                                      linewidth=1.8, label=r.legend_label))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=st["color"],
+                        linestyle=st["linestyle"],
+                        linewidth=1.8,
+                        label=r.legend_label,
+                    )
+                )
                 if y is None:
                     continue
                 t = np.arange(len(y))
-                ax.plot(t, _masked(y, negative, floor), color=st["color"],
-                        linestyle=st["linestyle"], linewidth=1.8, zorder=3)
+                ax.plot(
+                    t,
+                    _masked(y, negative, floor),
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=1.8,
+                    zorder=3,
+                )
                 _mark_end(ax, r, y, t, st["color"], negative, bottom_marks)
         if negative:
             lin = float(np.quantile(np.abs(allv[allv != 0]), 0.05)) if np.any(allv != 0) else 1.0
@@ -131,14 +144,40 @@ def loss(
                 ax.set_ylim(bottom=floor)
                 trans = blended_transform_factory(ax.transData, ax.transAxes)
                 for t_ in bottom_marks:
-                    ax.plot(t_, 0.0, marker="v", markersize=8, color="0.2", linestyle="none",
-                            transform=trans, clip_on=False, zorder=6)
-                handles.append(Line2D([], [], marker="v", color="0.2", linestyle="none",
-                                      label="reached $f^*$ (to rounding)"))
+                    ax.plot(
+                        t_,
+                        0.0,
+                        marker="v",
+                        markersize=8,
+                        color="0.2",
+                        linestyle="none",
+                        transform=trans,
+                        clip_on=False,
+                        zorder=6,
+                    )
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        marker="v",
+                        color="0.2",
+                        linestyle="none",
+                        label="reached $f^*$ (to rounding)",
+                    )
+                )
         if any(r.diverged for r in views):
-            handles.append(Line2D([], [], marker="x", color="0.25", linestyle="none",
-                                  markersize=8, markeredgewidth=1.8,
-                                  label="diverged: last finite value"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="x",
+                    color="0.25",
+                    linestyle="none",
+                    markersize=8,
+                    markeredgewidth=1.8,
+                    label="diverged: last finite value",
+                )
+            )
         if logx:
             ax.set_xscale("symlog", linthresh=1.0)
         ax.set_xlabel("step $t$")
@@ -175,8 +214,16 @@ def _mark_end(ax, r: RunView, y: Array, t: Array, color, negative: bool, bottom:
         return
     if r.diverged:
         if negative or y[k] > 0:
-            ax.plot(t[k], y[k], marker="x", markersize=9, markeredgewidth=2.0, color=color,
-                    linestyle="none", zorder=5)
+            ax.plot(
+                t[k],
+                y[k],
+                marker="x",
+                markersize=9,
+                markeredgewidth=2.0,
+                color=color,
+                linestyle="none",
+                zorder=5,
+            )
     if not negative:
         # each arrival at f* exactly (invisible on a log axis) is marked on the bottom edge
         zero = np.isfinite(y) & (y <= 0)
@@ -197,16 +244,18 @@ def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int) -> Line2D:
         ax.plot(np.arange(len(y)), _masked(y, False), color=c, linewidth=1.0, alpha=0.9)
         k = _last_finite(y)
         if r.diverged and k is not None and y[k] > 0:
-            ax.plot(k, y[k], marker="x", markersize=7, markeredgewidth=1.5, color=c,
-                    linestyle="none")
+            ax.plot(
+                k, y[k], marker="x", markersize=7, markeredgewidth=1.5, color=c, linestyle="none"
+            )
     if has_values:
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.015, aspect=30)
         who = f" of {g.optimizer}" if g.optimizer else ""
         cb.set_label(f"{g.sweep_name}{who}")
         cb.ax.tick_params(labelsize=8.5)
     div = f", {g.n_diverged} diverged" if g.n_diverged else ""
-    return Line2D([], [], color=cmap(0.5), linewidth=1.2,
-                  label=f"{family_label(g)} ({R} runs{div})")
+    return Line2D(
+        [], [], color=cmap(0.5), linewidth=1.2, label=f"{family_label(g)} ({R} runs{div})"
+    )
 
 
 # -- effective learning rate -----------------------------------------------------------------
@@ -274,15 +323,27 @@ def effective_lr(
                 E = _positive(r.eff_lr)
                 t = np.arange(1, len(E) + 1)
                 for j in range(E.shape[1]):
-                    ax.plot(t, E[:, j], color=st["color"],
-                            linestyle=COORD_STYLES[j % len(COORD_STYLES)], linewidth=1.7)
+                    ax.plot(
+                        t,
+                        E[:, j],
+                        color=st["color"],
+                        linestyle=COORD_STYLES[j % len(COORD_STYLES)],
+                        linewidth=1.7,
+                    )
                 # long labels (all hyperparameters) wrap to the panel's width
                 lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
                 ax.set_title("\n".join(lines), fontsize=9.5, color=st["color"])
             for j in range(n):
-                handles.append(Line2D([], [], color="0.2",
-                                      linestyle=COORD_STYLES[j % len(COORD_STYLES)],
-                                      linewidth=1.7, label=f"coordinate {names[j]}"))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color="0.2",
+                        linestyle=COORD_STYLES[j % len(COORD_STYLES)],
+                        linewidth=1.7,
+                        label=f"coordinate {names[j]}",
+                    )
+                )
         else:
             for j, ax in zip(range(n), flat_axes, strict=False):
                 for r in views:
@@ -290,13 +351,26 @@ def effective_lr(
                         continue
                     st = colors.style_for(r.label)
                     E = _positive(r.eff_lr[:, j])
-                    ax.plot(np.arange(1, len(E) + 1), E, color=st["color"],
-                            linestyle=st["linestyle"], linewidth=1.7)
+                    ax.plot(
+                        np.arange(1, len(E) + 1),
+                        E,
+                        color=st["color"],
+                        linestyle=st["linestyle"],
+                        linewidth=1.7,
+                    )
                 ax.set_title(f"coordinate {names[j]}", fontsize=10)
             for r in views:
                 st = colors.style_for(r.label)
-                handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
-                                      linewidth=1.7, label=r.legend_label))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        color=st["color"],
+                        linestyle=st["linestyle"],
+                        linewidth=1.7,
+                        label=r.legend_label,
+                    )
+                )
         for i, ax in enumerate(flat_axes):
             if i >= k:
                 ax.set_visible(False)
@@ -316,8 +390,9 @@ def effective_lr(
 
 
 def _variables_of(runs: Any, n: int) -> list[str]:
-    items = runs.values() if isinstance(runs, dict) else (
-        [runs] if hasattr(runs, "points") else runs)
+    items = (
+        runs.values() if isinstance(runs, dict) else ([runs] if hasattr(runs, "points") else runs)
+    )
     for item in items:
         traj = item[1] if isinstance(item, tuple) else item
         v = getattr(traj, "variables", None)
@@ -384,37 +459,96 @@ def lr_sweep(
         pos = ok & (y > 0)
         handles = []
         yo = np.where(pos, y, np.nan)[order]
-        ax.plot(lrs[order], yo, color=st_["color"], linestyle="-", marker=st_["marker"],
-                markersize=5, linewidth=1.6, zorder=3)
-        handles.append(Line2D([], [], color=st_["color"], marker=st_["marker"], markersize=5,
-                              label=label))
+        ax.plot(
+            lrs[order],
+            yo,
+            color=st_["color"],
+            linestyle="-",
+            marker=st_["marker"],
+            markersize=5,
+            linewidth=1.6,
+            zorder=3,
+        )
+        handles.append(
+            Line2D([], [], color=st_["color"], marker=st_["marker"], markersize=5, label=label)
+        )
         ax.set_xscale("log")
         if pos.any():
             ax.set_yscale("log")
         trans = blended_transform_factory(ax.transData, ax.transAxes)
         zero = ok & (y <= 0)
         if zero.any():
-            ax.plot(lrs[zero], np.zeros(zero.sum()), marker="v", markersize=8, color="0.2",
-                    linestyle="none", transform=trans, clip_on=False, zorder=5)
-            handles.append(Line2D([], [], marker="v", color="0.2", linestyle="none",
-                                  label="reached $f^*$ (to rounding)" if f_min is not None
-                                  else "final loss ≤ 0"))
+            ax.plot(
+                lrs[zero],
+                np.zeros(zero.sum()),
+                marker="v",
+                markersize=8,
+                color="0.2",
+                linestyle="none",
+                transform=trans,
+                clip_on=False,
+                zorder=5,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="v",
+                    color="0.2",
+                    linestyle="none",
+                    label="reached $f^*$ (to rounding)" if f_min is not None else "final loss ≤ 0",
+                )
+            )
         if diverged.any():
-            ax.plot(lrs[diverged], np.ones(diverged.sum()), marker="^", markersize=8,
-                    color=DIVERGED_COLOR, linestyle="none", transform=trans, clip_on=False,
-                    zorder=5)
-            handles.append(Line2D([], [], marker="^", color=DIVERGED_COLOR, linestyle="none",
-                                  markersize=7, label=f"diverged ({int(diverged.sum())})"))
+            ax.plot(
+                lrs[diverged],
+                np.ones(diverged.sum()),
+                marker="^",
+                markersize=8,
+                color=DIVERGED_COLOR,
+                linestyle="none",
+                transform=trans,
+                clip_on=False,
+                zorder=5,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="^",
+                    color=DIVERGED_COLOR,
+                    linestyle="none",
+                    markersize=7,
+                    label=f"diverged ({int(diverged.sum())})",
+                )
+            )
         if eta_opt is not None:
             ax.axvline(eta_opt, color="0.15", linestyle="--", linewidth=1.2, zorder=2)
-            handles.append(Line2D([], [], color="0.15", linestyle="--", linewidth=1.2,
-                                  label=f"$\\eta_{{opt}} = 1/\\lambda_{{max}}$ = {eta_opt:.4g}"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="0.15",
+                    linestyle="--",
+                    linewidth=1.2,
+                    label=f"$\\eta_{{opt}} = 1/\\lambda_{{max}}$ = {eta_opt:.4g}",
+                )
+            )
         if stability_limit is not None:
-            ax.axvline(stability_limit, color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
-                       zorder=2)
+            ax.axvline(
+                stability_limit, color=DIVERGED_COLOR, linestyle=":", linewidth=1.6, zorder=2
+            )
             what = stability_label if stability_label else "$2/\\lambda_{max}$"
-            handles.append(Line2D([], [], color=DIVERGED_COLOR, linestyle=":", linewidth=1.6,
-                                  label=f"stability limit {what} = {stability_limit:.4g}"))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=DIVERGED_COLOR,
+                    linestyle=":",
+                    linewidth=1.6,
+                    label=f"stability limit {what} = {stability_limit:.4g}",
+                )
+            )
         ax.set_xlabel("learning rate $\\eta$")
         ax.set_ylabel("final $f - f^*$" if f_min is not None else "final $f$")
         if title:
@@ -455,8 +589,12 @@ def sharpness(
             ax_l, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.3])
             fm = f_min if f_min is not None else r.f_min
             y = r.losses - fm if fm is not None else r.losses
-            ax_l.plot(np.arange(len(y)), _masked(np.asarray(y, float), False),
-                      color=st["color"], linewidth=1.6)
+            ax_l.plot(
+                np.arange(len(y)),
+                _masked(np.asarray(y, float), False),
+                color=st["color"],
+                linewidth=1.6,
+            )
             if np.isfinite(_masked(np.asarray(y, float), False)).any():
                 ax_l.set_yscale("log")
             ax_l.set_ylabel("$f - f^*$" if fm is not None else "$f$")
@@ -464,10 +602,20 @@ def sharpness(
         else:
             ax = fig.add_subplot()
         t = np.arange(len(lam))
-        ax.plot(t, np.where(np.isfinite(lam), lam, np.nan), color=st["color"], linewidth=1.7,
-                label=f"$\\lambda_{{max}}(\\nabla^2 f(x_t))$: {r.legend_label}")
-        ax.axhline(2.0 / lr, color=DIVERGED_COLOR, linestyle="--", linewidth=1.4,
-                   label=f"$2/\\eta$ = {2.0 / lr:.4g}  (GD stability threshold)")
+        ax.plot(
+            t,
+            np.where(np.isfinite(lam), lam, np.nan),
+            color=st["color"],
+            linewidth=1.7,
+            label=f"$\\lambda_{{max}}(\\nabla^2 f(x_t))$: {r.legend_label}",
+        )
+        ax.axhline(
+            2.0 / lr,
+            color=DIVERGED_COLOR,
+            linestyle="--",
+            linewidth=1.4,
+            label=f"$2/\\eta$ = {2.0 / lr:.4g}  (GD stability threshold)",
+        )
         ax.set_xlabel("step $t$")
         ax.set_ylabel("sharpness $\\lambda_{max}$")
         finish_axes(ax, grid=True)

@@ -49,8 +49,7 @@ def save_figure(
     written = []
     for fmt in dict.fromkeys(formats):
         target = base.parent / f"{base.name}.{fmt}"
-        fd, tmp = tempfile.mkstemp(prefix=f".{base.name}.", suffix=f".{fmt}.tmp",
-                                   dir=base.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base.name}.", suffix=f".{fmt}.tmp", dir=base.parent)
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; figures are to share
         try:
             metadata = {"Software": None} if fmt == "png" else {"Date": None}

@@ -121,8 +121,12 @@ class ColorMap:
     True
     """
 
-    def __init__(self, palette: tuple[str, ...] = PALETTE, linestyles: tuple = LINESTYLES,
-                 markers: tuple[str, ...] = MARKERS):
+    def __init__(
+        self,
+        palette: tuple[str, ...] = PALETTE,
+        linestyles: tuple = LINESTYLES,
+        markers: tuple[str, ...] = MARKERS,
+    ):
         self.palette = tuple(palette)
         self.linestyles = tuple(linestyles)
         self.markers = tuple(markers)
@@ -163,9 +167,39 @@ class ColorMap:
 
 
 _GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-    "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
 }
 _NAME = re.compile(r"^([A-Za-z]+?)_?(\d+)?$")
 
@@ -210,8 +244,9 @@ def formula_titles(surface, max_latex: int = 400) -> tuple[str | None, str]:
     mathtext can lay out the LaTeX (else ``None``), and the plain expression text."""
     names = tuple(getattr(surface, "variables", ()))
     math_vars = [math_name(v) for v in names]
-    args_math = ", ".join(m if m is not None else rf"\mathrm{{{v}}}"
-                          for m, v in zip(math_vars, names, strict=True))
+    args_math = ", ".join(
+        m if m is not None else rf"\mathrm{{{v}}}" for m, v in zip(math_vars, names, strict=True)
+    )
     try:
         latex = surface.latex["f"]
     except Exception:  # surfaces without a symbolic form
@@ -242,7 +277,8 @@ def text_width(text: str, size: float, math: bool) -> float:
 
     try:
         w, _, _ = TextToPath().get_text_width_height_descent(
-            text, FontProperties(size=size), ismath=math)
+            text, FontProperties(size=size), ismath=math
+        )
     except Exception:  # unparsable math: report it as too wide
         return float("inf")
     return float(w)
@@ -258,17 +294,23 @@ def wrap_to_width(text: str, width_pts: float, size: float, max_lines: int = 4) 
     # never break inside $...$ (math text must stay whole on one line) nor around " = "
     glued = re.sub(r"\$[^$]*\$", lambda m: m.group(0).replace(" ", "\x00"), text)
     glued = glued.replace(" = ", "\x00=\x00")
-    lines = textwrap.wrap(glued, width=width, break_long_words=False,
-                          break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(glued, width=width, break_long_words=False, break_on_hyphens=False) or [
+        ""
+    ]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         lines[-1] = lines[-1].rstrip() + " …"
     return [ln.replace("\x00", " ") for ln in lines]
 
 
-def set_formula_title(ax, surface, fig: Figure, extra: str = "",
-                      sizes: tuple[float, ...] = (11, 10, 9, 8),
-                      pad: float | None = None) -> str:
+def set_formula_title(
+    ax,
+    surface,
+    fig: Figure,
+    extra: str = "",
+    sizes: tuple[float, ...] = (11, 10, 9, 8),
+    pad: float | None = None,
+) -> str:
     """Title ``ax`` with the surface's formula, fitted to the figure width.
 
     Tries the math-text title at decreasing font sizes, then the plain text (wrapped over
@@ -289,8 +331,7 @@ def set_formula_title(ax, surface, fig: Figure, extra: str = "",
     size = sizes[-1] if len(plain) > 60 else sizes[0]
     per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
     width = max(int(max_w / per_char), 20)
-    lines = textwrap.wrap(plain, width=width, break_long_words=True,
-                          break_on_hyphens=False) or [""]
+    lines = textwrap.wrap(plain, width=width, break_long_words=True, break_on_hyphens=False) or [""]
     if len(lines) > 3:
         lines = lines[:3]
         lines[-1] = lines[-1][: max(width - 1, 1)] + "…"
@@ -299,8 +340,13 @@ def set_formula_title(ax, surface, fig: Figure, extra: str = "",
     return title
 
 
-def fit_figure_to_axes(fig: Figure, ax, min_size: tuple[float, float] = (4.8, 3.4),
-                       rounds: int = 4, margin: float = 0.08) -> None:
+def fit_figure_to_axes(
+    fig: Figure,
+    ax,
+    min_size: tuple[float, float] = (4.8, 3.4),
+    rounds: int = 4,
+    margin: float = 0.08,
+) -> None:
     """Shrink ``fig`` so an equal-aspect ``ax`` leaves no empty bands.
 
     Constrained layout gives the axes a slot; an equal aspect then shortens the axes in
@@ -334,9 +380,7 @@ def family_cmap():
     """The colormap of run families, truncated to :data:`FAMILY_CMAP_RANGE`."""
     base = mpl.colormaps[FAMILY_CMAP]
     lo, hi = FAMILY_CMAP_RANGE
-    return LinearSegmentedColormap.from_list(
-        f"{FAMILY_CMAP}_trunc", base(np.linspace(lo, hi, 256))
-    )
+    return LinearSegmentedColormap.from_list(f"{FAMILY_CMAP}_trunc", base(np.linspace(lo, hi, 256)))
 
 
 def legend_below(fig: Figure, handles: list, max_cols: int = 3, ax=None):
@@ -358,5 +402,6 @@ def legend_below(fig: Figure, handles: list, max_cols: int = 3, ax=None):
     label_lines = ax.get_xlabel().count("\n") + 1 if ax.get_xlabel() else 0
     drop = 0.30 + 0.19 * label_lines  # inches: tick labels + x label
     trans = ax.transAxes + ScaledTranslation(0, -drop, fig.dpi_scale_trans)
-    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                     bbox_transform=trans, **kw)
+    return ax.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=trans, **kw
+    )

@@ -69,16 +69,20 @@ def surface3d(
     :func:`optiviz.plotting.contour`.
     """
     if surface.n < 2:
-        raise OptivizError("a 3-D surface plot needs at least 2 variables; use contour() "
-                           "for a 1-D surface")
+        raise OptivizError(
+            "a 3-D surface plot needs at least 2 variables; use contour() for a 1-D surface"
+        )
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
     with rc():
         fig = new_figure(figsize, dpi)
         ax = fig.add_subplot(projection="3d", computed_zorder=False)
         plane, win = make_plane(surface, groups, analysis, projection)
-        win = _window_arg(window, plane, surface.n) if window is not None else \
-            _expand_window(win, groups, plane)
+        win = (
+            _window_arg(window, plane, surface.n)
+            if window is not None
+            else _expand_window(win, groups, plane)
+        )
         u = np.linspace(win[0, 0], win[0, 1], grid)
         v = np.linspace(win[1, 0], win[1, 1], grid)
         U, V = np.meshgrid(u, v)
@@ -94,16 +98,19 @@ def surface3d(
             pos = d[d > 0]
             # eps at the 2% quantile: the valley floor stays a smooth trough instead of
             # grid-resolution spikes down to log10(tiny)
-            eps = max(float(d.max()) * 1e-8,
-                      float(np.quantile(pos, 0.02)) if pos.size else 1e-12)
+            eps = max(float(d.max()) * 1e-8, float(np.quantile(pos, 0.02)) if pos.size else 1e-12)
 
             def lift(z):
                 with np.errstate(all="ignore"):
                     return np.log10(np.maximum(z - f_ref, 0.0) + eps)
 
-            zlabel = ("$\\log_{10}(f - f^* + \\epsilon)$" if known
-                      else "$\\log_{10}(f - \\min f + \\epsilon)$")
+            zlabel = (
+                "$\\log_{10}(f - f^* + \\epsilon)$"
+                if known
+                else "$\\log_{10}(f - \\min f + \\epsilon)$"
+            )
         else:
+
             def lift(z):
                 return np.asarray(z, dtype=float)
 
@@ -114,11 +121,26 @@ def surface3d(
         Hm = np.ma.masked_invalid(H)
         # hill-shaded faces: the colormap alone gives too little depth
         light = LightSource(azdeg=315, altdeg=45)
-        rgb = light.shade(np.where(np.isfinite(H), H, hmin), cmap=SURFACE3D_CMAP,
-                          norm=Normalize(hmin, hmax), blend_mode="soft",
-                          vert_exag=0.1 * (win[0, 1] - win[0, 0]) / span)
-        ax.plot_surface(U, V, Hm, facecolors=rgb, rstride=1, cstride=1, linewidth=0,
-                        antialiased=False, shade=False, alpha=0.95, zorder=1)
+        rgb = light.shade(
+            np.where(np.isfinite(H), H, hmin),
+            cmap=SURFACE3D_CMAP,
+            norm=Normalize(hmin, hmax),
+            blend_mode="soft",
+            vert_exag=0.1 * (win[0, 1] - win[0, 0]) / span,
+        )
+        ax.plot_surface(
+            U,
+            V,
+            Hm,
+            facecolors=rgb,
+            rstride=1,
+            cstride=1,
+            linewidth=0,
+            antialiased=False,
+            shade=False,
+            alpha=0.95,
+            zorder=1,
+        )
         lo, hi = win[:, 0], win[:, 1]
         handles: list = []
         lift_up = 0.01 * span
@@ -127,8 +149,16 @@ def surface3d(
             views = [views[i] for i in _subset(len(views), max_runs)]
         for r in views:
             st = colors.style_for(r.label)
-            handles.append(Line2D([], [], color=st["color"], linestyle=st["linestyle"],
-                                  linewidth=1.8, label=r.legend_label))
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=1.8,
+                    label=r.legend_label,
+                )
+            )
             P = r.finite_prefix()
             if P is None or not len(P):
                 continue
@@ -141,15 +171,39 @@ def surface3d(
             Qk = Q[:k]
             zk = lift(evaluate(surface, plane.lift(Qk))) + lift_up
             zk = np.clip(zk, hmin, hmax + 0.05 * span)
-            ax.plot(Qk[:, 0], Qk[:, 1], zk, color=st["color"], linestyle=st["linestyle"],
-                    linewidth=2.0, zorder=5)
-            ax.plot(Qk[:1, 0], Qk[:1, 1], zk[:1], marker="o", markersize=6, color=st["color"],
-                    markeredgecolor="white", linestyle="none", zorder=6)
+            ax.plot(
+                Qk[:, 0],
+                Qk[:, 1],
+                zk,
+                color=st["color"],
+                linestyle=st["linestyle"],
+                linewidth=2.0,
+                zorder=5,
+            )
+            ax.plot(
+                Qk[:1, 0],
+                Qk[:1, 1],
+                zk[:1],
+                marker="o",
+                markersize=6,
+                color=st["color"],
+                markeredgecolor="white",
+                linestyle="none",
+                zorder=6,
+            )
             end_marker = "x" if r.diverged else "X"
-            ax.plot(Qk[-1:, 0], Qk[-1:, 1], zk[-1:], marker=end_marker, markersize=8,
-                    markeredgewidth=1.8 if r.diverged else 0.8, color=st["color"],
-                    markeredgecolor=st["color"] if r.diverged else "white",
-                    linestyle="none", zorder=6)
+            ax.plot(
+                Qk[-1:, 0],
+                Qk[-1:, 1],
+                zk[-1:],
+                marker=end_marker,
+                markersize=8,
+                markeredgewidth=1.8 if r.diverged else 0.8,
+                color=st["color"],
+                markeredgecolor=st["color"] if r.diverged else "white",
+                linestyle="none",
+                zorder=6,
+            )
         minima = list(getattr(surface, "minima", []) or [])
         if minima:
             f_min = min(m.value for m in minima)
@@ -159,13 +213,31 @@ def surface3d(
                 if not geo.inside(q, lo, hi)[0]:
                     continue
                 zm = lift(evaluate(surface, plane.lift(q))) + lift_up
-                ax.plot(q[:, 0], q[:, 1], zm, marker="*", markersize=13, color=MINIMUM_COLOR,
-                        markeredgecolor="white", linestyle="none", zorder=7)
+                ax.plot(
+                    q[:, 0],
+                    q[:, 1],
+                    zm,
+                    marker="*",
+                    markersize=13,
+                    color=MINIMUM_COLOR,
+                    markeredgecolor="white",
+                    linestyle="none",
+                    zorder=7,
+                )
                 shown = True
             if shown:
-                handles.append(Line2D([], [], marker="*", markersize=12, color=MINIMUM_COLOR,
-                                      markeredgecolor="white", linestyle="none",
-                                      label=f"known minimum ($f^*$ = {f_min:.4g})"))
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        marker="*",
+                        markersize=12,
+                        color=MINIMUM_COLOR,
+                        markeredgecolor="white",
+                        linestyle="none",
+                        label=f"known minimum ($f^*$ = {f_min:.4g})",
+                    )
+                )
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_zlim(hmin, hmax + 0.05 * span)
@@ -180,8 +252,9 @@ def surface3d(
         if title is None:
             note = ""
             if plane.note:  # wrapped: a slice's note lists fixed coordinates
-                note = "\n".join(wrap_to_width(f"({plane.note})",
-                                                0.86 * fig.get_figwidth() * 72.0, 10.0))
+                note = "\n".join(
+                    wrap_to_width(f"({plane.note})", 0.86 * fig.get_figwidth() * 72.0, 10.0)
+                )
             set_formula_title(ax, surface, fig, extra=note)
         elif title:
             ax.set_title(title)
