@@ -515,3 +515,29 @@ def test_errata_table_is_keyed_by_library_surfaces():
     assert inline.errata == () and analyze(inline).errata == []
     # a regularized copy keeps them (the slide's L1 answer is about seed_l1 with l1 = 0.1)
     assert load_surface("seed_l1", l1=0.1).errata == load_surface("seed_l1").errata != ()
+
+
+def test_notes_are_data_the_report_words():
+    # seed_diagonal: H = diag(6, 4, 8), lambda_min = 4, lambda_max = 8, kappa = 2
+    a = analyze(load_surface("seed_diagonal"))
+    kinds = [n.kind for n in a.notes]
+    assert kinds == ["stationary_method", "minimum_rates", "newton_one_step", "erratum", "erratum"]
+    assert a.notes[0].data == {"method": "linear", "starts": None}
+    d = a.notes[1].data
+    assert d["point"] == (0.0, 0.0, 0.0) and d["at_kink"] is False
+    assert d["stability_limit"] == pytest.approx(2 / 8)
+    assert d["inverse_lambda_max"] == pytest.approx(1 / 8)
+    assert d["inverse_lambda_max_rate"] == pytest.approx(1 - 1 / 2)
+    assert d["optimal_fixed"] == pytest.approx(2 / (4 + 8))
+    assert d["optimal_rate"] == pytest.approx((2 - 1) / (2 + 1))
+    # Polyak: lr = 4 / (sqrt(8) + sqrt(4))^2, momentum = ((sqrt 2 - 1)/(sqrt 2 + 1))^2
+    q = (np.sqrt(2) - 1) / (np.sqrt(2) + 1)
+    assert d["hb_lr"] == pytest.approx(4 / (np.sqrt(8) + 2) ** 2)
+    assert d["hb_momentum"] == pytest.approx(q**2) and d["hb_rate"] == pytest.approx(q)
+    assert str(a.notes[1]).startswith(
+        "at the minimum (0, 0, 0): GD converges for 0 < lr < 2/lambda_max = 0.25; "
+        "lr = 1/lambda_max = 0.125 (the notes' optimal rate) contracts by 1 - 1/kappa = 0.5"
+    )
+    # a saddle's note carries the eigenvalue GD escapes along: xy has H = [[0, 1], [1, 0]]
+    sad = next(n for n in analyze(load_surface("xy")).notes if n.kind == "saddle")
+    assert sad.data == {"point": (0.0, 0.0), "escape_eigenvalue": pytest.approx(-1.0)}
