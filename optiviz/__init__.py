@@ -34,12 +34,15 @@ _LAZY = {
     "OptivizError": "optiviz.errors",
 }
 
-__all__ = sorted(_LAZY) + ["__version__", "data"]
+#: Submodules reachable as attributes after ``import optiviz`` (``optiviz.report.to_json(a)``).
+_SUBMODULES = ("data", "report")
+
+__all__ = sorted(_LAZY) + ["__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str):
-    if name == "data":
-        return importlib.import_module("optiviz.data")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"optiviz.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'optiviz' has no attribute {name!r}")

@@ -63,6 +63,8 @@ Keys (required ones marked *):
   contour levels); available as `surface.extra["log_levels"]`.
 - `notes`: anything a user should know (kinks, unboundedness, parameter ranges); available
   as `surface.extra["notes"]`.
+- `errata`: errors in the lecture slides about this surface, a list of non-empty strings
+  (the corrected answers); available as `surface.errata` and printed by `optiviz report`.
 
 Parameter overrides (`load_surface(name, **overrides)`) re-substitute the parameters and
 rebuild the exact gradient and Hessian. Known minima are evaluated at the actual parameter
@@ -98,6 +100,7 @@ _KEYS = (
     "minima",
     "log_levels",
     "notes",
+    "errata",
 )
 _REQUIRED = ("name", "description", "source", "log_levels")
 _MINIMUM_KEYS = ("point", "value")
@@ -181,6 +184,9 @@ def validate_info(data: Any, where: str, name: str | None = None) -> dict:
     for key in ("name", "description", "source", "notes"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
             raise fail(f"{key!r} must be a non-empty string; got {data[key]!r}")
+    errata = data.get("errata", [])
+    if not isinstance(errata, list) or not all(isinstance(e, str) and e.strip() for e in errata):
+        raise fail(f"'errata' must be a list of non-empty strings; got {errata!r}")
     if not isinstance(data["log_levels"], bool):
         raise fail(f"'log_levels' must be true or false; got {data['log_levels']!r}")
 
@@ -520,6 +526,7 @@ def _common(name: str, info: dict) -> dict:
             "log_levels": info["log_levels"],
             "notes": info.get("notes", ""),
             "family": info.get("family"),
+            "errata": tuple(info.get("errata", ())),
         },
     )
 

@@ -321,6 +321,12 @@ class Surface:
         self.minima = self._make_minima(minima)
         self._derive()
 
+    @property
+    def errata(self) -> tuple[str, ...]:
+        """Errors in the lecture slides about this surface (a library surface's YAML
+        ``errata:``; empty for inline and data surfaces)."""
+        return tuple(self.extra.get("errata", ()))
+
     # -- construction ------------------------------------------------------------------
     @classmethod
     def from_expression(

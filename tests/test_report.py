@@ -192,3 +192,78 @@ def test_points_on_a_kink():
     md = report.to_markdown(a)
     assert "| (0.983333, 0) (on a kink) |" in md
     assert "minimum (on a kink)" in md
+
+
+def test_report_is_reachable_from_import_optiviz():
+    # a fresh interpreter: `import optiviz` alone must give optiviz.report (a lazy attribute)
+    code = (
+        "import optiviz\n"
+        "a = optiviz.analyze(optiviz.load_surface('seed_diagonal'))\n"
+        "print(optiviz.report.to_markdown(a).splitlines()[0])\n"
+        "assert 'report' in dir(optiviz)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "# Analysis of `seed_diagonal`"
+
+
+#: The lecture-slide errata as the analysis module held them before they moved into the
+#: surfaces' YAML (`errata:`); the corrected numbers are those of docs/worked-problems.
+SLIDE_ERRATA = {
+    "seed_diagonal": [
+        "the largest learning rate that converges is 2/lambda_max = 0.25 (the slide says "
+        "0.333: min(2/6, 2/4, 2/8) is 0.25)",
+        "the slide's 'optimal learning rate' 1/lambda_max = 0.125 only zeroes the steepest "
+        "direction in one step; the fixed step with the fastest worst-case rate is "
+        "2/(lambda_min + lambda_max) = 0.166667, contracting by 1/3 per step",
+    ],
+    "seed_quadratic": [
+        "the RProp slide prints +0.4167 for dE/dw1 at w(t) = (1.5, 2); the gradient there is "
+        "(-0.416667, -0.194444), so neither coordinate changes sign and the lecture RProp "
+        "step gives (2.25, 3.5), not (1.3, 3.5)",
+        "the Nesterov slide writes the look-ahead as '1.5 + 0.9*1.5'; it is 1.5 + 0.9*0.5 = "
+        "1.95 (and 2 + 0.9*1 = 2.9); the printed results (2.0525, 2.920833) are right",
+    ],
+    "seed_saddle": [
+        "the slide answers (0, 0) for the L2-regularized minimizer; (0, 0) is a saddle "
+        "(Hessian eigenvalues 10.324555 and -2.324555), the loss is unbounded below and "
+        "adding 0.1 I leaves the Hessian indefinite: there is no minimizer",
+    ],
+    "seed_l1": [
+        "the slide writes theta* = 1/6 on one line; the unregularized optimum is x = 1 and "
+        "the slide's final answer (0.983333, 0) = (1 - 0.1/6, 0) is right",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SLIDE_ERRATA))
+def test_every_slide_erratum_is_printed_for_its_surface(name):
+    s = load_surface(name)
+    assert s.errata == tuple(SLIDE_ERRATA[name])
+    a = analyze(s)
+    md = report.to_markdown(a)
+    section = md.split("## Slide errata\n\n", 1)[1]
+    assert section.strip().splitlines() == [f"- {e}" for e in SLIDE_ERRATA[name]]
+    assert "slide erratum" not in md  # in their own section, not among the notes
+    table = report.to_table(a)
+    for e in SLIDE_ERRATA[name]:
+        assert f"  - slide erratum: {e}" in table.splitlines()
+    assert json.loads(report.to_json(a))["errata"] == SLIDE_ERRATA[name]
+
+
+def test_only_surfaces_with_errata_print_a_section():
+    from optiviz.library import available_surfaces, surface_info
+
+    assert {n for n in available_surfaces() if surface_info(n).get("errata")} == set(SLIDE_ERRATA)
+    md = report.to_markdown(analyze(load_surface("rosenbrock")))
+    assert "Slide errata" not in md and "slide erratum" not in md
+
+
+def test_errata_must_be_a_list_of_strings():
+    from optiviz.errors import SurfaceError
+    from optiviz.library import surface_info, validate_info
+
+    info = surface_info("seed_l1")
+    for bad in ("one string", [""], [3]):
+        with pytest.raises(SurfaceError, match="'errata' must be a list of non-empty strings"):
+            validate_info({**info, "errata": bad}, "surfaces/seed_l1.yaml")

@@ -1,0 +1,195 @@
+"""The local picture at one point: Hessian eigen-decomposition, condition number, the
+learning rates the Hessian implies (GD's limits, the optimal heavy-ball pair), the Newton
+step."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optiviz._format import fmt_point, json_safe
+from optiviz.analysis._hessian import EIG_TOL, _eigh, _sym, classify
+from optiviz.analysis._surface import _is_quadratic
+from optiviz.analysis.rates import gd_rate, heavy_ball_rate
+from optiviz.analysis.regularization import early_stopping_factors
+from optiviz.errors import SurfaceError
+
+Array = np.ndarray
+
+
+@dataclass
+class PointAnalysis:
+    """The local picture at one point: value, gradient, Hessian spectrum, learning rates.
+
+    ``kind`` is the classification of a stationary point, or ``None`` at a point where the
+    gradient is not zero (an ``at=`` point). ``eta`` and ``momentum`` are defined where the
+    Hessian is positive definite (the local quadratic model has a minimum).
+    """
+
+    point: Array
+    value: float
+    kind: str | None
+    gradient: Array
+    hessian: Array
+    eigenvalues: Array
+    eigenvectors: Array  # columns
+    exact: bool = False  # the quadratic model is the surface (a quadratic)
+    eig_tol: float = 0.0  # absolute floor below which an eigenvalue counts as zero
+    #: On a kink of a piecewise surface (the argument of a relu/Max/Min/abs at its switch):
+    #: the Hessian there is one-sided, so ``kind`` and the learning rates are not reliable.
+    at_kink: bool = False
+
+    # -- spectrum ------------------------------------------------------------------------
+    @property
+    def lambda_max(self) -> float:
+        return float(self.eigenvalues[-1])
+
+    @property
+    def lambda_min(self) -> float:
+        return float(self.eigenvalues[0])
+
+    @property
+    def positive_definite(self) -> bool:
+        return classify(self.eigenvalues, abs_tol=self.eig_tol) == "minimum"
+
+    @property
+    def condition_number(self) -> float | None:
+        """kappa = lambda_max / lambda_min, or None unless the Hessian is positive definite."""
+        if not self.positive_definite:
+            return None
+        return self.lambda_max / self.lambda_min
+
+    # -- learning rates ------------------------------------------------------------------
+    @property
+    def eta(self) -> dict | None:
+        """Learning rates of GD on the local quadratic model (None unless H is PD).
+
+        ``per_direction`` follows ``eigenvalues`` (ascending); ``inverse_lambda_max`` is the
+        notes' "optimal" rate (contraction ``1 - 1/kappa``); ``stability_limit`` the
+        exclusive upper bound ``2/lambda_max``; ``optimal_fixed`` the step with the best
+        worst-case contraction ``optimal_rate = (kappa-1)/(kappa+1)``.
+        """
+        if not self.positive_definite:
+            return None
+        lo, hi = self.lambda_min, self.lambda_max
+        kappa = hi / lo
+        return {
+            "per_direction": [1.0 / float(v) for v in self.eigenvalues],
+            "inverse_lambda_max": 1.0 / hi,
+            "inverse_lambda_max_rate": 1.0 - 1.0 / kappa,
+            "stability_limit": 2.0 / hi,
+            "optimal_fixed": 2.0 / (lo + hi),
+            "optimal_rate": (kappa - 1.0) / (kappa + 1.0),
+        }
+
+    @property
+    def momentum(self) -> dict | None:
+        """Optimal heavy-ball pair (Polyak) on the local quadratic model (None unless PD)."""
+        if not self.positive_definite:
+            return None
+        lo, hi = self.lambda_min, self.lambda_max
+        sk = math.sqrt(hi / lo)
+        q = (sk - 1.0) / (sk + 1.0)
+        mu = q * q
+        return {
+            "lr": 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2,
+            "momentum": mu,
+            "rate": q,
+            "max_lr": self.max_lr_for_momentum(mu),
+            "stability": "0 < lr*lambda < 2 + 2*momentum for every eigenvalue lambda",
+        }
+
+    def max_lr_for_momentum(self, momentum: float) -> float | None:
+        """Heavy ball converges for ``0 < lr < (2 + 2 momentum) / lambda_max`` (0 <= mu < 1)."""
+        if self.lambda_max <= 0:
+            return None
+        return (2.0 + 2.0 * float(momentum)) / self.lambda_max
+
+    def gd_rate(self, lr: float) -> float:
+        return gd_rate(self.eigenvalues, lr)
+
+    def heavy_ball_rate(self, lr: float, momentum: float) -> float:
+        return heavy_ball_rate(self.eigenvalues, lr, momentum)
+
+    def early_stopping_factors(self, lr: float, t: int | Array) -> Array:
+        return early_stopping_factors(self.eigenvalues, lr, t)
+
+    # -- Newton --------------------------------------------------------------------------
+    @property
+    def newton_step(self) -> Array | None:
+        """``-H^-1 grad`` (None when the Hessian is singular)."""
+        lam = self.eigenvalues
+        scale = float(np.max(np.abs(lam))) if lam.size else 0.0
+        if scale == 0.0 or np.min(np.abs(lam)) <= EIG_TOL * scale:
+            return None
+        V = self.eigenvectors
+        return -(V @ ((V.T @ self.gradient) / lam))
+
+    @property
+    def newton(self) -> dict | None:
+        step = self.newton_step
+        if step is None:
+            return None
+        return {
+            "step": step,
+            "point": self.point + step,
+            "one_step_to_minimum": bool(self.exact and self.positive_definite),
+        }
+
+    # -- output --------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return json_safe(
+            {
+                "point": self.point,
+                "value": self.value,
+                "kind": self.kind,
+                "gradient": self.gradient,
+                "hessian": self.hessian,
+                "eigenvalues": self.eigenvalues,
+                "eigenvectors": self.eigenvectors.T,  # eigenvectors[i] is the i-th eigenvector
+                "condition_number": self.condition_number,
+                "eta": self.eta,
+                "momentum": self.momentum,
+                "newton": self.newton,
+                "at_kink": self.at_kink,
+            }
+        )
+
+
+def point_analysis(
+    surface: Any,
+    x: Any,
+    *,
+    kind: str | None = "auto",
+    exact: bool | None = None,
+    eig_tol: float = 0.0,
+) -> PointAnalysis:
+    """Evaluate value, gradient and Hessian at ``x`` and build a :class:`PointAnalysis`.
+
+    ``kind="auto"`` classifies the point if its gradient is (numerically) zero and gives
+    ``None`` otherwise.
+    """
+    x = np.asarray(x, dtype=float).reshape(-1)
+    if x.shape != (surface.n,):
+        raise SurfaceError(
+            f"the point {list(map(float, x))} must have {surface.n} coordinates "
+            f"({', '.join(surface.variables)})"
+        )
+    with np.errstate(all="ignore"):
+        value = float(surface.f(x, check=False))
+        g = np.asarray(surface.grad(x, check=False), dtype=float).reshape(-1)
+        H = _sym(surface.hess(x, check=False))
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
+        raise SurfaceError(
+            f"the gradient or Hessian of surface {surface.name!r} is not finite at {fmt_point(x)}"
+        )
+    lam, V = _eigh(H)
+    if kind == "auto":
+        gscale = max(1.0, float(np.max(np.abs(H))) * (1.0 + float(np.max(np.abs(x)))))
+        kind = classify(lam, abs_tol=eig_tol) if np.linalg.norm(g) <= 1e-8 * gscale else None
+    if exact is None:
+        exact = _is_quadratic(surface)
+    return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)

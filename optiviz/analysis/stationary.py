@@ -1,0 +1,379 @@
+"""Stationary points (``grad f = 0``): the linear solve of a quadratic, a symbolic
+Groebner solve of a small polynomial system under a size gate and a time budget, else a
+numeric multi-start Newton search; de-duplicated, classified and sorted."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from optiviz.analysis._hessian import EIG_TOL, KINDS, _sym, classify
+from optiviz.analysis._surface import _at_kinks, _has_kinks, _is_data, _is_quadratic
+from optiviz.analysis.findings import Note
+from optiviz.analysis.spectra import PointAnalysis, point_analysis
+
+Array = np.ndarray
+
+#: Symbolic solving is attempted only below these sizes (Bezout bound, number of variables).
+SYMBOLIC_MAX_BEZOUT = 36
+SYMBOLIC_MAX_VARS = 4
+#: Largest number of stationary points reported (a continuum gives many numeric points).
+MAX_POINTS = 50
+
+
+def _run_with_timeout(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
+    """Run ``fn`` in a daemon thread; ``(True, result)`` or ``(False, None)`` on timeout.
+
+    A thread cannot be interrupted: a job that overruns keeps running in the background
+    (daemon, so it never blocks interpreter exit) and its result is discarded.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except Exception as exc:  # noqa: BLE001 - reported to the caller as a failure
+            box["error"] = exc
+
+    th = threading.Thread(target=target, name="optiviz-symbolic-solve", daemon=True)
+    th.start()
+    th.join(max(0.0, timeout))
+    if th.is_alive() or "error" in box:
+        return False, None
+    return True, box["result"]
+
+
+def _newton_polish(surface: Any, X: Array, iters: int = 2) -> Array:
+    """A few undamped Newton steps on grad f (pseudo-inverse), for points already close."""
+    X = np.array(X, dtype=float, copy=True)
+    with np.errstate(all="ignore"):
+        for _ in range(iters):
+            G = surface.grad(X, check=False)
+            H = _sym(surface.hess(X, check=False))
+            ok = np.all(np.isfinite(G), axis=-1) & np.all(np.isfinite(H), axis=(-1, -2))
+            if not ok.any():
+                break
+            D = np.zeros_like(X)
+            D[ok] = _pinv_solve(H[ok], G[ok])
+            X = X - D
+    return X
+
+
+def _pinv_solve(H: Array, G: Array) -> Array:
+    """``H^+ G`` for stacks (S, n, n), (S, n) via eigh; tiny eigenvalues are dropped."""
+    lam, V = np.linalg.eigh(H)
+    scale = np.max(np.abs(lam), axis=-1, keepdims=True)
+    keep = np.abs(lam) > 1e-12 * np.maximum(scale, 1e-300)
+    inv = np.where(keep, 1.0 / np.where(keep, lam, 1.0), 0.0)
+    c = np.einsum("sji,sj->si", V, G) * inv
+    return np.einsum("sij,sj->si", V, c)
+
+
+def _dedupe(X: Array, tol: float) -> Array:
+    out: list[Array] = []
+    for x in X:
+        if not any(np.max(np.abs(x - y)) <= tol for y in out):
+            out.append(x)
+    return np.array(out).reshape(-1, X.shape[-1]) if out else np.zeros((0, X.shape[-1]))
+
+
+def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
+    n = surface.n
+    lo, hi = surface.window[:, 0], surface.window[:, 1]
+    if n_starts is None:
+        n_starts = 400 if n <= 2 else min(4000, 150 * n)
+    n_starts = max(1, int(n_starts))
+    if n <= 2:
+        k = max(1, int(math.ceil(n_starts ** (1.0 / n))))
+        axes = [lo[i] + (np.arange(k) + 0.5) / k * (hi[i] - lo[i]) for i in range(n)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
+    else:
+        rng = np.random.default_rng(seed)
+        u = np.argsort(rng.random((n, n_starts)), axis=1).T + rng.random((n_starts, n))
+        grid = lo + u / n_starts * (hi - lo)
+    known = [m.point for m in getattr(surface, "minima", []) or []]
+    if known:
+        grid = np.vstack([grid, np.array(known, dtype=float).reshape(-1, n)])
+    return grid
+
+
+def _numeric_stationary(
+    surface: Any, n_starts: int | None, time_budget: float, max_iter: int = 80
+) -> tuple[Array, dict]:
+    """Multi-start damped Newton on grad f, all starts stepped together as (S, n)."""
+    t0 = time.perf_counter()
+    X = _starts(surface, n_starts)
+    S, n = X.shape
+    lo, hi = surface.window[:, 0], surface.window[:, 1]
+    width = hi - lo
+    diag = float(np.linalg.norm(width))
+    max_step = 0.25 * diag
+    with np.errstate(all="ignore"):
+        G = surface.grad(X, check=False)
+        gn = np.linalg.norm(G, axis=-1)
+        finite0 = np.isfinite(gn)
+        gscale = float(np.median(gn[finite0])) if finite0.any() else 1.0
+        gtol = 1e-10 * max(1.0, gscale)
+        alive = finite0.copy()
+        done = alive & (gn <= gtol)
+        curvature = 0.0
+        small_step = np.zeros(S, dtype=bool)
+        it = 0
+        for it in range(max_iter):  # noqa: B007 - reported below
+            work = alive & ~done
+            if not work.any() or time.perf_counter() - t0 > time_budget:
+                break
+            idx = np.nonzero(work)[0]
+            H = _sym(surface.hess(X[idx], check=False))
+            okh = np.all(np.isfinite(H), axis=(-1, -2))
+            if it == 0 and okh.any():
+                curv = np.max(np.abs(np.linalg.eigvalsh(H[okh])), axis=-1)
+                curvature = float(np.median(curv))
+            alive[idx[~okh]] = False
+            idx, H = idx[okh], H[okh]
+            if idx.size == 0:
+                break
+            D = -_pinv_solve(H, G[idx])
+            dn = np.linalg.norm(D, axis=-1)
+            D *= np.minimum(1.0, max_step / np.maximum(dn, 1e-300))[:, None]
+            # backtracking on ||grad||
+            t = np.ones(idx.size)
+            acc = np.zeros(idx.size, dtype=bool)
+            Xn = X[idx].copy()
+            Gn = G[idx].copy()
+            for _ in range(12):
+                todo = ~acc
+                Xt = X[idx[todo]] + t[todo, None] * D[todo]
+                Gt = surface.grad(Xt, check=False)
+                nt = np.linalg.norm(Gt, axis=-1)
+                ok = np.isfinite(nt) & (nt < gn[idx[todo]] * (1 - 1e-4 * t[todo]))
+                sel = np.nonzero(todo)[0][ok]
+                Xn[sel], Gn[sel] = Xt[ok], Gt[ok]
+                acc[sel] = True
+                t[np.nonzero(todo)[0][~ok]] *= 0.5
+                if acc.all():
+                    break
+            # no decrease even with a tiny step: stalled (a flat or non-smooth region)
+            step_len = np.linalg.norm(Xn - X[idx], axis=-1)
+            small_step[idx] = acc & (step_len <= 1e-13 * (1 + np.linalg.norm(X[idx], axis=-1)))
+            alive[idx[~acc]] = False
+            X[idx], G[idx] = Xn, Gn
+            gn[idx] = np.linalg.norm(Gn, axis=-1)
+            done |= alive & ((gn <= gtol) | (small_step & (gn <= 1e-6 * max(1.0, gscale))))
+        keep = done & np.all((X >= lo - 0.5 * width) & (X <= hi + 0.5 * width), axis=-1)
+        pts = X[keep]
+        pts = _newton_polish(surface, pts, iters=2) if len(pts) else pts
+        if len(pts):
+            g2 = np.linalg.norm(surface.grad(pts, check=False), axis=-1)
+            pts = pts[np.isfinite(g2) & (g2 <= max(gtol, 1e-6 * max(1.0, gscale)))]
+    pts = _dedupe(pts, 1e-6 * diag)
+    info = {
+        "starts": int(S),
+        "iterations": int(it + 1),
+        "seconds": time.perf_counter() - t0,
+        "curvature_scale": curvature,
+    }
+    return pts, info
+
+
+def _groebner_solve(gradient: Sequence[Any], symbols: Sequence[Any]) -> Array | None:
+    """Real solutions of a zero-dimensional polynomial system, or None if not isolated.
+
+    Lex Groebner basis; exact real roots (sympy ``real_roots``) of the univariate element in
+    the last variable; the other variables by numeric roots of the basis elements after
+    substitution (float64 companion-matrix roots of coefficients computed with 40-digit
+    sympy Floats); the caller polishes and verifies every candidate with Newton steps.
+    """
+    import sympy as sp
+
+    syms = list(symbols)
+    n = len(syms)
+    G = sp.groebner(list(gradient), *syms, order="lex")
+    exprs = list(G.exprs)
+    if exprs == [1]:
+        return np.zeros((0, n))
+    if not G.is_zero_dimensional:
+        return None
+    polys = [sp.Poly(e, *syms) for e in exprs]
+    # level k holds the basis elements whose first variable is syms[k]
+    levels: dict[int, list] = {k: [] for k in range(n)}
+    for p in polys:
+        degs = p.degree_list()
+        first = next(i for i, d in enumerate(degs) if d > 0)
+        levels[first].append(p)
+    last = min(levels[n - 1], key=lambda p: p.degree())
+    roots = sp.Poly(last.as_expr(), syms[-1]).real_roots()
+    # sympy Floats carry their own precision (no global mpmath state is touched)
+    partial = [{n - 1: sp.Float(sp.N(r, 40), 40)} for r in dict.fromkeys(roots)]
+    tiny = sp.Float("1e-25", 40)
+    for k in range(n - 2, -1, -1):
+        new = []
+        for sol in partial:
+            best = None
+            for p in levels[k]:
+                d = p.degree(syms[k])
+                coeffs = [sp.Float(0, 40)] * (d + 1)
+                for monom, c in p.terms():
+                    term = sp.Float(c, 40)
+                    for j in range(k + 1, n):
+                        if monom[j]:
+                            term *= sol[j] ** monom[j]
+                    coeffs[d - monom[k]] += term
+                scale = max(abs(c) for c in coeffs)
+                while len(coeffs) > 1 and abs(coeffs[0]) <= tiny * scale:
+                    coeffs.pop(0)
+                if scale == 0 or len(coeffs) == 1:
+                    continue
+                if best is None or len(coeffs) < len(best):
+                    best = coeffs
+            if best is None:
+                continue
+            for z in np.roots(np.array([float(c) for c in best])):
+                if abs(z.imag) <= 1e-6 * (1.0 + abs(z.real)):
+                    new.append({**sol, k: sp.Float(float(z.real), 40)})
+        partial = new
+    return np.array([[float(s[k]) for k in range(n)] for s in partial], dtype=float).reshape(-1, n)
+
+
+def _symbolic_candidates(surface: Any) -> tuple[str, Any]:
+    """Decide whether a symbolic solve is worth trying: ('ok', (polys, syms)) or a reason."""
+    import sympy as sp
+
+    if _is_data(surface):
+        return "data surface", None
+    try:
+        if not surface.is_polynomial:
+            return "the gradient is not polynomial", None
+    except Exception:  # noqa: BLE001
+        return "no symbolic form", None
+    syms = list(surface.symbols)
+    if len(syms) > SYMBOLIC_MAX_VARS:
+        return f"more than {SYMBOLIC_MAX_VARS} variables", None
+    from optiviz.surface import MAX_EXPAND_DEGREE
+
+    if (surface.degree or 0) > MAX_EXPAND_DEGREE:
+        return f"the degree {surface.degree} is too high to expand", None
+    polys = [sp.Poly(sp.expand(g), *syms) for g in surface.gradient]
+    if any(not (p.domain.is_ZZ or p.domain.is_QQ) for p in polys):
+        return "coefficients are not rational", None
+    bezout = 1
+    for p in polys:
+        bezout *= max(1, p.total_degree())
+    if bezout > SYMBOLIC_MAX_BEZOUT:
+        return (
+            f"the gradient system is too large (Bezout bound {bezout} > {SYMBOLIC_MAX_BEZOUT})"
+        ), None
+    return "ok", (polys, syms)
+
+
+def _quadratic_stationary(surface: Any) -> tuple[Array, str]:
+    """Stationary points of a quadratic: the linear system H x = -b (exact structure)."""
+    n = surface.n
+    z = np.zeros(n)
+    H = _sym(surface.hess(z, check=False))
+    b = np.asarray(surface.grad(z, check=False), dtype=float)
+    lam = np.linalg.eigvalsh(H)
+    scale = float(np.max(np.abs(lam))) if lam.size else 0.0
+    if scale > 0 and np.min(np.abs(lam)) > EIG_TOL * scale:
+        return np.linalg.solve(H, -b).reshape(1, n), "unique"
+    x, *_ = np.linalg.lstsq(H, -b, rcond=None)
+    if np.linalg.norm(H @ x + b) <= 1e-10 * max(1.0, float(np.linalg.norm(b))):
+        return x.reshape(1, n), "affine"
+    return np.zeros((0, n)), "none"
+
+
+def stationary_points(
+    surface: Any, *, time_budget: float = 5.0, n_starts: int | None = None
+) -> tuple[list[PointAnalysis], dict]:
+    """All stationary points found, classified and sorted; and how they were found.
+
+    Returns ``(points, info)`` with ``info["method"]`` in ``"linear"`` (quadratic),
+    ``"symbolic"`` or ``"numeric"``, ``info["complete"]`` True when every real stationary
+    point is guaranteed found (linear and symbolic), and ``info["notes"]`` (a list of
+    :class:`~optiviz.analysis.findings.Note`).
+    """
+    notes: list[Note] = []
+    info: dict[str, Any] = {"method": None, "complete": False, "notes": notes}
+    pts: Array | None = None
+    quadratic = _is_quadratic(surface)
+    if quadratic:
+        pts, how = _quadratic_stationary(surface)
+        info.update(method="linear", complete=True)
+        if how == "affine":
+            notes.append(Note("affine_stationary"))
+        elif how == "none":
+            notes.append(Note("gradient_never_vanishes"))
+    else:
+        status, data = _symbolic_candidates(surface)
+        if status == "ok":
+            polys, syms = data
+            ok, res = _run_with_timeout(lambda: _groebner_solve(polys, syms), time_budget)
+            if ok and res is not None:
+                cand = _newton_polish(surface, res, iters=3) if len(res) else res
+                good = []
+                for c0, c in zip(res, cand, strict=True):
+                    with np.errstate(all="ignore"):
+                        gn = float(np.linalg.norm(surface.grad(c, check=False)))
+                    moved = float(np.max(np.abs(c - c0))) if len(c) else 0.0
+                    if np.isfinite(gn) and moved <= 1e-6 * (1 + float(np.max(np.abs(c0)))):
+                        good.append(c)
+                diag = float(np.linalg.norm(surface.window[:, 1] - surface.window[:, 0]))
+                pts = _dedupe(np.array(good).reshape(-1, surface.n), 1e-9 * diag)
+                info.update(method="symbolic", complete=True)
+            elif ok:
+                notes.append(Note("not_isolated"))
+            else:
+                notes.append(Note("symbolic_timeout", {"time_budget": float(time_budget)}))
+        else:
+            info["symbolic_skipped"] = status
+        if pts is None:
+            pts, ninfo = _numeric_stationary(surface, n_starts, max(time_budget, 1.0))
+            info.update(method="numeric", complete=False, search=ninfo)
+    if len(pts):
+        # snap round-off residue (-0.0, 1e-17) to exact zeros
+        span = float(np.max(np.abs(surface.window)))
+        pts = np.where(np.abs(pts) <= 1e-14 * max(1.0, span), 0.0, pts) + 0.0
+    # numerically located points are stationary only to the search tolerance: eigenvalues
+    # below 1e-6 of the typical curvature in the window count as zero there
+    eig_tol = 1e-6 * info.get("search", {}).get("curvature_scale", 0.0)
+    out = [point_analysis(surface, p, kind="auto", exact=quadratic, eig_tol=eig_tol) for p in pts]
+    for pa in out:
+        if pa.kind is None:  # numerically stationary; classify anyway
+            pa.kind = classify(pa.eigenvalues, abs_tol=eig_tol)
+    if out and _has_kinks(surface):
+        flags = _at_kinks(surface, np.array([p.point for p in out]))
+        for pa, flag in zip(out, flags, strict=True):
+            pa.at_kink = bool(flag)
+    order = {k: i for i, k in enumerate(KINDS)}
+    vtol = 1e-9 * (1.0 + max((abs(p.value) for p in out), default=0.0))
+    out.sort(key=lambda p: (order[str(p.kind)], round(p.value / vtol), tuple(np.round(p.point, 9))))
+    info["summary"] = _summary(out)
+    if len(out) > MAX_POINTS:
+        notes.append(Note("points_cut", {"found": len(out), "kept": MAX_POINTS}))
+        out = out[:MAX_POINTS]
+    return out, info
+
+
+def _summary(points: Sequence[PointAnalysis]) -> dict:
+    """Counts over every stationary point found (before the list is cut to MAX_POINTS):
+    ``found``, ``kept`` (listed in ``stationary_points``), ``kinds`` (per kind),
+    ``at_kink`` (per kind, the points on a kink), ``degenerate_values`` ([min, max] of
+    the degenerate points' values, or None)."""
+    kinds = {k: 0 for k in KINDS}
+    at_kink = {k: 0 for k in KINDS}
+    for p in points:
+        kinds[str(p.kind)] += 1
+        at_kink[str(p.kind)] += bool(p.at_kink)
+    deg = [p.value for p in points if p.kind == "degenerate"]
+    return {
+        "found": len(points),
+        "kept": min(len(points), MAX_POINTS),
+        "kinds": kinds,
+        "at_kink": at_kink,
+        "degenerate_values": [min(deg), max(deg)] if deg else None,
+    }

@@ -1,0 +1,264 @@
+"""The rows and tables of a report: which stationary points a table lists, the rows of
+the stationary-point, learning-rate, point, regularization and runs tables, and the two
+table layouts (Markdown, aligned plain text)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from optiviz._format import NA, fmt
+from optiviz.analysis import KINDS, _summary
+from optiviz.report.notes import flat_words, plural
+
+#: Degenerate points and points on a kink listed in the stationary-point table (the rest
+#: are counted in one line; the JSON keeps up to analysis.MAX_POINTS with their Hessians).
+IRREGULAR_ROWS = 3
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    return "\n".join(out)
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [len(h) for h in headers]
+    for r in rows:
+        widths = [max(w, len(str(c))) for w, c in zip(widths, r, strict=True)]
+
+    def join(cells: Sequence[Any]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
+    line = join(headers)
+    sep = "  ".join("-" * w for w in widths)
+    body = [join(r) for r in rows]
+    return "\n".join([line, sep, *body])
+
+
+# -- rows shared by the three renderings ---------------------------------------------------------
+def _kind(p: Any) -> str:
+    kind = p.kind or "not stationary"
+    return f"{kind} (on a kink)" if getattr(p, "at_kink", False) else kind
+
+
+def _points_rows(analysis: Any) -> tuple[list[list[str]], str | None]:
+    """Rows of the stationary-point table and the line summarising the points left out.
+
+    Every minimum, saddle and maximum is listed, but only the first few degenerate points
+    and points on a kink (see :func:`table_points`): on a ReLU network
+    they come by the hundred, samples of flat regions rather than isolated points.
+    """
+    shown, rest = table_points(analysis, IRREGULAR_ROWS)
+    rows = [
+        [str(i), fmt(p.point), fmt(p.value), _kind(p), fmt(p.eigenvalues), fmt(p.condition_number)]
+        for i, p in shown
+    ]
+    return rows, rest
+
+
+_POINT_HEAD = ["#", "point", "value", "kind", "Hessian eigenvalues", "condition number"]
+_LR_HEAD = [
+    "minimum",
+    "1/lambda_i",
+    "1/lambda_max",
+    "2/lambda_max (stability)",
+    "2/(lambda_min+lambda_max)",
+    "its rate",
+    "heavy-ball lr",
+    "momentum",
+    "heavy-ball rate",
+]
+
+
+def _lr_rows(analysis: Any) -> list[list[str]]:
+    rows = []
+    for p in analysis.minima:
+        e, m = p.eta, p.momentum
+        if e is None:
+            continue
+        where = fmt(p.point) + (" (on a kink)" if getattr(p, "at_kink", False) else "")
+        rows.append(
+            [
+                where,
+                fmt(e["per_direction"]),
+                fmt(e["inverse_lambda_max"]),
+                fmt(e["stability_limit"]),
+                fmt(e["optimal_fixed"]),
+                fmt(e["optimal_rate"]),
+                fmt(m["lr"]),
+                fmt(m["momentum"]),
+                fmt(m["rate"]),
+            ]
+        )
+    return rows
+
+
+_RUN_HEAD = [
+    "label",
+    "status",
+    "steps",
+    "final loss",
+    "distance to min",
+    "measured rate",
+    "predicted rate",
+    "theory",
+]
+
+
+#: Shown for a rate that does not exist (a run too short to fit one, a method without a
+#: linear-rate theory).
+NO_RATE = "-"
+
+
+def _rate(v: Any) -> str:
+    return NO_RATE if v is None else fmt(v)
+
+
+def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
+    """Rows of the runs table (label, status, steps, final loss, distance, rates, theory).
+
+    A missing rate is ``-``: no measured rate for a run with fewer than 2 steps (or that
+    starts at the minimum), no predicted rate without a linear-rate theory for the method.
+    """
+    return [
+        [
+            r.label,
+            r.status,
+            str(r.steps),
+            fmt(r.final_loss),
+            fmt(r.distance_to_min),
+            _rate(r.measured_rate),
+            _rate(r.predicted_rate),
+            r.theory or NA,
+        ]
+        for r in runs
+    ]
+
+
+def _runs(analysis: Any, runs: Any) -> list[Any] | None:
+    if runs is None:
+        return analysis.runs
+    runs = list(runs) if isinstance(runs, (list, tuple)) else [runs]
+    if runs and all(hasattr(r, "measured_rate") for r in runs):
+        return runs
+    return analysis.compare(runs)
+
+
+def _bounded(analysis: Any) -> str:
+    b = analysis.bounded_below
+    word = {True: "yes", False: "no", None: "unknown"}[b]
+    return f"{word} ({analysis.bounded_reason})" if analysis.bounded_reason else word
+
+
+def _point_lines(p: Any) -> list[tuple[str, str]]:
+    items = [
+        ("point", fmt(p.point)),
+        ("value", fmt(p.value)),
+        ("kind", p.kind or "not stationary"),
+        ("gradient", fmt(p.gradient)),
+        ("Hessian", fmt(p.hessian)),
+        ("eigenvalues", fmt(p.eigenvalues)),
+        ("eigenvectors (columns)", fmt(p.eigenvectors.T)),
+        ("condition number", fmt(p.condition_number)),
+    ]
+    if p.eta is not None:
+        e = p.eta
+        items += [
+            ("1/lambda_i", fmt(e["per_direction"])),
+            ("1/lambda_max", fmt(e["inverse_lambda_max"])),
+            ("stability limit 2/lambda_max", fmt(e["stability_limit"])),
+            ("best fixed lr 2/(lambda_min+lambda_max)", fmt(e["optimal_fixed"])),
+            ("its rate (kappa-1)/(kappa+1)", fmt(e["optimal_rate"])),
+        ]
+    nw = p.newton
+    if nw is not None:
+        items += [("Newton step -H^-1 g", fmt(nw["step"])), ("Newton point", fmt(nw["point"]))]
+    return items
+
+
+def _reg_lines(reg: dict) -> list[tuple[str, str]]:
+    items = [
+        ("model", str(reg.get("model"))),
+        ("reference point w*", fmt(reg.get("reference_point"))),
+        ("Hessian eigenvalues", fmt(reg.get("hessian_eigenvalues"))),
+    ]
+    l2 = reg.get("l2")
+    if l2:
+        items += [
+            (
+                f"L2 alpha = {fmt(l2['alpha'])}: H + alpha I eigenvalues",
+                fmt(l2["regularized_eigenvalues"]),
+            ),
+            ("L2 shrink factors lambda/(lambda+alpha)", fmt(l2["shrink_factors"])),
+            (
+                "L2 optimum",
+                fmt(l2["optimum"]) if l2["optimum"] is not None else "none: " + l2["note"],
+            ),
+        ]
+    l1 = reg.get("l1")
+    if l1:
+        items += [
+            (f"L1 alpha = {fmt(l1['alpha'])}: soft-threshold", fmt(l1.get("soft_threshold"))),
+            (
+                "L1 optimum",
+                fmt(l1.get("optimum")) if l1.get("optimum") is not None else "none: " + l1["note"],
+            ),
+            ("L1 method", str(l1.get("method") or NA)),
+        ]
+    es = reg.get("early_stopping")
+    if es:
+        items += [
+            (f"early stopping lr = {fmt(es['lr'])}, t = {es['t']}: factors", fmt(es["factors"])),
+            ("early-stopping point", fmt(es["point"])),
+        ]
+    return items
+
+
+def table_points(
+    a: Any, irregular_rows: int = IRREGULAR_ROWS
+) -> tuple[list[tuple[int, Any]], str | None]:
+    """The stationary points a report's table lists, each with its 1-based position in
+    ``a.stationary_points`` (and the JSON), and one line summarising the others.
+
+    Every minimum, saddle and maximum off a kink is listed; of the degenerate points and
+    the points on a kink (flat regions and kinks of a piecewise surface, where a numeric
+    search finds continua of them) only the first ``irregular_rows``. The line (None when
+    nothing is left out) counts the rest over every point found.
+    """
+    kinks = a.kinks
+    shown: list[tuple[int, Any]] = []
+    extra = 0
+    for i, p in enumerate(a.stationary_points, 1):
+        if p.kind == "degenerate" or p.at_kink:
+            if extra >= irregular_rows:
+                continue
+            extra += 1
+        shown.append((i, p))
+    summary = a.summary or _summary(a.stationary_points)
+    rest: dict[tuple[str, bool], int] = {}
+    for kind in KINDS:
+        rest[(kind, False)] = summary["kinds"][kind] - summary["at_kink"][kind]
+        rest[(kind, True)] = summary["at_kink"][kind]
+    for _, p in shown:
+        rest[(p.kind, bool(p.at_kink))] -= 1
+    parts = []
+    for (kind, on_kink), k in rest.items():
+        if k <= 0:
+            continue
+        text = f"{k} more {plural(kind, k)}" + (" on a kink" if on_kink else "")
+        if kind == "degenerate" and not on_kink and kinks:
+            text += f" ({flat_words(a.relu_network)})"
+        parts.append(text)
+    if not parts:
+        return shown, None
+    line = "and " + ", ".join(parts)
+    if summary["found"] > summary["kept"]:
+        line += (
+            f"; {summary['found']} found in all, the JSON report (optiviz report "
+            f"-f json) keeps the first {summary['kept']}"
+        )
+    else:
+        line += "; all are in the JSON report (optiviz report -f json)"
+    return shown, line
