@@ -540,44 +540,26 @@ def sweep_stability_limit(
     """The largest stable learning rate of the swept method on the quadratic model with
     top Hessian eigenvalue ``lambda_max``, and its label for the lr-sweep figure.
 
-    GD: ``2/lambda_max``; heavy ball (``momentum``, ``sgd`` with momentum; torch's
-    dampening scales the step by ``1 - dampening``): ``(2 + 2 beta)/lambda_max``;
-    Nesterov: ``(2 + 2 mu)/((1 + 2 mu) lambda_max)``. ``(None, None)`` for methods
-    without a linear stability theory (adaptive ones), for weight decay, maximize, and
-    for a momentum that the grid varies.
+    It is the class's :meth:`~optiviz.optimizers.base.Optimizer.lr_stability_limit` for the
+    other hyperparameters: GD ``2/lambda_max``; heavy ball (``momentum``, ``sgd`` with
+    momentum; torch's dampening scales the step by ``1 - dampening``)
+    ``(2 + 2 beta)/lambda_max``; Nesterov ``(2 + 2 mu)/((1 + 2 mu) lambda_max)``; another
+    class with an iteration matrix by bisection. A grid holding one value counts as that
+    value. ``(None, None)`` for methods without a linear stability theory (adaptive ones),
+    for weight decay, maximize, and for a hyperparameter other than lr that the grid varies.
     """
-    h = dict(hyperparameters or {})
-    if not lambda_max > 0 or h.get("maximize") or _one_value(h, "weight_decay", 0.0):
+    from optiviz.optimizers import REGISTRY
+
+    cls = REGISTRY.get(optimizer)
+    if cls is None:
         return None, None
-    name = optimizer
-    nesterov = name == "nesterov" or (name == "sgd" and bool(h.get("nesterov")))
-    if name == "gd":
-        mu, damp = 0.0, 0.0
-    elif name in LINEAR_THEORY:
-        mu = _one_value(h, "momentum", 0.0 if name == "sgd" else 0.9)
-        damp = _one_value(h, "dampening", 0.0) if name == "sgd" else 0.0
-        if mu is None or damp is None or damp >= 1.0:
-            return None, None
-        mu, damp = float(mu), float(damp)
-    else:
-        return None, None
-    if mu == 0.0:
-        return 2.0 / lambda_max, "$2/\\lambda_{max}$ (GD)"
-    if nesterov:
-        return (
-            (2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * lambda_max),
-            f"$(2 + 2\\mu)/((1 + 2\\mu)\\lambda_{{max}})$ (Nesterov, $\\mu$ = {mu:g})",
-        )
-    if damp:
-        return (
-            (2.0 + 2.0 * mu) / ((1.0 - damp) * lambda_max),
-            f"$(2 + 2\\beta)/((1 - d)\\lambda_{{max}})$ (heavy ball, $\\beta$ = {mu:g}, "
-            f"dampening $d$ = {damp:g})",
-        )
-    return (
-        (2.0 + 2.0 * mu) / lambda_max,
-        f"$(2 + 2\\beta)/\\lambda_{{max}}$ (heavy ball, $\\beta$ = {mu:g})",
-    )
+    h = {k: v for k, v in (hyperparameters or {}).items() if k != "lr"}
+    for key, spec in cls.params.items():
+        if key in h and spec.batchable and spec.kind in ("float", "int"):
+            h[key] = _one_value(h, key, spec.default)
+            if h[key] is None:  # the grid varies it
+                return None, None
+    return cls.lr_stability_limit(lambda_max, h)
 
 
 def _lr_sweep(

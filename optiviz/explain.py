@@ -16,14 +16,14 @@
 ONE step at ``t = 1`` (or continues from a given ``state`` at step ``t``). The optimizer's
 ``quantities`` table names the state entries to show; each is listed with the value after the
 step, and with its value before the step where the state carried it in (a velocity, a
-previous gradient). A few update rules (gd, sgd, momentum, nesterov, lecture Rprop) are also
-rendered as arithmetic with the numbers substituted; every other method is rendered as
-``label = value`` lines, which is generic over the registry.
+previous gradient). An optimizer class may write its step out as arithmetic with the numbers
+substituted (:meth:`~optiviz.optimizers.base.Optimizer.render_step`: gd, sgd, momentum,
+nesterov and lecture Rprop do); every other step is rendered as ``label = value`` lines,
+which is generic over the registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,7 @@ Array = np.ndarray
 __all__ = ["StepExplanation", "explain_step", "fmt_value"]
 
 
-def _num(v: float) -> str:
+def _num(v: Any) -> str:
     v = float(v)
     if v != v:
         return "nan"
@@ -131,7 +131,7 @@ class StepExplanation:
         """Readable arithmetic for the step (name = value lines for generic methods)."""
         opt = self.optimizer
         lines = [f"{opt.label()} on {self.surface_name}: one step at t = {self.t}"]
-        if equations and getattr(opt, "equations", ""):
+        if equations and opt.equations:
             lines.append("")
             lines.extend("  " + ln for ln in opt.equations.splitlines())
             lines.append("")
@@ -139,8 +139,8 @@ class StepExplanation:
         if self.x_prev is not None:
             lines.append(f"  w(t-1) = {fmt_value(self.x_prev)}")
         lines.append(f"  f(w(t)) = {fmt_value(self.quantities.get('f(w(t))'))}")
-        special = _RENDERERS.get(_render_key(opt))
-        body = special(self) if special is not None else None
+        body = opt.render_step(self)  # the class's arithmetic, or None: list the quantities
+        written_out = body is not None
         if body is None:
             body = []
             if "g" not in self.quantities:
@@ -158,136 +158,16 @@ class StepExplanation:
             body.append(f"  w(t+1) = {fmt_value(self.new_point)}")
         lines.extend(body)
         lines.append(f"  f(w(t+1)) = {fmt_value(self.quantities.get('f(w(t+1))'))}")
-        if "eff_lr" in self.state and special is not None:
+        if "eff_lr" in self.state and written_out:
             lines.append(f"  effective lr = {fmt_value(self.state['eff_lr'])}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
 
-
-# -- arithmetic renderers for the classic rules ------------------------------------------------
-def _render_key(opt: Any) -> str:
-    if opt.name == "rprop" and opt.hyper.get("variant") == "lecture":
-        return "rprop-lecture"
-    if opt.name == "sgd":
-        if (
-            opt.hyper.get("weight_decay") or opt.hyper.get("dampening") or opt.hyper.get("nesterov")
-        ):  # torch's Nesterov form (d = g + mu b) has no arithmetic renderer: list quantities
-            return "generic"
-        return "sgd-momentum" if opt.hyper.get("momentum") else "gd"
-    return opt.name
-
-
-def _fv(v: Any) -> str:
-    return fmt_value(v)
-
-
-def _gd_lines(e: StepExplanation) -> list[str]:
-    opt = e.optimizer
-    sign = "+" if opt.hyper.get("maximize") else "-"
-    what = "gradient ascent: " if opt.hyper.get("maximize") else ""
-    g = e.gradient
-    return [
-        f"  g      = grad f(w(t)) = {_fv(g)}",
-        f"  {what}w(t+1) = w(t) {sign} lr * grad f = {_fv(e.x)} {sign} {_fv(e.lr)} * {_fv(g)} "
-        f"= {_fv(e.new_point)}",
-    ]
-
-
-def _momentum_lines(e: StepExplanation, buf_key: str) -> list[str]:
-    opt = e.optimizer
-    mu = opt.hyper.get("momentum")
-    q = e.quantities
-    g = q.get("g", e.gradient)
-    b0 = e.before.get(buf_key)
-    b1 = q.get(buf_key)
-    out = [f"  g      = grad f(w(t)) = {_fv(g)}"]
-    if b0 is None:
-        out.append(f"  {buf_key} = g = {_fv(b1)}   (the first step starts the buffer at g)")
-    else:
-        out.append(
-            f"  {buf_key} = momentum * {buf_key} + g = {_fv(mu)} * {_fv(b0)} + {_fv(g)} = {_fv(b1)}"
-        )
-    out.append(
-        f"  w(t+1) = w(t) - lr * {buf_key} = {_fv(e.x)} - {_fv(e.lr)} * {_fv(b1)} "
-        f"= {_fv(e.new_point)}"
-    )
-    if e.x_prev is not None:
-        out.append(
-            f"         (heavy ball: w(t) - lr * g + momentum * (w(t) - w(t-1)) = {_fv(e.x)} - "
-            f"{_fv(e.lr)} * {_fv(g)} + {_fv(mu)} * {_fv(e.x - e.x_prev)} = {_fv(e.new_point)})"
-        )
-    return out
-
-
-def _nesterov_lines(e: StepExplanation) -> list[str]:
-    mu = e.optimizer.hyper.get("momentum")
-    q = e.quantities
-    v0 = q.get("v_prev", e.before.get("v"))
-    out = []
-    if q.get("x_look") is not None:
-        out.append(
-            f"  look-ahead = w(t) + momentum * v = {_fv(e.x)} + {_fv(mu)} * {_fv(v0)} "
-            f"= {_fv(q['x_look'])}"
-        )
-        out.append(f"  g_look = grad f(look-ahead) = {_fv(q.get('g_look'))}")
-    out.append(
-        f"  v = momentum * v - lr * g_look = {_fv(mu)} * {_fv(v0)} - {_fv(e.lr)} * "
-        f"{_fv(q.get('g_look'))} = {_fv(q.get('v'))}"
-    )
-    out.append(f"  w(t+1) = w(t) + v = {_fv(e.x)} + {_fv(q.get('v'))} = {_fv(e.new_point)}")
-    if q.get("x_look") is not None:
-        out.append(
-            f"         (= look-ahead - lr * g_look = {_fv(q['x_look'])} - {_fv(e.lr)} * "
-            f"{_fv(q.get('g_look'))})"
-        )
-    return out
-
-
-def _rprop_lecture_lines(e: StepExplanation) -> list[str]:
-    em, ep = e.optimizer.hyper["etas"]
-    q = e.quantities
-    g = q.get("g", e.gradient)
-    gp = e.before.get("g_prev")
-    d0 = e.before.get("d")
-    out = [f"  g(t)   = grad f(w(t)) = {_fv(g)}"]
-    if gp is None or d0 is None:
-        out.append(f"  no history: a sign step w(t+1) = w(t) - lr * sign(g) = {_fv(e.new_point)}")
-        return out
-    out.append(f"  g(t-1) = grad f(w(t-1)) = {_fv(gp)}")
-    out.append(f"  d = w(t) - w(t-1) = {_fv(d0)}")
-    x = np.asarray(e.x).reshape(-1)
-    xp = np.asarray(e.before.get("x_prev")).reshape(-1)
-    g1, g0 = np.asarray(g).reshape(-1), np.asarray(gp).reshape(-1)
-    d = np.asarray(d0).reshape(-1)
-    new = np.asarray(e.new_point).reshape(-1)
-    names = list(e.variables) or [f"w{i + 1}" for i in range(len(x))]
-    for i in range(len(x)):
-        nm = names[i] if i < len(names) else f"w{i + 1}"
-        if np.sign(g1[i]) == np.sign(g0[i]):
-            out.append(
-                f"  {nm}: same gradient sign ({_num(g0[i])}, {_num(g1[i])}): "
-                f"{nm}(t+1) = {nm}(t) + eta+ * d = {_num(x[i])} + {_num(ep)} * "
-                f"{_num(d[i])} = {_num(new[i])}"
-            )
-        else:
-            out.append(
-                f"  {nm}: gradient sign changed ({_num(g0[i])}, {_num(g1[i])}): "
-                f"{nm}(t+1) = {nm}(t-1) + eta- * d = {_num(xp[i])} + {_num(em)} * "
-                f"{_num(d[i])} = {_num(new[i])}"
-            )
-    out.append(f"  w(t+1) = {_fv(e.new_point)}")
-    return out
-
-
-_RENDERERS: dict[str, Callable[[StepExplanation], list[str] | None]] = {
-    "gd": _gd_lines,
-    "sgd-momentum": lambda e: _momentum_lines(e, "buf"),
-    "momentum": lambda e: _momentum_lines(e, "v"),
-    "nesterov": _nesterov_lines,
-    "rprop-lecture": _rprop_lecture_lines,
-}
+    def fmt(self, v: Any) -> str:
+        """A value in the explainer's format (:func:`fmt_value`), for ``render_step``."""
+        return fmt_value(v)
 
 
 # -- the explainer ------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from numpy.typing import ArrayLike
 from optiviz._format import json_float, json_safe
 from optiviz.analysis._hessian import _sym
 from optiviz.errors import OptivizError
+from optiviz.optimizers import REGISTRY
+from optiviz.optimizers.sgd import GD, Momentum, Nesterov
 
 if TYPE_CHECKING:  # pragma: no cover
     from optiviz.analysis.core import Analysis
@@ -23,48 +25,26 @@ Array = np.ndarray
 
 
 def gd_rate(eigenvalues: ArrayLike, lr: float) -> float:
-    """GD's linear rate on a quadratic: ``max_i |1 - lr lambda_i|``."""
-    lam = np.asarray(eigenvalues, dtype=float)
-    return float(np.max(np.abs(1.0 - lr * lam)))
-
-
-def _radius(M: Array) -> float:
-    return float(np.max(np.abs(np.linalg.eigvals(M))))
+    """GD's linear rate on a quadratic: ``max_i |1 - lr lambda_i|`` (:class:`GD`'s iteration)."""
+    return float(GD.linear_rate(eigenvalues, {"lr": lr}))
 
 
 def heavy_ball_rate(eigenvalues: ArrayLike, lr: float, momentum: float) -> float:
     """Spectral radius of ``[[1 + mu - lr lambda, -mu], [1, 0]]``, maximized over lambda.
 
     The iteration ``x+ = x - lr grad + mu (x - x_prev)``; torch's buffer form
-    (``b = mu b + g; x -= lr b``) is the same iteration in x.
+    (``b = mu b + g; x -= lr b``) is the same iteration in x (:class:`Momentum`'s matrix).
     """
-    lam = np.asarray(eigenvalues, dtype=float)
-    M = np.zeros((len(lam), 2, 2))
-    M[:, 0, 0] = 1.0 + momentum - lr * lam
-    M[:, 0, 1] = -momentum
-    M[:, 1, 0] = 1.0
-    return _radius(M)
+    return float(Momentum.linear_rate(eigenvalues, {"lr": lr, "momentum": momentum}))
 
 
 def nesterov_rate(eigenvalues: ArrayLike, lr: float, momentum: float) -> float:
     """Nesterov (look-ahead): radius of ``[[(1 + mu)(1 - lr l), -mu (1 - lr l)], [1, 0]]``.
 
-    torch's form (``d = g + mu b``) has the same trace and determinant, so the same rate.
+    torch's form (``d = g + mu b``) has the same trace and determinant, so the same rate
+    (:class:`Nesterov`'s matrix).
     """
-    lam = np.asarray(eigenvalues, dtype=float)
-    a = 1.0 - lr * lam
-    M = np.zeros((len(lam), 2, 2))
-    M[:, 0, 0] = (1.0 + momentum) * a
-    M[:, 0, 1] = -momentum * a
-    M[:, 1, 0] = 1.0
-    return _radius(M)
-
-
-def _hyper(h: dict, key: str, default: Any = 0.0) -> Any:
-    v = h.get(key, default)
-    if isinstance(v, (list, np.ndarray)) and np.ndim(v) > 0:
-        return None  # batched value: ambiguous here
-    return v
+    return float(Nesterov.linear_rate(eigenvalues, {"lr": lr, "momentum": momentum}))
 
 
 def predicted_rate(
@@ -73,48 +53,20 @@ def predicted_rate(
     """Predicted linear rate of a run from the Hessian eigenvalues at its minimum.
 
     ``optimizer`` is an optimizer object or a registry name (then ``hyperparameters``
-    gives its settings). Returns ``(rate, why)``; ``rate`` is None for methods without a
-    fixed linear iteration (adaptive methods, schedules, weight decay, maximize).
+    gives its settings; given with an object, they override its own). Returns
+    ``(rate, why)`` from the class's linear theory
+    (:meth:`~optiviz.optimizers.base.Optimizer.rate_for`); ``rate`` is None for methods
+    without a fixed linear iteration (adaptive methods, schedules, weight decay, maximize).
     """
     if isinstance(optimizer, str):
-        name, h = optimizer, dict(hyperparameters or {})
+        cls, h = REGISTRY.get(optimizer), dict(hyperparameters or {})
+        if cls is None:
+            return None, f"no linear-rate theory for {optimizer}"
     else:
-        name, h = optimizer.name, dict(getattr(optimizer, "hyper", {}) or {})
+        cls, h = type(optimizer), dict(getattr(optimizer, "hyper", {}) or {})
         if hyperparameters:
             h.update(hyperparameters)
-    lr = _hyper(h, "lr", None)
-    if lr is None:
-        return None, "no scalar learning rate"
-    if h.get("maximize"):
-        return None, "maximize: the run ascends"
-    if _hyper(h, "weight_decay", 0.0):
-        return None, "weight decay moves the minimum"
-    lam = np.asarray(eigenvalues, dtype=float)
-    if name == "gd":
-        return gd_rate(lam, lr), "GD: max |1 - lr lambda|"
-    if name == "sgd":
-        mu = _hyper(h, "momentum", 0.0)
-        damp = _hyper(h, "dampening", 0.0)
-        if mu is None or damp is None:
-            return None, "batched hyperparameters"
-        if not mu:
-            return gd_rate(lam, lr), "GD: max |1 - lr lambda|"
-        if h.get("nesterov"):
-            return nesterov_rate(lam, lr, mu), "Nesterov: spectral radius of the 2x2 iteration"
-        return heavy_ball_rate(
-            lam, lr * (1.0 - damp), mu
-        ), "heavy ball: spectral radius of the 2x2 iteration"
-    if name == "momentum":
-        mu = _hyper(h, "momentum", 0.9)
-        if mu is None:
-            return None, "batched hyperparameters"
-        return heavy_ball_rate(lam, lr, mu), "heavy ball: spectral radius of the 2x2 iteration"
-    if name == "nesterov":
-        mu = _hyper(h, "momentum", 0.9)
-        if mu is None:
-            return None, "batched hyperparameters"
-        return nesterov_rate(lam, lr, mu), "Nesterov: spectral radius of the 2x2 iteration"
-    return None, f"no linear-rate theory for {name}"
+    return cls.rate_for(eigenvalues, h)
 
 
 def measured_rate(

@@ -4,7 +4,6 @@ step."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from optiviz.analysis._surface import _is_quadratic
 from optiviz.analysis.rates import gd_rate, heavy_ball_rate
 from optiviz.analysis.regularization import early_stopping_factors
 from optiviz.errors import SurfaceError
+from optiviz.optimizers.sgd import Momentum
 
 Array = np.ndarray
 
@@ -90,15 +90,14 @@ class PointAnalysis:
         """Optimal heavy-ball pair (Polyak) on the local quadratic model (None unless PD)."""
         if not self.positive_definite:
             return None
-        lo, hi = self.lambda_min, self.lambda_max
-        sk = math.sqrt(hi / lo)
-        q = (sk - 1.0) / (sk + 1.0)
-        mu = q * q
+        best = Momentum.optimal_hyperparameters(self.lambda_min, self.lambda_max)
+        if best is None:
+            return None
         return {
-            "lr": 4.0 / (math.sqrt(hi) + math.sqrt(lo)) ** 2,
-            "momentum": mu,
-            "rate": q,
-            "max_lr": self.max_lr_for_momentum(mu),
+            "lr": best["lr"],
+            "momentum": best["momentum"],
+            "rate": best["rate"],
+            "max_lr": self.max_lr_for_momentum(best["momentum"]),
             "stability": "0 < lr*lambda < 2 + 2*momentum for every eigenvalue lambda",
         }
 

@@ -25,16 +25,39 @@ methods can evaluate the surface while every evaluation is still counted by the 
 Hyperparameters are declared once in ``params`` (a table of :class:`Param`), validated
 eagerly, and may be given as arrays of R values (a batched sweep): they are stored in
 ``self.h`` as floats, or as ``(R, 1)`` arrays that broadcast against ``(R, n)``.
+
+What is known about a method lives on its class, so that analysis, experiments and the
+explainer never ask for an optimizer by name:
+
+* traits: ``order`` (1: gradients, 2: Hessians) and ``searches_step`` (the step length is
+  searched along the direction each step, so there is no fixed learning rate);
+* linear theory on a quadratic, for fixed-step methods: a class overrides
+  :meth:`Optimizer.iteration_matrix` (and optionally ``rate_theory``,
+  ``stability_formula``, ``optimal_hyperparameters``); the base class derives the predicted
+  rate (:meth:`Optimizer.rate_for`, :meth:`Optimizer.linear_rate`) and the learning-rate
+  stability limit (:meth:`Optimizer.lr_stability_limit`, by bisection without a formula);
+* :meth:`Optimizer.render_step`: the explainer's arithmetic for one step.
+
+The theory methods are classmethods taking a hyperparameter mapping ``h`` (missing keys take
+the ``params`` defaults; values may be numpy arrays, which broadcast), so a theory can be
+drawn over a grid of hyperparameters without building optimizers. For one optimizer's own
+settings: ``opt.rate(eigenvalues)``, ``opt.linear_iteration(lam, opt.h)`` (the ``(R, 1)``
+arrays of a batched optimizer broadcast against ``lam``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from optiviz.errors import OptimizerError, suggest
+from optiviz.optimizers.linear import bisect_stability_limit, is_batched, spectral_radius
+
+if TYPE_CHECKING:
+    from optiviz.explain import StepExplanation
 
 Array = np.ndarray
 
@@ -113,6 +136,11 @@ class Optimizer:
     quantities: ClassVar[dict[str, str]] = {}
     #: Hyperparameters a legend always shows (others only when they differ from defaults).
     legend_params: ClassVar[tuple[str, ...]] = ("lr",)
+    #: 1 for methods driven by gradients, 2 for methods that evaluate the Hessian (Newton).
+    order: ClassVar[int] = 1
+    #: True when the step length is searched along the direction at every step (exact line
+    #: search, Armijo backtracking): the method has no fixed learning rate.
+    searches_step: ClassVar[bool] = False
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]
@@ -211,6 +239,177 @@ class Optimizer:
 
     def step(self, x: Array, g: Array, state: dict, oracle: Oracle, lr, t: int):
         raise NotImplementedError
+
+    # -- linear theory on a quadratic (override iteration_matrix and friends) --------------
+    @classmethod
+    def iteration_matrix(cls, lam: Array, h: dict[str, Any]) -> Array | None:
+        """The method's linear iteration on ``f = lam z^2 / 2`` (override; None: no theory).
+
+        Returns ``M`` with ``(z_{t+1}, z_t) = M (z_t, z_{t-1})`` for the iterates of a run
+        from its second step on (torch's buffers start at the first gradient, so the first
+        step may differ), shape ``broadcast(lam, *h.values()).shape + (2, 2)``. ``lam`` is a
+        float array of eigenvalues; ``h`` holds every hyperparameter (defaults filled in;
+        floats, bools, or arrays that broadcast against ``lam``), and neither ``maximize``
+        nor a nonzero ``weight_decay`` reaches it (see :meth:`linear_iteration`). Return
+        None when these hyperparameters make the method non-linear.
+        """
+        return None
+
+    @classmethod
+    def rate_theory(cls, h: dict[str, Any]) -> str:
+        """How the predicted rate is obtained, for these hyperparameters (override)."""
+        return f"{cls.name}: spectral radius of the 2x2 iteration"
+
+    @classmethod
+    def stability_formula(
+        cls, lambda_max: float, h: dict[str, Any]
+    ) -> tuple[float | None, str | None] | None:
+        """A closed form of :meth:`lr_stability_limit` (override): ``(limit, label)``.
+
+        ``h`` has scalar values with defaults filled in, ``lambda_max > 0``; ``label`` is
+        the figure legend's text (matplotlib mathtext). ``(None, None)`` when no learning
+        rate is unstable; None (the default) when the class has no formula, and the limit
+        is then found by bisection on :meth:`iteration_matrix`.
+        """
+        return None
+
+    @classmethod
+    def optimal_hyperparameters(cls, lambda_min: float, lambda_max: float) -> dict | None:
+        """The hyperparameters with the fastest worst-case rate over quadratics whose
+        Hessian eigenvalues lie in ``[lambda_min, lambda_max]`` (override), as a dict of
+        hyperparameters plus ``"rate"``; None unless ``0 < lambda_min <= lambda_max``, or
+        when the class knows no optimum.
+        """
+        return None
+
+    @classmethod
+    def has_linear_theory(cls) -> bool:
+        """True when the class (or a parent other than Optimizer) defines iteration_matrix."""
+        return any("iteration_matrix" in vars(k) for k in cls.__mro__ if k is not Optimizer)
+
+    @classmethod
+    def theory_hyperparameters(cls, h: Mapping[str, Any] | None = None) -> dict | None:
+        """``h`` with the ``params`` defaults filled in, restricted to ``params``, lists made
+        arrays; None when ``maximize`` is set or a ``weight_decay`` is nonzero (the run
+        ascends, or its minimum is not the surface's: no linear theory about that minimum).
+        """
+        given = {k: spec.default for k, spec in cls.params.items()} | dict(h or {})
+        if np.any(given.get("maximize", False)) or np.any(given.get("weight_decay", 0.0)):
+            return None
+        return {
+            k: np.asarray(given[k], dtype=float) if isinstance(given[k], list) else given[k]
+            for k in cls.params
+        }
+
+    @classmethod
+    def linear_iteration(cls, lam: Any, h: Mapping[str, Any] | None = None) -> Array | None:
+        """:meth:`iteration_matrix` for eigenvalues ``lam`` and hyperparameters ``h`` (a
+        mapping, missing keys default; values may be arrays); None without a linear theory,
+        with ``maximize`` or with weight decay. Shape ``broadcast(lam, *h).shape + (2, 2)``.
+        """
+        hf = cls.theory_hyperparameters(h)
+        if hf is None or not cls.has_linear_theory():
+            return None
+        return cls.iteration_matrix(np.asarray(lam, dtype=float), hf)
+
+    @classmethod
+    def linear_rate(cls, eigenvalues: Any, h: Mapping[str, Any] | None = None) -> Any:
+        """The linear rate over a spectrum: the spectral radius of the iteration maximized
+        over ``eigenvalues`` (1-D). Array hyperparameters give an array of rates of their
+        broadcast shape (e.g. a grid of (lr, momentum)); scalars give a float. None when
+        :meth:`linear_iteration` is None.
+        """
+        hf = cls.theory_hyperparameters(h)
+        if hf is None:
+            return None
+        lam = np.asarray(eigenvalues, dtype=float).reshape(-1)
+        nd = max([np.ndim(v) for v in hf.values() if isinstance(v, np.ndarray)], default=0)
+        M = cls.linear_iteration(lam.reshape(lam.shape + (1,) * nd), hf)
+        if M is None:
+            return None
+        rate = np.max(spectral_radius(M), axis=0)
+        return float(rate) if rate.ndim == 0 else rate
+
+    @classmethod
+    def rate_for(cls, eigenvalues: Any, h: Mapping[str, Any]) -> tuple[float | None, str]:
+        """The predicted linear rate ``(rate, why)`` of a run with hyperparameters ``h``
+        near a minimum with Hessian ``eigenvalues``; ``rate`` is None, and ``why`` says
+        why, without a scalar ``lr`` in ``h``, with maximize, weight decay, batched
+        hyperparameters, or for a method without a fixed linear iteration.
+        """
+        h = dict(h)
+        lr = h.get("lr")
+        if lr is None or is_batched(lr):
+            return None, "no scalar learning rate"
+        if h.get("maximize"):
+            return None, "maximize: the run ascends"
+        wd = h.get("weight_decay", 0.0)
+        if not is_batched(wd) and wd:
+            return None, "weight decay moves the minimum"
+        if not cls.has_linear_theory():
+            return None, f"no linear-rate theory for {cls.name}"
+        if any(is_batched(h[k]) for k in cls.params if k in h):
+            return None, "batched hyperparameters"
+        hf = cls.theory_hyperparameters(h)
+        rate = None if hf is None else cls.linear_rate(eigenvalues, hf)
+        if hf is None or rate is None:
+            return None, f"no linear-rate theory for {cls.name} with these hyperparameters"
+        return float(rate), cls.rate_theory(hf)
+
+    def rate(self, eigenvalues: Any) -> tuple[float | None, str]:
+        """:meth:`rate_for` with this optimizer's own hyperparameters."""
+        return self.rate_for(eigenvalues, self.hyper)
+
+    @classmethod
+    def lr_stability_limit(
+        cls, lambda_max: float, h: Mapping[str, Any] | None = None
+    ) -> tuple[float | None, str | None]:
+        """The largest stable learning rate, given the other hyperparameters ``h`` (scalars;
+        ``h["lr"]`` is not used), on a quadratic with top Hessian eigenvalue ``lambda_max``,
+        and its label for the lr-sweep figure: :meth:`stability_formula` where the class
+        has one, else a bisection on the spectral radius of :meth:`iteration_matrix` at
+        ``lambda_max``. ``(None, None)`` without a linear theory, for ``lambda_max <= 0``,
+        with maximize or weight decay, with several values of a hyperparameter other than
+        lr, and when no learning rate is unstable.
+        """
+        hf = cls.theory_hyperparameters(h)
+        if not lambda_max > 0 or hf is None or not cls.has_linear_theory():
+            return None, None
+        if any(is_batched(v) for k, v in hf.items() if k != "lr"):
+            return None, None
+        closed = cls.stability_formula(lambda_max, hf)
+        if closed is not None:
+            return closed
+        limit = cls.bisect_lr_stability_limit(lambda_max, hf)
+        if limit is None:
+            return None, None
+        return limit, f"{cls.name}: largest stable lr (its iteration matrix, by bisection)"
+
+    @classmethod
+    def bisect_lr_stability_limit(
+        cls, lambda_max: float, h: Mapping[str, Any] | None = None
+    ) -> float | None:
+        """The largest lr whose iteration at ``lambda_max`` has spectral radius < 1, by
+        bisection (the generic form of :meth:`lr_stability_limit`); None when there is none.
+        """
+        hf = cls.theory_hyperparameters(h)
+        if not lambda_max > 0 or hf is None or not cls.has_linear_theory():
+            return None
+        lam = np.array([float(lambda_max)])
+
+        def radius_at(lr: float) -> float:
+            M = cls.iteration_matrix(lam, {**hf, "lr": lr})
+            return np.inf if M is None else float(spectral_radius(M)[0])
+
+        return bisect_stability_limit(radius_at, 1.0 / float(lambda_max))
+
+    # -- explainer ---------------------------------------------------------------------
+    def render_step(self, e: StepExplanation) -> list[str] | None:
+        """The explainer's arithmetic for one step ``e`` (override), as indented lines from
+        the gradient to ``w(t+1)``; format numbers with ``e.fmt``. None (the default): the
+        explainer lists the ``quantities`` as ``label = value`` lines.
+        """
+        return None
 
     # -- presentation ----------------------------------------------------------------
     @property

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from optiviz.errors import OptimizerError
 from optiviz.optimizers._util import MAXIMIZE, as_float_array, full_like, lr_param
 from optiviz.optimizers.base import Optimizer, Param, register
+
+if TYPE_CHECKING:
+    from optiviz.explain import StepExplanation
 
 _TORCH_ETAS = (0.5, 1.2)
 _LECTURE_ETAS = (0.6, 1.5)
@@ -155,3 +159,44 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
             "eff_lr": np.abs(d_new),
             "update": -d_new,
         }
+
+    def render_step(self, e: StepExplanation) -> list[str] | None:
+        """The lecture rule written out per coordinate (worked problem A); torch's: None."""
+        if self.h["variant"] != "lecture":
+            return None
+        fv = e.fmt
+        em, ep = self.hyper["etas"]
+        q = e.quantities
+        g = q.get("g", e.gradient)
+        gp = e.before.get("g_prev")
+        d0 = e.before.get("d")
+        out = [f"  g(t)   = grad f(w(t)) = {fv(g)}"]
+        if gp is None or d0 is None:
+            out.append(
+                f"  no history: a sign step w(t+1) = w(t) - lr * sign(g) = {fv(e.new_point)}"
+            )
+            return out
+        out.append(f"  g(t-1) = grad f(w(t-1)) = {fv(gp)}")
+        out.append(f"  d = w(t) - w(t-1) = {fv(d0)}")
+        x = np.asarray(e.x).reshape(-1)
+        xp = np.asarray(e.before.get("x_prev")).reshape(-1)
+        g1, g0 = np.asarray(g).reshape(-1), np.asarray(gp).reshape(-1)
+        d = np.asarray(d0).reshape(-1)
+        new = np.asarray(e.new_point).reshape(-1)
+        names = list(e.variables) or [f"w{i + 1}" for i in range(len(x))]
+        for i in range(len(x)):
+            nm = names[i] if i < len(names) else f"w{i + 1}"
+            if np.sign(g1[i]) == np.sign(g0[i]):
+                out.append(
+                    f"  {nm}: same gradient sign ({fv(g0[i])}, {fv(g1[i])}): "
+                    f"{nm}(t+1) = {nm}(t) + eta+ * d = {fv(x[i])} + {fv(ep)} * "
+                    f"{fv(d[i])} = {fv(new[i])}"
+                )
+            else:
+                out.append(
+                    f"  {nm}: gradient sign changed ({fv(g0[i])}, {fv(g1[i])}): "
+                    f"{nm}(t+1) = {nm}(t-1) + eta- * d = {fv(xp[i])} + {fv(em)} * "
+                    f"{fv(d[i])} = {fv(new[i])}"
+                )
+        out.append(f"  w(t+1) = {fv(e.new_point)}")
+        return out

@@ -8,9 +8,23 @@ the oracle (one extra gradient per step, counted by the engine).
 Histories (``x_prev``): the heavy-ball velocity x0 − x_prev is expressed in the buffer's units
 (torch form θ ← θ − γ b, so b0 = (x_prev − x0) / γ with γ the base ``lr``); Nesterov's
 velocity is v0 = x0 − x_prev directly.
+
+Linear theory (the four classes define it): on ``f = λ z²/2`` each is the 2x2 iteration of
+the state ``(z_t, z_{t−1})``
+
+* GD: ``[[1 − γλ, 0], [1, 0]]``, rate ``max |1 − γλ|``, stable for ``γ < 2/λ_max``;
+* heavy ball (``momentum``; ``sgd`` with μ > 0, whose buffer form is the same iteration in
+  θ, its dampening τ scaling the step to γ(1 − τ)): ``[[1 + β − γλ, −β], [1, 0]]``, stable
+  for ``γ(1 − τ) < (2 + 2β)/λ_max``;
+* Nesterov (Sutskever's look-ahead; ``sgd(nesterov=True)``, whose form g + μ b gives the same
+  recurrence in θ, hence the same trace and determinant):
+  ``[[(1 + μ)(1 − γλ), −μ(1 − γλ)], [1, 0]]``, stable for ``γ < (2 + 2μ)/((1 + 2μ) λ_max)``.
 """
 
 from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +39,104 @@ from optiviz.optimizers._util import (
     lr_param,
 )
 from optiviz.optimizers.base import Optimizer, Param, register
+from optiviz.optimizers.linear import companion
+
+if TYPE_CHECKING:
+    from optiviz.explain import StepExplanation
+
+_GD_RATE = "GD: max |1 - lr lambda|"
+_HEAVY_BALL_RATE = "heavy ball: spectral radius of the 2x2 iteration"
+_NESTEROV_RATE = "Nesterov: spectral radius of the 2x2 iteration"
+
+
+def _gd_matrix(lam, lr):
+    """GD on λ z²/2: z_{t+1} = (1 − γλ) z_t."""
+    return companion(1.0 - lr * lam, 0.0)
+
+
+def _heavy_ball_matrix(lam, lr, mu):
+    """Heavy ball: z_{t+1} = z_t − γλ z_t + β (z_t − z_{t−1})."""
+    return companion(1.0 + mu - lr * lam, -mu)
+
+
+def _nesterov_matrix(lam, lr, mu):
+    """Nesterov: y = z_t + μ (z_t − z_{t−1}), z_{t+1} = (1 − γλ) y."""
+    a = 1.0 - lr * lam
+    return companion((1.0 + mu) * a, -mu * a)
+
+
+def _stability_limit(lambda_max: float, mu: float, damp: float, nesterov: bool):
+    """The closed-form lr stability limits of GD, heavy ball and Nesterov, with labels."""
+    if damp >= 1.0:  # the step γ(1 − τ) is 0: no learning rate is unstable
+        return None, None
+    if mu == 0.0:
+        return 2.0 / lambda_max, "$2/\\lambda_{max}$ (GD)"
+    if nesterov:
+        return (
+            (2.0 + 2.0 * mu) / ((1.0 + 2.0 * mu) * lambda_max),
+            f"$(2 + 2\\mu)/((1 + 2\\mu)\\lambda_{{max}})$ (Nesterov, $\\mu$ = {mu:g})",
+        )
+    if damp:
+        return (
+            (2.0 + 2.0 * mu) / ((1.0 - damp) * lambda_max),
+            f"$(2 + 2\\beta)/((1 - d)\\lambda_{{max}})$ (heavy ball, $\\beta$ = {mu:g}, "
+            f"dampening $d$ = {damp:g})",
+        )
+    return (
+        (2.0 + 2.0 * mu) / lambda_max,
+        f"$(2 + 2\\beta)/\\lambda_{{max}}$ (heavy ball, $\\beta$ = {mu:g})",
+    )
+
+
+def _polyak(lambda_min: float, lambda_max: float) -> dict | None:
+    """Polyak's heavy-ball pair: γ = 4/(√L + √m)², β = q², rate q = (√κ − 1)/(√κ + 1)."""
+    if not 0.0 < lambda_min <= lambda_max:
+        return None
+    sk = math.sqrt(lambda_max / lambda_min)
+    q = (sk - 1.0) / (sk + 1.0)
+    return {
+        "lr": 4.0 / (math.sqrt(lambda_max) + math.sqrt(lambda_min)) ** 2,
+        "momentum": q * q,
+        "rate": q,
+    }
+
+
+def _gd_lines(e: StepExplanation) -> list[str]:
+    fv = e.fmt
+    opt = e.optimizer
+    sign = "+" if opt.hyper.get("maximize") else "-"
+    what = "gradient ascent: " if opt.hyper.get("maximize") else ""
+    g = e.gradient
+    return [
+        f"  g      = grad f(w(t)) = {fv(g)}",
+        f"  {what}w(t+1) = w(t) {sign} lr * grad f = {fv(e.x)} {sign} {fv(e.lr)} * {fv(g)} "
+        f"= {fv(e.new_point)}",
+    ]
+
+
+def _heavy_ball_lines(e: StepExplanation, buf_key: str) -> list[str]:
+    fv = e.fmt
+    mu = e.optimizer.hyper.get("momentum")
+    q = e.quantities
+    g = q.get("g", e.gradient)
+    b0 = e.before.get(buf_key)
+    b1 = q.get(buf_key)
+    out = [f"  g      = grad f(w(t)) = {fv(g)}"]
+    if b0 is None:
+        out.append(f"  {buf_key} = g = {fv(b1)}   (the first step starts the buffer at g)")
+    else:
+        out.append(
+            f"  {buf_key} = momentum * {buf_key} + g = {fv(mu)} * {fv(b0)} + {fv(g)} = {fv(b1)}"
+        )
+    out.append(
+        f"  w(t+1) = w(t) - lr * {buf_key} = {fv(e.x)} - {fv(e.lr)} * {fv(b1)} = {fv(e.new_point)}"
+    )
+    if e.x_prev is not None:
+        out.append(
+            f"         (heavy ball: w(t) - lr * g + momentum * (w(t) - w(t-1)) = {fv(e.x)} - "
+            f"{fv(e.lr)} * {fv(g)} + {fv(mu)} * {fv(e.x - e.x_prev)} = {fv(e.new_point)})"
+        )
+    return out
 
 
 def _velocity_buffer(opt: Optimizer, x0, x_prev):
@@ -63,6 +175,29 @@ effective lr: γ"""
             g = -g
         upd = lr * g
         return x - upd, {"g": g, "eff_lr": lr, "update": upd}
+
+    @classmethod
+    def iteration_matrix(cls, lam, h):
+        return _gd_matrix(lam, h["lr"])
+
+    @classmethod
+    def rate_theory(cls, h):
+        return _GD_RATE
+
+    @classmethod
+    def stability_formula(cls, lambda_max, h):
+        return _stability_limit(lambda_max, 0.0, 0.0, False)
+
+    @classmethod
+    def optimal_hyperparameters(cls, lambda_min, lambda_max):
+        """The fixed step 2/(m + L), rate (κ − 1)/(κ + 1)."""
+        if not 0.0 < lambda_min <= lambda_max:
+            return None
+        kappa = lambda_max / lambda_min
+        return {"lr": 2.0 / (lambda_min + lambda_max), "rate": (kappa - 1.0) / (kappa + 1.0)}
+
+    def render_step(self, e):
+        return _gd_lines(e)
 
 
 @register
@@ -151,6 +286,40 @@ effective lr: γ"""
         upd = lr * d
         return x - upd, {"g": g, "buf": buf, "d": d, "eff_lr": lr, "update": upd}
 
+    @classmethod
+    def iteration_matrix(cls, lam, h):
+        """Heavy ball with step γ(1 − τ) where μ > 0; GD with step γ where μ = 0 (torch
+        skips the buffer); Nesterov's matrix with ``nesterov`` (None with dampening, which
+        torch refuses there)."""
+        lr, mu, damp = h["lr"], h["momentum"], h["dampening"]
+        if h["nesterov"]:
+            return None if np.any(damp) else _nesterov_matrix(lam, lr, mu)
+        step = np.where(np.asarray(mu) == 0.0, lr, lr * (1.0 - damp))
+        return _heavy_ball_matrix(lam, step, mu)
+
+    @classmethod
+    def rate_theory(cls, h):
+        if not np.any(h["momentum"]):
+            return _GD_RATE
+        return _NESTEROV_RATE if h["nesterov"] else _HEAVY_BALL_RATE
+
+    @classmethod
+    def stability_formula(cls, lambda_max, h):
+        return _stability_limit(
+            lambda_max, float(h["momentum"]), float(h["dampening"]), bool(h["nesterov"])
+        )
+
+    @classmethod
+    def optimal_hyperparameters(cls, lambda_min, lambda_max):
+        """Polyak's heavy-ball pair (``nesterov=False``, no dampening), as for ``momentum``."""
+        return _polyak(lambda_min, lambda_max)
+
+    def render_step(self, e):
+        h = self.hyper
+        if h["weight_decay"] or h["dampening"] or h["nesterov"]:
+            return None  # torch's Nesterov form d = g + μ b is listed, not written out
+        return _heavy_ball_lines(e, "buf") if h["momentum"] else _gd_lines(e)
+
 
 @register
 class Momentum(Optimizer):
@@ -187,6 +356,26 @@ effective lr: γ"""
         v = self.h["momentum"] * state["v"] + g
         upd = lr * v
         return x - upd, {"g": g, "v": v, "eff_lr": lr, "update": upd}
+
+    @classmethod
+    def iteration_matrix(cls, lam, h):
+        return _heavy_ball_matrix(lam, h["lr"], h["momentum"])
+
+    @classmethod
+    def rate_theory(cls, h):
+        return _HEAVY_BALL_RATE
+
+    @classmethod
+    def stability_formula(cls, lambda_max, h):
+        return _stability_limit(lambda_max, float(h["momentum"]), 0.0, False)
+
+    @classmethod
+    def optimal_hyperparameters(cls, lambda_min, lambda_max):
+        """Polyak's pair γ = 4/(√L + √m)², β = ((√κ − 1)/(√κ + 1))², rate √β."""
+        return _polyak(lambda_min, lambda_max)
+
+    def render_step(self, e):
+        return _heavy_ball_lines(e, "v")
 
 
 @register
@@ -239,3 +428,52 @@ effective lr: γ"""
             "eff_lr": lr,
             "update": -v,
         }
+
+    @classmethod
+    def iteration_matrix(cls, lam, h):
+        return _nesterov_matrix(lam, h["lr"], h["momentum"])
+
+    @classmethod
+    def rate_theory(cls, h):
+        return _NESTEROV_RATE
+
+    @classmethod
+    def stability_formula(cls, lambda_max, h):
+        return _stability_limit(lambda_max, float(h["momentum"]), 0.0, True)
+
+    @classmethod
+    def optimal_hyperparameters(cls, lambda_min, lambda_max):
+        """The pair of Lessard, Recht and Packard (SIAM J. Optim. 2016) for quadratics:
+        γ = 4/(3L + m), μ = (√(3κ + 1) − 2)/(√(3κ + 1) + 2), rate 1 − 2/√(3κ + 1)."""
+        if not 0.0 < lambda_min <= lambda_max:
+            return None
+        s = math.sqrt(3.0 * lambda_max / lambda_min + 1.0)
+        return {
+            "lr": 4.0 / (3.0 * lambda_max + lambda_min),
+            "momentum": (s - 2.0) / (s + 2.0),
+            "rate": 1.0 - 2.0 / s,
+        }
+
+    def render_step(self, e):
+        fv = e.fmt
+        mu = self.hyper.get("momentum")
+        q = e.quantities
+        v0 = q.get("v_prev", e.before.get("v"))
+        out = []
+        if q.get("x_look") is not None:
+            out.append(
+                f"  look-ahead = w(t) + momentum * v = {fv(e.x)} + {fv(mu)} * {fv(v0)} "
+                f"= {fv(q['x_look'])}"
+            )
+            out.append(f"  g_look = grad f(look-ahead) = {fv(q.get('g_look'))}")
+        out.append(
+            f"  v = momentum * v - lr * g_look = {fv(mu)} * {fv(v0)} - {fv(e.lr)} * "
+            f"{fv(q.get('g_look'))} = {fv(q.get('v'))}"
+        )
+        out.append(f"  w(t+1) = w(t) + v = {fv(e.x)} + {fv(q.get('v'))} = {fv(e.new_point)}")
+        if q.get("x_look") is not None:
+            out.append(
+                f"         (= look-ahead - lr * g_look = {fv(q['x_look'])} - {fv(e.lr)} * "
+                f"{fv(q.get('g_look'))})"
+            )
+        return out
