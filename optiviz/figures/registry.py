@@ -59,11 +59,11 @@ def _lr_sweep(config: Any) -> bool:
 
 
 #: Per-step values: at least one entry keeps every iterate (``record: all``).
-PER_STEP = Need("per-step values (an entry with record: all)", _per_step)
+PER_STEP = Need("per-step values (an entry with `record: all`)", _per_step)
 #: A surface of two or more variables.
 TWO_VARIABLES = Need("a surface of two or more variables", _two_variables)
 #: An optimizer entry whose grid sweeps the learning rate.
-LR_SWEEP = Need("an optimizer entry that sweeps lr (a grid of lr or of times_eta_opt)", _lr_sweep)
+LR_SWEEP = Need("an entry that sweeps `lr` (a grid of `lr` or of `times_eta_opt`)", _lr_sweep)
 
 
 #: ``build(result, colors)``: the figures of one kind for an
@@ -201,7 +201,7 @@ def schema_line() -> str:
 def _files(kind: FigureKind) -> str:
     if not kind.each:
         return f"`{kind.name}.<format>`"
-    return f"`{kind.name}`, `{kind.name}_2`, ... (one per {kind.each})"
+    return f"`{kind.name}.<format>`, `{kind.name}_2.<format>`, ... (one per {kind.each})"
 
 
 def markdown_table() -> str:
