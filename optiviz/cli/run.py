@@ -47,8 +47,9 @@ def run(
 
     Writes config.yaml (resolved), trajectories.csv, run.json, report.md and the figures
     the config asks for into outputs/<name>/ (or --out), replacing only those files.
-    Exit code 2 for an invalid config (nothing is written), 1 if a check in the config's
-    expect: block fails (the outputs are written).
+    Exit code 2 for an invalid config or an output folder that cannot be written (checked
+    before anything runs; nothing is written), 1 if a check in the config's expect: block
+    fails (the outputs are written).
     """
     from optiviz.config import apply_overrides, load_config
 

@@ -153,8 +153,8 @@ class _Names(Sequence[str]):
     def __contains__(self, name: object) -> bool:
         return name in self._names()
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (_Names, tuple, list)):
+    def __eq__(self, other: object) -> bool:  # equal to the tuple of the names, like a tuple
+        if isinstance(other, (_Names, tuple)):
             return self._names() == tuple(other)
         return NotImplemented
 
