@@ -1,10 +1,13 @@
 """Regenerate the documentation sections that are built from the code.
 
     python docs/make_docs.py          # rewrite README blocks, docs/optimizers.md, surfaces.md
+                                      # and the figures table of docs/config.md
     python docs/make_docs.py --check  # exit 1 if any of them is out of date (used by the tests)
 
-README.md holds generated blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
-markers; everything else in it is hand-written.
+README.md and docs/config.md hold generated blocks between ``<!-- BEGIN name -->`` and
+``<!-- END name -->`` markers; everything else in them is hand-written. The config schema
+that README.md quotes is ``optiviz.config.SCHEMA`` (checked by tests/test_docs.py); its
+figures line comes from the figure registry, like the figures table.
 """
 
 from __future__ import annotations
@@ -70,10 +73,16 @@ def surface_table() -> str:
     return surface_table_markdown().replace("](", "](docs/")
 
 
-def _replace_block(text: str, name: str, body: str) -> str:
+def figure_table() -> str:
+    from optiviz.figures import markdown_table
+
+    return markdown_table()
+
+
+def _replace_block(text: str, name: str, body: str, where: str = "README.md") -> str:
     pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", flags=re.DOTALL)
     if not pattern.search(text):
-        raise SystemExit(f"README.md has no <!-- BEGIN {name} --> ... <!-- END {name} --> block")
+        raise SystemExit(f"{where} has no <!-- BEGIN {name} --> ... <!-- END {name} --> block")
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
@@ -84,8 +93,11 @@ def generated() -> dict[Path, str]:
     readme = _replace_block(readme, "optimizers", optimizer_table())
     readme = _replace_block(readme, "equations", optimizer_equations())
     readme = _replace_block(readme, "surfaces", surface_table())
+    config_md = (ROOT / "docs" / "config.md").read_text()
+    config_md = _replace_block(config_md, "figures", figure_table(), "docs/config.md")
     return {
         ROOT / "README.md": readme,
+        ROOT / "docs" / "config.md": config_md,
         ROOT / "docs" / "optimizers.md": optimizers_markdown(),
         ROOT / "docs" / "surfaces.md": surfaces_markdown(),
     }

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from optiviz.errors import ConfigError, OptivizError, suggest
+from optiviz.figures import FIGURE_NAMES, SURFACE_FIGURE_NAMES, schema_line
 
 __all__ = [
     "ExperimentConfig",
@@ -60,10 +61,10 @@ __all__ = [
     "is_config_path",
 ]
 
-#: Figures a config may ask for.
-FIGURES = ("contour", "surface3d", "loss", "effective_lr", "lr_sweep")
+#: Figures a config may ask for (a live view of the figure registry, optiviz.figures).
+FIGURES = FIGURE_NAMES
 #: Figures that draw the surface itself (``projection`` chooses the plane for n > 2).
-SURFACE_FIGURES = ("contour", "surface3d")
+SURFACE_FIGURES = SURFACE_FIGURE_NAMES
 #: Image formats.
 FORMATS = ("png", "svg", "pdf")
 #: What the engine keeps of each run: every iterate, or only the final one.
@@ -89,7 +90,8 @@ EXPECT_QUANTITIES = (
     "steps_to_tolerance",
 )
 
-SCHEMA = """\
+SCHEMA = (
+    """\
 name: str              file-name-safe name (letters, digits, . _ -); default: the file's stem
 description: str       free text shown in the report
 surface: NAME | mapping
@@ -117,7 +119,9 @@ optimizers:            a list; each entry is one run, or one batched run if it h
     record: all | final
   GRID: {logspace: [a, b, n]} (10^a .. 10^b) | {linspace: [a, b, n]} | {values: [v1, ...]};
         several grids in one entry form their Cartesian product (one batched run)
-figures: [contour, surface3d, loss, effective_lr, lr_sweep]   (default [contour, loss])
+"""
+    + schema_line()
+    + """\
 formats: [png, svg, pdf]                                      (default [png])
 projection: [var_a, var_b] | hessian   the plane the surface figures show for n > 2
                        (default: the top two Hessian eigenvectors at the minimum)
@@ -132,6 +136,7 @@ expect:                a list of checks of the results (the test suite asserts t
   - {analysis: dotted.path, value: value, tol: float}
     note: TEXT  (optional on any check: the question, the answer, the erratum)
 """
+)
 
 
 # --------------------------------------------------------------------------------------

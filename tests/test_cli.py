@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optiviz import __version__
-from optiviz.cli import _LazyBar, app, parse_assignments, parse_value
+from optiviz.cli import LazyBar, app, parse_assignments, parse_value
 from optiviz.errors import OptivizError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,6 +221,46 @@ def test_run_bad_override_exits_2_and_writes_nothing(small, tmp_path):
     assert not out.exists()
 
 
+def _no_runs(monkeypatch) -> list:
+    """Make starting a run fail the test's expectations visibly: returns the list of the
+    calls to ``run_entries`` (empty if no run started)."""
+    import optiviz.experiment.run as experiment_run
+
+    calls: list = []
+    monkeypatch.setattr(experiment_run, "run_entries", lambda *a, **k: calls.append(a))
+    return calls
+
+
+@pytest.mark.parametrize("where", ["existing file", "under a file"])
+def test_run_refuses_an_unusable_out_before_any_run(small, tmp_path, monkeypatch, where):
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder\n")
+    out = blocker if where == "existing file" else blocker / "sub" / "out"
+    calls = _no_runs(monkeypatch)
+    r = invoke("run", small, "--out", out)
+    assert r.exit_code == 2, r.output + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: output folder {out}: "), r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+    assert calls == [] and r.stdout == ""  # no run started, nothing summarised
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml", "taken"]
+    assert blocker.read_text() == "not a folder\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_run_refuses_an_out_under_a_read_only_folder(small, tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    calls = _no_runs(monkeypatch)
+    try:
+        r = invoke("run", small, "--out", locked / "out")
+    finally:
+        locked.chmod(0o755)
+    assert r.exit_code == 2 and f"error: output folder {locked / 'out'}: " in r.stderr
+    assert calls == [] and list(locked.iterdir()) == []
+
+
 def test_run_missing_config(tmp_path):
     r = invoke("run", tmp_path / "nope.yaml")
     assert r.exit_code == 2 and "no such config file" in r.stderr
@@ -368,18 +408,18 @@ def test_parse_value_is_safe():
 
 # -- the progress bar --------------------------------------------------------------------------
 def test_lazy_progress_bar_appears_only_after_the_delay():
-    quick = _LazyBar(delay=10.0)
+    quick = LazyBar(delay=10.0)
     quick.begin(3)
     quick.describe("a")
     quick.advance()
     quick.end()
     assert quick._bar is None  # never shown
-    piped = _LazyBar(delay=0.01)  # stderr is not a terminal under pytest: no bar
+    piped = LazyBar(delay=0.01)  # stderr is not a terminal under pytest: no bar
     piped.begin(1)
     time.sleep(0.2)
     assert piped._bar is None
     piped.end()
-    slow = _LazyBar(delay=0.01, force=True)
+    slow = LazyBar(delay=0.01, force=True)
     slow.begin(2)
     time.sleep(0.2)
     slow.describe("working")

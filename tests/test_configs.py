@@ -235,7 +235,8 @@ def test_every_run_is_in_the_rate_comparison_even_one_step_runs(tmp_path):
 
 
 def test_lr_sweep_figures_mark_each_methods_own_stability_limit():
-    from optiviz.experiment import _figures_of, sweep_stability_limit
+    from optiviz.experiment import sweep_stability_limit
+    from optiviz.figures import figures_of
     from optiviz.plotting import ColorMap
 
     lam = 4.0  # ill_conditioned: Hessian diag(0.2, 4)
@@ -258,7 +259,7 @@ def test_lr_sweep_figures_mark_each_methods_own_stability_limit():
 
     cfg = load_config(ROOT / "configs" / "lr-sweep.yaml")
     result = run_experiment(cfg, write=False, figures=[])
-    figs = dict(_figures_of("lr_sweep", cfg, result, ColorMap()))
+    figs = dict(figures_of("lr_sweep", result, ColorMap()))
     gd = [t.get_text() for t in figs["lr_sweep"].legends[0].get_texts()]
     hb = [t.get_text() for t in figs["lr_sweep_2"].legends[0].get_texts()]
     assert any("stability limit $2/\\lambda_{max}$ (GD) = 0.5" in t for t in gd)

@@ -418,6 +418,62 @@ def test_sharpness(rosen):
     assert any("2/\\eta" in t for t in legend_texts(fig))
 
 
+# -- ax=: drawing into the caller's figure ----------------------------------------------------
+def _draw(kind: str, ax, rosen, rosen_runs) -> Figure:
+    if kind == "contour":
+        return plotting.contour(rosen, rosen_runs, grid=GRID, ax=ax)
+    if kind == "surface3d":
+        return plotting.surface3d(rosen, rosen_runs, grid=GRID, ax=ax)
+    if kind == "loss":
+        return plotting.loss(rosen_runs, title="loss", ax=ax)
+    if kind == "lr_sweep":
+        lrs = np.geomspace(0.01, 1.0, 5)
+        final = np.array([1.0, 0.1, 1e-3, 1e-6, np.inf])
+        return plotting.lr_sweep(lrs, final, f_min=0.0, stability_limit=0.5, title="t", ax=ax)
+    from optiviz.analysis import sharpness_along
+
+    traj = rosen_runs[0]
+    return plotting.sharpness(traj, 1e-3, sharpness_along(traj, rosen).lambda_max, title="t", ax=ax)
+
+
+@pytest.mark.parametrize("kind", ["contour", "surface3d", "loss", "lr_sweep", "sharpness"])
+def test_drawing_into_a_subplot_returns_its_figure_and_leaves_the_other_panel_empty(
+    kind, rosen, rosen_runs
+):
+    fig = Figure(figsize=(12.0, 5.0), dpi=60, layout="constrained")
+    left = fig.add_subplot(1, 2, 1, projection="3d" if kind == "surface3d" else None)
+    right = fig.add_subplot(1, 2, 2)
+    out = _draw(kind, left, rosen, rosen_runs)
+    assert out is fig
+    assert np.allclose(fig.get_size_inches(), (12.0, 5.0))  # the caller's size is kept
+    assert left.has_data()
+    assert not right.has_data() and not right.get_title() and right.get_legend() is None
+    assert not right.child_axes and not fig.legends  # legends sit under the drawn axes
+    drawn = [a for a in fig.axes if a is not right and a.get_label() != "<colorbar>"]
+    # sharpness splits its slot into the loss and the sharpness panels; the rest use one
+    assert len(drawn) == (2 if kind == "sharpness" else 1)
+    assert all(a.has_data() for a in drawn)
+    img = render(fig)
+    assert img.shape[:2] == (300, 720)  # 5 x 12 inches at 60 dpi
+
+
+def test_an_axes_in_a_subfigure_returns_the_root_figure(rosen_runs):
+    fig = Figure(figsize=(8.0, 4.0), layout="constrained")
+    sub = fig.subfigures(1, 2)[1]
+    assert plotting.loss(rosen_runs, ax=sub.add_subplot()) is fig
+
+
+def test_ax_must_fit_what_is_drawn(rosen, rosen_runs):
+    from optiviz.errors import OptivizError
+
+    fig = Figure()
+    with pytest.raises(OptivizError, match="3-D Axes"):
+        plotting.surface3d(rosen, rosen_runs, grid=GRID, ax=fig.add_subplot())
+    placed = fig.add_axes((0.1, 0.1, 0.3, 0.3))  # not a subplot: its slot cannot be split
+    with pytest.raises(OptivizError, match="must be a subplot"):
+        _draw("sharpness", placed, rosen, rosen_runs)
+
+
 # -- colours, saving, headless --------------------------------------------------------------------
 def test_colormap_consistent_across_figures(rosen, rosen_runs):
     cm = ColorMap()

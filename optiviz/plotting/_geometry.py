@@ -61,7 +61,7 @@ def clip_polyline(P: Array, lo: Any, hi: Any) -> tuple[Array, Array | None, int 
         b = p0 + t1[:, None] * d
     pieces: list[Array] = []
     nan = np.full(2, np.nan)
-    for k in np.flatnonzero(valid):
+    for k in np.flatnonzero(valid).tolist():
         # continue the previous piece when segment k-1 ended inside and k starts there
         cont = k > 0 and valid[k - 1] and t1[k - 1] >= 1.0 and t0[k] <= 0.0
         if not cont:

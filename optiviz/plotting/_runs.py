@@ -161,12 +161,12 @@ def _group(traj: Any, label: str) -> RunGroup:
     for i, sub in enumerate(subs):
         if run_labels:
             lab = str(run_labels[i])
-        elif name is not None:
+        elif name is not None and values is not None:
             lab = f"{label} ({name}={_fmt(values[i])})"
         else:
             lab = f"{label} #{i}"
         v = _single(sub, lab)
-        if name is not None:
+        if name is not None and values is not None:
             v.sweep_value = float(values[i])
         views.append(v)
     return RunGroup(label, views, batched=True, sweep_name=name, sweep_values=values, optimizer=opt)

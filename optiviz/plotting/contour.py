@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
@@ -41,10 +42,10 @@ from optiviz.plotting.style import (
     MINIMUM_COLOR,
     ColorMap,
     family_cmap,
+    figure_and_axes,
     finish_axes,
     fit_figure_to_axes,
     legend_below,
-    new_figure,
     rc,
     set_formula_title,
     var_label,
@@ -81,6 +82,7 @@ def contour(
     legend: bool = True,
     figsize: tuple[float, float] = FIGSIZE,
     dpi: float = DPI,
+    ax: Axes | None = None,
 ) -> Figure:
     """Filled contours of ``surface`` with the paths of ``runs``.
 
@@ -108,6 +110,8 @@ def contour(
     max_runs, family_threshold : batched trajectories with more than ``family_threshold``
         runs are drawn as a family; at most ``max_runs`` paths per family.
     legend : draw the legend (below the axes, outside them).
+    ax : an Axes to draw into (its figure is returned and keeps its size); default a new
+        figure of ``figsize`` and ``dpi``, shrunk to an equal-aspect plot.
 
     1-D surfaces: the curve f(x) (log scale of ``f - f*`` under the same rule as the log
     levels) with each run's iterates ``(x_t, f(x_t))`` as markers joined by thin lines.
@@ -115,8 +119,8 @@ def contour(
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
     with rc():
-        fig = new_figure(figsize, dpi)
-        ax = fig.add_subplot()
+        own = ax is None
+        fig, ax = figure_and_axes(ax, figsize, dpi)
         note = ""
         if surface.n == 1:
             handles = _contour_1d(
@@ -143,12 +147,12 @@ def contour(
         pad = TITLE_PAD + subtitle(fig, ax, note) if note else TITLE_PAD
         if title is None:
             set_formula_title(ax, surface, fig, pad=pad)
-        elif title:
+        elif isinstance(title, str) and title:
             ax.set_title(title, pad=pad)
         if legend and handles:
             legend_below(fig, handles, ax=ax)
         finish_axes(ax)
-        if ax.get_aspect() == 1.0:
+        if own and ax.get_aspect() == 1.0:
             fit_figure_to_axes(fig, ax)
     return fig
 
@@ -244,7 +248,7 @@ def make_levels(D: Array, Z: Array, log: bool, levels: Any) -> Array:
         zmax = zmin + 1.0
     if count is not None:
         return np.linspace(zmin, zmax, max(count, 2))
-    lv = MaxNLocator(nbins=20).tick_values(zmin, zmax)
+    lv = np.asarray(MaxNLocator(nbins=20).tick_values(zmin, zmax))
     # keep only the levels that bound data (tick_values pads one step on each side)
     step = lv[1] - lv[0]
     lv = lv[(lv >= zmin - step) & (lv <= zmax + step)]
@@ -441,7 +445,7 @@ def _contour_2d(
     grid,
     max_runs,
     family_threshold,
-) -> list:
+) -> tuple[list, str]:
     plane, win = make_plane(surface, groups, analysis, projection)
     if window is not None:
         win = _window_arg(window, plane, surface.n)
@@ -496,6 +500,7 @@ def _contour_2d(
 
 
 def _background(fig, ax, U, V, Z, D, lv, log, known) -> None:
+    norm: Normalize
     if log:
         data = np.ma.masked_invalid(np.clip(D, lv[0], lv[-1]))
         norm = LogNorm(vmin=lv[0], vmax=lv[-1])
@@ -914,14 +919,14 @@ def _contour_1d(
             raise OptivizError(f"window of a 1-D surface must be [low, high]; got {window!r}")
         W = w
     else:
-        xs = [
+        visited = [
             r.finite_prefix()[:, 0]
             for g in groups
             for r in g.runs
             if not r.diverged and r.finite_prefix() is not None and len(r.finite_prefix())
         ]
-        if xs:
-            x = np.concatenate(xs)
+        if visited:
+            x = np.concatenate(visited)
             width = W[1] - W[0]
             lim = EXPAND_LIMIT * width
             if x.min() >= W[0] - lim and x.max() <= W[1] + lim:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -33,9 +34,12 @@ from optiviz.plotting.style import (
     FIGSIZE,
     ColorMap,
     family_cmap,
+    figure_and_axes,
+    figure_of,
     finish_axes,
     legend_below,
     new_figure,
+    panels,
     rc,
     var_label,
     wrap_to_width,
@@ -75,6 +79,7 @@ def loss(
     max_runs: int = 60,
     figsize: tuple[float, float] = FIGSIZE,
     dpi: float = DPI,
+    ax: Axes | None = None,
 ) -> Figure:
     """Loss per step, one line per run.
 
@@ -84,7 +89,8 @@ def loss(
     ``f*`` exactly, are drawn at the bottom edge as a down-triangle); if some are negative
     (``f*`` is not a lower bound here) it is symmetric-log and the axis label says so.
     Batched trajectories with more than ``family_threshold`` runs become a family coloured
-    by the swept hyperparameter.
+    by the swept hyperparameter. ``ax``: an Axes to draw into (its figure is returned; the
+    legend goes below it); default a new figure of ``figsize`` and ``dpi``.
     """
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
@@ -93,15 +99,15 @@ def loss(
         f_min = next((r.f_min for r in views if r.f_min is not None), None)
     use_rel = relative and f_min is not None
     with rc():
-        fig = new_figure(figsize, dpi)
-        ax = fig.add_subplot()
+        own = ax is None
+        fig, ax = figure_and_axes(ax, figsize, dpi)
         ys = {id(r): _y_values(r, f_min, use_rel) for r in views}
         finite = [y[np.isfinite(y)] for y in ys.values() if y is not None]
         allv = np.concatenate(finite) if finite else np.empty(0)
         negative = bool(allv.size and allv.min() < 0)
         pos = allv[allv > 0]
         handles: list = []
-        bottom_marks = []
+        bottom_marks: list = []
         # exact zeros (f* reached to rounding) have no place on a log axis: they are drawn
         # on the bottom edge, so a path that touches f* and leaves again stays connected
         floor = float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0) else None
@@ -191,11 +197,11 @@ def loss(
             ylabel += "   [symmetric log scale: values < 0 occur]"
         ax.set_ylabel(ylabel)
         ax.set_xlim(left=0)
-        if title:
+        if isinstance(title, str):
             ax.set_title(title)
         finish_axes(ax, grid=True)
         if handles:
-            legend_below(fig, handles)
+            legend_below(fig, handles, ax=None if own else ax)
     return fig
 
 
@@ -416,6 +422,7 @@ def lr_sweep(
     figsize: tuple[float, float] = (7.0, 4.8),
     dpi: float = DPI,
     stability_label: str | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Final loss (``f - f*`` when ``f_min`` is given) against the learning rate, log-log.
 
@@ -428,7 +435,9 @@ def lr_sweep(
         lr_sweep(lrs, losses, statuses, stability_limit=(2 + 2 * 0.9) / lam_max,
                  stability_label=r"$(2 + 2\\beta)/\\lambda_{max}$ (heavy ball)")
 
-    The legend reads ``stability limit <label> = <value>``.
+    The legend reads ``stability limit <label> = <value>``. ``ax``: an Axes to draw into
+    (its figure is returned; the legend goes below it); default a new figure of
+    ``figsize`` and ``dpi``.
     """
     lrs = np.asarray(lrs, dtype=float).reshape(-1)
     fl = np.asarray(final_losses, dtype=float).reshape(-1)
@@ -452,8 +461,8 @@ def lr_sweep(
             y = y - f_min
     order = np.argsort(lrs)
     with rc():
-        fig = new_figure(figsize, dpi)
-        ax = fig.add_subplot()
+        own = ax is None
+        fig, ax = figure_and_axes(ax, figsize, dpi)
         st_ = colors.style_for(label)
         ok = ~diverged & np.isfinite(y)
         pos = ok & (y > 0)
@@ -551,10 +560,10 @@ def lr_sweep(
             )
         ax.set_xlabel("learning rate $\\eta$")
         ax.set_ylabel("final $f - f^*$" if f_min is not None else "final $f$")
-        if title:
+        if isinstance(title, str):
             ax.set_title(title)
         finish_axes(ax, grid=True)
-        legend_below(fig, handles)
+        legend_below(fig, handles, ax=None if own else ax)
     return fig
 
 
@@ -569,11 +578,16 @@ def sharpness(
     f_min: float | None = None,
     figsize: tuple[float, float] = FIGSIZE,
     dpi: float = DPI,
+    ax: Axes | None = None,
 ) -> Figure:
     """Edge of stability: the largest Hessian eigenvalue along the path against ``2/lr``.
 
     ``lambda_max_along_path`` has one value per iterate (from the analysis); the top panel
     shows the loss (``f - f*`` with ``f_min``) when the trajectory has losses.
+
+    ``ax``: a subplot to draw into (its figure is returned); with losses its slot is split
+    into the two panels, ``ax`` becoming the loss panel. Default a new figure of
+    ``figsize`` and ``dpi``.
     """
     groups = normalize([trajectory])
     r = groups[0].runs[0]
@@ -583,12 +597,14 @@ def sharpness(
     colors = colors if colors is not None else ColorMap()
     st = colors.style_for(r.label)
     with rc():
-        fig = new_figure(figsize, dpi)
+        own = ax is None
         has_loss = r.losses is not None
         if has_loss:
-            ax_l, ax = fig.subplots(2, 1, sharex=True, height_ratios=[1, 1.3])
+            fig = new_figure(figsize, dpi) if ax is None else figure_of(ax)
+            ax_l, ax = panels(fig, ax, 2, 1, sharex=True, height_ratios=[1, 1.3])[:, 0]
             fm = f_min if f_min is not None else r.f_min
-            y = r.losses - fm if fm is not None else r.losses
+            losses = np.asarray(r.losses, dtype=float)
+            y = losses - fm if fm is not None else losses
             ax_l.plot(
                 np.arange(len(y)),
                 _masked(np.asarray(y, float), False),
@@ -600,7 +616,7 @@ def sharpness(
             ax_l.set_ylabel("$f - f^*$" if fm is not None else "$f$")
             finish_axes(ax_l, grid=True)
         else:
-            ax = fig.add_subplot()
+            fig, ax = figure_and_axes(ax, figsize, dpi)
         t = np.arange(len(lam))
         ax.plot(
             t,
@@ -619,7 +635,9 @@ def sharpness(
         ax.set_xlabel("step $t$")
         ax.set_ylabel("sharpness $\\lambda_{max}$")
         finish_axes(ax, grid=True)
-        if title:
+        if isinstance(title, str) and own:
             fig.suptitle(title)
-        legend_below(fig, ax.get_lines())
+        elif isinstance(title, str):  # the caller's figure: the title of the top panel
+            (ax_l if has_loss else ax).set_title(title)
+        legend_below(fig, ax.get_lines(), ax=None if own else ax)
     return fig

@@ -19,11 +19,14 @@ import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+
+from optiviz.errors import OptivizError
 
 #: Okabe & Ito (2008) "Color Universal Design" palette, in the order paths get them.
 OKABE_ITO = {
@@ -72,7 +75,7 @@ SURFACE3D_CMAP = LinearSegmentedColormap.from_list(
 FAMILY_CMAP = "plasma"
 FAMILY_CMAP_RANGE = (0.0, 0.85)
 
-RC = {
+RC: dict[str, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10.5,
@@ -96,13 +99,64 @@ TICK_LABELSIZE = RC["xtick.labelsize"]
 @contextlib.contextmanager
 def rc() -> Iterator[None]:
     """Temporarily apply the optiviz rcParams (restored on exit)."""
-    with mpl.rc_context(RC):
+    with mpl.rc_context(cast(Any, RC)):  # RC's keys are rcParams names
         yield
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE, dpi: float = DPI) -> Figure:
     """A pyplot-free Figure with constrained layout."""
     return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+
+
+def figure_and_axes(
+    ax: Any, figsize: tuple[float, float], dpi: float, **subplot_kw: Any
+) -> tuple[Figure, Any]:
+    """Where a plotting function draws: ``ax`` and its (root) Figure when ``ax`` is given,
+    else a new Figure (:func:`new_figure`) with one subplot made with ``subplot_kw``."""
+    if ax is None:
+        fig = new_figure(figsize, dpi)
+        return fig, fig.add_subplot(**subplot_kw)
+    return figure_of(ax), ax
+
+
+def figure_of(ax: Any) -> Figure:
+    """The Figure ``ax`` belongs to (the root figure when it sits in a subfigure)."""
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        raise OptivizError("ax must belong to a figure")
+    return fig
+
+
+def panels(fig: Figure, ax: Any, nrows: int, ncols: int = 1, **subplots_kw: Any) -> np.ndarray:
+    """An ``(nrows, ncols)`` array of panels: ``fig.subplots(...)`` in a new figure (``ax``
+    None); else the slot of the subplot ``ax`` is split into that grid, ``ax`` becoming
+    its first panel (the rest of the caller's figure is left alone).
+
+    ``subplots_kw``: ``sharex``, ``sharey`` (bools) and the grid's ``height_ratios`` /
+    ``width_ratios``.
+    """
+    if ax is None:
+        return fig.subplots(nrows, ncols, squeeze=False, **subplots_kw)
+    spec = ax.get_subplotspec()
+    if spec is None:
+        raise OptivizError(
+            f"ax must be a subplot (from add_subplot or subplots) to hold {nrows} x {ncols} "
+            "panels; got axes placed by position"
+        )
+    sharex, sharey = subplots_kw.pop("sharex", False), subplots_kw.pop("sharey", False)
+    grid = spec.subgridspec(nrows, ncols, **subplots_kw)
+    ax.set_subplotspec(grid[0, 0])
+    out = np.empty((nrows, ncols), dtype=object)
+    for i in range(nrows):
+        for j in range(ncols):
+            out[i, j] = (
+                ax
+                if i == j == 0
+                else ax.figure.add_subplot(
+                    grid[i, j], sharex=ax if sharex else None, sharey=ax if sharey else None
+                )
+            )
+    return out
 
 
 def finish_axes(ax, grid: bool = False) -> None:

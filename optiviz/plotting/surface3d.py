@@ -8,7 +8,7 @@ same 2-D plane as :func:`optiviz.plotting.contour` would use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.colors import LightSource, Normalize
@@ -35,12 +35,15 @@ from optiviz.plotting.style import (
     MINIMUM_COLOR,
     SURFACE3D_CMAP,
     ColorMap,
+    figure_and_axes,
     legend_below,
-    new_figure,
     rc,
     set_formula_title,
     wrap_to_width,
 )
+
+if TYPE_CHECKING:
+    from mpl_toolkits.mplot3d.axes3d import Axes3D
 
 Array = np.ndarray
 
@@ -61,22 +64,28 @@ def surface3d(
     azim: float = -58.0,
     figsize: tuple[float, float] = FIGSIZE,
     dpi: float = DPI,
+    ax: Axes3D | None = None,
 ) -> Figure:
     """A 3-D surface plot of f over the window with the paths of ``runs`` on it.
 
     ``log_z``: plot ``log10(f - f* + eps)`` (default: the surface's ``log_levels`` hint, or
-    automatic for wide value ranges). Other arguments as in
-    :func:`optiviz.plotting.contour`.
+    automatic for wide value ranges). ``ax``: a 3-D Axes to draw into (from
+    ``add_subplot(projection="3d")``; its figure is returned); default a new figure of
+    ``figsize`` and ``dpi``. Other arguments as in :func:`optiviz.plotting.contour`.
     """
     if surface.n < 2:
         raise OptivizError(
             "a 3-D surface plot needs at least 2 variables; use contour() for a 1-D surface"
         )
+    if ax is not None and ax.name != "3d":
+        raise OptivizError(
+            f"ax must be a 3-D Axes (add_subplot(projection='3d')); got a {ax.name!r} Axes"
+        )
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
     with rc():
-        fig = new_figure(figsize, dpi)
-        ax = fig.add_subplot(projection="3d", computed_zorder=False)
+        own = ax is None
+        fig, ax = figure_and_axes(ax, figsize, dpi, projection="3d", computed_zorder=False)
         plane, win = make_plane(surface, groups, analysis, projection)
         win = (
             _window_arg(window, plane, surface.n)
@@ -259,5 +268,5 @@ def surface3d(
         elif title:
             ax.set_title(title)
         if handles:
-            legend_below(fig, handles)
+            legend_below(fig, handles, ax=None if own else ax)
     return fig

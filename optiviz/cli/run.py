@@ -1,0 +1,167 @@
+"""Commands that run or check an experiment config: ``run``, ``validate``, ``init``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from optiviz.cli.app import app, guard
+from optiviz.cli.progress import LazyBar
+from optiviz.errors import OptivizError
+
+
+@app.command()
+@guard
+def run(
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG", help="The experiment config (YAML).", show_default=False),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Output folder (default: outputs/<name>/)."
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="png,svg,pdf",
+            help="Figure formats, comma-separated (default: the config's formats).",
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(metavar="N", help="Replace every step budget.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Replace the seed.")] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar, print only where the outputs went."),
+    ] = False,
+) -> None:
+    """Run an experiment config and write its outputs.
+
+    Writes config.yaml (resolved), trajectories.csv, run.json, report.md and the figures
+    the config asks for into outputs/<name>/ (or --out), replacing only those files.
+    Exit code 2 for an invalid config or an output folder that cannot be written (checked
+    before anything runs; nothing is written), 1 if a check in the config's expect: block
+    fails (the outputs are written).
+    """
+    from optiviz.config import apply_overrides, load_config
+
+    cfg = load_config(config)
+    fmts = None if format is None else [f.strip() for f in format.split(",") if f.strip()]
+    cfg = apply_overrides(cfg, steps=steps, seed=seed, formats=fmts)
+    from optiviz.experiment import run_experiment, summarize
+
+    bar = None if quiet else LazyBar()
+    result = run_experiment(cfg, out_dir=out, progress=bar)
+    if not quiet:
+        typer.echo(
+            f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"
+            f" on {result.surface.name} in {result.wall_time:.2f} s"
+        )
+        for line in summarize(result):
+            typer.echo(line)
+        if result.eta_opt is not None:
+            typer.echo(f"  eta_opt = {result.eta_opt:.6g} (relative learning rates)")
+        for e in result.expectations:
+            typer.echo(f"  {'ok' if e.passed else 'FAILED'}: {e.message}")
+    typer.echo(f"wrote {len(result.files)} files to {result.out_dir}/:")
+    for path in result.files.values():
+        typer.echo(f"  {path}")
+    if not result.expectations_passed:
+        typer.echo(f"error: {len(result.failed_expectations())} expect check(s) failed", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+@guard
+def validate(
+    config: Annotated[
+        Path,
+        typer.Argument(metavar="CONFIG", help="The experiment config (YAML).", show_default=False),
+    ],
+) -> None:
+    """Check a config without running it: every problem is reported, exit code 2 if any."""
+    from optiviz.config import load_config
+
+    cfg = load_config(config)
+    grids = sum(1 for o in cfg.optimizers if o.is_grid)
+    typer.echo(
+        f"ok: {config}: experiment {cfg.name!r} on surface {cfg.build_surface().name!r} "
+        f"({', '.join(cfg.variables)}), {len(cfg.optimizers)} optimizer entr"
+        f"{'y' if len(cfg.optimizers) == 1 else 'ies'} ({cfg.n_runs} run"
+        f"{'' if cfg.n_runs == 1 else 's'}"
+        f"{f', {grids} grid(s)' if grids else ''}), {cfg.steps} steps, figures: "
+        f"{', '.join(cfg.figures) or 'none'}"
+    )
+
+
+STARTER = """\
+# optiviz experiment config. Run it with:   optiviz run {file}
+# Check it without running:                optiviz validate {file}
+# Surfaces:   optiviz list surfaces      (optiviz describe rosenbrock)
+# Optimizers: optiviz list optimizers    (optiviz describe adam: equations, hyperparameters)
+name: {name}
+description: GD, momentum and Adam on Rosenbrock's banana valley
+
+# A library surface, or inline:
+#   surface: {{expression: "0.1*x1**2 + 2*x2**2", variables: [x1, x2]}}
+#   surface: {{name: rosenbrock, parameters: {{b: 10}}, l2: 0.1}}
+surface: rosenbrock
+start: [-1.2, 1.0]          # one number per variable
+# start_prev: [-1.3, 0.9]   # the iterate before start (momentum from a history)
+steps: 2000                 # step budget of every run (an entry may set its own)
+tolerance: {{grad: 1.0e-8}}   # stop a run when the gradient norm falls below this
+seed: 0                     # seeds mini-batch sampling on data surfaces
+
+optimizers:
+  - {{name: gd, lr: 1.0e-3}}
+  - {{name: momentum, lr: 1.0e-3, momentum: 0.9}}
+  - {{name: adam, lr: 2.0e-2, label: "Adam (lr 0.02)"}}
+  # - {{name: gd, lr: {{times_eta_opt: 1.5}}}}                  # relative to the Hessian's eta_opt
+  # - {{name: adam, lr: {{grid: {{logspace: [-4, -1, 30]}}}}}}    # 30 runs in one batch
+  # - {{name: sgd, lr: 0.01, schedule: {{name: inverse_time, eta0: 1, k: 1}}}}
+
+figures: [contour, loss, effective_lr]   # also: surface3d, lr_sweep (needs a grid)
+formats: [png]                           # png, svg, pdf
+# report: {{at: [1.0, 1.0]}}               # the point of the Hessian analysis
+# expect:                                # checks of the results (the test suite uses them)
+#   - {{run: 2, loss: 0.0, tol: 1.0e-6}}
+"""
+
+
+@app.command()
+@guard
+def init(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Experiment name; writes NAME.yaml.")
+    ] = "experiment",
+) -> None:
+    """Write a commented starter config (NAME.yaml); never overwrites a file."""
+    from optiviz.config import is_safe_name
+
+    path = Path(name if name.lower().endswith((".yaml", ".yml")) else f"{name}.yaml")
+    stem = path.stem
+    if not is_safe_name(stem) or path.parent != Path(""):
+        raise OptivizError(
+            f"init: {name!r} is not allowed: the name must be file-name safe (letters, "
+            "digits, '.', '_' and '-'; no path separators, no '..')"
+        )
+    if path.exists():
+        raise OptivizError(
+            f"init: {path} already exists; not overwriting it (choose another "
+            "name or delete the file)"
+        )
+    text = STARTER.format(name=stem, file=path)
+    try:
+        with open(path, "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise OptivizError(f"init: {path} already exists; not overwriting it") from None
+    typer.echo(f"wrote {path}: run it with `optiviz run {path}`")

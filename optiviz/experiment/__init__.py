@@ -1,0 +1,68 @@
+"""Run a validated experiment config and write its outputs: what ``optiviz run`` calls.
+
+:func:`run_experiment` builds the surface, resolves relative learning rates
+(``lr: {times_eta_opt: ...}``) from the Hessian-derived eta_opt, runs every optimizer entry
+(an entry with a grid is **one batched run** of all its grid points), computes the analysis
+and writes, into ``outputs/<name>/`` (or ``out_dir``):
+
+============================  =========================================================
+``config.yaml``               the resolved config, every default filled in
+``trajectories.csv``          long format, one row per run and recorded step:
+                              ``run,label,optimizer,step,<variables...>,loss,grad_norm``
+``run.json``                  versions, seed, surface, and per run: hyperparameters,
+                              status, diverged_at, final point and loss, steps to
+                              tolerance, evaluation counts, wall time; the ``expect``
+                              checks and the list of files written
+``report.md``                 the analysis report plus a results table
+``<figure>.<format>``         each figure asked for, in each format: the kinds of
+                              :mod:`optiviz.figures` (contour, surface3d, loss,
+                              effective_lr, lr_sweep, ...); a kind that makes several
+                              figures names them <kind>, <kind>_2, ...
+============================  =========================================================
+
+CSV policy: every recorded iterate of every run is written, grid runs included (a grid of
+R runs over T steps writes about R * (T + 1) rows). An entry (or config) with
+``record: final`` keeps only final states, and the CSV then holds one row per run: its
+final point (``step`` = the number of steps it took). Configs whose ``record: all`` would
+keep an unreasonable amount of data are refused at load time with a hint to use
+``record: final``.
+
+Atomicity: nothing is written until every run, the analysis and every figure are done;
+then each file is written under a temporary name in the output folder and renamed into
+place. A run replaces only the files it writes (other files in the folder are left alone);
+if writing fails, the temporary files are removed.
+
+The package, by question: :mod:`~optiviz.experiment.run` (running the entries),
+:mod:`~optiviz.experiment.expect` (the ``expect`` checks), :mod:`~optiviz.experiment.outputs`
+(the atomic writer, run.json, CSV, config.yaml), :mod:`~optiviz.experiment.markdown`
+(report.md), :mod:`~optiviz.experiment.summary` (what ``optiviz run`` prints),
+:mod:`~optiviz.experiment.results` (the result types). The figures come from the registry
+of :mod:`optiviz.figures`.
+"""
+
+from optiviz.experiment.expect import check_expectations
+from optiviz.experiment.markdown import MAX_TABLE_ROWS, RESULTS_HEAD, report_markdown, results_rows
+from optiviz.experiment.outputs import write_csv, write_outputs
+from optiviz.experiment.results import ExpectationResult, ExperimentResult, Progress, RunRecord
+from optiviz.experiment.run import resolve_eta_opt, run_entries, run_experiment
+from optiviz.experiment.summary import summarize
+from optiviz.figures.lr_sweep import sweep_stability_limit
+
+__all__ = [
+    "MAX_TABLE_ROWS",
+    "RESULTS_HEAD",
+    "ExpectationResult",
+    "ExperimentResult",
+    "Progress",
+    "RunRecord",
+    "check_expectations",
+    "report_markdown",
+    "resolve_eta_opt",
+    "results_rows",
+    "run_entries",
+    "run_experiment",
+    "summarize",
+    "sweep_stability_limit",
+    "write_csv",
+    "write_outputs",
+]

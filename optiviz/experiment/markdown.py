@@ -1,0 +1,92 @@
+"""report.md of an experiment: its runs, a results table, the checks and the analysis."""
+
+from __future__ import annotations
+
+from optiviz.config import ExperimentConfig
+from optiviz.experiment.results import ExperimentResult
+
+MAX_TABLE_ROWS = 200
+
+
+def results_rows(result: ExperimentResult) -> list[list[str]]:
+    """Rows of the results table: one per run (at most MAX_TABLE_ROWS)."""
+    from optiviz.report import fmt
+
+    rows = []
+    for r in result.runs[:MAX_TABLE_ROWS]:
+        tr = r.trajectory
+        rows.append(
+            [
+                str(r.run),
+                r.label.replace("|", "\\|"),
+                str(tr.status),
+                str(tr.n_steps),
+                "n/a" if tr.diverged_at is None else str(tr.diverged_at),
+                "n/a" if tr.steps_to_tolerance is None else str(tr.steps_to_tolerance),
+                fmt(tr.final_loss),
+                fmt(tr.final_point),
+                fmt(tr.final_grad_norm),
+                f"{tr.n_f}/{tr.n_grad}/{tr.n_hess}",
+            ]
+        )
+    return rows
+
+
+RESULTS_HEAD = [
+    "run",
+    "label",
+    "status",
+    "steps",
+    "diverged at",
+    "steps to tol",
+    "final loss",
+    "final point",
+    "final grad norm",
+    "evals f/grad/hess",
+]
+
+
+def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
+    """The text of report.md."""
+    from optiviz.report import to_markdown
+
+    title = f"# Experiment `{config.name}`"
+    lines = [title, ""]
+    if config.description:
+        lines += [config.description.strip(), ""]
+    lines += [
+        f"Surface `{result.surface.name}`, start {list(config.start)}"
+        + (f" (previous iterate {list(config.start_prev)})" if config.start_prev else "")
+        + f", seed {config.seed}; {len(result.runs)} runs.",
+        "",
+    ]
+    if result.eta_opt is not None:
+        lines += [
+            f"Relative learning rates (`times_eta_opt`) were resolved with "
+            f"eta_opt = 1/lambda_max = {result.eta_opt:.6g}.",
+            "",
+        ]
+    lines += ["## Results", ""]
+    rows = results_rows(result)
+    lines.append("| " + " | ".join(RESULTS_HEAD) + " |")
+    lines.append("| " + " | ".join("---" for _ in RESULTS_HEAD) + " |")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    if len(result.runs) > MAX_TABLE_ROWS:
+        lines.append(
+            f"\n({len(result.runs) - MAX_TABLE_ROWS} more runs in run.json and trajectories.csv)"
+        )
+    lines.append("")
+    if result.expectations:
+        lines += ["## Expected answers (`expect`)", ""]
+        for e in result.expectations:
+            mark = "ok" if e.passed else "FAILED"
+            note = f" -- {' '.join(e.expectation.note.split())}" if e.expectation.note else ""
+            lines.append(f"- [{mark}] {e.message}{note}")
+        lines.append("")
+    analysis_md = to_markdown(result.analysis).rstrip()
+    # demote the analysis headings one level under the experiment's title
+    analysis_md = "\n".join(
+        "#" + ln if ln.startswith("#") else ln for ln in analysis_md.splitlines()
+    )
+    lines += [analysis_md, ""]
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""What an experiment produces: its runs, its expectation checks, and the progress hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from optiviz.config import Expectation, ExperimentConfig
+from optiviz.trajectory import json_safe
+
+
+@dataclass
+class RunRecord:
+    """One run of the experiment (a grid entry contributes one record per grid point)."""
+
+    run: int  # global 0-based index (the CSV's ``run`` column)
+    entry: int  # index in the config's ``optimizers`` list
+    label: str
+    trajectory: Any  # single-run Trajectory
+
+
+@dataclass
+class ExpectationResult:
+    expectation: Expectation
+    passed: bool
+    actual: Any
+    message: str
+
+    def to_dict(self) -> dict:
+        return {
+            **self.expectation.to_dict(),
+            "passed": self.passed,
+            "actual": json_safe(self.actual),
+            "message": self.message,
+        }
+
+
+@dataclass
+class ExperimentResult:
+    """What :func:`run_experiment` returns: where everything went, and the results."""
+
+    config: ExperimentConfig
+    out_dir: Path | None
+    files: dict[str, Path]  # short name (e.g. "csv", "contour.png") -> path
+    surface: Any
+    trajectories: list  # one Trajectory per optimizer entry (batched for grids)
+    runs: list[RunRecord]
+    analysis: Any
+    eta_opt: float | None
+    expectations: list[ExpectationResult] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    @property
+    def expectations_passed(self) -> bool:
+        return all(e.passed for e in self.expectations)
+
+    def failed_expectations(self) -> list[ExpectationResult]:
+        return [e for e in self.expectations if not e.passed]
+
+
+class Progress(Protocol):
+    """Progress hook interface (the CLI passes a rich progress bar; None is silent).
+
+    ``begin(total)`` once; for each unit of work (one optimizer entry -- a grid entry is one
+    unit --, the analysis, one kind of figure, writing the files) ``describe(text)`` before
+    it and ``advance()`` after it; ``end()`` at the end, also after an error. The engine
+    reports no progress inside a run.
+    """
+
+    def begin(self, total: int) -> None: ...
+
+    def describe(self, description: str) -> None: ...
+
+    def advance(self) -> None: ...
+
+    def end(self) -> None: ...

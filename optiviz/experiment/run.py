@@ -1,0 +1,200 @@
+"""Running an experiment config: relative learning rates, every entry, the analysis."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optiviz.config import ExperimentConfig, OptimizerSpec, apply_overrides, expand_grid
+from optiviz.errors import ConfigError, OptivizError
+from optiviz.experiment.expect import check_expectations
+from optiviz.experiment.outputs import check_output_folder, write_outputs
+from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
+
+
+def resolve_eta_opt(config: ExperimentConfig, surface: Any) -> float | None:
+    """eta_opt of the surface (at ``report.at``, else where the analysis defines it), if
+    any entry gives its learning rate relative to it; ``None`` otherwise."""
+    rel = [o for o in config.optimizers if o.lr_times_eta_opt is not None]
+    if not rel:
+        return None
+    from optiviz.analysis import lr_relative_to_eta_opt
+
+    at = None if config.report.at is None else np.asarray(config.report.at, dtype=float)
+    try:
+        value = float(np.asarray(lr_relative_to_eta_opt(surface, 1.0, at=at)).ravel()[0])
+    except OptivizError as exc:
+        hint = (
+            ""
+            if at is not None
+            else (" (in a config: report: {at: [...]} takes eta_opt at that point)")
+        )
+        raise ConfigError(
+            f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt "
+            f"cannot be resolved: {exc}{hint}"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        msg = (
+            f"{_src(config)}optimizers[{rel[0].index}].lr: times_eta_opt cannot be resolved:"
+            f" eta_opt of surface {surface.name!r} is {value!r}"
+        )
+        raise ConfigError(msg)
+    return value
+
+
+def _src(config: ExperimentConfig) -> str:
+    return f"{config.path}: " if config.path else ""
+
+
+def _make_optimizer(config: ExperimentConfig, spec: OptimizerSpec, eta_opt: float | None):
+    from optiviz.optimizers import make_optimizer
+
+    hp = expand_grid(spec, eta_opt)
+    try:
+        return make_optimizer(spec.name, **hp)
+    except OptivizError as exc:
+        msg = f"{_src(config)}optimizers[{spec.index}]: {exc}"
+        raise ConfigError(msg) from None
+
+
+def _make_schedule(spec: OptimizerSpec):
+    if spec.schedule is None:
+        return None
+    from optiviz.schedules import make_schedule
+
+    return make_schedule(spec.schedule.name, **spec.schedule.params)
+
+
+def run_entries(
+    config: ExperimentConfig, surface: Any = None, progress: Progress | None = None
+) -> tuple[list, list[RunRecord], float | None]:
+    """Run every optimizer entry; return (trajectories per entry, flat runs, eta_opt)."""
+    from optiviz.engine import run
+
+    surface = surface if surface is not None else config.build_surface()
+    eta_opt = resolve_eta_opt(config, surface)
+    trajectories = []
+    records: list[RunRecord] = []
+    x0 = np.asarray(config.start, dtype=float)
+    xp = None if config.start_prev is None else np.asarray(config.start_prev, dtype=float)
+    for spec in config.optimizers:
+        opt = _make_optimizer(config, spec, eta_opt)
+        if progress is not None:
+            what = f"{spec.label or spec.name}" + (f" ({spec.n_runs} runs)" if spec.is_grid else "")
+            progress.describe(f"running {what}")
+        traj = run(
+            surface,
+            opt,
+            x0,
+            config.steps_of(spec),
+            x_prev=xp,
+            schedule=_make_schedule(spec),
+            tol_grad=config.tolerance.grad,
+            tol_loss=config.tolerance.loss,
+            batch_size=spec.batch_size,
+            seed=config.seed if spec.batch_size is not None else None,
+            record=config.record_of(spec),
+            divergence_bound=config.divergence_bound,
+        )
+        if spec.label is not None:
+            traj.optimizer_label = spec.label
+            if traj.batched and traj.run_labels:
+                traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
+        trajectories.append(traj)
+        for tr in traj.runs():
+            records.append(
+                RunRecord(run=len(records), entry=spec.index, label=tr.label, trajectory=tr)
+            )
+        if progress is not None:
+            progress.advance()
+    return trajectories, records, eta_opt
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    out_dir: str | Path | None = None,
+    formats: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    *,
+    write: bool = True,
+    figures: Sequence[str] | None = None,
+    max_steps: int | None = None,
+) -> ExperimentResult:
+    """Run ``config`` and write its outputs (see the module docstring).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        From :func:`optiviz.config.load_config`.
+    out_dir : path, optional
+        Where to write; default ``outputs/<name>/`` under the current directory.
+    formats : list of "png", "svg", "pdf", optional
+        Overrides the config's ``formats``.
+    progress : Progress, optional
+        A hook told about each unit of work (the CLI's progress bar).
+    write : bool
+        ``False`` runs and analyses without writing anything (``files`` is empty).
+    figures : list, optional
+        Overrides the config's ``figures`` (``[]``: none).
+    max_steps : int, optional
+        Caps every step budget (the test suite runs every config this way).
+    """
+    t0 = time.perf_counter()
+    if formats is not None or figures is not None or max_steps is not None:
+        config = apply_overrides(config, formats=formats, figures=figures, max_steps=max_steps)
+    target = Path(out_dir) if out_dir is not None else Path("outputs") / config.name
+    if write:
+        check_output_folder(target)  # before any run: refuse a folder that cannot be written
+    surface = config.build_surface()
+    n_units = len(config.optimizers) + 1 + (len(config.figures) + 1 if write else 0)
+    if progress is not None:
+        progress.begin(n_units)
+    try:
+        trajectories, records, eta_opt = run_entries(config, surface, progress)
+        if progress is not None:
+            progress.describe("analysing")
+        analysis = _analyze(config, surface, trajectories)
+        if progress is not None:
+            progress.advance()
+        expectations = check_expectations(config, records, analysis)
+        result = ExperimentResult(
+            config=config,
+            out_dir=None,
+            files={},
+            surface=surface,
+            trajectories=trajectories,
+            runs=records,
+            analysis=analysis,
+            eta_opt=eta_opt,
+            expectations=expectations,
+        )
+        if write:
+            result.out_dir = target
+            result.wall_time = time.perf_counter() - t0
+            result.files = write_outputs(target, config, result, progress)
+        result.wall_time = time.perf_counter() - t0
+        return result
+    finally:
+        if progress is not None:
+            progress.end()
+
+
+def _analyze(config: ExperimentConfig, surface: Any, trajectories: list):
+    from optiviz.analysis import analyze
+
+    rep = config.report
+    at = None if rep.at is None else np.asarray(rep.at, dtype=float)
+    es = (
+        None
+        if rep.early_stopping is None
+        else {"lr": rep.early_stopping[0], "t": rep.early_stopping[1]}
+    )
+    # every run is compared (in run order); one too short to fit has no measured rate
+    return analyze(
+        surface, at=at, trajectories=trajectories, l1=rep.l1, l2=rep.l2, early_stopping=es
+    )

@@ -1,0 +1,213 @@
+"""The figure registry: every figure kind a config may ask for, declared once.
+
+A kind is a :class:`FigureKind`: its name (what ``figures: [...]`` lists), the function
+that builds its figure(s) from an experiment result, what it needs, a one-line doc and how
+its files are named. The config's allowed list (:data:`FIGURE_NAMES`, read live), the
+figures line of the config schema (:func:`schema_line`), the experiment's dispatch
+(:func:`figures_of`) and the docs table (:func:`markdown_table`) all read this registry.
+
+This module imports neither matplotlib nor the rest of optiviz: the config reads it on
+every load, and a builder imports the plotting code only when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+__all__ = [
+    "FIGURE_NAMES",
+    "SURFACE_FIGURE_NAMES",
+    "FigureKind",
+    "Need",
+    "default_figures",
+    "figures_of",
+    "get",
+    "kinds",
+    "markdown_table",
+    "missing_needs",
+    "register",
+    "schema_line",
+    "stems",
+    "unregister",
+]
+
+
+@dataclass(frozen=True)
+class Need:
+    """Something a figure kind needs of the experiment.
+
+    ``text`` says it in the docs ("a surface of two or more variables"); ``met(config)``
+    tells whether a validated :class:`~optiviz.config.ExperimentConfig` provides it.
+    """
+
+    text: str
+    met: Callable[[Any], bool]
+
+
+def _per_step(config: Any) -> bool:
+    return any(config.record_of(o) == "all" for o in config.optimizers)
+
+
+def _two_variables(config: Any) -> bool:
+    return len(config.variables) >= 2
+
+
+def _lr_sweep(config: Any) -> bool:
+    return any(o.sweeps_lr for o in config.optimizers)
+
+
+#: Per-step values: at least one entry keeps every iterate (``record: all``).
+PER_STEP = Need("per-step values (an entry with `record: all`)", _per_step)
+#: A surface of two or more variables.
+TWO_VARIABLES = Need("a surface of two or more variables", _two_variables)
+#: An optimizer entry whose grid sweeps the learning rate.
+LR_SWEEP = Need("an entry that sweeps `lr` (a grid of `lr` or of `times_eta_opt`)", _lr_sweep)
+
+
+#: ``build(result, colors)``: the figures of one kind for an
+#: :class:`~optiviz.experiment.ExperimentResult`, drawn with the shared
+#: :class:`~optiviz.plotting.ColorMap`, in file order.
+Builder = Callable[[Any, Any], list[Any]]
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """One figure kind.
+
+    name : the config's name for it, and the stem of its file (``<name>.<format>``).
+    build : ``build(result, colors) -> [Figure, ...]``: one figure, or with ``each`` set
+        one per item; the files are named by :func:`stems`.
+    doc : one line for the docs table: what it draws.
+    needs : what the experiment must provide (:class:`Need`); validation refuses the
+        kind without it.
+    each : empty for one figure; else what the kind makes one figure per (e.g. "entry
+        that sweeps lr"): files ``<name>``, ``<name>_2``, ``<name>_3``, ...
+    draws_surface : it draws the surface itself (``projection`` picks its plane for
+        n > 2).
+    default : in the figures of a config that names none.
+    order : position in listings (the allowed list, the schema, the docs table).
+    """
+
+    name: str
+    build: Builder
+    doc: str
+    needs: tuple[Need, ...] = ()
+    each: str = ""
+    draws_surface: bool = False
+    default: bool = False
+    order: int = 1000
+
+
+_KINDS: dict[str, FigureKind] = {}
+
+
+def register(kind: FigureKind) -> FigureKind:
+    """Add ``kind`` to the registry (its name must be new); returns it."""
+    if kind.name in _KINDS:
+        raise ValueError(f"figure kind {kind.name!r} is already registered")
+    if not kind.name.isidentifier():
+        raise ValueError(f"figure kind name {kind.name!r} must be an identifier")
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove the kind ``name`` (tests that register a toy kind undo it with this)."""
+    del _KINDS[name]
+
+
+def kinds() -> list[FigureKind]:
+    """Every registered kind, in listing order."""
+    return sorted(_KINDS.values(), key=lambda k: k.order)
+
+
+def get(name: str) -> FigureKind:
+    """The kind called ``name`` (``KeyError`` if none is)."""
+    return _KINDS[name]
+
+
+class _Names(Sequence[str]):
+    """A live, read-only tuple-like view of registered kind names (in listing order)."""
+
+    def __init__(self, keep: Callable[[FigureKind], bool]):
+        self._keep = keep
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in kinds() if self._keep(k))
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        return self._names()[i]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __eq__(self, other: object) -> bool:  # equal to the tuple of the names, like a tuple
+        if isinstance(other, (_Names, tuple)):
+            return self._names() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+#: Every figure a config may ask for (a live view of the registry).
+FIGURE_NAMES: Sequence[str] = _Names(lambda k: True)
+#: The figures that draw the surface itself (``projection`` chooses their plane).
+SURFACE_FIGURE_NAMES: Sequence[str] = _Names(lambda k: k.draws_surface)
+
+
+def default_figures() -> tuple[str, ...]:
+    """The figures of a config that names none."""
+    return tuple(k.name for k in kinds() if k.default)
+
+
+def stems(name: str, count: int) -> list[str]:
+    """File stems of ``count`` figures of kind ``name``: ``name``, ``name_2``, ..."""
+    return [name if i == 0 else f"{name}_{i + 1}" for i in range(count)]
+
+
+def figures_of(name: str, result: Any, colors: Any) -> list[tuple[str, Any]]:
+    """The figure(s) of kind ``name`` for an experiment result: ``[(file stem, Figure)]``."""
+    figs = get(name).build(result, colors)
+    return list(zip(stems(name, len(figs)), figs, strict=True))
+
+
+def missing_needs(config: Any) -> list[tuple[str, Need]]:
+    """``(kind, need)`` for each need of the config's figures that it does not meet."""
+    return [(n, need) for n in config.figures for need in get(n).needs if not need.met(config)]
+
+
+def schema_line() -> str:
+    """The ``figures:`` line of the config schema (:data:`optiviz.config.SCHEMA`)."""
+    head = f"figures: [{', '.join(FIGURE_NAMES)}]"
+    return f"{head:<59}   (default [{', '.join(default_figures())}])\n"
+
+
+def _files(kind: FigureKind) -> str:
+    if not kind.each:
+        return f"`{kind.name}.<format>`"
+    return f"`{kind.name}.<format>`, `{kind.name}_2.<format>`, ... (one per {kind.each})"
+
+
+def markdown_table() -> str:
+    """The docs table of figure kinds (docs/config.md, generated by docs/make_docs.py)."""
+    rows = ["| figure | what it draws | files | needs |", "| --- | --- | --- | --- |"]
+    for k in kinds():
+        needs = "; ".join(n.text for n in k.needs) or "-"
+        rows.append(f"| `{k.name}` | {k.doc} | {_files(k)} | {needs} |")
+    return "\n".join(rows)

@@ -1,0 +1,190 @@
+"""The registries: a figure kind declared once (optiviz.figures) is what config validation
+accepts, what the schema and the docs table list and what a run draws; the command line is
+the union of its command-group modules (optiviz.cli)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.image import imread  # noqa: E402
+
+import optiviz.cli  # noqa: E402
+import optiviz.figures  # noqa: E402
+from optiviz.cli import app  # noqa: E402
+from optiviz.config import FIGURES, SCHEMA, SURFACE_FIGURES, parse_config  # noqa: E402
+from optiviz.errors import ConfigError  # noqa: E402
+from optiviz.experiment import run_experiment  # noqa: E402
+from optiviz.figures import (  # noqa: E402
+    FigureKind,
+    get,
+    kinds,
+    markdown_table,
+    missing_needs,
+    register,
+    schema_line,
+    stems,
+    unregister,
+)
+from optiviz.plotting.style import DPI  # noqa: E402
+
+BASE = {
+    "name": "small",
+    "surface": "booth",
+    "start": [0.0, 0.0],
+    "steps": 5,
+    "optimizers": [{"name": "gd", "lr": 0.05}, {"name": "adam", "lr": 0.1}],
+}
+
+
+def _config(**changes):
+    return parse_config({**BASE, **changes}, "x.yaml")
+
+
+# -- the built-in kinds -------------------------------------------------------------------------
+def test_the_builtin_kinds_in_their_listing_order():
+    assert tuple(FIGURES) == ("contour", "surface3d", "loss", "effective_lr", "lr_sweep")
+    assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
+    assert FIGURES == ("contour", "surface3d", "loss", "effective_lr", "lr_sweep")
+    assert _config().figures == ("contour", "loss")  # the kinds marked default
+
+
+def test_every_kind_module_registers_its_kind():
+    names = []
+    for m in pkgutil.iter_modules(optiviz.figures.__path__):
+        if m.name == "registry" or m.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"optiviz.figures.{m.name}")
+        assert get(module.KIND.name) is module.KIND, m.name
+        names.append(module.KIND.name)
+    assert sorted(names) == sorted(FIGURES)
+
+
+def test_the_schema_and_the_docs_table_list_every_kind():
+    assert schema_line() in SCHEMA
+    assert schema_line().startswith(f"figures: [{', '.join(FIGURES)}]")
+    table = markdown_table().splitlines()
+    assert [row.split(" | ")[0] for row in table[2:]] == [f"| `{k}`" for k in FIGURES]
+
+
+def test_stems_number_the_files_of_a_kind():
+    assert stems("lr_sweep", 3) == ["lr_sweep", "lr_sweep_2", "lr_sweep_3"]
+    assert stems("contour", 1) == ["contour"]
+
+
+@pytest.mark.parametrize(
+    ("figure", "changes"),
+    [
+        ("surface3d", {"surface": "one_d_quadratic", "start": [1.0]}),
+        ("effective_lr", {"record": "final"}),
+        ("lr_sweep", {}),
+    ],
+)
+def test_a_kind_whose_needs_are_not_met_is_refused_and_the_registry_says_why(figure, changes):
+    if changes.get("surface") == "one_d_quadratic":
+        changes = {"surface": {"expression": "x**2", "variables": ["x"]}, "start": [1.0]}
+    config = _config(**changes)  # without the figure: valid
+    unmet = [need for need in get(figure).needs if not need.met(config)]
+    assert len(unmet) == 1
+    with pytest.raises(ConfigError) as info:
+        _config(**changes, figures=[figure])
+    assert f"figures[0]: '{figure}' is not allowed" in str(info.value)
+
+
+def test_a_config_meeting_every_need_has_none_missing():
+    config = _config(
+        optimizers=[{"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}}], figures=list(FIGURES)
+    )
+    assert config.figures == tuple(FIGURES)
+    assert missing_needs(config) == []
+
+
+# -- a new kind is one registered function ------------------------------------------------------
+def _toy_build(result, colors):
+    """Two figures: each run's final loss, then each run's step count."""
+    figs = []
+    for values in (
+        [float(r.trajectory.final_loss) for r in result.runs],
+        [int(r.trajectory.n_steps) for r in result.runs],
+    ):
+        fig = Figure(figsize=(3, 2), dpi=50)
+        fig.add_subplot().plot(values, color=colors.color_for(result.runs[0].label))
+        figs.append(fig)
+    return figs
+
+
+@pytest.fixture
+def toy():
+    kind = register(FigureKind(name="toy", build=_toy_build, doc="a toy", each="quantity"))
+    try:
+        yield kind
+    finally:
+        unregister("toy")
+
+
+def test_an_unregistered_kind_is_refused():
+    with pytest.raises(ConfigError) as info:
+        _config(figures=["toy"])
+    assert "figures[0]: 'toy' is not allowed: must be one of contour, surface3d" in str(info.value)
+
+
+def test_a_registered_toy_kind_is_accepted_listed_and_drawn(toy, tmp_path):
+    assert "toy" in FIGURES and FIGURES[-1] == "toy"  # after the built-in kinds (order 1000)
+    assert "toy" not in SURFACE_FIGURES
+    assert "| `toy` | a toy | `toy.<format>`, `toy_2.<format>`, ... (one per quantity) | - |" in (
+        markdown_table()
+    )
+    config = _config(figures=["loss", "toy"])
+    assert config.figures == ("loss", "toy")
+    result = run_experiment(config, out_dir=tmp_path / "out")
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert written == ["loss.png", "toy.png", "toy_2.png"]
+    for name in ("toy.png", "toy_2.png"):
+        # the figure's 3 x 2 inches at the dpi every output figure is saved with
+        assert imread(tmp_path / "out" / name).shape[:2] == (2 * DPI, 3 * DPI)
+        assert name in result.files
+
+
+def test_unregistering_the_toy_kind_refuses_it_again(toy):
+    unregister("toy")
+    try:
+        assert "toy" not in FIGURES
+        with pytest.raises(ConfigError):
+            _config(figures=["toy"])
+    finally:
+        register(toy)  # the fixture unregisters it
+
+
+def test_a_kind_name_is_registered_once():
+    with pytest.raises(ValueError, match="already registered"):
+        register(FigureKind(name="contour", build=_toy_build, doc="again"))
+    assert [k.name for k in kinds()].count("contour") == 1
+
+
+# -- commands: one module per command group -----------------------------------------------------
+def test_every_command_lives_in_a_command_group_module():
+    groups = {
+        m.name
+        for m in pkgutil.iter_modules(optiviz.cli.__path__)
+        if not m.name.startswith("_") and m.name not in ("app", "progress")
+    }
+    assert set(optiviz.cli.GROUPS) <= groups
+    owners = {c.callback.__module__ for c in app.registered_commands}
+    assert owners == {f"optiviz.cli.{g}" for g in groups}  # each group adds a command
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert names[:3] == ["run", "validate", "init"]  # GROUPS order: `optiviz --help` order
+
+
+def test_the_console_script_and_python_dash_m_use_the_same_main():
+    import optiviz.__main__ as dunder_main
+
+    assert dunder_main.main is optiviz.cli.main
+    text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
+    assert 'optiviz = "optiviz.cli:main"' in text
