@@ -103,13 +103,13 @@ class Problems:
         if exc.key is not None and exc.allowed is not None and exc.value is not NO_VALUE:
             self.bad(join(path, exc.key), exc.value, exc.allowed)
         else:
-            self.add(path if exc.key is None else join(path, exc.key), _lowered(str(exc)))
+            self.add(path if exc.key is None else join(path, exc.key), lowered(str(exc)))
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
 
-def _lowered(message: str) -> str:
+def lowered(message: str) -> str:
     """A library message as the tail of a ``path: message`` line (no capital "The")."""
     msg = message.strip()
     return msg[0].lower() + msg[1:] if msg[:4] in ("The ", "Unkn") else msg

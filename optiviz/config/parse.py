@@ -25,6 +25,7 @@ from optiviz.config.fields import (
     Problems,
     choice,
     join,
+    lowered,
     mapping,
     number,
     safe_name,
@@ -40,9 +41,16 @@ from optiviz.config.schema import (
     MAX_STEPS,
     MAX_WORK,
     RECORDS,
+    SURFACE_FIGURES,
     TOP_KEYS,
 )
-from optiviz.config.specs import ExperimentConfig, ReportSpec, Tolerance, default_label
+from optiviz.config.specs import (
+    ExperimentConfig,
+    ReportSpec,
+    Tolerance,
+    default_label,
+    expand_grid,
+)
 from optiviz.config.surface import build_surface, parse_surface, surface_error_path
 from optiviz.errors import ConfigError, OptivizError, suggest
 
@@ -73,12 +81,16 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
         _check_lengths(errs, v, variables)
         v["projection"] = _resolve_projection(errs, v["projection"], variables)
         _check_one_variable(errs, v["figures"], variables)
+    eta_opt = None
     if surface is not None:
         _check_batches(errs, v["optimizers"], surface)
-        _check_eta_opt(errs, v["optimizers"], v["report"], surface)
+        eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
     _check_work(errs, v, len(variables) or 1)
     _check_figures(errs, v)
     _check_expect(errs, v, variables)
+    if surface is not None and not errs:
+        _check_start(errs, v, surface, eta_opt)
+        _check_hessian_projection(errs, v, surface)
     if errs:
         lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in errs.items]
         head = (
@@ -336,17 +348,52 @@ def _check_batches(errs: Problems, optimizers: Any, surface: Any) -> None:
             )
 
 
-def _check_eta_opt(errs: Problems, optimizers: Any, report: Any, surface: Any) -> None:
+def _check_eta_opt(errs: Problems, optimizers: Any, report: Any, surface: Any) -> float | None:
     """Relative learning rates need eta_opt = 1/lambda_max of the surface (at
-    ``report.at``, else at its lowest minimum) to exist and be finite and positive."""
+    ``report.at``, else at its lowest minimum) to exist and be finite and positive; return
+    it (``None`` when no entry needs it or it cannot be resolved)."""
     if optimizers is INVALID or report is INVALID:
-        return
+        return None
     rel = [o for o in optimizers if o.lr_times_eta_opt is not None]
     if not rel:
-        return
+        return None
     eta_opt = resolve_eta_opt(surface, report.at)
     if isinstance(eta_opt, str):
         errs.add(join(join("optimizers", rel[0].index), "lr"), eta_opt)
+        return None
+    return eta_opt
+
+
+def _check_start(errs: Problems, v: dict, surface: Any, eta_opt: float | None) -> None:
+    """Each entry started as the run starts it: the optimizer built with the resolved
+    learning rates and ``optiviz.run`` called for 0 steps from ``start`` (and
+    ``start_prev``), so what only the start refuses (a history with ``lr = 0``) is found
+    now. Only called on an otherwise valid config with a built surface."""
+    from optiviz.engine import run
+    from optiviz.optimizers import make_optimizer
+    from optiviz.schedules import make_schedule
+
+    tol = v["tolerance"]
+    for o in v["optimizers"]:
+        try:
+            run(
+                surface,
+                make_optimizer(o.name, **expand_grid(o, eta_opt)),
+                v["start"],
+                0,
+                x_prev=v["start_prev"],
+                schedule=None
+                if o.schedule is None
+                else make_schedule(o.schedule.name, **o.schedule.params),
+                tol_grad=tol.grad,
+                tol_loss=tol.loss,
+                batch_size=o.batch_size,
+                seed=v["seed"] if o.batch_size is not None else None,
+                record="final",
+                divergence_bound=v["divergence_bound"],
+            )
+        except OptivizError as exc:
+            errs.add(join("optimizers", o.index), lowered(str(exc)))
 
 
 def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | str:
@@ -411,6 +458,16 @@ def _check_figures(errs: Problems, v: dict) -> None:
             "grid and no optimizer entry sweeps lr (e.g. lr: {grid: {logspace: "
             "[-4, -1, 30]}} or lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})",
         )
+    if "lr_sweep" in figures:
+        for o in optimizers:
+            lr = o.grids.get("lr")
+            if lr is not None and min(lr.values) <= 0:
+                errs.add(
+                    join("figures", figures.index("lr_sweep")),
+                    f"'lr_sweep' is not allowed: it draws learning rates on a log axis and "
+                    f"optimizers[{o.index}].lr's grid has {min(lr.values):g} (every swept lr "
+                    "must be > 0 for this figure)",
+                )
     if "effective_lr" in figures:
         rec = record if record is not INVALID else "all"
         if all((o.record or rec) == "final" for o in optimizers):
@@ -418,6 +475,23 @@ def _check_figures(errs: Problems, v: dict) -> None:
                 join("figures", figures.index("effective_lr")),
                 "'effective_lr' is not allowed with record: final (no per-step values)",
             )
+
+
+def _check_hessian_projection(errs: Problems, v: dict, surface: Any) -> None:
+    """``projection: hessian`` needs a minimum with a finite Hessian (known, or found by
+    the analysis) when a figure draws the surface."""
+    figures = v["figures"]
+    if v["projection"] != "hessian" or not set(figures) & set(SURFACE_FIGURES):
+        return
+    from optiviz.analysis import analyze
+    from optiviz.plotting.contour import hessian_basis
+
+    if hessian_basis(None, surface) is None and hessian_basis(analyze(surface), surface) is None:
+        errs.add(
+            "projection",
+            "'hessian' is not allowed: the surface has no known or found minimum with a "
+            "finite Hessian to take the top two eigenvectors at; name two variables instead",
+        )
 
 
 def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
