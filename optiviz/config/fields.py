@@ -25,7 +25,7 @@ from optiviz._validation import (
     to_number,
 )
 from optiviz._validation import Mapping as MappingOf
-from optiviz.errors import NO_VALUE, OptivizError
+from optiviz.errors import NO_VALUE, ConfigError, OptivizError
 
 #: A field that failed its check (its problem is recorded).
 INVALID: Any = type("Invalid", (), {"__repr__": lambda self: "INVALID"})()
@@ -69,14 +69,26 @@ class Problems:
 
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        #: ``(value, allowed)`` of each item (``(NO_VALUE, None)`` where it has none).
+        self.fields: list[tuple[Any, str | None]] = []
 
-    def add(self, path: str, message: str) -> None:
+    def add(self, path: str, message: str, value: Any = NO_VALUE, allowed: str | None = None):
         self.items.append((path, message))
+        self.fields.append((value, allowed))
 
     def bad(self, path: str, value: Any, allowed: str) -> Any:
         """Record ``<value> is not allowed: must be <allowed>``; return :data:`INVALID`."""
-        self.add(path, f"{show(value)} is not allowed: must be {allowed}")
+        self.add(path, f"{show(value)} is not allowed: must be {allowed}", value, allowed)
         return INVALID
+
+    def error(self, lines: list[str], head: str) -> ConfigError:
+        """The ConfigError of these problems: ``errors`` lists every line; the structured
+        fields (``owner="config"``, ``key``, ``value``, ``allowed``) are the first one's."""
+        value, allowed = self.fields[0]
+        key = self.items[0][0] or None
+        return ConfigError(
+            head, errors=lines, owner="config", key=key, value=value, allowed=allowed
+        )
 
     def missing(self, path: str, allowed: str) -> Any:
         self.add(path, f"is required: {allowed}")

@@ -10,7 +10,6 @@ from optiviz.config.fields import INVALID, Problems, number
 from optiviz.config.parse import SEED, STEPS, parse_list_of
 from optiviz.config.schema import FIGURES, FORMATS
 from optiviz.config.specs import ExperimentConfig
-from optiviz.errors import ConfigError
 
 
 def apply_overrides(
@@ -42,7 +41,7 @@ def apply_overrides(
         figures = parse_list_of(errs, "--figures", list(figures), FIGURES, ())
     if errs:
         lines = [f"{p}: {m}" for p, m in errs.items]
-        raise ConfigError(lines[0] if len(lines) == 1 else "\n".join(lines), errors=lines)
+        raise errs.error(lines, lines[0] if len(lines) == 1 else "\n".join(lines))
     changes: dict[str, Any] = {}
     opts = list(config.optimizers)
     if steps is not None:

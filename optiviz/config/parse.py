@@ -98,7 +98,7 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
             if len(lines) == 1
             else f"{source}: {len(lines)} problems:\n" + "\n".join(lines)
         )
-        raise ConfigError(head, errors=lines)
+        raise errs.error(lines, head)
     cfg = ExperimentConfig(
         **v, path=None if source.startswith("<") else source, variables=variables
     )

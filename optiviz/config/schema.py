@@ -58,7 +58,7 @@ surface: NAME | mapping
 start: [x1, ..., xn]   the first iterate (one finite number per variable)
 start_prev: [...]      the iterate before start (problems stated from a history)
 steps: int             step budget of every run, 1 .. 10^7 (default 1000)
-tolerance: {grad: float > 0 | null, loss: float | null}   stop when met (default none)
+tolerance: {grad: float > 0 | null, loss: float >= 0 | null}   stop when met (default none)
 divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged
                        (default 1e12 x max(1, |initial loss|); non-finite values always do)
 record: all | final    keep every iterate (default) or only the final one
