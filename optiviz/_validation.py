@@ -148,6 +148,7 @@ class Interval(Constraint):
     ``low`` / ``high`` of ``None`` leave that end unbounded (infinity excluded);
     ``math.inf`` as a bound with that end closed admits infinity itself. ``closed`` is
     ``"both"``, ``"left"``, ``"right"`` or ``"neither"`` (which finite ends are included).
+    ``strict`` (ints only): accept Python / numpy ints alone, not ``2.0`` or ``"2"``.
     """
 
     def __init__(
@@ -157,6 +158,7 @@ class Interval(Constraint):
         high: float | None = None,
         *,
         closed: str = "both",
+        strict: bool = False,
     ):
         if kind not in ("float", "int"):
             raise ValueError(f"Interval kind must be 'float' or 'int', not {kind!r}")
@@ -166,6 +168,7 @@ class Interval(Constraint):
         self.low = low
         self.high = high
         self.closed = closed
+        self.strict = strict
         self.low_open = low is None or closed in ("right", "neither")
         self.high_open = high is None or closed in ("left", "neither")
 
@@ -200,7 +203,7 @@ class Interval(Constraint):
 
     def check(self, value: Any) -> Any:
         v = to_number(value)
-        if v is _NOT_A_NUMBER:
+        if v is _NOT_A_NUMBER or (self.strict and not isinstance(value, (int, np.integer))):
             raise Invalid(value, self.describe())
         if self.kind == "int":
             if isinstance(v, float):

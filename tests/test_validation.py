@@ -157,6 +157,10 @@ def test_number_types_and_text():
     assert i.check(np.int64(7)) == 7 and i.check("4") == 4
     refused(i, 2.5)
     refused(i, "2.5")
+    strict = Interval("int", 1, 10, strict=True)
+    assert strict.check(np.int32(3)) == 3
+    for v in (3.0, "3", True):
+        refused(strict, v)
     refused(i, 0)
     refused(i, 11)
 
