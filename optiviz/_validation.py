@@ -242,25 +242,21 @@ class Interval(Constraint):
 
 
 class Real(Constraint):
-    """Any finite real number (``"a finite number"``); returns a float (ints stay ints
-    with ``keep_int``)."""
+    """Any finite real number (``"a finite number"``); returns a float."""
 
-    def __init__(self, text: str = "a finite number", *, keep_int: bool = False):
+    def __init__(self, text: str = "a finite number"):
         self.text = text
-        self.keep_int = keep_int
 
     def describe(self) -> str:
         return self.text
 
-    def check(self, value: Any) -> Any:
+    def check(self, value: Any) -> float:
         v = to_number(value)
         if v is _NOT_A_NUMBER:
             raise Invalid(value, self.text)
-        if isinstance(v, int) and self.keep_int and abs(v) <= 2**1024:
-            return v
         try:
             f = float(v)
-        except OverflowError:
+        except OverflowError:  # an int beyond the float range
             raise Invalid(value, self.text) from None
         if not math.isfinite(f):
             raise Invalid(value, self.text)
