@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optiviz._validation import Flag, Interval, Text, check
 from optiviz.errors import SurfaceError, suggest
 from optiviz.limits import MAX_VARIABLES
 
@@ -106,6 +107,15 @@ _REQUIRED = ("name", "description", "source", "log_levels")
 _MINIMUM_KEYS = ("point", "value")
 _RESERVED = ("l1", "l2")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: The plain fields of a surface file and what each may be.
+_FIELDS = {
+    "name": Text("a non-empty string"),
+    "description": Text("a non-empty string"),
+    "source": Text("a non-empty string"),
+    "notes": Text("a non-empty string"),
+    "log_levels": Flag("true or false"),
+}
+_FIELD_MESSAGE = "{owner}: {key!r} must be {allowed}; got {value!r}"
 
 
 def surfaces_dir() -> Path:
@@ -181,14 +191,12 @@ def validate_info(data: Any, where: str, name: str | None = None) -> dict:
             raise fail(f"missing required key {key!r}")
     if name is not None and data["name"] != name:
         raise fail(f"'name' is {data['name']!r} but must equal the file name {name!r}")
-    for key in ("name", "description", "source", "notes"):
-        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
-            raise fail(f"{key!r} must be a non-empty string; got {data[key]!r}")
+    for key, constraint in _FIELDS.items():
+        if key in data:
+            check(where, key, data[key], constraint, error=SurfaceError, message=_FIELD_MESSAGE)
     errata = data.get("errata", [])
     if not isinstance(errata, list) or not all(isinstance(e, str) and e.strip() for e in errata):
         raise fail(f"'errata' must be a list of non-empty strings; got {errata!r}")
-    if not isinstance(data["log_levels"], bool):
-        raise fail(f"'log_levels' must be true or false; got {data['log_levels']!r}")
 
     has_expr, has_family = "expression" in data, "family" in data
     if has_expr == has_family:
@@ -414,20 +422,15 @@ def _build_quadratic(params: dict) -> FamilyBuild:
     return FamilyBuild(expr, syms, window, minima, str(expr))
 
 
-def _int_param(value: Any, what: str, low: int, high: int = MAX_VARIABLES) -> int:
-    import numpy as np
-
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or not low <= value <= high
-    ):
-        raise SurfaceError(f"{what} must be an int in the range [{low}, {high}]; got {value!r}")
-    return int(value)
-
-
 def _rosenbrock_n(params: dict) -> int:
-    return _int_param(params["n"], "rosenbrock parameter 'n'", 2)
+    return check(
+        "rosenbrock",
+        "n",
+        params["n"],
+        Interval("int", 2, MAX_VARIABLES, strict=True),
+        error=SurfaceError,
+        message="{owner} parameter {key!r} must be {allowed}; got {value!r}",
+    )
 
 
 def _build_rosenbrock(params: dict) -> FamilyBuild:

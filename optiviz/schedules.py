@@ -20,12 +20,14 @@ naming the field, the value and the allowed range. Schedule hyperparameters are 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from optiviz._validation import Choice, Constraint, Interval, OrNone, check
 from optiviz.errors import OptimizerError, suggest
 
 __all__ = [
@@ -37,6 +39,10 @@ __all__ = [
 ]
 
 _REQUIRED = object()
+_MESSAGE = (
+    "The {key!r} hyperparameter of the {name!r} schedule must be {allowed}. "
+    "Got {value!r} instead{hint}."
+)
 
 
 @dataclass(frozen=True)
@@ -52,16 +58,21 @@ class _Spec:
     choices: tuple = ()
     doc: str = ""
 
-    def describe_range(self) -> str:
+    @functools.cached_property
+    def constraint(self) -> Constraint:
+        """The constraint object of this row (``OrNone`` around it when ``optional``)."""
         if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        lb = "(" if (self.low is None or self.low_open) else "["
-        rb = ")" if self.high is None else "]"
-        what = "an int" if self.kind == "int" else "a float"
-        text = f"{what} in the range {lb}{lo}, {hi}{rb}"
-        return text + " or None" if self.optional else text
+            inner: Constraint = Choice(self.choices)
+        else:
+            closed = "right" if self.low_open else "both"
+            inner = Interval(
+                "int" if self.kind == "int" else "float", self.low, self.high, closed=closed
+            )
+        return OrNone(inner) if self.optional else inner
+
+    def describe_range(self) -> str:
+        """The allowed values as text: ``"a float in the range (0, inf)"``."""
+        return self.constraint.describe()
 
 
 class Schedule:
@@ -77,53 +88,33 @@ class Schedule:
             k = unknown[0]
             raise OptimizerError(
                 f"the {self.name!r} schedule does not take the hyperparameter {k!r}"
-                f"{suggest(k, self.params)}; it takes: {', '.join(self.params) or 'none'}."
+                f"{suggest(k, self.params)}; it takes: {', '.join(self.params) or 'none'}.",
+                owner=f"schedule {self.name!r}",
+                key=k,
             )
         self.hyper: dict[str, Any] = {}
         for key, spec in self.params.items():
             if key not in hyperparameters and spec.default is _REQUIRED:
                 raise OptimizerError(
                     f"the {self.name!r} schedule needs the hyperparameter {key!r} "
-                    f"({spec.describe_range()}); it takes: {', '.join(self.params)}."
+                    f"({spec.describe_range()}); it takes: {', '.join(self.params)}.",
+                    owner=f"schedule {self.name!r}",
+                    key=key,
+                    allowed=spec.describe_range(),
                 )
             value = hyperparameters.get(key, spec.default)
             self.hyper[key] = self._validate(key, spec, value)
         self._setup()
 
-    def _fail(self, key: str, spec: _Spec, value: Any) -> OptimizerError:
-        return OptimizerError(
-            f"The {key!r} hyperparameter of the {self.name!r} schedule must be "
-            f"{spec.describe_range()}. Got {value!r} instead."
-        )
-
     def _validate(self, key: str, spec: _Spec, value: Any) -> Any:
-        if value is None and spec.optional:
-            return None
-        if spec.kind == "choice":
-            if value in spec.choices:
-                return value
-            raise OptimizerError(
-                f"The {key!r} hyperparameter of the {self.name!r} schedule must be "
-                f"{spec.describe_range()}. Got {value!r} instead"
-                f"{suggest(str(value), map(str, spec.choices))}."
-            )
-        if isinstance(value, (bool, np.bool_)) or value is None:
-            raise self._fail(key, spec, value)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise self._fail(key, spec, value) from None
-        if not math.isfinite(v):
-            raise self._fail(key, spec, value)
-        if spec.kind == "int":
-            if v != int(v):
-                raise self._fail(key, spec, value)
-            v = int(v)
-        if spec.low is not None and (v < spec.low or (spec.low_open and v == spec.low)):
-            raise self._fail(key, spec, value)
-        if spec.high is not None and v > spec.high:
-            raise self._fail(key, spec, value)
-        return v
+        return check(
+            f"schedule {self.name!r}",
+            key,
+            value,
+            spec.constraint,
+            message=_MESSAGE,
+            name=self.name,
+        )
 
     def _setup(self) -> None:
         """Cross-hyperparameter checks and precomputation (override)."""

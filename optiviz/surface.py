@@ -26,12 +26,15 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from optiviz._validation import Interval, check
 from optiviz.errors import SurfaceError
 from optiviz.limits import MAX_VARIABLES
 
 Array = np.ndarray
 
 DEFAULT_WINDOW = (-2.0, 2.0)
+#: What l1 and l2 may be.
+_REGULARIZATION = Interval("float", 0.0, None)
 
 
 @dataclass(frozen=True)
@@ -708,10 +711,12 @@ def _substitute_checked(expr: sp.Expr, subs: Mapping, name: str) -> sp.Expr:
 
 
 def _check_reg(key: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not np.isfinite(v) or v < 0 or isinstance(value, bool):
-        raise SurfaceError(f"regularization '{key}' must be a float in [0, inf); got {value!r}")
-    return v
+    """A regularization constant ``l1`` / ``l2``: a float in the range [0, inf)."""
+    return check(
+        "surface",
+        key,
+        value,
+        _REGULARIZATION,
+        error=SurfaceError,
+        message="regularization {key!r} must be {allowed}; got {value!r}",
+    )

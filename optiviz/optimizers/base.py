@@ -47,12 +47,23 @@ arrays of a batched optimizer broadcast against ``lam``).
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from optiviz._validation import (
+    HYPERPARAMETER,
+    Choice,
+    Constraint,
+    Flag,
+    Interval,
+    Invalid,
+    Pair,
+)
 from optiviz.errors import OptimizerError, suggest
 from optiviz.optimizers.linear import bisect_stability_limit, is_batched, spectral_radius
 
@@ -64,7 +75,13 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Param:
-    """One hyperparameter: default, kind and allowed range (the one validation table)."""
+    """One hyperparameter: default, kind and allowed range (a row of the validation table).
+
+    ``constraint`` is the :mod:`optiviz._validation` object these fields describe (its
+    ``describe()`` is :meth:`describe_range`). An unbounded upper end (``high=None``)
+    excludes infinity, except where the default itself is infinite (``max_step=inf``:
+    the range is then ``(0, inf]``).
+    """
 
     default: Any
     kind: str = "float"  # "float" | "int" | "bool" | "pair" | "choice"
@@ -76,17 +93,29 @@ class Param:
     doc: str = ""
     batchable: bool = True  # may be an array of R values
 
-    def describe_range(self) -> str:
+    @functools.cached_property
+    def constraint(self) -> Constraint:
+        """The constraint object of this row."""
         if self.kind == "bool":
-            return "a bool"
+            return Flag()
         if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        lb = "(" if (self.low is None or self.low_open) else "["
-        rb = ")" if (self.high is None or self.high_open) else "]"
-        what = {"float": "a float", "int": "an int", "pair": "a pair of floats, each"}[self.kind]
-        return f"{what} in the range {lb}{lo}, {hi}{rb}"
+            return Choice(self.choices)
+        if self.kind not in ("float", "int", "pair"):
+            raise ValueError(f"unknown Param kind {self.kind!r}")
+        high = self.high
+        if high is None and isinstance(self.default, float) and self.default == math.inf:
+            high = math.inf
+        lo_closed = self.low is not None and not self.low_open
+        hi_closed = high is not None and not self.high_open
+        closed = {(True, True): "both", (True, False): "left", (False, True): "right"}.get(
+            (lo_closed, hi_closed), "neither"
+        )
+        number = Interval("int" if self.kind == "int" else "float", self.low, high, closed=closed)
+        return Pair(number) if self.kind == "pair" else number
+
+    def describe_range(self) -> str:
+        """The allowed values as text: ``"a float in the range [0, inf)"``."""
+        return self.constraint.describe()
 
 
 class Oracle:
@@ -149,7 +178,9 @@ class Optimizer:
             allowed = ", ".join(self.params) or "none"
             raise OptimizerError(
                 f"{self.name} does not take the hyperparameter {k!r}"
-                f"{suggest(k, self.params)}; it takes: {allowed}."
+                f"{suggest(k, self.params)}; it takes: {allowed}.",
+                owner=self.name,
+                key=k,
             )
         self.hyper: dict[str, Any] = {}
         self.h: dict[str, Any] = {}
@@ -160,10 +191,16 @@ class Optimizer:
         self._check()
 
     # -- validation ------------------------------------------------------------------
-    def _fail(self, key: str, spec: Param, value: Any) -> OptimizerError:
+    def _fail(self, key: str, spec: Param, value: Any, hint: str = "") -> OptimizerError:
+        allowed = spec.describe_range()
         return OptimizerError(
-            f"The {key!r} hyperparameter of {self.name} must be {spec.describe_range()}. "
-            f"Got {value!r} instead."
+            HYPERPARAMETER.format(
+                owner=self.name, key=key, value=value, allowed=allowed, hint=hint
+            ),
+            owner=self.name,
+            key=key,
+            value=value,
+            allowed=allowed,
         )
 
     def _batch_size(self, key: str, arr: Array) -> None:
@@ -174,61 +211,50 @@ class Optimizer:
             raise OptimizerError(
                 f"The {key!r} hyperparameter of {self.name} has {r} values but another "
                 f"hyperparameter has {self.n_runs}; batched hyperparameters must have the same "
-                "length."
+                "length.",
+                owner=self.name,
+                key=key,
             )
 
-    def _check_number(self, key: str, spec: Param, value: Any) -> Any:
-        if spec.kind == "bool":
-            if isinstance(value, (bool, np.bool_)):
-                return bool(value), bool(value)
-            raise self._fail(key, spec, value)
-        if spec.kind == "choice":
-            if value in spec.choices:
-                return value, value
-            raise OptimizerError(
-                f"The {key!r} hyperparameter of {self.name} must be {spec.describe_range()}. "
-                f"Got {value!r} instead{suggest(str(value), map(str, spec.choices))}."
-            )
-        if isinstance(value, (bool, np.bool_)) or value is None:
-            raise self._fail(key, spec, value)
-        if isinstance(value, (list, tuple, np.ndarray)) and spec.batchable and spec.kind != "pair":
-            arr = np.asarray(value, dtype=float)
-            if arr.ndim != 1 or arr.size == 0:
+    def _number(self, key: str, spec: Param, number: Interval, value: Any) -> tuple[Any, Any]:
+        """A scalar, or (batchable) a list / 1-D array of R values -> ``(hyper, h)``."""
+        if spec.batchable and isinstance(value, (list, tuple, np.ndarray)):
+            try:
+                arr = np.asarray(value, dtype=float)
+            except (TypeError, ValueError, OverflowError):
+                raise self._fail(key, spec, value) from None
+            if arr.ndim != 1 or arr.size == 0 or number.check_array(arr) is not None:
                 raise self._fail(key, spec, value)
-            for v in arr:
-                self._check_scalar(key, spec, float(v), value)
             self._batch_size(key, arr)
             return arr.tolist(), arr[:, None]
         try:
-            v = float(value)
-        except (TypeError, ValueError):
+            v = number.check(value)
+        except Invalid:
             raise self._fail(key, spec, value) from None
-        if spec.kind == "int" and v != int(v):
-            raise self._fail(key, spec, value)
-        self._check_scalar(key, spec, v, value)
-        v = int(v) if spec.kind == "int" else v
         return v, v
 
-    def _check_scalar(self, key: str, spec: Param, v: float, shown: Any) -> None:
-        if not np.isfinite(v) and not (spec.high is None and v == np.inf and not spec.high_open):
-            raise self._fail(key, spec, shown)
-        if spec.low is not None and (v < spec.low or (spec.low_open and v == spec.low)):
-            raise self._fail(key, spec, shown)
-        if spec.high is not None and (v > spec.high or (spec.high_open and v == spec.high)):
-            raise self._fail(key, spec, shown)
-
     def _validate(self, key: str, spec: Param, value: Any) -> tuple[Any, Any]:
-        if spec.kind == "pair":
+        """Check one hyperparameter against its row; return ``(hyper, h)`` (the value as
+        given back to the user, and as the optimizer computes with it)."""
+        c = spec.constraint
+        if isinstance(c, Interval):
+            return self._number(key, spec, c, value)
+        if isinstance(c, Pair):
             if not isinstance(value, (list, tuple)) or len(value) != 2:
                 raise self._fail(key, spec, value)
-            items = [
-                self._check_number(
-                    key, Param(0.0, "float", spec.low, spec.high, spec.low_open, spec.high_open), v
-                )
-                for v in value
-            ]
+            element = replace(spec, kind="float", default=0.0)
+            try:
+                items = [self._number(key, element, c.inner, v) for v in value]  # type: ignore[arg-type]
+            except OptimizerError as exc:
+                if exc.allowed is None:  # a batch-length mismatch
+                    raise
+                raise self._fail(key, spec, value) from None
             return (items[0][0], items[1][0]), (items[0][1], items[1][1])
-        return self._check_number(key, spec, value)
+        try:
+            v = c.check(value)
+        except Invalid as exc:
+            raise self._fail(key, spec, value, exc.hint) from None
+        return v, v
 
     def _check(self) -> None:
         """Cross-hyperparameter checks (override); raise OptimizerError."""

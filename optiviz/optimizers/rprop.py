@@ -100,13 +100,21 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         if not (np.all(np.asarray(em) < 1.0) and np.all(np.asarray(ep) > 1.0)):
             raise OptimizerError(
                 f"The 'etas' hyperparameter of rprop must be (η₋, η₊) with 0 < η₋ < 1 < η₊. "
-                f"Got {self.hyper['etas']!r} instead."
+                f"Got {self.hyper['etas']!r} instead.",
+                owner=self.name,
+                key="etas",
+                value=self.hyper["etas"],
+                allowed="(η₋, η₊) with 0 < η₋ < 1 < η₊",
             )
         lo, hi = self.h["step_sizes"]
         if not np.all(np.asarray(lo) <= np.asarray(hi)):
             raise OptimizerError(
                 "The 'step_sizes' hyperparameter of rprop must be (Γ_min, Γ_max) with "
-                f"Γ_min <= Γ_max. Got {self.hyper['step_sizes']!r} instead."
+                f"Γ_min <= Γ_max. Got {self.hyper['step_sizes']!r} instead.",
+                owner=self.name,
+                key="step_sizes",
+                value=self.hyper["step_sizes"],
+                allowed="(Γ_min, Γ_max) with Γ_min <= Γ_max",
             )
 
     def init(self, x0, oracle, x_prev=None):

@@ -1,0 +1,78 @@
+"""Reading a config file: size limits, safe YAML, then :func:`parse_config`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from optiviz.config.parse import parse_config
+from optiviz.config.specs import ExperimentConfig
+from optiviz.errors import ConfigError
+
+#: Limits on a config file: its size, and the number of values it expands to (YAML aliases
+#: can make a few lines expand to billions of values: the "billion laughs").
+MAX_CONFIG_BYTES = 1_000_000
+MAX_CONFIG_VALUES = 100_000
+
+
+def _too_many_values(data: Any, limit: int = MAX_CONFIG_VALUES) -> bool:
+    """True if ``data`` has more than ``limit`` values counting repeats (stops early)."""
+    stack, count = [data], 0
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file with ``yaml.safe_load``; syntax errors become ConfigError."""
+    import yaml
+
+    p = Path(path)
+    try:
+        if p.is_file() and p.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: the file has {p.stat().st_size} bytes; a config may have at most "
+                f"{MAX_CONFIG_BYTES}"
+            )
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        detail = f"{problem} ({context})" if context else problem
+        raise ConfigError(f"{path}: {where}invalid YAML: {detail}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the YAML is nested too deeply") from None
+    if _too_many_values(data):
+        raise ConfigError(
+            f"{path}: the config expands to more than {MAX_CONFIG_VALUES} values (through YAML "
+            "aliases or sheer size); a config describes one experiment in a few dozen lines"
+        )
+    return data
+
+
+def load_config(path: str | Path, *, build: bool = True) -> ExperimentConfig:
+    """Read and validate a config file (see the module docstring)."""
+    return parse_config(read_yaml(path), str(path), build=build)
+
+
+def is_config_path(text: str) -> bool:
+    """True when ``text`` names a YAML file (by suffix) rather than a surface."""
+    return text.lower().endswith((".yaml", ".yml"))

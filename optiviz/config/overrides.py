@@ -1,0 +1,64 @@
+"""Command-line overrides of a validated config (checked like the file's own values)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from optiviz.config.fields import INVALID, Problems, number
+from optiviz.config.parse import SEED, STEPS, parse_list_of
+from optiviz.config.schema import FIGURES, FORMATS
+from optiviz.config.specs import ExperimentConfig
+
+
+def apply_overrides(
+    config: ExperimentConfig,
+    *,
+    steps: int | None = None,
+    max_steps: int | None = None,
+    seed: int | None = None,
+    formats: Sequence[str] | None = None,
+    figures: Sequence[str] | None = None,
+) -> ExperimentConfig:
+    """A copy with command-line overrides applied (validated like the file's values).
+
+    ``steps`` replaces every step budget (top level and per entry); ``max_steps`` caps
+    them (the test suite runs every config with a cap).
+    """
+    errs = Problems()
+    if steps is not None:
+        steps = number(errs, "--steps", steps, STEPS)
+    if max_steps is not None:
+        max_steps = number(errs, "max_steps", max_steps, STEPS)
+    if seed is not None:
+        seed = number(errs, "--seed", seed, SEED)
+    if formats is not None:
+        formats = parse_list_of(errs, "--format", list(formats), FORMATS, ())
+        if formats is not INVALID and not formats:
+            formats = errs.bad("--format", "", f"at least one of {', '.join(FORMATS)}")
+    if figures is not None:
+        figures = parse_list_of(errs, "--figures", list(figures), FIGURES, ())
+    if errs:
+        lines = [f"{p}: {m}" for p, m in errs.items]
+        raise errs.error(lines, lines[0] if len(lines) == 1 else "\n".join(lines))
+    changes: dict[str, Any] = {}
+    opts = list(config.optimizers)
+    if steps is not None:
+        changes["steps"] = steps
+        opts = [replace(o, steps=None) for o in opts]
+    if max_steps is not None:
+        changes["steps"] = min(changes.get("steps", config.steps), max_steps)
+        opts = [
+            replace(o, steps=None if o.steps is None else min(o.steps, max_steps)) for o in opts
+        ]
+    changes["optimizers"] = tuple(opts)
+    if seed is not None:
+        changes["seed"] = seed
+    if formats is not None:
+        changes["formats"] = tuple(formats)
+    if figures is not None:
+        changes["figures"] = tuple(figures)
+    new = replace(config, **changes)
+    object.__setattr__(new, "_surface", config._surface)
+    return new

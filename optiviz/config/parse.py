@@ -1,0 +1,525 @@
+"""A loaded YAML document -> a validated :class:`ExperimentConfig`, every problem at once.
+
+:func:`parse_config` reads each top-level block with its own parser (surface, optimizers,
+expect in their modules; the run settings, figures, projection and report here), then
+checks what depends on several blocks: lengths against the surface's variables, the
+projection, mini-batches, the amount of work, what figures need, the runs ``expect``
+names, and -- when the surface is built -- that every relative learning rate can be
+resolved. The rule: whatever ``optiviz run`` would refuse, this refuses first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from optiviz._validation import Interval
+from optiviz.config.expect import parse_expect
+from optiviz.config.fields import (
+    INVALID,
+    NONNEG,
+    POSITIVE,
+    Problems,
+    choice,
+    join,
+    lowered,
+    mapping,
+    number,
+    safe_name,
+    show,
+    unknown_keys,
+    vector,
+)
+from optiviz.config.optimizers import parse_optimizer
+from optiviz.config.schema import (
+    FIGURES,
+    FORMATS,
+    MAX_RECORDED,
+    MAX_STEPS,
+    MAX_WORK,
+    RECORDS,
+    SURFACE_FIGURES,
+    TOP_KEYS,
+)
+from optiviz.config.specs import (
+    ExperimentConfig,
+    ReportSpec,
+    Tolerance,
+    default_label,
+    expand_grid,
+)
+from optiviz.config.surface import build_surface, parse_surface, surface_error_path
+from optiviz.errors import ConfigError, OptivizError, suggest
+
+STEPS = Interval("int", 1, MAX_STEPS)
+SEED = Interval("int", 0, 2**32 - 1)
+_T = Interval("int", 0, MAX_STEPS)
+
+
+def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> ExperimentConfig:
+    """Validate an already-loaded YAML document (a mapping) and return the config.
+
+    ``source`` names the file in messages. With ``build`` (the default) the surface is
+    built, so start lengths, the projection and the report point are checked against its
+    variables and relative learning rates are resolved. Raises :class:`ConfigError`
+    listing every problem.
+    """
+    if not isinstance(raw, Mapping):
+        kind = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise ConfigError(
+            f"{source}: the file is {kind}; a config is a YAML mapping "
+            "(name: ..., surface: ..., start: ..., optimizers: [...])"
+        )
+    errs = Problems()
+    unknown_keys(errs, "", raw, TOP_KEYS)
+    v = _parse_blocks(errs, raw, source)
+    surface, variables = _build(errs, v["surface"], build)
+    if variables:
+        _check_lengths(errs, v, variables)
+        v["projection"] = _resolve_projection(errs, v["projection"], variables)
+        _check_one_variable(errs, v["figures"], variables)
+    eta_opt = None
+    if surface is not None:
+        _check_batches(errs, v["optimizers"], surface)
+        eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
+    _check_work(errs, v, len(variables) or 1)
+    _check_figures(errs, v)
+    _check_expect(errs, v, variables)
+    if surface is not None and not errs:
+        _check_start(errs, v, surface, eta_opt)
+        _check_hessian_projection(errs, v, surface)
+    if errs:
+        lines = [f"{source}: {p}: {m}" if p else f"{source}: {m}" for p, m in errs.items]
+        head = (
+            lines[0]
+            if len(lines) == 1
+            else f"{source}: {len(lines)} problems:\n" + "\n".join(lines)
+        )
+        raise errs.error(lines, head)
+    cfg = ExperimentConfig(
+        **v, path=None if source.startswith("<") else source, variables=variables
+    )
+    object.__setattr__(cfg, "_surface", surface)
+    return cfg
+
+
+# -- the blocks ----------------------------------------------------------------------------
+def _parse_blocks(errs: Problems, raw: Mapping, source: str) -> dict:
+    """Every top-level block parsed on its own (INVALID where it failed)."""
+    surface = parse_surface(errs, raw.get("surface"))
+    if surface is not INVALID and surface.kind == "data" and not source.startswith("<"):
+        surface = replace(surface, base_dir=str(Path(source).parent))
+    start = (
+        vector(errs, "start", raw["start"], what="a list of finite numbers, one per variable")
+        if "start" in raw
+        else errs.missing("start", "a list of numbers, one per variable")
+    )
+    start_prev = raw.get("start_prev")
+    return {
+        "name": _name(errs, raw, source),
+        "description": _description(errs, raw.get("description", "")),
+        "surface": surface,
+        "start": start,
+        "start_prev": None if start_prev is None else vector(errs, "start_prev", start_prev),
+        "steps": number(errs, "steps", raw.get("steps", 1000), STEPS),
+        "tolerance": _parse_tolerance(errs, raw.get("tolerance")),
+        "divergence_bound": number(
+            errs, "divergence_bound", raw.get("divergence_bound"), POSITIVE, optional=True
+        ),
+        "record": choice(errs, "record", raw.get("record", "all"), RECORDS),
+        "seed": number(errs, "seed", raw.get("seed", 0), SEED),
+        "optimizers": _parse_optimizers(errs, raw.get("optimizers")),
+        "figures": parse_list_of(errs, "figures", raw.get("figures"), FIGURES, ("contour", "loss")),
+        "formats": parse_list_of(errs, "formats", raw.get("formats"), FORMATS, ("png",)),
+        "projection": _parse_projection(errs, raw.get("projection")),
+        "report": _parse_report(errs, raw.get("report")),
+        "expect": parse_expect(errs, raw.get("expect")),
+    }
+
+
+def _name(errs: Problems, raw: Mapping, source: str) -> Any:
+    if "name" in raw:
+        return safe_name(errs, "name", raw["name"])
+    stem = Path(source).stem if source and not source.startswith("<") else "experiment"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip("._-") or "experiment"
+
+
+def _description(errs: Problems, desc: Any) -> Any:
+    if desc is None:
+        return ""
+    if not isinstance(desc, str):
+        return errs.bad("description", desc, "a string")
+    return " ".join(desc.split())
+
+
+def _parse_tolerance(errs: Problems, value: Any) -> Any:
+    """``tolerance: {grad: float > 0, loss: float >= 0}`` (either may be null)."""
+    if value is None:
+        return Tolerance()
+    tm = mapping(errs, "tolerance", value, "a mapping {grad: float, loss: float}")
+    if tm is INVALID:
+        return INVALID
+    unknown_keys(errs, "tolerance", tm, ("grad", "loss"))
+    g = number(errs, "tolerance.grad", tm.get("grad"), POSITIVE, optional=True)
+    lo = number(errs, "tolerance.loss", tm.get("loss"), NONNEG, optional=True)
+    return Tolerance(grad=g, loss=lo) if INVALID not in (g, lo) else INVALID
+
+
+def _parse_optimizers(errs: Problems, opts: Any) -> Any:
+    if opts is None:
+        return errs.missing(
+            "optimizers", "a list of optimizer entries, e.g. [{name: gd, lr: 0.01}]"
+        )
+    if not isinstance(opts, (list, tuple)) or not opts:
+        return errs.bad(
+            "optimizers", opts, "a non-empty list of optimizer entries, e.g. [{name: gd, lr: 0.01}]"
+        )
+    parsed = [parse_optimizer(errs, i, o) for i, o in enumerate(opts)]
+    return INVALID if INVALID in parsed else tuple(parsed)
+
+
+def parse_list_of(
+    errs: Problems, path: str, value: Any, choices: Sequence[str], default: tuple
+) -> Any:
+    """A list (or comma-separated text) of names drawn from ``choices``, without repeats."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    if not isinstance(value, (list, tuple)):
+        return errs.bad(path, value, f"a list drawn from {', '.join(choices)}")
+    out = []
+    ok = True
+    for i, v in enumerate(value):
+        c = choice(errs, join(path, i), v, choices)
+        if c is INVALID:
+            ok = False
+        elif c not in out:
+            out.append(c)
+    return tuple(out) if ok else INVALID
+
+
+def _parse_projection(errs: Problems, projection: Any) -> Any:
+    """The written form (resolved against the variables by :func:`_resolve_projection`)."""
+    if projection is None or projection == "hessian":
+        return projection
+    if (
+        not isinstance(projection, (list, tuple))
+        or len(projection) != 2
+        or not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in projection)
+    ):
+        return errs.bad(
+            "projection",
+            projection,
+            "two variable names (or 0-based indices), e.g. [w1, w2], "
+            "or 'hessian' (the top two Hessian eigenvectors)",
+        )
+    return projection
+
+
+def _parse_report(errs: Problems, rep: Any) -> Any:
+    """``report: {at: [...], l1, l2, early_stopping: {lr, t}}``."""
+    if rep is None:
+        return ReportSpec()
+    rm = mapping(
+        errs,
+        "report",
+        rep,
+        "a mapping {at: [x1, ..., xn], l1: float, l2: float, early_stopping: {lr: float, t: int}}",
+    )
+    if rm is INVALID:
+        return INVALID
+    unknown_keys(errs, "report", rm, ("at", "l1", "l2", "early_stopping"))
+    at = rm.get("at")
+    at = None if at is None else vector(errs, "report.at", at)
+    rl1 = number(errs, "report.l1", rm.get("l1"), NONNEG, optional=True)
+    rl2 = number(errs, "report.l2", rm.get("l2"), NONNEG, optional=True)
+    es = rm.get("early_stopping")
+    if es is not None:
+        em = mapping(errs, "report.early_stopping", es, "a mapping {lr: float, t: int}")
+        if em is not INVALID:
+            unknown_keys(errs, "report.early_stopping", em, ("lr", "t"))
+            elr = number(errs, "report.early_stopping.lr", em.get("lr"), POSITIVE)
+            et = number(errs, "report.early_stopping.t", em.get("t"), _T)
+            es = (elr, et) if INVALID not in (elr, et) else INVALID
+        else:
+            es = INVALID
+    if INVALID in (at, rl1, rl2, es):
+        return INVALID
+    return ReportSpec(at=at, l1=rl1, l2=rl2, early_stopping=es)
+
+
+# -- checks across blocks --------------------------------------------------------------------
+def _build(errs: Problems, spec: Any, build: bool) -> tuple[Any, tuple[str, ...]]:
+    """The built surface (``None`` without ``build``) and its variables (if known)."""
+    if spec is INVALID:
+        return None, ()
+    if not build:
+        return None, spec.variables if spec.kind == "expression" else ()
+    try:
+        surface = build_surface(spec)
+    except OptivizError as exc:
+        errs.add(surface_error_path(spec, exc), str(exc))
+        return None, ()
+    return surface, tuple(surface.variables)
+
+
+def _names(variables: Sequence[str]) -> str:
+    """The variables as a message lists them (long lists shortened)."""
+    if len(variables) <= 12:
+        return ", ".join(variables)
+    return ", ".join(variables[:10]) + f", ..., {variables[-1]}"
+
+
+def _check_lengths(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
+    n = len(variables)
+    report = v["report"]
+    for key, vec in (
+        ("start", v["start"]),
+        ("start_prev", v["start_prev"]),
+        ("report.at", None if report is INVALID else report.at),
+    ):
+        if vec is not None and vec is not INVALID and len(vec) != n:
+            errs.add(
+                key,
+                f"{show(list(vec))} is not allowed: it has {len(vec)} "
+                f"number{'s' if len(vec) != 1 else ''} but the surface has "
+                f"{n} variable{'s' if n != 1 else ''} ({_names(variables)})",
+            )
+
+
+def _resolve_projection(errs: Problems, projection: Any, variables: tuple[str, ...]) -> Any:
+    """Names or indices -> two different variable names (or INVALID)."""
+    if projection is None or projection is INVALID or projection == "hessian":
+        return projection
+    n, names = len(variables), _names(variables)
+    proj = []
+    for j, p in enumerate(projection):
+        if isinstance(p, int):
+            if not 0 <= p < n:
+                errs.bad(join("projection", j), p, f"an index in 0..{n - 1} or one of {names}")
+            else:
+                proj.append(variables[p])
+        elif p not in variables:
+            errs.add(
+                join("projection", j),
+                f"{show(p)} is not allowed: must be one of the variables {names}"
+                f"{suggest(p, variables)}",
+            )
+        else:
+            proj.append(p)
+    if len(proj) == 2 and proj[0] == proj[1]:
+        errs.bad("projection", list(projection), "two different variables")
+    return tuple(proj) if len(proj) == 2 else INVALID
+
+
+def _check_one_variable(errs: Problems, figures: Any, variables: tuple[str, ...]) -> None:
+    if figures is not INVALID and len(variables) < 2 and "surface3d" in figures:
+        errs.add(
+            join("figures", figures.index("surface3d")),
+            f"'surface3d' is not allowed: the surface has one variable ({_names(variables)}); "
+            "a 3-D plot needs at least two (contour draws f(x) for one variable)",
+        )
+
+
+def _check_batches(errs: Problems, optimizers: Any, surface: Any) -> None:
+    """``batch_size`` needs a data surface and at most its number of samples."""
+    if optimizers is INVALID:
+        return
+    n_samples = getattr(surface, "n_samples", None)
+    for o in optimizers:
+        if o.batch_size is None:
+            continue
+        path = join(join("optimizers", o.index), "batch_size")
+        if n_samples is None:
+            errs.add(
+                path,
+                f"{o.batch_size} is not allowed: mini-batches need a data surface "
+                f"(surface: {{data: ...}}); {surface.name!r} has no samples",
+            )
+        elif o.batch_size > n_samples:
+            errs.add(
+                path,
+                f"{o.batch_size} is not allowed: must be an int in the range "
+                f"[1, {n_samples}] (the number of samples)",
+            )
+
+
+def _check_eta_opt(errs: Problems, optimizers: Any, report: Any, surface: Any) -> float | None:
+    """Relative learning rates need eta_opt = 1/lambda_max of the surface (at
+    ``report.at``, else at its lowest minimum) to exist and be finite and positive; return
+    it (``None`` when no entry needs it or it cannot be resolved)."""
+    if optimizers is INVALID or report is INVALID:
+        return None
+    rel = [o for o in optimizers if o.lr_times_eta_opt is not None]
+    if not rel:
+        return None
+    eta_opt = resolve_eta_opt(surface, report.at)
+    if isinstance(eta_opt, str):
+        errs.add(join(join("optimizers", rel[0].index), "lr"), eta_opt)
+        return None
+    return eta_opt
+
+
+def _check_start(errs: Problems, v: dict, surface: Any, eta_opt: float | None) -> None:
+    """Each entry started as the run starts it: the optimizer built with the resolved
+    learning rates and ``optiviz.run`` called for 0 steps from ``start`` (and
+    ``start_prev``), so what only the start refuses (a history with ``lr = 0``) is found
+    now. Only called on an otherwise valid config with a built surface."""
+    from optiviz.engine import run
+    from optiviz.optimizers import make_optimizer
+    from optiviz.schedules import make_schedule
+
+    tol = v["tolerance"]
+    for o in v["optimizers"]:
+        try:
+            run(
+                surface,
+                make_optimizer(o.name, **expand_grid(o, eta_opt)),
+                v["start"],
+                0,
+                x_prev=v["start_prev"],
+                schedule=None
+                if o.schedule is None
+                else make_schedule(o.schedule.name, **o.schedule.params),
+                tol_grad=tol.grad,
+                tol_loss=tol.loss,
+                batch_size=o.batch_size,
+                seed=v["seed"] if o.batch_size is not None else None,
+                record="final",
+                divergence_bound=v["divergence_bound"],
+            )
+        except OptivizError as exc:
+            errs.add(join("optimizers", o.index), lowered(str(exc)))
+
+
+def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | str:
+    """eta_opt = 1/lambda_max of ``surface`` (at ``at``, else at its lowest minimum), or the
+    reason it cannot be resolved (``"times_eta_opt cannot be resolved: ..."``)."""
+    import math
+
+    import numpy as np
+
+    from optiviz.analysis import lr_relative_to_eta_opt
+
+    point = None if at is None else np.asarray(at, dtype=float)
+    try:
+        value = float(np.asarray(lr_relative_to_eta_opt(surface, 1.0, at=point)).ravel()[0])
+    except OptivizError as exc:
+        hint = (
+            ""
+            if at is not None
+            else " (in a config: report: {at: [...]} takes eta_opt at that point)"
+        )
+        return f"times_eta_opt cannot be resolved: {exc}{hint}"
+    if not math.isfinite(value) or value <= 0:
+        return f"times_eta_opt cannot be resolved: eta_opt of surface {surface.name!r} is {value!r}"
+    return value
+
+
+def _check_work(errs: Problems, v: dict, n: int) -> None:
+    """At most MAX_WORK run-steps per entry, and MAX_RECORDED numbers with record: all."""
+    optimizers, steps, record = v["optimizers"], v["steps"], v["record"]
+    if optimizers is INVALID or steps is INVALID:
+        return
+    rec_all = record is not INVALID and record == "all"
+    for o in optimizers:
+        st = o.steps if o.steps is not None else steps
+        r = o.n_runs
+        o_rec = o.record if o.record is not None else (record if rec_all else "final")
+        if r * st > MAX_WORK:
+            errs.add(
+                join("optimizers", o.index),
+                f"{r} runs x {st} steps is too much work (at most {MAX_WORK:.0e} "
+                "run-steps per entry); use fewer steps or a coarser grid",
+            )
+        elif o_rec == "all" and r * (st + 1) * (n + 3) > MAX_RECORDED:
+            errs.add(
+                join("optimizers", o.index),
+                f"{r} runs x {st} steps with record: all would keep "
+                f"{r * (st + 1) * (n + 3):.2g} numbers (at most "
+                f"{MAX_RECORDED:.0e}); add 'record: final' to the entry or use "
+                "fewer steps",
+            )
+
+
+def _check_figures(errs: Problems, v: dict) -> None:
+    """What the figures need of the runs: a learning-rate grid, per-step values."""
+    figures, optimizers, record = v["figures"], v["optimizers"], v["record"]
+    if figures is INVALID or optimizers is INVALID:
+        return
+    if "lr_sweep" in figures and not any(o.sweeps_lr for o in optimizers):
+        errs.add(
+            join("figures", figures.index("lr_sweep")),
+            "'lr_sweep' is not allowed: it plots the final loss of a learning-rate "
+            "grid and no optimizer entry sweeps lr (e.g. lr: {grid: {logspace: "
+            "[-4, -1, 30]}} or lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})",
+        )
+    if "lr_sweep" in figures:
+        for o in optimizers:
+            lr = o.grids.get("lr")
+            if lr is not None and min(lr.values) <= 0:
+                errs.add(
+                    join("figures", figures.index("lr_sweep")),
+                    f"'lr_sweep' is not allowed: it draws learning rates on a log axis and "
+                    f"optimizers[{o.index}].lr's grid has {min(lr.values):g} (every swept lr "
+                    "must be > 0 for this figure)",
+                )
+    if "effective_lr" in figures:
+        rec = record if record is not INVALID else "all"
+        if all((o.record or rec) == "final" for o in optimizers):
+            errs.add(
+                join("figures", figures.index("effective_lr")),
+                "'effective_lr' is not allowed with record: final (no per-step values)",
+            )
+
+
+def _check_hessian_projection(errs: Problems, v: dict, surface: Any) -> None:
+    """``projection: hessian`` needs a minimum with a finite Hessian (known, or found by
+    the analysis) when a figure draws the surface."""
+    figures = v["figures"]
+    if v["projection"] != "hessian" or not set(figures) & set(SURFACE_FIGURES):
+        return
+    from optiviz.analysis import analyze
+    from optiviz.plotting.contour import hessian_basis
+
+    if hessian_basis(None, surface) is None and hessian_basis(analyze(surface), surface) is None:
+        errs.add(
+            "projection",
+            "'hessian' is not allowed: the surface has no known or found minimum with a "
+            "finite Hessian to take the top two eigenvectors at; name two variables instead",
+        )
+
+
+def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
+    """The runs ``expect`` names exist, and expected points have one number per variable."""
+    optimizers, expect = v["optimizers"], v["expect"]
+    if optimizers is INVALID or expect is INVALID:
+        return
+    labels = {default_label(o) for o in optimizers}
+    total = sum(o.n_runs for o in optimizers)
+    for e in expect:
+        if e.quantity == "analysis":
+            continue
+        p = join(join("expect", e.index), "run")
+        if isinstance(e.run, int) and e.run >= total:
+            errs.add(
+                p,
+                f"{e.run} is not allowed: the config has {total} run"
+                f"{'s' if total != 1 else ''} (0..{total - 1})",
+            )
+        elif isinstance(e.run, str) and e.run not in labels:
+            errs.add(
+                p,
+                f"{e.run!r} is not allowed: no entry has that label"
+                f"{suggest(e.run, labels)}; labels: "
+                f"{', '.join(sorted(labels))}",
+            )
+        if e.quantity == "point" and variables and len(e.value) != len(variables):
+            errs.add(
+                join(join("expect", e.index), "point"),
+                f"{show(e.value)} is not allowed: the surface has {len(variables)} variables",
+            )

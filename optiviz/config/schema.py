@@ -1,0 +1,132 @@
+"""What a config may say: the allowed names, the limits and the schema text (no logic).
+
+:data:`SCHEMA` is what ``optiviz init`` writes, the README quotes and the docs explain;
+the parsers in this package check exactly these keys and limits.
+"""
+
+from __future__ import annotations
+
+from optiviz.figures import FIGURE_NAMES, SURFACE_FIGURE_NAMES, schema_line
+
+#: Figures a config may ask for (a live view of the figure registry, optiviz.figures).
+FIGURES = FIGURE_NAMES
+#: Figures that draw the surface itself (``projection`` chooses the plane for n > 2).
+SURFACE_FIGURES = SURFACE_FIGURE_NAMES
+#: Image formats.
+FORMATS = ("png", "svg", "pdf")
+#: What the engine keeps of each run: every iterate, or only the final one.
+RECORDS = ("all", "final")
+#: Largest step budget of one run.
+MAX_STEPS = 10_000_000
+#: Largest number of runs in one grid entry.
+MAX_GRID = 100_000
+#: Largest number of recorded floats (runs x (steps + 1) x variables) of one entry with
+#: ``record: all``; above it the config must say ``record: final``.
+MAX_RECORDED = 200_000_000
+#: Runs x steps of one entry above which a config is refused (about an hour of work).
+MAX_WORK = 5_000_000_000
+
+#: Quantities an ``expect`` check may name (besides ``analysis``).
+EXPECT_QUANTITIES = (
+    "point",
+    "loss",
+    "grad_norm",
+    "effective_lr",
+    "status",
+    "diverged_at",
+    "n_steps",
+    "steps_to_tolerance",
+)
+#: How the expected value of each quantity is checked: "vector" (one number per
+#: variable), "number", "number or vector", "status"; any other quantity is a "count" (an
+#: int >= 0 or null).
+EXPECT_KINDS = {
+    "point": "vector",
+    "loss": "number",
+    "grad_norm": "number",
+    "effective_lr": "number or vector",
+    "status": "status",
+}
+
+SCHEMA = (
+    """\
+name: str              file-name-safe name (letters, digits, . _ -); default: the file's stem
+description: str       free text shown in the report
+surface: NAME | mapping
+    NAME                             a library surface (optiviz list surfaces)
+    {name: NAME, parameters: {p: v}, l1: float, l2: float, window: [[lo, hi], ...]}
+    {expression: TEXT, variables: [x, y], parameters: {p: v}, l1, l2, window,
+     minima: [{point: [...], value: float}], description: TEXT}
+    {data: KIND, dataset: {...}, ...}   a data surface (see optiviz.data)
+start: [x1, ..., xn]   the first iterate (one finite number per variable)
+start_prev: [...]      the iterate before start (problems stated from a history)
+steps: int             step budget of every run, 1 .. 10^7 (default 1000)
+tolerance: {grad: float > 0 | null, loss: float >= 0 | null}   stop when met (default none)
+divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged
+                       (default 1e12 x max(1, |initial loss|); non-finite values always do)
+record: all | final    keep every iterate (default) or only the final one
+seed: int >= 0         seeds mini-batch sampling (default 0)
+optimizers:            a list; each entry is one run, or one batched run if it has a grid
+  - name: NAME         optiviz list optimizers
+    label: TEXT        legend label (default: name and the hyperparameters set)
+    <hyperparameter>: value | {grid: GRID}     e.g. lr: 0.01, momentum: 0.9, betas: [0.9, 0.999]
+    lr: {times_eta_opt: float | {grid: GRID}}  relative to the Hessian-derived eta_opt
+    schedule: {name: NAME, <schedule hyperparameter>: value}   optiviz list schedules
+    batch_size: int > 0  mini-batch size (data surfaces only)
+    steps: int         this entry's step budget (default: the top-level steps)
+    record: all | final
+  GRID: {logspace: [a, b, n]} (10^a .. 10^b) | {linspace: [a, b, n]} | {values: [v1, ...]};
+        several grids in one entry form their Cartesian product (one batched run)
+"""
+    + schema_line()
+    + """\
+formats: [png, svg, pdf]                                      (default [png])
+projection: [var_a, var_b] | hessian   the plane the surface figures show for n > 2
+                       (default: the top two Hessian eigenvectors at the minimum)
+report:                the analysis in report.md
+  at: [x1, ..., xn]    also analyse the local quadratic model at this point (and take
+                       eta_opt there for times_eta_opt)
+  l1: float, l2: float regularized optima through the Hessian (analysis only)
+  early_stopping: {lr: float, t: int}   GD-from-the-origin shrink factors
+expect:                a list of checks of the results (the test suite asserts them)
+  - {run: INDEX | LABEL, step: int, point | loss | grad_norm | effective_lr: value, tol: float}
+  - {run: INDEX | LABEL, status | diverged_at | n_steps | steps_to_tolerance: value}
+  - {analysis: dotted.path, value: value, tol: float}
+    note: TEXT  (optional on any check: the question, the answer, the erratum)
+"""
+)
+
+
+#: Keys of each block (unknown keys are refused with the nearest one suggested).
+TOP_KEYS = (
+    "name",
+    "description",
+    "surface",
+    "start",
+    "start_prev",
+    "steps",
+    "tolerance",
+    "divergence_bound",
+    "record",
+    "seed",
+    "optimizers",
+    "figures",
+    "formats",
+    "projection",
+    "report",
+    "expect",
+)
+LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window")
+EXPRESSION_SURFACE_KEYS = (
+    "expression",
+    "variables",
+    "parameters",
+    "l1",
+    "l2",
+    "window",
+    "minima",
+    "description",
+    "name",
+)
+ENTRY_KEYS = ("name", "label", "schedule", "batch_size", "steps", "record")
+GRID_FORMS = ("logspace", "linspace", "values")
