@@ -2,17 +2,54 @@
 
 Every error a user can cause is an :class:`OptivizError` (a ``ValueError``), so the CLI can
 turn any of them into a message and exit code 2 without a traceback. Messages name the
-field, the value and what is allowed.
+field, the value and what is allowed; errors raised by a constraint check
+(:func:`optiviz._validation.check`) also carry those as fields, so code that re-words an
+error (the config parser) reads ``owner``, ``key``, ``value`` and ``allowed`` instead of
+matching message text.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
+
+#: ``OptivizError.value`` when the error is not about one value.
+NO_VALUE: Any = type("NoValue", (), {"__repr__": lambda self: "NO_VALUE"})()
 
 
 class OptivizError(ValueError):
-    """Base class of every user-facing optiviz error."""
+    """Base class of every user-facing optiviz error.
+
+    Structured fields (``None`` / :data:`NO_VALUE` when the error has none):
+
+    ``owner``
+        who refused the value: ``"adam"``, ``"schedule 'step'"``, ``"run"``, ``"config"``;
+    ``key``
+        the field: ``"lr"``, ``"optimizers[0].lr"``;
+    ``value``
+        the value as given;
+    ``allowed``
+        what is allowed, the constraint's ``describe()`` text (``"a float in the range
+        [0, inf)"``).
+
+    ``str(exc)`` is the full message.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        owner: str | None = None,
+        key: str | None = None,
+        value: Any = NO_VALUE,
+        allowed: str | None = None,
+    ):
+        super().__init__(message)
+        self.owner = owner
+        self.key = key
+        self.value = value
+        self.allowed = allowed
 
 
 class ExpressionError(OptivizError):
@@ -30,8 +67,8 @@ class OptimizerError(OptivizError):
 class ConfigError(OptivizError):
     """A config file is invalid; ``errors`` lists every problem found."""
 
-    def __init__(self, message: str, errors: list[str] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, errors: list[str] | None = None, **fields: Any):
+        super().__init__(message, **fields)
         self.errors = list(errors or [message])
 
 

@@ -594,3 +594,23 @@ def test_data_set_sizes_are_limited_before_allocating():
     with pytest.raises(SurfaceError, match="at most 99 are allowed"):
         make_linear(n=10, dim=10**5, seed=0)
     assert make_blobs(n=10, dim=99, seed=0).X.shape == (10, 99)
+
+
+def test_errors_carry_structured_fields():
+    # the config parser reads owner / key / value / allowed instead of the message text
+    with pytest.raises(SurfaceError) as e:
+        D.make_blobs(n=0)
+    assert (e.value.key, e.value.value, e.value.allowed) == ("n", 0, "an int in the range [2, inf)")
+    with pytest.raises(SurfaceError) as e:
+        D.make_data_surface({"data": "logistic", "dataset": {"builtin": "toy"}, "loss": "mse"})
+    assert (e.value.owner, e.value.key, e.value.value) == ("data surface", "loss", "mse")
+    assert e.value.allowed == "one of cross_entropy, squared_error, half_squared_error"
+    with pytest.raises(SurfaceError) as e:
+        D.make_data_surface({"data": "logistic", "datset": {"builtin": "toy"}})
+    assert (e.value.key, e.value.value) == ("datset", "datset")
+    with pytest.raises(SurfaceError, match="at most 99 are allowed") as e:
+        D.make_linear(n=10, dim=10**5)
+    assert (e.value.key, e.value.value) == ("features", 10**5)
+    # bools are never numbers (one rule for every layer)
+    with pytest.raises(SurfaceError, match="'n' must be an integer >= 2; got True"):
+        D.make_blobs(n=True)

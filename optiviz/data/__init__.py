@@ -46,7 +46,9 @@ The package, one question per module:
 * :mod:`optiviz.data.build` -- :func:`logistic_regression`, :func:`linear_regression`
   and the notes' surfaces;
 * :mod:`optiviz.data.spec` -- :func:`make_dataset` and :func:`make_data_surface` for
-  config dictionaries.
+  config dictionaries;
+* :mod:`optiviz.data.checks` -- the allowed values (constraints of
+  :mod:`optiviz._validation`) and the size limits.
 """
 
 from __future__ import annotations
@@ -57,10 +59,9 @@ from optiviz.data.build import (
     sigmoid_four_point_surface,
     toy_sigmoid_surface,
 )
+from optiviz.data.checks import MAX_SAMPLES, MAX_VALUES
 from optiviz.data.datasets import (
     BUILTIN_DATASETS,
-    MAX_SAMPLES,
-    MAX_VALUES,
     Dataset,
     make_blobs,
     make_linear,
@@ -69,6 +70,7 @@ from optiviz.data.datasets import (
 )
 from optiviz.data.kernels import (
     LINEAR_LOSSES,
+    LINKS,
     LOSSES,
     REDUCTIONS,
     clear_compile_cache,
@@ -84,6 +86,7 @@ __all__ = [
     "BUILTIN_DATASETS",
     "DATA_KINDS",
     "LINEAR_LOSSES",
+    "LINKS",
     "LOSSES",
     "MAX_SAMPLES",
     "MAX_VALUES",

@@ -2,8 +2,8 @@
 
 :class:`Dataset` (inline points, CSV files), the seeded generators :func:`make_blobs` and
 :func:`make_linear`, the notes' sets :func:`notes_four_points` and :func:`toy_sigmoid`
-(:data:`BUILTIN_DATASETS`), and the size limits (:data:`MAX_SAMPLES`, :data:`MAX_VALUES`,
-at most ``MAX_VARIABLES - 1`` features), checked before anything is allocated.
+(:data:`BUILTIN_DATASETS`). Sizes are limited (:mod:`optiviz.data.checks`) before anything
+is allocated.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from optiviz.data.checks import check_float, check_int, check_size
 from optiviz.errors import SurfaceError, suggest
-from optiviz.limits import MAX_VARIABLES
 
 Array = np.ndarray
 
@@ -67,7 +67,7 @@ class Dataset:
             )
         if X.shape[0] == 0 or X.shape[1] == 0:
             raise SurfaceError(f"data set {self.name!r} is empty (X has shape {X.shape})")
-        _check_size(self.name, X.shape[0], X.shape[1])
+        check_size(self.name, X.shape[0], X.shape[1])
         names = tuple(str(v) for v in self.feature_names) or tuple(
             f"x{j + 1}" for j in range(X.shape[1])
         )
@@ -261,40 +261,6 @@ def _number(cell: Any, where: str, text: bool = False) -> float:
     return v
 
 
-#: Data-set limits: a surface has at most MAX_VARIABLES variables (features + bias), like a
-#: symbolic one, and the data at most MAX_SAMPLES rows and MAX_VALUES numbers (400 MB).
-MAX_SAMPLES = 10_000_000
-MAX_VALUES = 50_000_000
-
-
-def _check_size(name: str, n: int, dim: int) -> None:
-    if dim > MAX_VARIABLES - 1:
-        raise SurfaceError(
-            f"data set {name!r} has {dim} features; at most {MAX_VARIABLES - 1} are allowed "
-            f"(with the bias, a surface has at most {MAX_VARIABLES} variables)"
-        )
-    if n > MAX_SAMPLES or n * dim > MAX_VALUES:
-        raise SurfaceError(
-            f"data set {name!r} has {n} samples x {dim} features; at most {MAX_SAMPLES} "
-            f"samples and {MAX_VALUES} values are allowed"
-        )
-
-
-def _check_int(key: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise SurfaceError(f"'{key}' must be an integer >= {low}; got {value!r}")
-    return int(value)
-
-
-def _check_float(key: str, value: Any, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise SurfaceError(f"'{key}' must be a number >= {low:g}; got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v < low:
-        raise SurfaceError(f"'{key}' must be a finite number >= {low:g}; got {value!r}")
-    return v
-
-
 def make_blobs(
     n: int = 100, dim: int = 2, seed: int | None = 0, separation: float = 3.0
 ) -> Dataset:
@@ -304,10 +270,10 @@ def make_blobs(
     ``separation`` apart); ``n // 2`` samples get label 0, the rest label 1, in a seeded
     random order (``np.random.default_rng(seed)``: the same seed gives the same data).
     """
-    n = _check_int("n", n, 2)
-    dim = _check_int("dim", dim, 1)
-    _check_size("blobs", n, dim)  # before allocating
-    separation = _check_float("separation", separation)
+    n = check_int("n", n, 2)
+    dim = check_int("dim", dim, 1)
+    check_size("blobs", n, dim)  # before allocating
+    separation = check_float("separation", separation)
     rng = np.random.default_rng(seed)
     labels = np.zeros(n)
     labels[n // 2 :] = 1.0
@@ -336,10 +302,10 @@ def make_linear(
     ``X`` and ``eps`` are standard normal; ``w`` (uniform in [-2, 2]) and ``b`` (uniform in
     [-1, 1]) are drawn from the same seeded generator unless given; ``info`` keeps them.
     """
-    n = _check_int("n", n, 1)
-    dim = _check_int("dim", dim, 1)
-    _check_size("linear", n, dim)  # before allocating
-    noise = _check_float("noise", noise)
+    n = check_int("n", n, 1)
+    dim = check_int("dim", dim, 1)
+    check_size("linear", n, dim)  # before allocating
+    noise = check_float("noise", noise)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, dim))
     w = rng.uniform(-2.0, 2.0, dim) if weights is None else np.asarray(weights, dtype=float)

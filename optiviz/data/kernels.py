@@ -23,6 +23,7 @@ from mpmath.libmp import prec_to_dps
 
 from optiviz.errors import SurfaceError, suggest
 
+LINKS = ("sigmoid", "identity")
 LOSSES = ("cross_entropy", "squared_error", "half_squared_error")
 LINEAR_LOSSES = ("squared_error", "half_squared_error")
 REDUCTIONS = ("sum", "mean")

@@ -5,20 +5,15 @@ Errors name the key, the value and the allowed values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from optiviz.data.datasets import (
-    BUILTIN_DATASETS,
-    Dataset,
-    _check_float,
-    make_blobs,
-    make_linear,
-)
+from optiviz.data.checks import check_choice, check_flag, check_float, check_keys
+from optiviz.data.datasets import BUILTIN_DATASETS, Dataset, make_blobs, make_linear
 from optiviz.data.kernels import LINEAR_LOSSES, LOSSES, REDUCTIONS
 from optiviz.data.surface import DataSurface
-from optiviz.errors import SurfaceError, suggest
+from optiviz.errors import SurfaceError
 
 DATA_KINDS = {
     # kind: (link, default loss, allowed losses, default reduction)
@@ -49,24 +44,6 @@ _DATASET_KEYS = {
 _GENERATORS = ("blobs", "linear")
 
 
-def _choice(key: str, value: Any, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        hint = suggest(value, allowed) if isinstance(value, str) else ""
-        raise SurfaceError(
-            f"data surface: '{key}' must be one of {', '.join(allowed)}; got {value!r}{hint}"
-        )
-    return value
-
-
-def _unknown_keys(where: str, spec: Mapping, allowed: Sequence[str]) -> None:
-    for key in spec:
-        if key not in allowed:
-            raise SurfaceError(
-                f"data surface: unknown key {key!r} in {where}{suggest(str(key), allowed)}; "
-                f"allowed keys: {', '.join(allowed)}"
-            )
-
-
 def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) -> Dataset:
     """A :class:`Dataset` from a config ``dataset:`` mapping (one of points / csv / generate
     / builtin); relative CSV paths are resolved against ``base_dir``."""
@@ -83,7 +60,7 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) ->
             f"got {keys}"
         )
     kind = kinds[0]
-    _unknown_keys(f"dataset ({kind})", spec, _DATASET_KEYS[kind])
+    check_keys(f"dataset ({kind})", spec, _DATASET_KEYS[kind])
     if kind == "points":
         return Dataset.from_points(
             spec["points"], feature_names=spec.get("features"), target_name=spec.get("target", "y")
@@ -97,9 +74,9 @@ def make_dataset(spec: Mapping[str, Any], base_dir: str | Path | None = None) ->
             p = Path(base_dir) / p
         return Dataset.from_csv(p, spec.get("target", "y"), features=spec.get("features"))
     if kind == "builtin":
-        name = _choice("dataset.builtin", spec["builtin"], tuple(BUILTIN_DATASETS))
+        name = check_choice("dataset.builtin", spec["builtin"], tuple(BUILTIN_DATASETS))
         return BUILTIN_DATASETS[name]()
-    gen = _choice("dataset.generate", spec["generate"], _GENERATORS)
+    gen = check_choice("dataset.generate", spec["generate"], _GENERATORS)
     kw = {k: spec[k] for k in ("n", "dim", "seed") if k in spec}
     if gen == "blobs":
         if "noise" in spec:
@@ -139,20 +116,18 @@ def make_data_surface(spec: Mapping[str, Any], base_dir: str | Path | None = Non
     """
     if not isinstance(spec, Mapping):
         raise SurfaceError(f"data surface: the spec must be a mapping; got {spec!r}")
-    _unknown_keys("the data surface spec", spec, _SPEC_KEYS)
+    check_keys("the data surface spec", spec, _SPEC_KEYS)
     for key in ("data", "dataset"):
         if key not in spec:
             raise SurfaceError(f"data surface: missing required key {key!r}")
-    kind = _choice("data", spec["data"], tuple(DATA_KINDS))
+    kind = check_choice("data", spec["data"], tuple(DATA_KINDS))
     link, loss0, losses, red0 = DATA_KINDS[kind]
-    loss = _choice("loss", spec.get("loss", loss0), losses)
-    reduction = _choice("reduction", spec.get("reduction", red0), REDUCTIONS)
-    bias = spec.get("bias", True)
-    if not isinstance(bias, bool):
-        raise SurfaceError(f"data surface: 'bias' must be true or false; got {bias!r}")
+    loss = check_choice("loss", spec.get("loss", loss0), losses)
+    reduction = check_choice("reduction", spec.get("reduction", red0), REDUCTIONS)
+    bias = check_flag("bias", spec.get("bias", True))
     dataset = make_dataset(spec["dataset"], base_dir)
     kw = {k: spec[k] for k in ("name", "variables", "window", "description") if k in spec}
     for k in ("l1", "l2"):
         if k in spec:
-            kw[k] = _check_float(k, spec[k])
+            kw[k] = check_float(k, spec[k])
     return DataSurface(dataset, link=link, loss=loss, reduction=reduction, bias=bias, **kw)

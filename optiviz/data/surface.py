@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from optiviz.data.datasets import Dataset, _check_int
-from optiviz.data.kernels import _YS, _Z, LINEAR_LOSSES, LOSSES, REDUCTIONS, _kernel
-from optiviz.errors import SurfaceError, suggest
+from optiviz.data.checks import ARG_MESSAGE, check_choice, check_flag, check_int
+from optiviz.data.datasets import Dataset
+from optiviz.data.kernels import _YS, _Z, LINEAR_LOSSES, LINKS, LOSSES, REDUCTIONS, _kernel
+from optiviz.errors import SurfaceError
 from optiviz.surface import (
     KnownMinimum,
     _as_points,
@@ -102,20 +103,12 @@ class DataSurface:
     ):
         if not isinstance(dataset, Dataset):
             raise SurfaceError(f"a data surface needs a Dataset; got {type(dataset).__name__}")
-        if link not in ("sigmoid", "identity"):
-            raise SurfaceError(f"link must be 'sigmoid' or 'identity'; got {link!r}")
-        allowed = LOSSES if link == "sigmoid" else LINEAR_LOSSES
-        if loss not in allowed:
-            raise SurfaceError(
-                f"loss must be one of {', '.join(allowed)}; got {loss!r}{suggest(loss, allowed)}"
-            )
-        if reduction not in REDUCTIONS:
-            raise SurfaceError(
-                f"reduction must be one of {', '.join(REDUCTIONS)}; got {reduction!r}"
-                f"{suggest(reduction, REDUCTIONS)}"
-            )
-        if not isinstance(bias, (bool, np.bool_)):
-            raise SurfaceError(f"bias must be true or false; got {bias!r}")
+        link = check_choice("link", link, LINKS, ARG_MESSAGE)
+        loss = check_choice(
+            "loss", loss, LOSSES if link == "sigmoid" else LINEAR_LOSSES, ARG_MESSAGE
+        )
+        reduction = check_choice("reduction", reduction, REDUCTIONS, ARG_MESSAGE)
+        bias = check_flag("bias", bias, ARG_MESSAGE)
         lo, hi = dataset.y_range
         if loss == "cross_entropy" and not (0.0 <= lo and hi <= 1.0):
             bad = dataset.y[(dataset.y < 0) | (dataset.y > 1)][0]
@@ -125,7 +118,7 @@ class DataSurface:
             )
         d = dataset.dim
         self.dataset = dataset
-        self.link, self.loss, self.reduction, self.bias = link, loss, reduction, bool(bias)
+        self.link, self.loss, self.reduction, self.bias = link, loss, reduction, bias
         self.n_samples: int = dataset.n_samples
         self._d = d
         self._X, self._y = dataset.X, dataset.y
@@ -577,7 +570,7 @@ class DataSurface:
     # -- mini-batches --------------------------------------------------------------------
     def sample_batch(self, size: int, rng: np.random.Generator) -> Array:
         """``size`` distinct sample indices drawn with ``rng`` (sorted)."""
-        size = _check_int("batch size", size, 1)
+        size = check_int("batch size", size, 1, owner=f"surface {self.name!r}")
         if size > self.n_samples:
             raise SurfaceError(
                 f"batch size {size} is larger than the data set ({self.n_samples} samples)"
@@ -586,7 +579,7 @@ class DataSurface:
 
     def epoch_batches(self, size: int, seed: Any = None) -> Iterator[Array]:
         """Endless shuffled epochs of mini-batches (the last of an epoch may be smaller)."""
-        size = _check_int("batch size", size, 1)
+        size = check_int("batch size", size, 1, owner=f"surface {self.name!r}")
         rng = np.random.default_rng(seed)
         while True:
             perm = rng.permutation(self.n_samples)
