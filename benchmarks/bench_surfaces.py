@@ -213,6 +213,25 @@ def bench_build_warm():
     )
 
 
+def bench_build_warm_small():
+    # moved from tests/test_data.py (a wall-clock check): 3 features, N = 1e5 vs N = 10
+    small, large = data.make_blobs(10, 3, seed=0), data.make_blobs(_N, 3, seed=0)
+    data.logistic_regression(small)  # fill the per-loss compile cache
+    t_large, t_small = best_times(
+        [lambda: data.logistic_regression(large), lambda: data.logistic_regression(small)],
+        repeat=25,
+        number=100,
+    )
+    return _result(
+        "build logistic N=1e5 vs N=10, d=3 (warm)",
+        t_large,
+        t_small,
+        1.5,
+        f"compile cache warm: {t_small * 1e6:.0f} us vs {t_large * 1e6:.0f} us; "
+        "baseline column = N=10",
+    )
+
+
 BENCHMARKS = [
     bench_grid_rosenbrock,
     bench_grid_beale,
@@ -220,6 +239,7 @@ BENCHMARKS = [
     bench_logistic_hess,
     bench_build_cold,
     bench_build_warm,
+    bench_build_warm_small,
 ]
 
 

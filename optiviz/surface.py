@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -29,6 +29,9 @@ from sympy.printing.numpy import NumPyPrinter
 from optiviz._validation import Interval, check
 from optiviz.errors import SurfaceError
 from optiviz.limits import MAX_VARIABLES
+
+if TYPE_CHECKING:
+    from optiviz.protocols import SurfaceLike
 
 Array = np.ndarray
 
@@ -263,9 +266,15 @@ class Surface:
     window : ndarray (n, 2)
         Plot window, ``[low, high]`` per variable.
     minima : list of KnownMinimum
+
+    A :class:`optiviz.protocols.SurfaceLike`: ``n_samples`` is None (no data, no
+    ``batch=``), and the symbolic view is the function itself (``has_symbolic_form`` and
+    ``symbolic_exact`` are True).
     """
 
     n_samples: int | None = None
+    has_symbolic_form: bool = True
+    symbolic_exact: bool = True
     _latex: Mapping[str, str] | None = None  # rendered lazily by the latex property
 
     def __init__(
@@ -422,7 +431,7 @@ class Surface:
         return self._copy(l1=self.l1 + _check_reg("l1", l1), l2=self.l2 + _check_reg("l2", l2))
 
     def _copy(self, **changes: Any) -> Surface:
-        kw = dict(
+        kw: dict[str, Any] = dict(
             name=self.name,
             text=self.text,
             parameters=self.parameters,
@@ -439,17 +448,7 @@ class Surface:
         return Surface(self.base_expression, self.symbols, **kw)
 
     def _make_window(self, window: Any) -> Array:
-        if window is None:
-            return np.tile(np.array(DEFAULT_WINDOW, dtype=float), (self.n, 1))
-        w = np.asarray(window, dtype=float)
-        if w.shape == (2,):
-            w = np.tile(w, (self.n, 1))
-        if w.shape != (self.n, 2) or not np.all(np.isfinite(w)) or np.any(w[:, 0] >= w[:, 1]):
-            raise SurfaceError(
-                f"surface {self.name!r}: window must be [low, high] or one [low, high] per "
-                f"variable ({', '.join(self.variables)}) with low < high; got {window!r}"
-            )
-        return w
+        return make_window(window, self.name, self.variables)
 
     def _make_minima(self, minima: Iterable[Any] | None) -> list[KnownMinimum]:
         out = []
@@ -470,9 +469,8 @@ class Surface:
         expr = self.expression
         n, syms = self.n, self.symbols
         deadline = time.monotonic() + DERIVE_BUDGET
-        grad, entries = [], {}
-        for i in range(n):
-            grad.append(_strip_distributions(sp.diff(expr, syms[i])))
+        grad = [_strip_distributions(sp.diff(expr, syms[i])) for i in range(n)]
+        entries: dict[tuple[int, int], sp.Expr] = {}
         for i in range(n):  # the upper triangle; the Hessian is symmetric
             for j in range(i, n):
                 if time.monotonic() > deadline:
@@ -482,11 +480,9 @@ class Surface:
                         f"done, {n} variables); simplify the expression or use fewer variables"
                     )
                 entries[i, j] = _strip_distributions(sp.diff(grad[i], syms[j]))
-        grad = sp.Matrix(grad)
-        hess = sp.Matrix(n, n, lambda i, j: entries[min(i, j), max(i, j)])
-        self.gradient = grad
-        self.hessian = hess
-        self._c = _Compiled(expr, grad, hess, self.symbols)
+        self.gradient = sp.Matrix(grad)
+        self.hessian = sp.Matrix(n, n, lambda i, j: entries[min(i, j), max(i, j)])
+        self._c = _Compiled(expr, self.gradient, self.hessian, self.symbols)
 
     # -- derived facts -------------------------------------------------------------------
     @property
@@ -523,14 +519,12 @@ class Surface:
         return min((m.value for m in self.minima), default=None)
 
     def nearest_minimum(self, x: Any) -> KnownMinimum | None:
-        if not self.minima:
-            return None
-        x = np.asarray(x, dtype=float)
-        return min(self.minima, key=lambda m: float(np.linalg.norm(x - m.point)))
+        return nearest_minimum(self.minima, x)
 
     # -- evaluation ----------------------------------------------------------------------
-    def f(self, X: Any, *, check: bool = True, batch: Any = None) -> Array:
-        """Value at ``X`` of shape ``(n,)`` or ``(..., n)``; returns ``()`` or ``(...)``."""
+    def f(self, X: Any, *, check: bool = True, batch: Any = None) -> Any:
+        """Value at ``X`` of shape ``(n,)`` or ``(..., n)``; returns a numpy scalar or an
+        array of shape ``(...)``."""
         X = self._prepare(X, batch)
         if check:
             with np.errstate(all="ignore"):
@@ -553,7 +547,7 @@ class Surface:
             self._c.call(self._c.g, X), X.shape[:-1], self.n, X.ndim == 2 and X.flags.f_contiguous
         )
 
-    def value_and_grad(self, X: Any, *, check: bool = True, batch: Any = None):
+    def value_and_grad(self, X: Any, *, check: bool = True, batch: Any = None) -> tuple[Any, Array]:
         """``(f(X), grad(X))`` from one fused compiled call (shared subexpressions)."""
         X = self._prepare(X, batch)
         if check:
@@ -618,38 +612,76 @@ class Surface:
         return _as_points(X, self.n, self.variables)
 
     def _checked(self, what: str, out: Array, X: Array) -> Array:
-        finite = np.isfinite(out)
-        if not finite.all():
-            bad = np.argwhere(~finite.reshape(X.shape[:-1] + (-1,)).all(axis=-1))
-            idx = tuple(bad[0]) if bad.size else ()
-            point = X[idx] if X.ndim > 1 else X
-            shown = ", ".join(f"{v}={p:.6g}" for v, p in zip(self.variables, point, strict=False))
-            raise SurfaceError(
-                f"{what} of surface {self.name!r} is not finite at ({shown}): the point is "
-                "outside the domain of the expression or the value overflows"
-            )
-        return out
+        return checked_finite(out, X, what, self.name, self.variables)
 
     # -- presentation -------------------------------------------------------------------
     def describe(self) -> str:
-        lines = [f"{self.name}: {self.description}".rstrip(": ")]
-        lines.append(f"  f({', '.join(self.variables)}) = {self.text}")
-        if self.parameters:
-            shown = ", ".join(f"{k}={v}" for k, v in self.parameters.items())
-            lines.append(f"  parameters: {shown}")
-        if self.l1 or self.l2:
-            lines.append(f"  regularization: l1={self.l1:g}, l2={self.l2:g}")
-        ranges = zip(self.variables, self.window, strict=True)
-        lines.append("  window: " + ", ".join(f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in ranges))
-        for m in self.minima:
-            pt = ", ".join(f"{p:.6g}" for p in m.point)
-            lines.append(f"  known minimum: ({pt}), f = {m.value:.6g}")
-        if self.source:
-            lines.append(f"  source: {self.source}")
-        return "\n".join(lines)
+        return "\n".join(describe_lines(self))
 
     def __repr__(self) -> str:
         return f"Surface(name={self.name!r}, f={self.text!r}, variables={list(self.variables)})"
+
+
+def make_window(window: Any, name: str, variables: Sequence[str]) -> Array:
+    """A plot window of shape ``(n, 2)`` from ``None`` (:data:`DEFAULT_WINDOW` for every
+    variable), one ``[low, high]`` or one per variable; low < high, finite."""
+    n = len(variables)
+    if window is None:
+        return np.tile(np.array(DEFAULT_WINDOW, dtype=float), (n, 1))
+    w = np.asarray(window, dtype=float)
+    if w.shape == (2,):
+        w = np.tile(w, (n, 1))
+    if w.shape != (n, 2) or not np.all(np.isfinite(w)) or np.any(w[:, 0] >= w[:, 1]):
+        raise SurfaceError(
+            f"surface {name!r}: window must be [low, high] or one [low, high] per "
+            f"variable ({', '.join(variables)}) with low < high; got {window!r}"
+        )
+    return w
+
+
+def nearest_minimum(minima: Sequence[KnownMinimum], x: Any) -> KnownMinimum | None:
+    """The minimum of ``minima`` closest to ``x`` (Euclidean), None if there is none."""
+    if not minima:
+        return None
+    x = np.asarray(x, dtype=float)
+    return min(minima, key=lambda m: float(np.linalg.norm(x - m.point)))
+
+
+def checked_finite(out: Array, X: Array, what: str, name: str, variables: Sequence[str]) -> Array:
+    """``out`` (values at the points ``X``) if all finite, else :class:`SurfaceError`
+    naming the first point where ``what`` (``"f"``, ``"the gradient"``, ...) is not."""
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = np.argwhere(~finite.reshape(X.shape[:-1] + (-1,)).all(axis=-1))
+        idx = tuple(bad[0]) if bad.size else ()
+        point = X[idx] if X.ndim > 1 else X
+        shown = ", ".join(f"{v}={p:.6g}" for v, p in zip(variables, point, strict=False))
+        raise SurfaceError(
+            f"{what} of surface {name!r} is not finite at ({shown}): the point is "
+            "outside the domain of the expression or the value overflows"
+        )
+    return out
+
+
+def describe_lines(surface: SurfaceLike) -> list[str]:
+    """The lines of ``describe()``: name and description, formula, parameters,
+    regularization, window, known minima, source."""
+    s = surface
+    lines = [f"{s.name}: {s.description}".rstrip(": ")]
+    lines.append(f"  f({', '.join(s.variables)}) = {s.text}")
+    if s.parameters:
+        shown = ", ".join(f"{k}={v}" for k, v in s.parameters.items())
+        lines.append(f"  parameters: {shown}")
+    if s.l1 or s.l2:
+        lines.append(f"  regularization: l1={s.l1:g}, l2={s.l2:g}")
+    ranges = zip(s.variables, s.window, strict=True)
+    lines.append("  window: " + ", ".join(f"{v} in [{lo:g}, {hi:g}]" for v, (lo, hi) in ranges))
+    for m in s.minima:
+        pt = ", ".join(f"{p:.6g}" for p in m.point)
+        lines.append(f"  known minimum: ({pt}), f = {m.value:.6g}")
+    if s.source:
+        lines.append(f"  source: {s.source}")
+    return lines
 
 
 class _LazyLatex(Mapping):
