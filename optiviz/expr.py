@@ -550,7 +550,7 @@ class _Parser:
         exponent = self._convert(node.right)
         if self._is_constant(exponent):
             if exponent.is_Rational:
-                magnitude: float = abs(Fraction(int(exponent.p), int(exponent.q)))
+                magnitude: float | Fraction = abs(Fraction(int(exponent.p), int(exponent.q)))
             else:
                 value = self._value(exponent)
                 magnitude = abs(value) if value is not None else 0.0
@@ -863,11 +863,18 @@ def _chain_kind(op: ast.operator) -> tuple[type, ...] | None:
     return None
 
 
-def _show(exponent: sympy.Expr, magnitude: float) -> str:
-    """An exponent for a message: exact when it is a short integer, else approximate."""
+def _show(exponent: sympy.Expr, magnitude: float | Fraction) -> str:
+    """An exponent for a message: exact when it is a short integer, else approximate.
+
+    ``magnitude`` may be an exact ``Fraction`` (Python 3.11's Fraction has no ``.3g``
+    format, and one beyond the float range has no float either).
+    """
     if exponent.is_Integer and abs(int(exponent.p)).bit_length() < 200:
         return str(exponent)
-    return f"about {magnitude:.3g}"
+    try:
+        return f"about {float(magnitude):.3g}"
+    except OverflowError:
+        return "beyond 1e308"
 
 
 _CMATH: dict[type, Callable[[complex], complex]] = {

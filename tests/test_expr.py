@@ -492,3 +492,12 @@ def test_combined_exponents_are_limited(text):
 def test_combined_exponent_at_the_limit_is_allowed():
     x = symbol("x")
     assert parse_expression("(x**50)**2", ["x"]) == x**100
+
+
+def test_a_large_rational_exponent_is_refused_with_its_size():
+    # The exact magnitude is a Fraction; Python 3.11 cannot format it with .3g (this once
+    # ended in a foreign TypeError instead of the project's message).
+    with pytest.raises(
+        ExpressionError, match=r"at most 100 in magnitude \(it is about 1.23e\+05\)"
+    ):
+        parse_expression("x**(123456789/1000)", ["x"])
