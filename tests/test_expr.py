@@ -7,7 +7,6 @@ sympy expression built directly from ``symbol(...)`` with Python operators.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 import sympy
@@ -247,11 +246,10 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("text", "message"), HOSTILE, ids=lambda v: repr(v)[:30])
-def test_hostile_inputs_are_refused_quickly(text, message):
-    start = time.perf_counter()
+def test_hostile_inputs_are_refused(text, message):
+    # how fast each is refused is a benchmark row (benchmarks/bench_expr.py, <= 0.5 s)
     with pytest.raises(ExpressionError, match=message):
         parse(text)
-    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize("value", [None, 1, 1.5, b"x", ["x"], sympy.Symbol("x")])
@@ -271,10 +269,8 @@ def test_nothing_is_executed(tmp_path):
         f"[__import__('os').system('touch {target}') for _ in [1]]",
         f"x if __import__('os').system('touch {target}') else 1",
     ]:
-        start = time.perf_counter()
         with pytest.raises(ExpressionError):
             parse(text)
-        assert time.perf_counter() - start < 0.5
     assert not target.exists()
 
 
@@ -367,7 +363,8 @@ def test_max_min_argument_limit_counts_nested_calls():
         parse("Max(x, Max(x*y, y**2, a, b, a*b, a*x, a*y, b*x))")
 
 
-def test_a_2000_character_expression_parses_quickly():
+def test_a_2000_character_expression_parses():
+    # its time is a benchmark row (benchmarks/bench_expr.py, <= 1 s)
     rng = random.Random(0)
     terms: list[str] = []
     while sum(len(t) + 3 for t in terms) < 2000:
@@ -386,10 +383,9 @@ def test_a_2000_character_expression_parses_quickly():
         )
     text = " + ".join(terms)
     assert len(text) >= 2000
-    start = time.perf_counter()
-    parse(text)
-    # Typically 10-50 ms (sympy's construction dominates); generous for shared machines.
-    assert time.perf_counter() - start < 1.0
+    e = parse(text)
+    assert e.free_symbols <= {symbol("x"), symbol("y"), symbol("a"), symbol("b")}
+    assert len(e.args) >= len(set(terms)) // 2  # the sum kept its terms
 
 
 # ------------------------------------------------------------- property: round trip
