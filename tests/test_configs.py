@@ -76,6 +76,7 @@ def test_lr_dependence_uses_relative_learning_rates():
     assert [o.lr_times_eta_opt for o in cfg.optimizers] == [0.75, 1.0, 1.5, 2.0, 2.1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_config_runs_and_its_answers_hold(path, tmp_path):
     cfg = load_config(path)
@@ -110,6 +111,7 @@ def _assert_not_blank(path: Path) -> np.ndarray:
     return img
 
 
+@pytest.mark.slow
 def test_figures_are_real_images_of_the_expected_size(tmp_path):
     cfg = load_config(ROOT / "configs" / "quickstart.yaml")
     result = run_experiment(
@@ -127,6 +129,7 @@ def test_figures_are_real_images_of_the_expected_size(tmp_path):
     assert abs(imread(tmp_path / "loss.png").shape[0] - h) <= 2
 
 
+@pytest.mark.slow
 def test_lr_sweep_and_svg_pdf_formats(tmp_path):
     cfg = load_config(ROOT / "configs" / "lr-sweep.yaml")
     result = run_experiment(cfg, out_dir=tmp_path, formats=["png", "svg", "pdf"])
@@ -141,6 +144,7 @@ def test_lr_sweep_and_svg_pdf_formats(tmp_path):
     assert {r[3] for r in rows[1:]} <= {str(k) for k in range(201)}
 
 
+@pytest.mark.slow
 def test_csv_round_trips_to_the_trajectories(tmp_path):
     cfg = load_config(ROOT / "configs" / "worked-b-diagonal-quadratic.yaml")
     result = run_experiment(cfg, out_dir=tmp_path, figures=[])
@@ -156,6 +160,7 @@ def test_csv_round_trips_to_the_trajectories(tmp_path):
         assert back.n_steps == tr.n_steps
 
 
+@pytest.mark.slow
 def test_csv_of_a_grid_entry_holds_every_run(tmp_path):
     p = tmp_path / "g.yaml"
     p.write_text(
@@ -219,6 +224,7 @@ def test_broken_config_exits_2_with_its_message_and_writes_nothing(path, tmp_pat
         assert v.exit_code == 2 and _expected(path) in v.stderr
 
 
+@pytest.mark.slow
 def test_every_run_is_in_the_rate_comparison_even_one_step_runs(tmp_path):
     # worked problem A takes a single step: too short to measure a rate, but every run
     # still appears in the comparison (in run order), its measured rate shown as "-"

@@ -459,6 +459,7 @@ _POINTS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_TREES)
 def test_round_trip_matches_direct_construction(tree):

@@ -519,6 +519,7 @@ def test_save_failure_leaves_no_temp_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_no_pyplot_imported():
     code = (
         "import sys\n"
