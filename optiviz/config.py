@@ -83,6 +83,7 @@ EXPECT_QUANTITIES = (
     "loss",
     "grad_norm",
     "effective_lr",
+    "lr_factor",
     "status",
     "diverged_at",
     "n_steps",
@@ -1226,7 +1227,7 @@ def _parse_expect(errs: _Errors, value: Any) -> Any:
                 expected = expected if expected is _INVALID else list(expected)
             elif q in ("loss", "grad_norm"):
                 expected = _float(errs, qp, item[q])
-            elif q == "effective_lr":
+            elif q in ("effective_lr", "lr_factor"):
                 if isinstance(item[q], (list, tuple)):
                     expected = _vector(errs, qp, item[q])
                     expected = expected if expected is _INVALID else list(expected)

@@ -48,6 +48,7 @@ class Newton(Optimizer):
     """Newton's method with an optional modification for indefinite Hessians."""
 
     name = "newton"
+    lr_factor_name = "|γ d_i / g_i|: Newton step per unit gradient (γ where g_i = 0)"
     equations = """\
 γ = lr, hessian_modification, δ = damping
   g ← ∇f(θ),  H ← ∇²f(θ)    (one Hessian evaluation per step)
@@ -238,6 +239,7 @@ class LineSearch(Optimizer):
     """Gradient descent with exact line search along the negative gradient (notes 002)."""
 
     name = "line_search"
+    lr_factor_name = "α: step length found by the line search"
     equations = """\
 α_max = max_step, tol, max_iter   (lecture notes 002: GD with exact line search)
   g ← ∇f(θ),  d = −g
@@ -309,6 +311,7 @@ class Armijo(Optimizer):
     """Gradient descent with Armijo backtracking (sufficient decrease)."""
 
     name = "armijo"
+    lr_factor_name = "α: step length accepted by backtracking"
     equations = """\
 γ = lr (first trial step), c, ρ = shrink, K = max_backtracks
   g ← ∇f(θ)
