@@ -5,9 +5,10 @@ A run is tested after every step ``t`` (and once at ``t = 0``) on three values: 
 ``f_prev = f(x_{t-1})`` (nan at ``t = 0``: there is no previous loss). The rules, in
 order:
 
-1. **diverged** unless the run is *healthy*: ``|f| <= bound`` and ``g2 < inf`` (a nan or
-   infinite loss fails the first test, a nan, infinite or overflowing gradient the second;
-   ``bound`` is ``divergence_bound`` or :func:`default_divergence_bound` of ``f(x0)``);
+1. **diverged** unless the run is *healthy*: ``|f| <= bound`` and ``g2 < inf`` (a nan
+   loss fails the first test, an infinite one too unless ``bound`` is inf; a nan,
+   infinite or overflowing gradient fails the second; ``bound`` is ``divergence_bound``
+   or :func:`default_divergence_bound` of ``f(x0)``);
 2. **converged** if a tolerance is *met*: ``g2 <= tol_grad^2`` (the gradient norm compared
    squared: the same arithmetic for single and batched runs); ``f <= f_min + tol_loss``
    when the surface knows its minimum value ``f_min``, else ``|f - f_prev| <= tol_loss``
