@@ -148,3 +148,34 @@ def test_record_path_keeps_neither_rate_and_csv_keeps_both(tmp_path):
     back = optiviz.Trajectory.from_csv(tmp_path / "t.csv")
     np.testing.assert_array_equal(back.effective_lr, tr.effective_lr)
     np.testing.assert_array_equal(back.lr_factor, tr.lr_factor)
+
+
+# -- the figure ---------------------------------------------------------------------------
+def test_effective_lr_figure_quantities_and_ax():
+    from matplotlib.figure import Figure
+
+    from optiviz import plotting
+
+    rosen = optiviz.Surface.from_expression("(1 - x)**2 + 100*(y - x**2)**2", ["x", "y"])
+    runs = [
+        run(rosen, make_optimizer("momentum", lr=1e-3, momentum=0.9), [-1.2, 1.0], 40),
+        run(rosen, make_optimizer("rprop", lr=1e-3), [-1.2, 1.0], 40),
+    ]
+    fig = plotting.effective_lr(runs)
+    assert "-\\Delta x_i / g_i" in fig.axes[0].get_ylabel()
+    # the family factors on request, labelled as such: the axis and the title name them
+    fig = plotting.effective_lr(runs, quantity="lr_factor")
+    assert fig.axes[0].get_ylabel() == "optimizer's own lr factor"
+    sup = fig.get_suptitle().replace("\n", " ")
+    for tr in runs:
+        assert type(make_optimizer(tr.optimizer)).lr_factor_name[:12] in sup
+    # the heavy ball's factor is its lr at every step (its step per unit gradient is not)
+    assert all(np.allclose(line.get_ydata(), 1e-3) for line in fig.axes[0].get_lines())
+    assert not np.allclose(runs[0].effective_lr[5:], 1e-3)
+    with pytest.raises(ValueError, match="quantity"):
+        plotting.effective_lr(runs, quantity="lr")
+    # ax=: drawn into the given Axes, whose Figure is returned
+    host = Figure()
+    ax = host.subplots()
+    assert plotting.effective_lr(runs, ax=ax) is host
+    assert len(ax.get_lines()) == 4 and ax.get_yscale() == "log"
