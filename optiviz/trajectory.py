@@ -225,7 +225,7 @@ class Trajectory:
             if i in (0, -1):
                 return self
             raise IndexError(f"a single-run trajectory has only run 0; got {i}")
-        R = self.n_runs
+        R = len(self.n_steps)
         if not -R <= i < R:
             raise IndexError(f"run index {i} out of range for {R} runs")
         i = i % R
@@ -253,7 +253,7 @@ class Trajectory:
             n_grad=int(self.n_grad[i]),
             n_hess=int(self.n_hess[i]),
             steps_to_tolerance=None if stt < 0 else stt,
-            final_point=self.final_point[i].copy(),
+            final_point=np.asarray(self.final_point)[i].copy(),
             final_loss=float(self.final_loss[i]),
             final_grad_norm=float(self.final_grad_norm[i]),
             best_loss=float(self.best_loss[i]),
@@ -266,7 +266,7 @@ class Trajectory:
 
     def runs(self) -> list[Trajectory]:
         """Every run as a single-run trajectory."""
-        return [self.run(i) for i in range(self.n_runs)] if self.batched else [self]
+        return [self.run(i) for i in range(len(self.n_steps))] if self.batched else [self]
 
     # -- export ------------------------------------------------------------------------
     def _rates(self) -> list[str]:
@@ -297,21 +297,22 @@ class Trajectory:
         nan_row = [math.nan] * (len(names) * self.n)
         for i, tr in enumerate(self.runs()):
             lab = label if label is not None else tr.label
+            P, L, G = (np.asarray(a) for a in (tr.points, tr.losses, tr.grad_norms))
             rates = (
                 np.concatenate([getattr(tr, name) for name in names], axis=1).tolist()
                 if names
                 else []
             )
-            for t in range(tr.n_steps + 1):
+            for t in range(int(tr.n_steps) + 1):
                 rows.append(
                     [
                         run_offset + i,
                         lab,
                         self.optimizer,
                         t,
-                        *tr.points[t].tolist(),
-                        float(tr.losses[t]),
-                        float(tr.grad_norms[t]),
+                        *P[t].tolist(),
+                        float(L[t]),
+                        float(G[t]),
                         *(rates[t - 1] if t and names else nan_row),
                     ]
                 )
@@ -499,7 +500,7 @@ class Trajectory:
                 n_f=lst(self.n_f, int),
                 n_grad=lst(self.n_grad, int),
                 n_hess=lst(self.n_hess, int),
-                final_point=[lst(p, _json_float) for p in self.final_point],
+                final_point=[lst(p, _json_float) for p in np.asarray(self.final_point)],
                 final_loss=lst(self.final_loss, _json_float),
                 final_grad_norm=lst(self.final_grad_norm, _json_float),
                 best_loss=lst(self.best_loss, _json_float),

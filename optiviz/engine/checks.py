@@ -70,7 +70,7 @@ def _int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if not ok:
         hi = "inf)" if high is None else f"{high}]"
         raise OptimizerError(f"{name!r} must be an int in the range [{low}, {hi}; got {value!r}")
-    return v
+    return int(v)
 
 
 def _nonneg(name: str, value: Any, *, positive: bool = False, allow_inf: bool = False):

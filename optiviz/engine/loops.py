@@ -128,7 +128,11 @@ def loop_single(
         f_prev = f
         while t < T and code == RUNNING:
             t0 = t
-            xs, fs, gs, grs, es = [], [], [], [], []
+            xs: list[np.ndarray] = []
+            fs: list[float] = []
+            gs: list[float] = []
+            grs: list[np.ndarray] = []
+            es: list[Any] = []
             xa, fa, ga, gra, ea = xs.append, fs.append, gs.append, grs.append, es.append
             for t in range(t0 + 1, min(T, t0 + _CHUNK) + 1):
                 if sched is not None:
@@ -180,28 +184,24 @@ def loop_single(
             f_prev = f
 
     k = t
-    eff = None
+    points = losses = norms = eff = factor = None
     if keep:
         # (a single run's records are cheap; "path" only drops the per-step rates)
-        P, L, G = P[: k + 1], L[: k + 1], G[: k + 1]
+        points, losses, norms = P[: k + 1], L[: k + 1], G[: k + 1]
         if keep_eff:
-            eff = step_per_unit_gradient(P[:-1], P[1:], GR[:k])
-            E = E[:k]
-        else:
-            E = None
-        np.sqrt(G, out=G)
-        best = float(np.fmin.reduce(L))
-    else:
-        P = L = G = E = None
-        if not best < _INF:
-            best = float(f)
+            eff = step_per_unit_gradient(points[:-1], points[1:], GR[:k])
+            factor = E[:k]
+        np.sqrt(norms, out=norms)
+        best = float(np.fmin.reduce(losses))
+    elif not best < _INF:
+        best = float(f)
     engine_evals = 0 if stoch else k + 1
     return dict(
-        points=P,
-        losses=L,
-        grad_norms=G,
+        points=points,
+        losses=losses,
+        grad_norms=norms,
         effective_lr=eff,
-        lr_factor=E,
+        lr_factor=factor,
         status=str(STATUS[code]),
         diverged_at=k if code == DIVERGED else None,
         n_steps=k,
@@ -408,40 +408,31 @@ def loop_batched(
     hist = np.array([hf, hg, hh], dtype=np.int64)
     counts = hist[:, stop_at] + np.array([1, 1, 0])[:, None] * evals
 
-    eff = None
+    points = losses = norms = eff = factor = None
     if keep:
         # Arrays are time-major while recording (contiguous row writes); the trajectory
         # gets run-major transposed views (no copy). Rows after a run's end become nan.
         k = int(stop_at.max())
         P, L, GN = P[: k + 1], L[: k + 1], GN[: k + 1]
-        if keep_eff:
-            eff, E = GR[:k], E[:k]
+        rates = [GR[:k], E[:k]] if keep_eff else []
         for i in np.flatnonzero(stop_at < k):
             j = int(stop_at[i])
             P[j + 1 :, :, i] = np.nan
             L[j + 1 :, i] = np.nan
             GN[j + 1 :, i] = np.nan
-            if keep_eff:
-                eff[j:, :, i] = np.nan
-                E[j:, :, i] = np.nan
+            for a in rates:
+                a[j:, :, i] = np.nan
         np.sqrt(GN, out=GN)
-        P = P.transpose(2, 0, 1)
-        L = L.T
-        GN = GN.T
+        points, losses, norms = P.transpose(2, 0, 1), L.T, GN.T
         if keep_eff:
-            eff = eff.transpose(2, 0, 1)
-            E = E.transpose(2, 0, 1)
-        else:
-            E = None
-        best = np.fmin.reduce(L, axis=1)
-    else:
-        P = L = GN = E = None
+            eff, factor = (a.transpose(2, 0, 1) for a in rates)
+        best = np.fmin.reduce(losses, axis=1)
     return dict(
-        points=P,
-        losses=L,
-        grad_norms=GN,
+        points=points,
+        losses=losses,
+        grad_norms=norms,
         effective_lr=eff,
-        lr_factor=E,
+        lr_factor=factor,
         status=STATUS[code],
         diverged_at=np.where(code == DIVERGED, stop_at, -1),
         n_steps=stop_at,

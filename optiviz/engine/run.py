@@ -121,7 +121,8 @@ def run(
     if single:
         R = None
     else:
-        R = n_runs if n_runs is not None else X0.shape[0] if X0.ndim == 2 else (XP.shape[0])
+        rows = X0 if X0.ndim == 2 or XP is None else XP  # not single: one of them is (R, n)
+        R = n_runs if n_runs is not None else rows.shape[0]
         for name, arr in (("x0", X0), ("x_prev", XP)):
             if arr is not None and arr.ndim == 2 and arr.shape[0] != R:
                 raise OptimizerError(
@@ -180,7 +181,7 @@ def run(
         optimizer_label=label,
         hyperparameters=hyper,
         lr_factor_name=getattr(optimizer, "lr_factor_name", ""),
-        run_labels=None if single else _run_labels(optimizer, R),
+        run_labels=None if R is None else _run_labels(optimizer, R),
         surface=getattr(surface, "name", "custom"),
         minima=min_pts,
         f_min=None if f_min is None else float(f_min),

@@ -366,6 +366,7 @@ def effective_lr(
     groups = normalize(_rate_input(runs, quantity))
     colors = colors if colors is not None else ColorMap()
     views = [r for r in flat(groups) if r.eff_lr is not None and r.eff_lr.size]
+    rates = {id(r): np.asarray(r.eff_lr, dtype=float) for r in views}
     if len(views) > max_runs:
         views = [views[i] for i in _subset(len(views), max_runs)]
     if not views:
@@ -374,7 +375,7 @@ def effective_lr(
             "'final' do not)"
         )
     factor = quantity == "lr_factor"
-    n = max(r.eff_lr.shape[1] for r in views)
+    n = max(rates[id(r)].shape[1] for r in views)
     if variables is None:
         variables = _variables_of(runs, n)
     names = [var_label(v) for v in variables]
@@ -401,7 +402,7 @@ def effective_lr(
         if ax is not None:
             for r in views:
                 st = colors.style_for(r.label)
-                E = _positive(r.eff_lr)
+                E = _positive(rates[id(r)])
                 t = np.arange(1, len(E) + 1)
                 for j in range(E.shape[1]):
                     ax.plot(
@@ -416,7 +417,7 @@ def effective_lr(
         elif per == "optimizer":
             for pax, r in zip(flat_axes, views, strict=False):
                 st = colors.style_for(r.label)
-                E = _positive(r.eff_lr)
+                E = _positive(rates[id(r)])
                 t = np.arange(1, len(E) + 1)
                 for j in range(E.shape[1]):
                     pax.plot(
@@ -433,10 +434,10 @@ def effective_lr(
         else:
             for j, pax in zip(range(n), flat_axes, strict=False):
                 for r in views:
-                    if j >= r.eff_lr.shape[1]:
+                    if j >= rates[id(r)].shape[1]:
                         continue
                     st = colors.style_for(r.label)
-                    E = _positive(r.eff_lr[:, j])
+                    E = _positive(rates[id(r)][:, j])
                     pax.plot(
                         np.arange(1, len(E) + 1),
                         E,
@@ -461,7 +462,7 @@ def effective_lr(
             if i >= k:
                 pax.set_visible(False)
                 continue
-            if any(np.isfinite(_positive(r.eff_lr)).any() for r in views):
+            if any(np.isfinite(_positive(rates[id(r)])).any() for r in views):
                 pax.set_yscale("log")
             finish_axes(pax, grid=True)
             if i // ncols == nrows - 1 or i + ncols >= k:
