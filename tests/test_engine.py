@@ -264,6 +264,23 @@ def test_gd_diverges_above_two_over_lambda_max_and_converges_below():
     assert good.steps_to_tolerance == good.n_steps < 5000
 
 
+@pytest.mark.parametrize("bound", [None, 100.0, float("inf")])
+def test_diverged_at_is_the_first_unhealthy_recorded_step(bound):
+    # recomputed from the records: the first step whose loss is nan or beyond the bound
+    # (default 1e12 max(1, |f(x0)|)) or whose gradient norm is not finite
+    lrs = np.linspace(0.5, 1.2, 8)  # 2/lambda_max = 0.553: most of them diverge
+    tr = run(quad(), GD(lr=lrs), [[3.0, -1.0]] * 8, 3000, divergence_bound=bound)
+    assert "diverged" in tr.status
+    for one in tr.runs():
+        b = 1e12 * max(1.0, abs(one.losses[0])) if bound is None else bound
+        L, G = one.losses, one.grad_norms
+        bad = ~(np.abs(L) <= b) | ~np.isfinite(G)
+        if one.status == "diverged":
+            assert one.diverged_at == one.n_steps == int(np.argmax(bad))
+        else:
+            assert not bad.any() and one.n_steps == 3000
+
+
 def test_divergence_bound_is_configurable_and_large_runs_are_kept():
     lr = 1.01 * 2 / LMAX
     kept = run(quad(), GD(lr=lr), [0.0, 0.0], 300)
