@@ -16,14 +16,23 @@ __all__ = ["step_per_unit_gradient"]
 
 
 def step_per_unit_gradient(
-    x_before: np.ndarray, x_after: np.ndarray, g: np.ndarray, out: np.ndarray | None = None
+    x_before: np.ndarray,
+    x_after: np.ndarray,
+    g: np.ndarray,
+    out: np.ndarray | None = None,
+    scratch: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``(x_before - x_after) / g`` elementwise, nan where ``g == 0``.
 
     The arrays have one shape (rows of steps, any layout); ``out`` may be ``g`` itself
-    (computed in place). Call it under ``np.errstate(all="ignore")`` for non-finite rows.
+    (computed in place). ``scratch``, a float and a bool array of that shape, holds the
+    intermediate values (a loop that calls this per block allocates nothing). Call it
+    under ``np.errstate(all="ignore")`` for non-finite rows.
     """
-    zero = g == 0
-    out = np.divide(np.subtract(x_before, x_after), g, out=out)
-    out[zero] = np.nan
+    if scratch is None:
+        scratch = (np.empty(g.shape), np.empty(g.shape, dtype=bool))
+    step, zero = scratch
+    np.equal(g, 0, out=zero)
+    out = np.divide(np.subtract(x_before, x_after, out=step), g, out=out)
+    np.copyto(out, np.nan, where=zero)
     return out

@@ -298,6 +298,7 @@ def loop_batched(
     # the gradients of a deterministic run are in GR: their squares are taken per block
     grad_rows = keep and keep_eff and not stoch
     SQ = np.empty((K, n, R))  # squared gradient components of the current block
+    ZB = np.empty((K, n, R), dtype=bool) if keep_eff else None  # scratch: g == 0
     G2r = None if keep else np.empty((K, R))
     frozen_col = np.zeros((R, 1), dtype=bool)
     n_frozen = 0
@@ -313,7 +314,8 @@ def loop_batched(
         np.add.reduce(SQ[:m], axis=1, out=g2)
         if keep_eff and t0:  # steps t0 .. t0+m-1 start from the rows t0-1 .. t0+m-2
             lo, hi = t0 - 1, t0 + m - 1
-            step_per_unit_gradient(P[lo:hi], P[lo + 1 : hi + 1], GR[lo:hi], out=GR[lo:hi])
+            scratch = (SQ[:m], ZB[:m])  # the squares are summed: SQ is free
+            step_per_unit_gradient(P[lo:hi], P[lo + 1 : hi + 1], GR[lo:hi], GR[lo:hi], scratch)
         stop, ok = rules.block(Fb, g2, f_before)
         stop &= active
         if not keep:  # rows that count for best_loss: active runs, up to their stop
