@@ -9,6 +9,7 @@ field              single run             batched (R runs)
 ``losses``         ``(T+1,)``             ``(R, T+1)``
 ``grad_norms``     ``(T+1,)``             ``(R, T+1)``
 ``effective_lr``   ``(T, n)``             ``(R, T, n)``
+``lr_factor``      ``(T, n)``             ``(R, T, n)``
 ``status``         ``str``                ``(R,)`` array of str
 ``diverged_at``    ``int`` or ``None``    ``(R,)`` int, ``-1`` = did not diverge
 ``n_steps``        ``int``                ``(R,)`` int
@@ -18,9 +19,17 @@ field              single run             batched (R runs)
 Conventions:
 
 * Row ``t`` of ``points`` / ``losses`` / ``grad_norms`` is the iterate ``x_t`` (row 0 is
-  ``x0``) with its loss and gradient norm; row ``t - 1`` of ``effective_lr`` is the
-  per-coordinate effective learning rate of step ``t`` (the step from ``x_{t-1}`` to
-  ``x_t``).
+  ``x0``) with its loss and gradient norm; row ``t - 1`` of ``effective_lr`` and
+  ``lr_factor`` belongs to step ``t`` (the step from ``x_{t-1}`` to ``x_t``).
+* ``effective_lr`` is the **step taken per unit gradient**, ``-(x_t - x_{t-1})_i / g_i``
+  per coordinate, with ``g`` the gradient the engine handed to the optimizer at
+  ``x_{t-1}`` (in stochastic runs the mini-batch gradient, not the full-batch one): the
+  same quantity for every optimizer (``lr`` for gradient descent; momentum, adaptive,
+  Newton and line-search steps included). It is **nan where** ``g_i = 0`` (no gradient to
+  measure the step by, including the 0/0 of no step); a diverged step may give inf / nan.
+* ``lr_factor`` is the optimizer's own factor, ``state["eff_lr"]`` of each step (Adam's
+  multiplier of ``m̂``, Rprop's step sizes, heavy ball's ``lr``), named by
+  ``lr_factor_name``: a per-family diagnostic, not comparable across families.
 * Arrays are sized to the **longest run**: a single run that stops after ``n_steps`` steps
   has exactly ``n_steps + 1`` points. In a batched trajectory each run fills rows
   ``0..n_steps[i]`` and the rows after that are **nan** (so plots simply end there);
@@ -30,7 +39,8 @@ Conventions:
   n_steps``): its last row may hold inf / nan or a huge value.
 * ``status`` is ``"converged"`` (a tolerance was met), ``"diverged"`` or ``"max_steps"``;
   a trajectory read back from CSV has status ``"unknown"``.
-* With ``record="final"`` the per-step arrays are ``None``; the ``final_*`` fields, status,
+* With ``record="path"`` ``effective_lr`` and ``lr_factor`` are ``None``; with
+  ``record="final"`` every per-step array is; the ``final_*`` fields, status,
   counts and ``best_loss`` are always present.
 * ``distance_to_min`` is the distance from each iterate to the nearest known minimum of
   the surface; ``suboptimality`` is ``loss - f_min`` with ``f_min`` the lowest known
@@ -61,6 +71,8 @@ __all__ = ["Trajectory", "RunLabels"]
 
 _FIXED_BEFORE = ("run", "label", "optimizer", "step")
 _FIXED_AFTER = ("loss", "grad_norm")
+#: Per-step rates exported after the fixed columns, one column per variable each.
+_RATES = ("effective_lr", "lr_factor")
 
 
 def _num(v: Any) -> str:
@@ -113,7 +125,8 @@ class RunLabels(Sequence):
 class Trajectory:
     """Points, losses, gradient norms and effective learning rates of one or R runs.
 
-    See the module docstring for shapes and conventions.
+    See the module docstring for shapes and conventions (``effective_lr``: the step per
+    unit gradient; ``lr_factor``: the optimizer's own factor, named ``lr_factor_name``).
     """
 
     points: Array | None
@@ -131,6 +144,8 @@ class Trajectory:
     final_loss: Any = None
     final_grad_norm: Any = None
     best_loss: Any = None
+    lr_factor: Array | None = None
+    lr_factor_name: str = ""
     variables: tuple[str, ...] = ()
     optimizer: str = ""
     optimizer_label: str = ""
@@ -210,7 +225,7 @@ class Trajectory:
             if i in (0, -1):
                 return self
             raise IndexError(f"a single-run trajectory has only run 0; got {i}")
-        R = self.n_runs
+        R = len(self.n_steps)
         if not -R <= i < R:
             raise IndexError(f"run index {i} out of range for {R} runs")
         i = i % R
@@ -230,6 +245,7 @@ class Trajectory:
             losses=cut(self.losses, k + 1),
             grad_norms=cut(self.grad_norms, k + 1),
             effective_lr=cut(self.effective_lr, k),
+            lr_factor=cut(self.lr_factor, k),
             status=str(self.status[i]),
             diverged_at=None if d < 0 else d,
             n_steps=k,
@@ -237,7 +253,7 @@ class Trajectory:
             n_grad=int(self.n_grad[i]),
             n_hess=int(self.n_hess[i]),
             steps_to_tolerance=None if stt < 0 else stt,
-            final_point=self.final_point[i].copy(),
+            final_point=np.asarray(self.final_point)[i].copy(),
             final_loss=float(self.final_loss[i]),
             final_grad_norm=float(self.final_grad_norm[i]),
             best_loss=float(self.best_loss[i]),
@@ -250,16 +266,25 @@ class Trajectory:
 
     def runs(self) -> list[Trajectory]:
         """Every run as a single-run trajectory."""
-        return [self.run(i) for i in range(self.n_runs)] if self.batched else [self]
+        return [self.run(i) for i in range(len(self.n_steps))] if self.batched else [self]
 
     # -- export ------------------------------------------------------------------------
+    def _rates(self) -> list[str]:
+        """The per-step rates this trajectory holds (of ``_RATES``, in that order)."""
+        return [name for name in _RATES if getattr(self, name) is not None]
+
     def columns(self) -> list[str]:
-        return [*_FIXED_BEFORE, *self.variables, *_FIXED_AFTER]
+        """``run, label, optimizer, step, <variables>, loss, grad_norm``, then, when
+        recorded, ``effective_lr_<v>`` and ``lr_factor_<v>`` for each variable ``v``."""
+        rates = [f"{name}_{v}" for name in self._rates() for v in self.variables]
+        return [*_FIXED_BEFORE, *self.variables, *_FIXED_AFTER, *rates]
 
     def to_rows(self, run_offset: int = 0, label: str | None = None) -> list[list]:
-        """Long-format rows ``[run, label, optimizer, step, *x, loss, grad_norm]``.
+        """Long-format rows ``[run, label, optimizer, step, *x, loss, grad_norm, *rates]``
+        (the columns of :meth:`columns`).
 
-        One row per recorded iterate of each run (rows 0..n_steps; no padding rows).
+        One row per recorded iterate of each run (rows 0..n_steps; no padding rows). Row
+        ``t`` holds the rates of step ``t`` (the step that reached ``x_t``): nan in row 0.
         ``label`` overrides the per-run labels.
         """
         if self.points is None:
@@ -268,18 +293,27 @@ class Trajectory:
                 "rows; rerun with record='all' to export steps"
             )
         rows = []
+        names = self._rates()
+        nan_row = [math.nan] * (len(names) * self.n)
         for i, tr in enumerate(self.runs()):
             lab = label if label is not None else tr.label
-            for t in range(tr.n_steps + 1):
+            P, L, G = (np.asarray(a) for a in (tr.points, tr.losses, tr.grad_norms))
+            rates = (
+                np.concatenate([getattr(tr, name) for name in names], axis=1).tolist()
+                if names
+                else []
+            )
+            for t in range(int(tr.n_steps) + 1):
                 rows.append(
                     [
                         run_offset + i,
                         lab,
                         self.optimizer,
                         t,
-                        *tr.points[t].tolist(),
-                        float(tr.losses[t]),
-                        float(tr.grad_norms[t]),
+                        *P[t].tolist(),
+                        float(L[t]),
+                        float(G[t]),
+                        *(rates[t - 1] if t and names else nan_row),
                     ]
                 )
         return rows
@@ -304,13 +338,13 @@ class Trajectory:
         w = csv.writer(path_or_buffer, lineterminator="\n")
         if header:
             w.writerow(self.columns())
-        nv = len(self.variables)
         for row in self.to_rows(run_offset, label):
-            w.writerow(row[:4] + [_num(v) for v in row[4 : 4 + nv + 2]])
+            w.writerow(row[:4] + [_num(v) for v in row[4:]])
 
     @classmethod
     def from_csv(cls, path_or_buffer: Any, label: str | None = None) -> Trajectory:
-        """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms).
+        """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms and
+        the per-step rates when the file has their columns).
 
         ``label`` keeps only the rows with that label (default: every row). One run gives a
         single trajectory, several a batched one (nan padded, runs in the order of their
@@ -325,12 +359,23 @@ class Trajectory:
             head = next(reader)
         except StopIteration:
             raise OptivizError("trajectory CSV is empty") from None
-        if tuple(head[:4]) != _FIXED_BEFORE or tuple(head[-2:]) != _FIXED_AFTER or len(head) < 7:
+        rest = list(head[4:])
+        while rest and rest[-1].startswith(tuple(f"{name}_" for name in _RATES)):
+            rest.pop()
+        variables = tuple(rest[:-2])
+        rate_cols = head[4 + len(rest) :]
+        names = [name for name in _RATES if variables and f"{name}_{variables[0]}" in rate_cols]
+        if (
+            tuple(head[:4]) != _FIXED_BEFORE
+            or tuple(rest[-2:]) != _FIXED_AFTER
+            or not variables
+            or rate_cols != [f"{name}_{v}" for name in names for v in variables]
+        ):
             raise OptivizError(
                 "not a trajectory CSV: expected columns run,label,optimizer,step,"
-                f"<variables...>,loss,grad_norm; got {','.join(head)}"
+                "<variables...>,loss,grad_norm[,effective_lr_<variable>...]"
+                f"[,lr_factor_<variable>...]; got {','.join(head)}"
             )
-        variables = tuple(head[4:-2])
         rows = list(reader)
         if label is not None:
             labels = list(dict.fromkeys(r[1] for r in rows))
@@ -355,10 +400,14 @@ class Trajectory:
         P = np.full((R, kmax, nv), np.nan)
         L = np.full((R, kmax), np.nan)
         G = np.full((R, kmax), np.nan)
+        rates = {name: np.full((R, kmax - 1, nv), np.nan) for name in names}
         for i, (_, _, v) in enumerate(runs):
             P[i, : len(v)] = v[:, :nv]
             L[i, : len(v)] = v[:, nv]
             G[i, : len(v)] = v[:, nv + 1]
+            for j, name in enumerate(names):
+                a = nv + 2 + j * nv
+                rates[name][i, : len(v) - 1] = v[1:, a : a + nv]
         n_steps = np.array([len(v) - 1 for _, _, v in runs])
         last = n_steps
         idx = np.arange(R)
@@ -367,7 +416,8 @@ class Trajectory:
             points=P,
             losses=L,
             grad_norms=G,
-            effective_lr=None,
+            effective_lr=rates.get("effective_lr"),
+            lr_factor=rates.get("lr_factor"),
             status=np.array(["unknown"] * R, dtype=object).astype(str),
             diverged_at=np.full(R, -1),
             n_steps=n_steps,
@@ -412,6 +462,7 @@ class Trajectory:
             "hyperparameters": json_safe(self.hyperparameters),
             "schedule": self.schedule,
             "record": self.record,
+            "lr_factor_name": self.lr_factor_name,
             "steps": int(self.steps),
             "batched": bool(self.batched),
             "n_runs": self.n_runs,
@@ -449,7 +500,7 @@ class Trajectory:
                 n_f=lst(self.n_f, int),
                 n_grad=lst(self.n_grad, int),
                 n_hess=lst(self.n_hess, int),
-                final_point=[lst(p, _json_float) for p in self.final_point],
+                final_point=[lst(p, _json_float) for p in np.asarray(self.final_point)],
                 final_loss=lst(self.final_loss, _json_float),
                 final_grad_norm=lst(self.final_grad_norm, _json_float),
                 best_loss=lst(self.best_loss, _json_float),

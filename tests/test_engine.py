@@ -157,7 +157,7 @@ def assert_same_run(a, b, exact=True, rtol=1e-14):
         if exact
         else (lambda u, v: np.testing.assert_allclose(u, v, rtol=rtol, atol=1e-300))
     )
-    for field in ("points", "losses", "grad_norms", "effective_lr"):
+    for field in ("points", "losses", "grad_norms", "effective_lr", "lr_factor"):
         u, v = getattr(a, field), getattr(b, field)
         assert (u is None) == (v is None), field
         if u is not None:
@@ -177,6 +177,20 @@ def assert_same_run(a, b, exact=True, rtol=1e-14):
     cmp(np.array([a.final_loss, a.best_loss]), np.array([b.final_loss, b.best_loss]))
 
 
+def assert_gd_step_per_unit_gradient(tr, lr, surface=None):
+    """GD's step per unit gradient is lr up to the rounding of x - lr g and of the
+    difference of two iterates, |eff - lr| <= 2 eps (|x_t| + |x_t+1|) / |g| + eps lr,
+    and nan where the gradient at x_t is 0."""
+    P = tr.points
+    g = (surface or quad()).value_and_grad(P[:-1])[1]  # the gradient at x_t, recomputed
+    zero = g == 0
+    assert np.array_equal(np.isnan(tr.effective_lr), zero)
+    eps = np.finfo(float).eps
+    d = np.abs(np.where(zero, 1.0, g))
+    bound = 2 * eps * (np.abs(P[:-1]) + np.abs(P[1:])) / d + eps * lr
+    assert np.all((np.abs(tr.effective_lr - lr) <= bound) | zero)
+
+
 # -- closed forms and schedules ------------------------------------------------------------
 def test_gd_on_quadratic_matches_closed_form_every_step():
     x0 = np.array([-1.5, 2.5])
@@ -184,7 +198,9 @@ def test_gd_on_quadratic_matches_closed_form_every_step():
     tr = run(quad(), GD(lr=lr), x0, 60)
     assert tr.status == "max_steps" and tr.n_steps == 60 and not tr.batched
     assert tr.points.shape == (61, 2) and tr.losses.shape == (61,)
-    assert tr.effective_lr.shape == (60, 2) and np.all(tr.effective_lr == lr)
+    assert tr.lr_factor.shape == (60, 2) and np.all(tr.lr_factor == lr)
+    assert tr.effective_lr.shape == (60, 2)
+    assert_gd_step_per_unit_gradient(tr, lr)
     for t in range(61):
         np.testing.assert_allclose(tr.points[t], closed_form(lr, x0, t), rtol=0, atol=1e-12)
     d = tr.points - XSTAR
@@ -200,29 +216,34 @@ def test_batched_closed_form_with_lr_array():
     x0 = np.array([[0.0, 0.0], [3.0, 1.0], [-2.0, -5.0]])
     tr = run(quad(), GD(lr=lrs), x0, 40)
     assert tr.batched and tr.points.shape == (3, 41, 2) and tr.effective_lr.shape == (3, 40, 2)
+    assert tr.lr_factor.shape == (3, 40, 2)
     for i, lr in enumerate(lrs):
         for t in range(41):
             np.testing.assert_allclose(tr.points[i, t], closed_form(lr, x0[i], t), atol=1e-12)
-        assert np.all(tr.effective_lr[i] == lr)
+        assert np.all(tr.lr_factor[i] == lr)
+        assert_gd_step_per_unit_gradient(tr.run(i), lr)
     assert tr.run_labels == [f"gd_standin (lr={v})" for v in lrs]
 
 
 def test_inverse_time_schedule_is_applied():
     s = make_schedule("inverse_time", eta0=1.0, k=1.0)
     tr = run(Quadratic(np.eye(2), [0.0, 0.0]), GD(lr=0.01), [4.0, -8.0], 3, schedule=s)
-    np.testing.assert_array_equal(tr.effective_lr[:, 0], [1.0, 0.5, 1.0 / 3.0])
+    np.testing.assert_array_equal(tr.lr_factor[:, 0], [1.0, 0.5, 1.0 / 3.0])
     # f = |x|^2 / 2: x1 = x0 - 1 * x0 = 0 at the first step (lr 1 is Newton here)
     np.testing.assert_array_equal(tr.points[1], [0.0, 0.0])
     assert tr.schedule == "inverse_time(eta0=1)"
     tr2 = run(Quadratic(np.eye(2), [0.0, 0.0]), GD(lr=0.5), [4.0, -8.0], 3, schedule="constant")
-    np.testing.assert_array_equal(tr2.effective_lr, 0.5)
+    np.testing.assert_array_equal(tr2.lr_factor, 0.5)
+    assert_gd_step_per_unit_gradient(tr2, 0.5, Quadratic(np.eye(2), [0.0, 0.0]))
+    # lr = 1 lands on the minimum: no gradient at x1 to measure steps 2 and 3 by
+    assert np.isnan(tr.effective_lr[1:]).all() and np.all(tr.effective_lr[0] == 1.0)
 
 
 def test_schedule_with_batched_base_lr():
     s = make_schedule("step", step_size=1, gamma=0.5)
     tr = run(quad(), GD(lr=[0.1, 0.2]), [0.0, 0.0], 3, schedule=s)
     np.testing.assert_allclose(
-        tr.effective_lr[:, :, 0], [[0.1, 0.05, 0.025], [0.2, 0.1, 0.05]], rtol=1e-15
+        tr.lr_factor[:, :, 0], [[0.1, 0.05, 0.025], [0.2, 0.1, 0.05]], rtol=1e-15
     )
 
 
@@ -241,6 +262,23 @@ def test_gd_diverges_above_two_over_lambda_max_and_converges_below():
     assert good.status == "converged" and good.diverged_at is None
     assert good.grad_norms[-1] <= 1e-8 < good.grad_norms[-2]
     assert good.steps_to_tolerance == good.n_steps < 5000
+
+
+@pytest.mark.parametrize("bound", [None, 100.0, float("inf")])
+def test_diverged_at_is_the_first_unhealthy_recorded_step(bound):
+    # recomputed from the records: the first step whose loss is nan or beyond the bound
+    # (default 1e12 max(1, |f(x0)|)) or whose gradient norm is not finite
+    lrs = np.linspace(0.5, 1.2, 8)  # 2/lambda_max = 0.553: most of them diverge
+    tr = run(quad(), GD(lr=lrs), [[3.0, -1.0]] * 8, 3000, divergence_bound=bound)
+    assert "diverged" in tr.status
+    for one in tr.runs():
+        b = 1e12 * max(1.0, abs(one.losses[0])) if bound is None else bound
+        L, G = one.losses, one.grad_norms
+        bad = ~(np.abs(L) <= b) | ~np.isfinite(G)
+        if one.status == "diverged":
+            assert one.diverged_at == one.n_steps == int(np.argmax(bad))
+        else:
+            assert not bad.any() and one.n_steps == 3000
 
 
 def test_divergence_bound_is_configurable_and_large_runs_are_kept():
@@ -309,9 +347,9 @@ def test_converged_at_start():
 # -- batching ------------------------------------------------------------------------------
 @pytest.mark.parametrize("block", [1, 3, 64])
 def test_batched_equals_single_runs_with_different_stopping_steps(block, monkeypatch):
-    import optiviz.engine as engine
+    import optiviz.engine.loops as loops
 
-    monkeypatch.setattr(engine, "_block_rows", lambda R, n: block)  # stopping-check blocks
+    monkeypatch.setattr(loops, "_block_rows", lambda R, n: block)  # stopping-check blocks
     lrs = [0.05, 0.3, 0.6, 1.01 * 2 / LMAX, 0.69]
     x0s = np.array([[0.0, 0.0], [2.0, 1.0], [-3.0, 4.0], [0.5, 0.5], [1.0, 1.0]])
     kw = dict(tol_grad=1e-7, steps=3000)
@@ -327,6 +365,7 @@ def test_batched_equals_single_runs_with_different_stopping_steps(block, monkeyp
         assert np.all(np.isnan(batch.points[i, k + 1 :]))
         assert np.all(np.isnan(batch.losses[i, k + 1 :]))
         assert np.all(np.isnan(batch.effective_lr[i, k:]))
+        assert np.all(np.isnan(batch.lr_factor[i, k:]))
         assert not np.isnan(batch.losses[i, : k + 1]).any()
 
 
@@ -358,9 +397,9 @@ def test_evaluation_counts_are_exact():
 
 @pytest.mark.parametrize("block", [1, 5, 64])
 def test_record_final_equals_final_rows_of_record_all(block, monkeypatch):
-    import optiviz.engine as engine
+    import optiviz.engine.loops as loops
 
-    monkeypatch.setattr(engine, "_block_rows", lambda R, n: block)
+    monkeypatch.setattr(loops, "_block_rows", lambda R, n: block)
     lrs = [0.05, 0.3, 1.01 * 2 / LMAX, 0.69]
     for opt_lr, x0 in (
         (lrs, [[0.0, 0.0], [2.0, 1.0], [-3.0, 4.0], [1.0, 1.0]]),
@@ -370,6 +409,7 @@ def test_record_final_equals_final_rows_of_record_all(block, monkeypatch):
         full = run(quad(), GD(lr=opt_lr), x0, 3000, tol_grad=1e-7)
         fin = run(quad(), GD(lr=opt_lr), x0, 3000, tol_grad=1e-7, record="final")
         assert fin.points is None and fin.losses is None and fin.effective_lr is None
+        assert fin.lr_factor is None
         assert fin.record == "final"
         for a, b in zip(full.runs(), fin.runs(), strict=True):
             for field in (
@@ -513,6 +553,7 @@ def test_validation_of_run_counts_and_objects():
 def test_zero_steps_and_summary_json():
     tr = run(quad(), GD(lr=0.1), [1.0, 1.0], 0)
     assert tr.n_steps == 0 and tr.points.shape == (1, 2) and tr.effective_lr.shape == (0, 2)
+    assert tr.lr_factor.shape == (0, 2)
     assert tr.status == "max_steps"
     s = json.loads(json.dumps(tr.summary(), allow_nan=False))
     assert s["status"] == "max_steps" and s["n_f"] == 1 and s["variables"] == ["w1", "w2"]
@@ -569,7 +610,7 @@ def test_real_optimizers_smoke():
             warnings.simplefilter("error")
             tr = run(s, opt, [-1.2, 1.0], 50)
         assert tr.n_steps <= 50 and tr.status in ("max_steps", "converged", "diverged")
-        assert tr.effective_lr.shape[0] == tr.n_steps
+        assert tr.effective_lr.shape[0] == tr.lr_factor.shape[0] == tr.n_steps
 
 
 def _real_quadratic():
@@ -611,7 +652,7 @@ def test_real_inverse_time_schedule_with_sgd():
         3,
         schedule=make_schedule("inverse_time", eta0=1.0, k=1.0),
     )
-    np.testing.assert_allclose(tr.effective_lr[:, 0], [1.0, 0.5, 1.0 / 3.0], rtol=1e-15)
+    np.testing.assert_allclose(tr.lr_factor[:, 0], [1.0, 0.5, 1.0 / 3.0], rtol=1e-15)
 
 
 def test_real_data_surface_stochastic_is_seeded():

@@ -89,7 +89,7 @@ def test_distance_to_nearest_minimum():
 
 
 def _assert_round_trip(a: Trajectory, b: Trajectory):
-    for field in ("points", "losses", "grad_norms"):
+    for field in ("points", "losses", "grad_norms", "effective_lr", "lr_factor"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     np.testing.assert_array_equal(a.n_steps, b.n_steps)
     np.testing.assert_array_equal(a.final_point, b.final_point)
@@ -106,7 +106,17 @@ def test_csv_round_trip_single_full_precision(tmp_path):
     _assert_round_trip(tr, back)
     assert back.optimizer_label == tr.optimizer_label and back.status == "unknown"
     header = path.read_text().splitlines()[0]
-    assert header == "run,label,optimizer,step,x,y,loss,grad_norm"
+    assert header == (
+        "run,label,optimizer,step,x,y,loss,grad_norm,"
+        "effective_lr_x,effective_lr_y,lr_factor_x,lr_factor_y"
+    )
+    # without the rates (record="path", or files of earlier versions): the fixed columns
+    path_only = run(TwoWells(), GD(lr=0.0123), [0.3, 0.7], 40, record="path")
+    path_only.to_csv(path)
+    assert path.read_text().splitlines()[0] == "run,label,optimizer,step,x,y,loss,grad_norm"
+    back = Trajectory.from_csv(path)
+    _assert_round_trip(path_only, back)
+    assert back.effective_lr is None and back.lr_factor is None
 
 
 def test_csv_round_trip_batched_with_padding_and_non_finite_values():
@@ -154,14 +164,26 @@ def test_to_rows_long_format():
         "y",
         "loss",
         "grad_norm",
+        "effective_lr_x",
+        "effective_lr_y",
+        "lr_factor_x",
+        "lr_factor_y",
     ]
     assert rows[0][:4] == [5, "gd_standin (lr=0.05)", "gd_standin", 0]
     assert rows[2][4:6] == tr.points[2].tolist() and rows[2][6] == tr.losses[2]
+    # row t holds the rates of step t (the step that reached x_t); row 0 has none
+    assert np.isnan(rows[0][8:]).all()
+    assert rows[2][8:10] == tr.effective_lr[1].tolist()
+    assert rows[2][10:12] == tr.lr_factor[1].tolist()
 
 
 def test_bad_csv_and_final_only_export():
     with pytest.raises(OptivizError, match="not a trajectory CSV"):
         Trajectory.from_csv(io.StringIO("a,b,c\n1,2,3\n"))
+    with pytest.raises(OptivizError, match="not a trajectory CSV"):  # a rate column missing
+        Trajectory.from_csv(
+            io.StringIO("run,label,optimizer,step,x,y,loss,grad_norm,effective_lr_x\n")
+        )
     with pytest.raises(OptivizError, match="empty"):
         Trajectory.from_csv(io.StringIO(""))
     fin = run(TwoWells(), GD(lr=0.05), [0.3, 0.7], 10, record="final")

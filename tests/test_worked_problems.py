@@ -289,11 +289,19 @@ def test_e_adam_effective_lr(ramp):
     assert e2.quantities["grad"][0] == 0.0
     assert float(np.ravel(e2.effective_lr)[0]) == pytest.approx(1.414567, abs=TOL)
     tr = run(ramp, opt, [1e-3], 2)
-    np.testing.assert_allclose(tr.effective_lr[:, 0], [1.0, 1.414567], atol=TOL)
+    # the notes' effective lr is Adam's own factor lr/(sqrt(v_hat) + eps): lr_factor
+    np.testing.assert_allclose(tr.lr_factor[:, 0], [1.0, 1.414567], atol=TOL)
+    # the step per unit gradient: lr * m_hat/sqrt(v_hat) / g = 1 at step 1 (m_hat = g,
+    # v_hat = g^2, g = 1); none at step 2, where the gradient is 0
+    assert tr.effective_lr[0, 0] == pytest.approx(1.0, abs=TOL)
+    assert np.isnan(tr.effective_lr[1, 0])
 
 
 def test_e_adamax_lecture_effective_lr(ramp):
     opt = make_optimizer("adamax", lr=1.0, betas=(0.9, 0.999), variant="lecture")
     tr = run(ramp, opt, [1e-3], 2)
     assert tr.points[1, 0] < 0  # the gradient is 0 at the second step
-    np.testing.assert_allclose(tr.effective_lr[:, 0], [1.0, 1.001001], atol=TOL)
+    # the notes' effective lr is AdaMax's own factor lr/u: lr_factor
+    np.testing.assert_allclose(tr.lr_factor[:, 0], [1.0, 1.001001], atol=TOL)
+    assert tr.effective_lr[0, 0] == pytest.approx(1.0, abs=TOL)  # m_hat/u = g/|g|, g = 1
+    assert np.isnan(tr.effective_lr[1, 0])

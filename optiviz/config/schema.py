@@ -32,6 +32,7 @@ EXPECT_QUANTITIES = (
     "loss",
     "grad_norm",
     "effective_lr",
+    "lr_factor",
     "status",
     "diverged_at",
     "n_steps",
@@ -45,6 +46,7 @@ EXPECT_KINDS = {
     "loss": "number",
     "grad_norm": "number",
     "effective_lr": "number or vector",
+    "lr_factor": "number or vector",
     "status": "status",
 }
 
@@ -89,7 +91,8 @@ report:                the analysis in report.md
   l1: float, l2: float regularized optima through the Hessian (analysis only)
   early_stopping: {lr: float, t: int}   GD-from-the-origin shrink factors
 expect:                a list of checks of the results (the test suite asserts them)
-  - {run: INDEX | LABEL, step: int, point | loss | grad_norm | effective_lr: value, tol: float}
+  - {run: INDEX | LABEL, step: int, QUANTITY: value, tol: float}
+      QUANTITY: point | loss | grad_norm | effective_lr | lr_factor
   - {run: INDEX | LABEL, status | diverged_at | n_steps | steps_to_tolerance: value}
   - {analysis: dotted.path, value: value, tol: float}
     note: TEXT  (optional on any check: the question, the answer, the erratum)

@@ -73,10 +73,11 @@ def _run_value(tr: Any, quantity: str, step: int | None) -> Any:
             return tr.final_loss
         if quantity == "grad_norm":
             return tr.final_grad_norm
-        if quantity == "effective_lr":
-            if tr.effective_lr is None or len(tr.effective_lr) == 0:
-                raise KeyError("no effective learning rates were recorded")
-            return tr.effective_lr[-1]
+        if quantity in ("effective_lr", "lr_factor"):
+            rates = getattr(tr, quantity)
+            if rates is None or len(rates) == 0:
+                raise KeyError(f"no {quantity} values were recorded")
+            return rates[-1]
         return getattr(tr, quantity)
     if quantity in ("point", "loss", "grad_norm"):
         arr = {"point": tr.points, "loss": tr.losses, "grad_norm": tr.grad_norms}[quantity]
@@ -85,12 +86,13 @@ def _run_value(tr: Any, quantity: str, step: int | None) -> Any:
         if step >= len(arr):
             raise KeyError(f"the run took {len(arr) - 1} steps; there is no step {step}")
         return arr[step]
-    if quantity == "effective_lr":
-        if tr.effective_lr is None:
-            raise KeyError("effective learning rates were not recorded (record: final)")
-        if not 1 <= step <= len(tr.effective_lr):
-            raise KeyError(f"effective_lr exists for steps 1..{len(tr.effective_lr)}")
-        return tr.effective_lr[step - 1]
+    if quantity in ("effective_lr", "lr_factor"):
+        rates = getattr(tr, quantity)
+        if rates is None:
+            raise KeyError(f"{quantity} values were not recorded (record: final)")
+        if not 1 <= step <= len(rates):
+            raise KeyError(f"{quantity} exists for steps 1..{len(rates)}")
+        return rates[step - 1]
     raise KeyError(f"{quantity!r} has no per-step value; drop 'step'")
 
 
@@ -108,7 +110,7 @@ def check_expectations(
                 if rec is None:
                     raise KeyError(f"no run {e.run!r}")
                 actual = _run_value(rec.trajectory, e.quantity, e.step)
-                if e.quantity == "effective_lr" and not isinstance(e.value, list):
+                if e.quantity in ("effective_lr", "lr_factor") and not isinstance(e.value, list):
                     actual = np.asarray(actual, dtype=float).ravel()
                     actual = actual[0] if np.allclose(actual, actual[0]) else actual
         except (KeyError, IndexError, AttributeError, TypeError) as exc:

@@ -11,11 +11,20 @@ textbook methods of the lecture notes (``gd``, ``momentum``, ``nesterov``, ``max
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from optiviz.errors import OptimizerError, suggest
-from optiviz.optimizers import adam, adaptive, rprop, second_order, sgd  # noqa: F401  (register)
 from optiviz.optimizers.base import REGISTRY, Optimizer, Oracle, Param, register
+
+#: Modules of this package that define no optimizer family.
+_NOT_FAMILIES = ("base", "linear")
+# Every other public module is a family whose classes register themselves: adding an
+# optimizer is one module here (or a class in an existing one) plus its test.
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if not _module.startswith("_") and _module not in _NOT_FAMILIES:
+        importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = [
     "Optimizer",

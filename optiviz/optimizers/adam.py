@@ -48,6 +48,7 @@ class Adam(Optimizer):
     """Adam: bias-corrected moment estimates (torch.optim.Adam)."""
 
     name = "adam"
+    lr_factor_name = "γ/(√v̂+ε): multiplier of m̂ (eq. 18)"
     equations = "(torch.optim.Adam)\n" + _ADAM_EQ.format(
         extra=", decoupled_weight_decay",
         decay="  g ← g + λ θ               (L2 penalty, if λ ≠ 0; θ ← θ (1 − γ λ) instead\n"
@@ -170,6 +171,7 @@ class Adamax(Optimizer):
     """AdaMax: Adam with the infinity norm in place of the root mean square (torch.optim.Adamax)."""
 
     name = "adamax"
+    lr_factor_name = "γ/u: multiplier of m̂ (eq. 19; γ/(u+ε) in torch's form)"
     equations = """\
 γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, maximize, variant
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
@@ -237,6 +239,7 @@ class MaxProp(Optimizer):
     """MaxProp: RMSprop with the infinity norm (lecture notes eq. 20)."""
 
     name = "maxprop"
+    lr_factor_name = "γ/(v+ε): multiplier of g"
     equations = """\
 γ = lr, β = beta, ε = eps, λ = weight_decay, maximize   (lecture notes eq. 20; the notes print
 max(β v, ∇w) but mean |∇w|, as in the text before eq. 19)
@@ -285,6 +288,7 @@ class NAdam(Optimizer):
     """NAdam: Adam with Nesterov momentum and a momentum schedule (torch.optim.NAdam)."""
 
     name = "nadam"
+    lr_factor_name = "γ/(√v̂+ε): multiplier of the Nesterov-corrected m̂"
     equations = """\
 γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, ψ = momentum_decay,
 decoupled_weight_decay, maximize, eps_placement   (torch.optim.NAdam)
@@ -374,6 +378,7 @@ class RAdam(Optimizer):
     """RAdam: Adam with a rectified adaptive learning rate (torch.optim.RAdam)."""
 
     name = "radam"
+    lr_factor_name = "γ r_t l_t: multiplier of m̂ (γ while un-adapted)"
     equations = """\
 γ = lr, (β₁, β₂) = betas, ε = eps, λ = weight_decay, decoupled_weight_decay, maximize
 (torch.optim.RAdam)

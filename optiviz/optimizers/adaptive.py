@@ -41,6 +41,7 @@ class Adagrad(_Adaptive):
     """AdaGrad: steps shrink with the accumulated squared gradients (torch.optim.Adagrad)."""
 
     name = "adagrad"
+    lr_factor_name = "γ̃/(√s+ε): multiplier of g (eq. 15)"
     equations = """\
 γ = lr, η = lr_decay, λ = weight_decay, s₀ = initial_accumulator_value, ε = eps, maximize,
 eps_placement   (torch.optim.Adagrad; lecture notes eq. 15 with ε inside the root)
@@ -90,6 +91,7 @@ class RMSprop(_Adaptive):
     """RMSprop: an average of squared gradients scales the step (torch.optim.RMSprop)."""
 
     name = "rmsprop"
+    lr_factor_name = "γ/D: multiplier of g (eq. 16)"
     equations = """\
 γ = lr, α = alpha, ε = eps, λ = weight_decay, μ = momentum, centered, maximize, eps_placement
 (torch.optim.RMSprop; lecture notes eq. 16 with β = α and ε inside the root)
@@ -182,6 +184,7 @@ class Adadelta(_Adaptive):
     """AdaDelta: the numerator averages past squared updates (torch.optim.Adadelta)."""
 
     name = "adadelta"
+    lr_factor_name = "γ √(u+ε)/√(v+ε): multiplier of g"
     equations = """\
 γ = lr, ρ = rho, ε = eps, λ = weight_decay, maximize   (torch.optim.Adadelta; lecture notes
 eq. 17 with β = ρ and γ = 1)

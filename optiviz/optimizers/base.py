@@ -19,8 +19,12 @@ methods can evaluate the surface while every evaluation is still counted by the 
     of this step (the ``lr`` hyperparameter after any schedule: a float or an ``(R, 1)``
     array); ``t`` the 1-based step number. It returns the new iterate and a *new* state dict
     (never mutate arrays of the old state in place: the explainer compares before/after).
-    ``state["eff_lr"]`` must hold the per-coordinate effective learning rate of this step,
-    broadcastable to ``(R, n)``.
+    ``state["eff_lr"]`` must hold the optimizer's own per-coordinate learning-rate factor
+    of this step (the multiplier its rule applies, named by ``lr_factor_name``: Adam's
+    ``γ/(√v̂+ε)``, Rprop's step sizes, heavy ball's ``γ``), broadcastable to ``(R, n)``.
+    The engine records it as ``Trajectory.lr_factor``, a diagnostic; the effective
+    learning rate ``Trajectory.effective_lr`` is measured by the engine itself, as the
+    step taken per unit gradient, for every optimizer alike.
 
 Hyperparameters are declared once in ``params`` (a table of :class:`Param`), validated
 eagerly, and may be given as arrays of R values (a batched sweep): they are stored in
@@ -170,6 +174,8 @@ class Optimizer:
     #: True when the step length is searched along the direction at every step (exact line
     #: search, Armijo backtracking): the method has no fixed learning rate.
     searches_step: ClassVar[bool] = False
+    #: What ``state["eff_lr"]`` is (``Trajectory.lr_factor``): a short label for figures.
+    lr_factor_name: ClassVar[str] = "lr factor"
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]

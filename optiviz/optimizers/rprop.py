@@ -23,6 +23,7 @@ class Rprop(Optimizer):
     """Rprop: step sizes driven by gradient signs (torch.optim.Rprop, or the lecture rule)."""
 
     name = "rprop"
+    lr_factor_name = "Rprop step size s (lecture variant: |d|)"
     equations = """\
 γ = lr, (η₋, η₊) = etas, (Γ_min, Γ_max) = step_sizes, maximize, variant
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)

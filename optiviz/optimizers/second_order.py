@@ -49,6 +49,7 @@ class Newton(Optimizer):
 
     name = "newton"
     order = 2
+    lr_factor_name = "|γ d_i / g_i|: Newton step per unit gradient (γ where g_i = 0)"
     equations = """\
 γ = lr, hessian_modification, δ = damping
   g ← ∇f(θ),  H ← ∇²f(θ)    (one Hessian evaluation per step)
@@ -240,6 +241,7 @@ class LineSearch(Optimizer):
 
     name = "line_search"
     searches_step = True
+    lr_factor_name = "α: step length found by the line search"
     equations = """\
 α_max = max_step, tol, max_iter   (lecture notes 002: GD with exact line search)
   g ← ∇f(θ),  d = −g
@@ -312,6 +314,7 @@ class Armijo(Optimizer):
 
     name = "armijo"
     searches_step = True
+    lr_factor_name = "α: step length accepted by backtracking"
     equations = """\
 γ = lr (first trial step), c, ρ = shrink, K = max_backtracks
   g ← ∇f(θ)

@@ -155,6 +155,7 @@ class GD(Optimizer):
     """Plain (full-batch or stochastic) gradient descent."""
 
     name = "gd"
+    lr_factor_name = "γ (lr): multiplier of g"
     equations = """\
 γ = lr, maximize
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
@@ -205,6 +206,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, exactly as torch.optim.SGD."""
 
     name = "sgd"
+    lr_factor_name = "γ (lr): multiplier of the direction d (momentum buffer)"
     equations = """\
 γ = lr, μ = momentum, τ = dampening, λ = weight_decay, nesterov, maximize   (torch.optim.SGD)
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
@@ -327,6 +329,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     legend_params = ("lr", "momentum")
+    lr_factor_name = "γ (lr): multiplier of the velocity v (eq. 13)"
     equations = """\
 γ = lr, β = momentum   (lecture notes eq. 13; torch's SGD with momentum β is the same rule)
   g ← ∇f(θ)
@@ -384,6 +387,7 @@ class Nesterov(Optimizer):
 
     name = "nesterov"
     legend_params = ("lr", "momentum")
+    lr_factor_name = "γ (lr): multiplier of the look-ahead direction"
     equations = """\
 γ = lr, β = momentum   (Sutskever et al. 2013; lecture notes eq. 14 up to the sign of v)
   θ̃ ← θ + β v               look-ahead point

@@ -2,9 +2,10 @@
 
 * :func:`loss` -- ``f - f*`` per step on a log axis, one line per run; a diverged run ends
   with an 'x' at its last finite value.
-* :func:`effective_lr` -- the per-coordinate effective learning rate of each step (as in
-  the lecture notes' AdaGrad / RMSprop / AdaDelta figures), one panel per optimizer
-  (coordinates as line styles) or one panel per coordinate (optimizers as colours).
+* :func:`effective_lr` -- the per-coordinate effective learning rate of each step, the
+  step per unit gradient (or, on request, each optimizer's own factor as in the lecture
+  notes' AdaGrad / RMSprop / AdaDelta figures), one panel per optimizer (coordinates as
+  line styles) or one panel per coordinate (optimizers as colours).
 * :func:`lr_sweep` -- final loss against the learning rate (log-log), diverged runs as
   markers on the top edge, the Hessian's ``1/lambda_max`` and the swept method's stability
   limit (``2/lambda_max`` for GD; the caller passes another, e.g. heavy ball's).
@@ -275,9 +276,66 @@ def _positive(a: Array) -> Array:
     return np.where(np.isfinite(a) & (a > 0), a, np.nan)
 
 
+#: What :func:`effective_lr` can show: the recorded field and its axis label.
+RATE_QUANTITIES = {
+    "effective_lr": "effective learning rate $-\\Delta x_i / g_i$",
+    "lr_factor": "optimizer's own lr factor",
+}
+
+
+class _AsRate:
+    """A trajectory-like view whose ``effective_lr`` is another recorded rate (its
+    ``run(i)`` views too); every other attribute is the trajectory's."""
+
+    def __init__(self, traj: Any, quantity: str):
+        self._traj = traj
+        self._quantity = quantity
+        self.effective_lr = getattr(traj, quantity, None)
+        if hasattr(traj, "run") and callable(traj.run):
+            self.run = lambda i: _AsRate(traj.run(i), quantity)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._traj, name)
+
+
+def _rate_input(runs: Any, quantity: str) -> Any:
+    """``runs`` (any accepted form) with each trajectory seen through :class:`_AsRate`."""
+    if quantity == "effective_lr" or runs is None:
+        return runs
+    if isinstance(runs, dict):
+        return {k: _AsRate(v, quantity) for k, v in runs.items()}
+    if hasattr(runs, "points") or hasattr(runs, "losses"):
+        return _AsRate(runs, quantity)
+    return [
+        (item[0], _AsRate(item[1], quantity))
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        else _AsRate(item, quantity)
+        for item in runs
+    ]
+
+
+def _factor_names(runs: Any) -> list[str]:
+    """``"optimizer: lr_factor_name"`` for the distinct optimizers in ``runs``, in order."""
+    if runs is None:
+        return []
+    if isinstance(runs, dict):
+        items: list = list(runs.values())
+    elif hasattr(runs, "points") or hasattr(runs, "losses"):
+        items = [runs]
+    else:
+        items = [i[1] if isinstance(i, tuple) and len(i) == 2 else i for i in runs]
+    names = [
+        f"{getattr(t, 'optimizer', '')}: {t.lr_factor_name}".lstrip(": ")
+        for t in items
+        if getattr(t, "lr_factor_name", "")
+    ]
+    return list(dict.fromkeys(names))
+
+
 def effective_lr(
     runs: Any,
     *,
+    quantity: str = "effective_lr",
     per: str = "optimizer",
     variables: Sequence[str] | None = None,
     title: str | bool | None = None,
@@ -285,48 +343,72 @@ def effective_lr(
     max_runs: int = 12,
     figsize: tuple[float, float] | None = None,
     dpi: float = DPI,
+    ax: Any = None,
 ) -> Figure:
-    """Per-coordinate effective learning rate of each step, on a log axis.
+    """Per-coordinate learning rate of each step, on a log axis.
+
+    ``quantity="effective_lr"`` (default): the step taken per unit gradient,
+    ``-Δx_i / g_i`` (``Trajectory.effective_lr``: the same quantity for every optimizer,
+    so runs of different families compare on one axis). ``quantity="lr_factor"``: each
+    optimizer's own factor (``Trajectory.lr_factor``, e.g. Adam's multiplier of ``m̂``,
+    Rprop's step sizes), named in the titles by its ``lr_factor_name``. Only positive
+    finite values show on the log axis: steps where ``g_i = 0`` (nan) and steps against
+    the gradient (negative, e.g. momentum overshooting) leave gaps.
 
     ``per="optimizer"``: one panel per run, its coordinates told apart by line style.
     ``per="coordinate"``: one panel per coordinate, runs told apart by colour (the same
     colours as in the other figures when a shared ``colors`` map is passed). Batched
     trajectories are split into their runs (at most ``max_runs`` shown).
     ``variables`` names the coordinates (default ``x1, x2, ...`` or the trajectories'
-    ``variables``).
+    ``variables``). With ``ax`` (a matplotlib Axes) everything is drawn into that one
+    Axes (runs by colour, coordinates by line style) and its Figure is returned.
     """
     if per not in ("optimizer", "coordinate"):
         raise OptivizError(f"per must be 'optimizer' or 'coordinate'; got {per!r}")
-    groups = normalize(runs)
+    if quantity not in RATE_QUANTITIES:
+        raise OptivizError(
+            f"quantity must be one of {', '.join(map(repr, RATE_QUANTITIES))}; got {quantity!r}"
+        )
+    groups = normalize(_rate_input(runs, quantity))
     colors = colors if colors is not None else ColorMap()
     views = [r for r in flat(groups) if r.eff_lr is not None and r.eff_lr.size]
+    rates = {id(r): np.asarray(r.eff_lr, dtype=float) for r in views}
     if len(views) > max_runs:
         views = [views[i] for i in _subset(len(views), max_runs)]
     if not views:
         raise OptivizError(
-            "no run has effective learning rates (record='all' keeps them; trajectories "
-            "read back from CSV do not have them)"
+            f"no run has {quantity} values (record='all' keeps them; record='path' and "
+            "'final' do not)"
         )
-    n = max(r.eff_lr.shape[1] for r in views)
+    factor = quantity == "lr_factor"
+    n = max(rates[id(r)].shape[1] for r in views)
     if variables is None:
         variables = _variables_of(runs, n)
     names = [var_label(v) for v in variables]
-    k = len(views) if per == "optimizer" else n
+    if title is True:
+        title = RATE_QUANTITIES[quantity]
+    if title is None and factor:  # which factor each family records
+        title = "lr factor of " + "; ".join(_factor_names(runs) or ["each optimizer"])
+    k = 1 if ax is not None else len(views) if per == "optimizer" else n
     nrows, ncols = _grid(k)
     if figsize is None:
         figsize = (7.0, 5.5) if k > 1 else (7.0, 4.6)
         if nrows > 2:
             figsize = (7.0, 2.3 * nrows + 0.9)
     with rc():
-        fig = new_figure(figsize, dpi)
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+        if ax is None:
+            fig = new_figure(figsize, dpi)
+            axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+            flat_axes = list(axes.ravel())
+        else:
+            fig = ax.figure
+            flat_axes = [ax]
         panel_w = fig.get_figwidth() * 72.0 / ncols  # points
-        flat_axes = axes.ravel()
         handles: list = []
-        if per == "optimizer":
-            for ax, r in zip(flat_axes, views, strict=False):
+        if ax is not None:
+            for r in views:
                 st = colors.style_for(r.label)
-                E = _positive(r.eff_lr)
+                E = _positive(rates[id(r)])
                 t = np.arange(1, len(E) + 1)
                 for j in range(E.shape[1]):
                     ax.plot(
@@ -336,35 +418,40 @@ def effective_lr(
                         linestyle=COORD_STYLES[j % len(COORD_STYLES)],
                         linewidth=1.7,
                     )
-                # long labels (all hyperparameters) wrap to the panel's width
-                lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
-                ax.set_title("\n".join(lines), fontsize=9.5, color=st["color"])
-            for j in range(n):
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color="0.2",
+                handles.append(Line2D([], [], color=st["color"], linewidth=1.7, label=r.label))
+            handles += _coordinate_handles(names, n)
+        elif per == "optimizer":
+            for pax, r in zip(flat_axes, views, strict=False):
+                st = colors.style_for(r.label)
+                E = _positive(rates[id(r)])
+                t = np.arange(1, len(E) + 1)
+                for j in range(E.shape[1]):
+                    pax.plot(
+                        t,
+                        E[:, j],
+                        color=st["color"],
                         linestyle=COORD_STYLES[j % len(COORD_STYLES)],
                         linewidth=1.7,
-                        label=f"coordinate {names[j]}",
                     )
-                )
+                # long labels (all hyperparameters) wrap to the panel's width
+                lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
+                pax.set_title("\n".join(lines), fontsize=9.5, color=st["color"])
+            handles += _coordinate_handles(names, n)
         else:
-            for j, ax in zip(range(n), flat_axes, strict=False):
+            for j, pax in zip(range(n), flat_axes, strict=False):
                 for r in views:
-                    if j >= r.eff_lr.shape[1]:
+                    if j >= rates[id(r)].shape[1]:
                         continue
                     st = colors.style_for(r.label)
-                    E = _positive(r.eff_lr[:, j])
-                    ax.plot(
+                    E = _positive(rates[id(r)][:, j])
+                    pax.plot(
                         np.arange(1, len(E) + 1),
                         E,
                         color=st["color"],
                         linestyle=st["linestyle"],
                         linewidth=1.7,
                     )
-                ax.set_title(f"coordinate {names[j]}", fontsize=10)
+                pax.set_title(f"coordinate {names[j]}", fontsize=10)
             for r in views:
                 st = colors.style_for(r.label)
                 handles.append(
@@ -377,22 +464,42 @@ def effective_lr(
                         label=r.legend_label,
                     )
                 )
-        for i, ax in enumerate(flat_axes):
+        for i, pax in enumerate(flat_axes):
             if i >= k:
-                ax.set_visible(False)
+                pax.set_visible(False)
                 continue
-            if any(np.isfinite(_positive(r.eff_lr)).any() for r in views):
-                ax.set_yscale("log")
-            finish_axes(ax, grid=True)
+            if any(np.isfinite(_positive(rates[id(r)])).any() for r in views):
+                pax.set_yscale("log")
+            finish_axes(pax, grid=True)
             if i // ncols == nrows - 1 or i + ncols >= k:
-                ax.set_xlabel("step $t$")
-                ax.xaxis.set_tick_params(labelbottom=True)
+                pax.set_xlabel("step $t$")
+                pax.xaxis.set_tick_params(labelbottom=True)
             if i % ncols == 0:
-                ax.set_ylabel("effective learning rate")
-        if title:
-            fig.suptitle(title)
-        legend_below(fig, handles)
+                pax.set_ylabel(RATE_QUANTITIES[quantity])
+        if ax is not None:
+            if title:
+                ax.set_title("\n".join(wrap_to_width(title, 0.9 * panel_w, 10, 3)), fontsize=10)
+            ax.legend(handles=handles, fontsize=8, frameon=False)
+        else:
+            if title:
+                width = 0.9 * fig.get_figwidth() * 72.0
+                fig.suptitle("\n".join(wrap_to_width(title, width, 11, 3)), fontsize=11)
+            legend_below(fig, handles)
     return fig
+
+
+def _coordinate_handles(names: list[str], n: int) -> list:
+    return [
+        Line2D(
+            [],
+            [],
+            color="0.2",
+            linestyle=COORD_STYLES[j % len(COORD_STYLES)],
+            linewidth=1.7,
+            label=f"coordinate {names[j]}",
+        )
+        for j in range(n)
+    ]
 
 
 def _variables_of(runs: Any, n: int) -> list[str]:

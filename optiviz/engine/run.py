@@ -1,0 +1,200 @@
+"""The public entry point :func:`run`: check the arguments, pick the loop, build the
+:class:`~optiviz.trajectory.Trajectory` (see :mod:`optiviz.engine` for the contract)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import numpy as np
+
+from optiviz.engine.batches import epoch_batches
+from optiviz.engine.checks import (
+    _check_optimizer,
+    _check_surface,
+    _int,
+    _nonneg,
+    _points,
+    _schedule,
+)
+from optiviz.engine.loops import loop_batched, loop_single
+from optiviz.errors import OptimizerError, SurfaceError
+from optiviz.trajectory import RunLabels, Trajectory
+
+__all__ = ["run", "RECORD_MODES"]
+
+RECORD_MODES = ("all", "path", "final")
+
+
+def _run_labels(optimizer: Any, R: int) -> RunLabels | None:
+    """Lazy per-run labels: ``optimizer.label()`` with run i's hyperparameter values."""
+    hyper = getattr(optimizer, "hyper", None)
+    if getattr(optimizer, "n_runs", None) is None or not isinstance(hyper, dict):
+        return None
+    hyper = dict(hyper)
+
+    def label_of(i: int) -> str:
+        one = copy.copy(optimizer)
+        one.hyper = {k: (v[i] if isinstance(v, list) else v) for k, v in hyper.items()}
+        return one.label()
+
+    return RunLabels(label_of, R)
+
+
+# -- the public entry point --------------------------------------------------------------
+def run(
+    surface: Any,
+    optimizer: Any,
+    x0: Any,
+    steps: int,
+    *,
+    x_prev: Any = None,
+    schedule: Any = None,
+    tol_grad: float | None = None,
+    tol_loss: float | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    record: str = "all",
+    divergence_bound: float | None = None,
+) -> Trajectory:
+    """Run ``optimizer`` on ``surface`` from ``x0`` for up to ``steps`` steps.
+
+    Parameters
+    ----------
+    surface : Surface
+        Anything with ``value_and_grad(X, check=False, batch=None)``, ``n``, ``variables``
+        (and optionally ``name``, ``minima``, ``f_min``, ``n_samples``).
+    optimizer : Optimizer
+        From :func:`optiviz.make_optimizer`. Hyperparameters given as arrays of R values
+        make R runs.
+    x0 : array_like, shape (n,) or (R, n)
+        Starting point(s). ``(n,)`` is broadcast to the R runs of a batched optimizer.
+    steps : int
+        Maximum number of steps T (>= 0).
+    x_prev : array_like, optional
+        The iterate before ``x0`` (same shape rules), passed to ``optimizer.init``.
+    schedule : Schedule, str or callable ``(t, base_lr) -> lr``, optional
+    tol_grad, tol_loss : float, optional
+        Stopping tolerances (see :mod:`optiviz.engine.stopping`).
+    batch_size, seed : int, optional
+        Mini-batch size on a data surface and the seed of the shuffling.
+    record : {"all", "path", "final"}
+        "all" keeps every iterate, loss, gradient norm, effective learning rate and
+        learning-rate factor; "path" the same without the two per-step rates (half the
+        memory of a large sweep for n = 2); "final" only final states and summaries.
+    divergence_bound : float, optional
+        Bound on ``|loss|`` beyond which a run is "diverged" (default
+        ``1e12 * max(1, |f(x0)|)``).
+
+    Returns
+    -------
+    Trajectory
+    """
+    _check_surface(surface)
+    _check_optimizer(optimizer)
+    T = _int("steps", steps, 0)
+    if record not in RECORD_MODES:
+        raise OptimizerError(f"'record' must be one of 'all', 'path', 'final'; got {record!r}")
+    tol_grad = _nonneg("tol_grad", tol_grad)
+    tol_loss = _nonneg("tol_loss", tol_loss)
+    bound = _nonneg("divergence_bound", divergence_bound, positive=True, allow_inf=True)
+    sched, sched_label = _schedule(schedule)
+    X0 = _points("x0", x0, surface)
+    XP = None if x_prev is None else _points("x_prev", x_prev, surface)
+    n_runs = getattr(optimizer, "n_runs", None)
+
+    batches = None
+    if batch_size is not None:
+        n_samples = getattr(surface, "n_samples", None)
+        if n_samples is None:
+            raise SurfaceError(
+                f"batch_size={batch_size!r} needs a data surface with samples; surface "
+                f"{getattr(surface, 'name', 'custom')!r} has none (leave batch_size unset)"
+            )
+        bs = _int("batch_size", batch_size, 1, int(n_samples))
+        if seed is not None:
+            seed = _int("seed", seed, 0)
+        batches = epoch_batches(int(n_samples), bs, seed)
+
+    single = X0.ndim == 1 and n_runs is None and (XP is None or XP.ndim == 1)
+    if single:
+        R = None
+    else:
+        rows = X0 if X0.ndim == 2 or XP is None else XP  # not single: one of them is (R, n)
+        R = n_runs if n_runs is not None else rows.shape[0]
+        for name, arr in (("x0", X0), ("x_prev", XP)):
+            if arr is not None and arr.ndim == 2 and arr.shape[0] != R:
+                raise OptimizerError(
+                    f"{name} has {arr.shape[0]} starting points but the optimizer "
+                    f"{'has hyperparameters for' if n_runs is not None else 'runs'} {R} "
+                    f"runs; give one point (n,) to share or an ({R}, {surface.n}) array"
+                )
+        X0 = np.ascontiguousarray(np.broadcast_to(X0, (R, surface.n)), dtype=float)
+        if XP is not None:
+            XP = np.ascontiguousarray(np.broadcast_to(XP, (R, surface.n)), dtype=float)
+
+    minima = getattr(surface, "minima", None) or []
+    f_min = getattr(surface, "f_min", None)
+    if f_min is None and minima:
+        f_min = min(float(m.value) for m in minima)
+    min_pts = (
+        np.array([np.asarray(m.point, dtype=float) for m in minima])
+        if minima
+        else np.zeros((0, surface.n))
+    )
+
+    t0 = time.perf_counter()
+    loop = loop_single if single else loop_batched
+    try:
+        with np.errstate(all="ignore"):
+            res = loop(
+                surface,
+                optimizer,
+                X0,
+                XP,
+                T,
+                sched,
+                tol_grad,
+                tol_loss,
+                f_min,
+                bound,
+                batches,
+                record != "final",
+                record == "all",
+            )
+    except KeyError as exc:
+        if exc.args == ("eff_lr",):
+            raise OptimizerError(
+                f"{getattr(optimizer, 'name', type(optimizer).__name__)}.step() must return "
+                "a state with 'eff_lr' (the optimizer's own learning-rate factor of the step)"
+            ) from None
+        raise
+    wall = time.perf_counter() - t0
+
+    hyper = dict(getattr(optimizer, "hyper", {}) or {})
+    label = optimizer.label() if hasattr(optimizer, "label") else type(optimizer).__name__
+    return Trajectory(
+        **res,
+        variables=tuple(surface.variables),
+        optimizer=getattr(optimizer, "name", "") or type(optimizer).__name__,
+        optimizer_label=label,
+        hyperparameters=hyper,
+        lr_factor_name=getattr(optimizer, "lr_factor_name", ""),
+        run_labels=None if R is None else _run_labels(optimizer, R),
+        surface=getattr(surface, "name", "custom"),
+        minima=min_pts,
+        f_min=None if f_min is None else float(f_min),
+        schedule=sched_label,
+        batched=not single,
+        record=record,
+        steps=T,
+        wall_time=wall,
+        settings={
+            "tol_grad": tol_grad,
+            "tol_loss": tol_loss,
+            "batch_size": batch_size,
+            "seed": seed,
+            "divergence_bound": divergence_bound,
+        },
+    )
