@@ -86,6 +86,13 @@ def _replace_block(text: str, name: str, body: str, where: str = "README.md") ->
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
+def schema_block() -> str:
+    """The config schema as README.md quotes it (``optiviz.config.SCHEMA``)."""
+    from optiviz.config import SCHEMA
+
+    return "```text\n" + SCHEMA + "```"
+
+
 def generated() -> dict[Path, str]:
     from optiviz.library import surfaces_markdown
 
@@ -93,6 +100,7 @@ def generated() -> dict[Path, str]:
     readme = _replace_block(readme, "optimizers", optimizer_table())
     readme = _replace_block(readme, "equations", optimizer_equations())
     readme = _replace_block(readme, "surfaces", surface_table())
+    readme = _replace_block(readme, "schema", schema_block())
     config_md = (ROOT / "docs" / "config.md").read_text()
     config_md = _replace_block(config_md, "figures", figure_table(), "docs/config.md")
     return {

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import fmt_number
+from optiviz.engine.effective import step_per_unit_gradient
 from optiviz.errors import OptimizerError, SurfaceError
 from optiviz.optimizers.base import Oracle
 
@@ -38,10 +40,7 @@ __all__ = ["StepExplanation", "explain_step", "fmt_value"]
 
 
 def _num(v: Any) -> str:
-    v = float(v)
-    if v != v:
-        return "nan"
-    return f"{v + 0.0:.6g}"
+    return fmt_number(float(v))
 
 
 def fmt_value(v: Any) -> str:
@@ -94,6 +93,16 @@ class StepExplanation:
 
     @property
     def effective_lr(self) -> Any:
+        """The step taken per unit gradient, ``-(w(t+1) - w(t)) / g`` per coordinate (nan
+        where ``g_i = 0``): the same quantity as ``Trajectory.effective_lr``."""
+        x, new, g = (np.asarray(v, dtype=float) for v in (self.x, self.new_point, self.gradient))
+        with np.errstate(all="ignore"):
+            return step_per_unit_gradient(x, new, g)
+
+    @property
+    def lr_factor(self) -> Any:
+        """The optimizer's own factor of this step (``state["eff_lr"]``, named by the class's
+        ``lr_factor_name``): ``Trajectory.lr_factor``."""
         return self.state.get("eff_lr")
 
     def to_dict(self) -> dict:
@@ -159,7 +168,7 @@ class StepExplanation:
         lines.extend(body)
         lines.append(f"  f(w(t+1)) = {fmt_value(self.quantities.get('f(w(t+1))'))}")
         if "eff_lr" in self.state and written_out:
-            lines.append(f"  effective lr = {fmt_value(self.state['eff_lr'])}")
+            lines.append(f"  lr factor = {fmt_value(self.state['eff_lr'])}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

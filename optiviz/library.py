@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optiviz._format import fmt_number
 from optiviz._validation import Flag, Interval, Text, check
 from optiviz.errors import SurfaceError, suggest
 from optiviz.limits import MAX_VARIABLES
@@ -623,7 +624,7 @@ def _fmt(v: Any) -> str:
     if isinstance(v, str):
         return v
     if isinstance(v, float):
-        return f"{v:.10g}"
+        return fmt_number(v, 10)
     if isinstance(v, list):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return str(v)

@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import json_float, json_safe
 from optiviz.errors import OptivizError
 
 Array = np.ndarray
@@ -78,11 +79,6 @@ _RATES = ("effective_lr", "lr_factor")
 def _num(v: Any) -> str:
     """Shortest text that reads back to the same float (``repr``): full precision."""
     return repr(float(v))
-
-
-def _json_float(v: Any) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
 
 
 class RunLabels(Sequence):
@@ -482,12 +478,12 @@ class Trajectory:
                 n_f=int(self.n_f),
                 n_grad=int(self.n_grad),
                 n_hess=int(self.n_hess),
-                final_point=lst(self.final_point, _json_float),
-                final_loss=_json_float(self.final_loss),
-                final_grad_norm=_json_float(self.final_grad_norm),
-                best_loss=_json_float(self.best_loss),
-                final_distance_to_min=None if fd is None else _json_float(fd),
-                final_suboptimality=None if fs is None else _json_float(fs),
+                final_point=lst(self.final_point, json_float),
+                final_loss=json_float(self.final_loss),
+                final_grad_norm=json_float(self.final_grad_norm),
+                best_loss=json_float(self.best_loss),
+                final_distance_to_min=None if fd is None else json_float(fd),
+                final_suboptimality=None if fs is None else json_float(fs),
             )
         else:
             out.update(
@@ -500,12 +496,12 @@ class Trajectory:
                 n_f=lst(self.n_f, int),
                 n_grad=lst(self.n_grad, int),
                 n_hess=lst(self.n_hess, int),
-                final_point=[lst(p, _json_float) for p in np.asarray(self.final_point)],
-                final_loss=lst(self.final_loss, _json_float),
-                final_grad_norm=lst(self.final_grad_norm, _json_float),
-                best_loss=lst(self.best_loss, _json_float),
-                final_distance_to_min=None if fd is None else lst(fd, _json_float),
-                final_suboptimality=None if fs is None else lst(fs, _json_float),
+                final_point=[lst(p, json_float) for p in np.asarray(self.final_point)],
+                final_loss=lst(self.final_loss, json_float),
+                final_grad_norm=lst(self.final_grad_norm, json_float),
+                best_loss=lst(self.best_loss, json_float),
+                final_distance_to_min=None if fd is None else lst(fd, json_float),
+                final_suboptimality=None if fs is None else lst(fs, json_float),
             )
         return out
 
@@ -520,23 +516,3 @@ class Trajectory:
             f"Trajectory({self.label!r} on {self.surface!r}, {self.n_steps} steps, "
             f"{self.status}, final loss {float(self.final_loss):.6g})"
         )
-
-
-def json_safe(obj: Any) -> Any:
-    """Recursively turn numpy values / tuples into JSON-safe Python values (non-finite
-    floats become None)."""
-    if isinstance(obj, dict):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_safe(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return _json_float(obj)
-    if obj is None or isinstance(obj, str):
-        return obj
-    return str(obj)

@@ -353,8 +353,8 @@ def test_a_class_without_an_iteration_matrix_has_no_theory():
 def test_the_explainer_asks_the_class_for_its_rendering(diag_quadratic):
     x = [2.0, 1.0, -1.0]
     plain = explain_step(diag_quadratic, ToyHeavyBall(lr=0.1), x).render()
-    assert "velocity v [v] =" in plain and "effective lr" not in plain
+    assert "velocity v [v] =" in plain and "lr factor" not in plain
     written = explain_step(diag_quadratic, ToyWithExplainer(lr=0.1), x)
     text = written.render()
     assert f"  w(t+1) = w(t) - lr * v = {written.fmt(written.new_point)}" in text
-    assert "velocity v [v]" not in text and "  effective lr = 0.1" in text
+    assert "velocity v [v]" not in text and "  lr factor = 0.1" in text

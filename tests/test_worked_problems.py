@@ -284,10 +284,14 @@ def test_e_adam_effective_lr(ramp):
     opt = make_optimizer("adam", lr=1.0, betas=(0.9, 0.999))
     e1 = explain_step(ramp, opt, [1e-3])
     assert e1.quantities["grad"][0] == 1.0
+    # the notes' effective lr is Adam's own factor lr/(sqrt(v_hat) + eps): lr_factor
+    assert float(np.ravel(e1.lr_factor)[0]) == pytest.approx(1.0, abs=TOL)
+    # the step per unit gradient: lr m_hat/(sqrt(v_hat) + eps)/g = 1/(1 + 1e-8) at step 1
     assert float(np.ravel(e1.effective_lr)[0]) == pytest.approx(1.0, abs=TOL)
     e2 = explain_step(ramp, opt, e1.new_point, state=e1.state, t=2)
     assert e2.quantities["grad"][0] == 0.0
-    assert float(np.ravel(e2.effective_lr)[0]) == pytest.approx(1.414567, abs=TOL)
+    assert float(np.ravel(e2.lr_factor)[0]) == pytest.approx(1.414567, abs=TOL)
+    assert np.isnan(np.ravel(e2.effective_lr)[0])  # g = 0: no step per unit gradient
     tr = run(ramp, opt, [1e-3], 2)
     # the notes' effective lr is Adam's own factor lr/(sqrt(v_hat) + eps): lr_factor
     np.testing.assert_allclose(tr.lr_factor[:, 0], [1.0, 1.414567], atol=TOL)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from optiviz._batches import epoch_batches
 from optiviz.data.checks import ARG_MESSAGE, check_choice, check_flag, check_int
 from optiviz.data.datasets import Dataset
 from optiviz.data.kernels import _YS, _Z, LINEAR_LOSSES, LINKS, LOSSES, REDUCTIONS, _kernel
@@ -580,11 +581,7 @@ class DataSurface:
     def epoch_batches(self, size: int, seed: Any = None) -> Iterator[Array]:
         """Endless shuffled epochs of mini-batches (the last of an epoch may be smaller)."""
         size = check_int("batch size", size, 1, owner=f"surface {self.name!r}")
-        rng = np.random.default_rng(seed)
-        while True:
-            perm = rng.permutation(self.n_samples)
-            for a in range(0, self.n_samples, size):
-                yield perm[a : a + size]
+        return epoch_batches(self.n_samples, size, seed)
 
     # -- derived surfaces -----------------------------------------------------------------
     def with_parameters(self, **overrides: Any) -> DataSurface:

@@ -35,7 +35,7 @@ optimizer; ``Trajectory.lr_factor`` is the optimizer's own factor ``state["eff_l
 (named by its class's ``lr_factor_name``), a diagnostic.
 
 Stochastic runs (``batch_size`` on a data surface, ``surface.n_samples`` not None): the
-mini-batches come from :func:`optiviz.engine.batches.epoch_batches` (shuffled epochs from
+mini-batches come from :func:`optiviz._batches.epoch_batches` (shuffled epochs from
 ``np.random.default_rng(seed)``; the last batch of an epoch may be smaller, like PyTorch's
 ``DataLoader`` with ``drop_last=False``). At each step the oracle's ``batch`` is set to the
 mini-batch, so the optimizer's own evaluations use it too, and ``g`` is the mini-batch

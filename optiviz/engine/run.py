@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from optiviz.engine.batches import epoch_batches
+from optiviz._batches import epoch_batches
 from optiviz.engine.checks import (
     _check_optimizer,
     _check_surface,

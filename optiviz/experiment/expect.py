@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import fmt_number
 from optiviz.config import ExperimentConfig
 from optiviz.experiment.results import ExpectationResult, RunRecord
 
@@ -132,7 +133,7 @@ def check_expectations(
 
 def _fmt_value(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:.10g}"
+        return fmt_number(v, 10)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
     return repr(v)

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import json_safe
 from optiviz.config import ExperimentConfig
 from optiviz.errors import OptivizError
 from optiviz.experiment.markdown import report_markdown
 from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
-from optiviz.trajectory import json_safe
 
 
 def _versions() -> dict:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from optiviz._format import json_safe
 from optiviz.config import Expectation, ExperimentConfig
-from optiviz.trajectory import json_safe
 
 
 @dataclass

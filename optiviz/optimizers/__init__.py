@@ -15,6 +15,7 @@ import importlib
 import pkgutil
 from typing import Any
 
+from optiviz._format import fmt_number
 from optiviz.errors import OptimizerError, suggest
 from optiviz.optimizers.base import REGISTRY, Optimizer, Oracle, Param, register
 
@@ -64,7 +65,7 @@ def make_optimizer(name: str, **hyperparameters: Any) -> Optimizer:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:g}"
+        return fmt_number(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(_fmt(v) for v in value) + ")"
     return repr(value)

@@ -3,7 +3,7 @@ lecture notes' ``maxprop`` (eq. 20); ``adamax`` also has the notes' form (eq. 19
 
 Effective learning rate, one definition for the family: the factor that multiplies the
 bias-corrected first moment m̂ (for AdaMax m̂ = m / (1 − β₁ᵗ), so torch's lr/(1 − β₁ᵗ) · m/u
-has effective lr γ/u; worked problem E's "η / v").
+has lr factor γ/u; worked problem E's "η / v").
 
 ``step`` is kept lean (the engine's single-run Adam must cost no more than a hand-written numpy
 loop): scalar constants are Python floats prepared in ``_check``, bias corrections use Python
@@ -40,7 +40,7 @@ _ADAM_EQ = """\
   η_eff = γ / (√v̂ + ε)      eps_placement = "outside" (torch)
         = γ / √(v̂ + ε)      eps_placement = "inside" (lecture notes eq. 18)
   θ ← θ − η_eff m̂
-effective lr: η_eff"""
+lr factor: η_eff"""
 
 
 @register
@@ -75,7 +75,7 @@ class Adam(Optimizer):
         "v_max": "running maximum of v (amsgrad)",
         "m_hat": "bias-corrected m̂",
         "v_hat": "bias-corrected v̂",
-        "eff_lr": "effective lr η_eff",
+        "eff_lr": "lr factor η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
 
@@ -185,7 +185,7 @@ class Adamax(Optimizer):
       u ← max(β₂ u, |g|)               u₀ = 0
       η_eff = γ / (u + ε)
   θ ← θ − η_eff m̂
-effective lr: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1, β₂ = 0.999,
+lr factor: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1, β₂ = 0.999,
   g = 1 then 0 gives 1 then 1/0.999 = 1.001001)"""
     params = {
         "lr": lr_param(2e-3),
@@ -206,7 +206,7 @@ effective lr: η_eff (the bias correction belongs to m̂; worked problem E: γ =
         "m": "first moment m",
         "u": "infinity-norm estimate u",
         "m_hat": "bias-corrected m̂",
-        "eff_lr": "effective lr η_eff",
+        "eff_lr": "lr factor η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
 
@@ -248,7 +248,7 @@ max(β v, ∇w) but mean |∇w|, as in the text before eq. 19)
   v ← max(β v, |g|)         v₀ = 0
   η_eff = γ / (v + ε)
   θ ← θ − η_eff g
-effective lr: η_eff"""
+lr factor: η_eff"""
     params = {
         "lr": lr_param(1e-3),
         "beta": Param(
@@ -266,7 +266,7 @@ effective lr: η_eff"""
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "v": "infinity-norm estimate v",
-        "eff_lr": "effective lr γ/(v+ε)",
+        "eff_lr": "lr factor γ/(v+ε)",
         "update": "update η_eff·g (θ ← θ − update)",
     }
 
@@ -303,7 +303,7 @@ decoupled_weight_decay, maximize, eps_placement   (torch.optim.NAdam)
   η_eff = γ / (√v̂ + ε)      eps_placement = "outside" (torch);  γ / √(v̂ + ε) "inside"
   θ ← θ − η_eff m̂
 (the lecture notes' eq. 21 is the same idea with a constant μ = β₁)
-effective lr: η_eff"""
+lr factor: η_eff"""
     params = {
         "lr": lr_param(2e-3),
         "betas": betas_param(),
@@ -325,7 +325,7 @@ effective lr: η_eff"""
         "v": "second moment v",
         "m_hat": "Nesterov-corrected m̂",
         "v_hat": "bias-corrected v̂",
-        "eff_lr": "effective lr η_eff",
+        "eff_lr": "lr factor η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
 
@@ -395,7 +395,7 @@ class RAdam(Optimizer):
   else:
       η_eff = γ                (un-adapted step: SGD with momentum m̂)
   θ ← θ − η_eff m̂
-effective lr: η_eff"""
+lr factor: η_eff"""
     params = {
         "lr": lr_param(1e-3),
         "betas": betas_param(),
@@ -414,7 +414,7 @@ effective lr: η_eff"""
         "rho_t": "SMA length ρ_t",
         "r_t": "rectification r_t",
         "l_t": "adaptive factor l_t",
-        "eff_lr": "effective lr η_eff",
+        "eff_lr": "lr factor η_eff",
         "update": "update η_eff·m̂ (θ ← θ − update)",
     }
 

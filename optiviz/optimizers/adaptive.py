@@ -52,7 +52,7 @@ eps_placement   (torch.optim.Adagrad; lecture notes eq. 15 with ε inside the ro
   η_eff = γ̃ / (√s + ε)      eps_placement = "outside" (torch)
         = γ̃ / √(s + ε)      eps_placement = "inside" (notes)
   θ ← θ − η_eff g
-effective lr: η_eff"""
+lr factor: η_eff"""
     params = {
         "lr": lr_param(1e-2),
         "lr_decay": Param(0.0, "float", low=0.0, doc="η: the lr is divided by 1 + (t − 1) η"),
@@ -68,7 +68,7 @@ effective lr: η_eff"""
         "g": "gradient g (after maximize / weight decay)",
         "clr": "decayed lr γ̃",
         "sum": "sum of squared gradients s",
-        "eff_lr": "effective lr γ̃/(√s+ε)",
+        "eff_lr": "lr factor γ̃/(√s+ε)",
         "update": "update η_eff·g (θ ← θ − update)",
     }
 
@@ -104,7 +104,7 @@ class RMSprop(_Adaptive):
   D = √ṽ + ε                eps_placement = "outside" (torch);   D = √(ṽ + ε) "inside"
   if μ > 0:  b ← μ b + g / D;   θ ← θ − γ b          b₀ = 0
   else:      θ ← θ − γ g / D
-effective lr: γ / D"""
+lr factor: γ / D"""
     params = {
         "lr": lr_param(1e-2),
         "alpha": Param(
@@ -131,7 +131,7 @@ effective lr: γ / D"""
         "grad_avg": "average of g, ḡ (centered)",
         "denom": "denominator D",
         "buf": "momentum buffer b",
-        "eff_lr": "effective lr γ/D",
+        "eff_lr": "lr factor γ/D",
         "update": "update (θ ← θ − update)",
     }
 
@@ -194,7 +194,7 @@ eq. 17 with β = ρ and γ = 1)
   Δ = √(u + ε) / √(v + ε) · g               u is the previous update average, u₀ = 0
   u ← ρ u + (1 − ρ) Δ²
   θ ← θ − γ Δ
-effective lr: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
+lr factor: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
     params = {
         "lr": lr_param(1.0, "γ: coefficient scaling Δ before it is applied"),
         "rho": Param(0.9, "float", low=0.0, high=1.0, doc="ρ: decay rate of both running averages"),
@@ -207,7 +207,7 @@ effective lr: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
         "square_avg": "average of g², v",
         "delta": "Δ",
         "acc_delta": "average of Δ², u",
-        "eff_lr": "effective lr",
+        "eff_lr": "lr factor",
         "update": "update γΔ (θ ← θ − update)",
     }
 

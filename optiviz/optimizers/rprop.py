@@ -42,7 +42,7 @@ variant = "lecture" (worked problem A), etas default (0.6, 1.5), step_sizes not 
       otherwise:                    θ_i(t+1) = θ_i(t−1) + η₋ d_i
   a history x_prev gives θ(t−1) = x_prev, d = x₀ − x_prev and g(t−1) = ∇f(x_prev) (one extra
   gradient at init); without one the first step is a plain sign step θ ← θ − γ sign(g).
-effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
+lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
     params = {
         "lr": lr_param(1e-2, "γ: initial step size (lecture: size of the first sign step)"),
         "etas": Param(
@@ -72,7 +72,7 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         "g": "gradient g (zeroed where the sign changed)",
         "prev": "previous gradient",
         "step_size": "step sizes s",
-        "eff_lr": "effective lr (step sizes)",
+        "eff_lr": "lr factor (step sizes)",
         "update": "update (θ ← θ − update)",
     }
 
@@ -82,7 +82,7 @@ effective lr: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         "same_sign": "sign g(t) = sign g(t−1)",
         "x_prev": "previous iterate θ(t)",
         "d": "displacement d = θ(t+1) − θ(t)",
-        "eff_lr": "effective lr |d|",
+        "eff_lr": "lr factor |d|",
         "update": "update −d (θ ← θ − update)",
     }
 

@@ -58,7 +58,7 @@ class Newton(Optimizer):
                        = "levenberg":  solve (H + δ I) d = g
   θ ← θ − γ d
 A singular (H + δI) makes d non-finite (the engine reports divergence); nothing is raised.
-effective lr: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD method would have
+lr factor: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD method would have
   needed on that coordinate to move as far."""
     params = {
         "lr": lr_param(1.0, "γ: scale of the Newton step (1 = full step)"),
@@ -78,7 +78,7 @@ effective lr: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD me
         "H": "Hessian H (after the modification)",
         "eigenvalues": "eigenvalues of H ('abs')",
         "direction": "Newton direction d",
-        "eff_lr": "effective lr |γd/g|",
+        "eff_lr": "lr factor |γd/g|",
         "update": "update γd (θ ← θ − update)",
     }
 
@@ -257,7 +257,7 @@ How α is found (vectorized over runs, through the oracle's f and ∇f):
   3. the refined minimizer with the lowest φ is taken (the global one along the scanned
      range). φ still falling at the end of the grid: the largest step scanned.
   The lr (and any schedule) is not used.
-effective lr: α (one per run)"""
+lr factor: α (one per run)"""
     params = {
         "max_step": Param(
             np.inf, "float", low=0.0, low_open=True, doc="α_max: largest step allowed"
@@ -284,7 +284,7 @@ effective lr: α (one per run)"""
         "g": "gradient g",
         "alpha": "step length α",
         "n_calls": "oracle calls used by the search",
-        "eff_lr": "effective lr α",
+        "eff_lr": "lr factor α",
         "update": "update αg (θ ← θ − update)",
     }
 
@@ -321,7 +321,7 @@ class Armijo(Optimizer):
   α ← γ;  while f(θ − α g) > f(θ) − c α ‖g‖² and fewer than K shrinks:  α ← ρ α
   θ ← θ − α g
 (vectorized: every run backtracks on its own; after K shrinks the last α = γ ρᴷ is taken)
-effective lr: α (one per run)"""
+lr factor: α (one per run)"""
     params = {
         "lr": lr_param(1.0, "γ: first trial step"),
         "c": Param(
@@ -355,7 +355,7 @@ effective lr: α (one per run)"""
         "g": "gradient g",
         "alpha": "accepted step α",
         "backtracks": "number of shrinks",
-        "eff_lr": "effective lr α",
+        "eff_lr": "lr factor α",
         "update": "update αg (θ ← θ − update)",
     }
 

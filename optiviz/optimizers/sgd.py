@@ -160,11 +160,11 @@ class GD(Optimizer):
 γ = lr, maximize
   g ← ∇f(θ)                 (g ← −∇f(θ) if maximize)
   θ ← θ − γ g
-effective lr: γ"""
+lr factor: γ"""
     params = {"lr": lr_param(1e-3), "maximize": MAXIMIZE}
     quantities = {
         "g": "gradient g",
-        "eff_lr": "effective lr γ",
+        "eff_lr": "lr factor γ",
         "update": "update γg (θ ← θ − update)",
     }
 
@@ -222,7 +222,7 @@ history x_prev (a problem stated from two iterates): b₀ = (x_prev − x₀)/γ
   uses b ← μ b₀ + (1 − τ) g, i.e. the heavy-ball velocity x₀ − x_prev (γ = the base lr).
 nesterov requires μ > 0 and τ = 0 (torch's rule); its form g + μ b differs from Sutskever's
   look-ahead (see 'nesterov').
-effective lr: γ"""
+lr factor: γ"""
     params = {
         "lr": lr_param(1e-3),
         "momentum": Param(0.0, "float", low=0.0, high=1.0, doc="μ: momentum factor"),
@@ -239,7 +239,7 @@ effective lr: γ"""
         "g": "gradient g (after maximize / weight decay)",
         "buf": "momentum buffer b",
         "d": "direction d",
-        "eff_lr": "effective lr γ",
+        "eff_lr": "lr factor γ",
         "update": "update γd (θ ← θ − update)",
     }
 
@@ -338,7 +338,7 @@ class Momentum(Optimizer):
 history x_prev: v₀ = (x_prev − x₀)/γ (the velocity x₀ − x_prev in units of γ, base lr), so
   θ₁ = θ₀ + β (x₀ − x_prev) − γ g.
 β = 0 is plain gradient descent.
-effective lr: γ"""
+lr factor: γ"""
     params = {
         "lr": lr_param(1e-3),
         "momentum": Param(0.9, "float", low=0.0, high=1.0, doc="β: momentum factor"),
@@ -346,7 +346,7 @@ effective lr: γ"""
     quantities = {
         "g": "gradient g",
         "v": "velocity v",
-        "eff_lr": "effective lr γ",
+        "eff_lr": "lr factor γ",
         "update": "update γv (θ ← θ − update)",
     }
 
@@ -396,7 +396,7 @@ class Nesterov(Optimizer):
   v ← β v − γ g̃             v₀ = 0, or v₀ = x₀ − x_prev given a history
   θ ← θ + v
 The gradient at θ that the engine hands over is not used by this form.
-effective lr: γ"""
+lr factor: γ"""
     params = {
         "lr": lr_param(1e-3),
         "momentum": Param(0.9, "float", low=0.0, high=1.0, doc="β: momentum factor"),
@@ -406,7 +406,7 @@ effective lr: γ"""
         "x_look": "look-ahead point θ + βv",
         "g_look": "gradient at the look-ahead point",
         "v": "new velocity v",
-        "eff_lr": "effective lr γ",
+        "eff_lr": "lr factor γ",
         "update": "update −v (θ ← θ − update)",
     }
 

@@ -1,4 +1,4 @@
-"""The mini-batch sampler of stochastic runs.
+"""The one mini-batch sampler (the engine's stochastic runs and ``DataSurface.epoch_batches``).
 
 Each epoch is a fresh permutation of the samples from ``np.random.default_rng(seed)``, cut
 into consecutive mini-batches of ``batch_size`` (the last one of an epoch may be smaller,
