@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/optiviz run configs/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

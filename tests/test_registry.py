@@ -50,9 +50,16 @@ def _config(**changes):
 
 # -- the built-in kinds -------------------------------------------------------------------------
 def test_the_builtin_kinds_in_their_listing_order():
-    assert tuple(FIGURES) == ("contour", "surface3d", "loss", "effective_lr", "lr_sweep")
+    assert tuple(FIGURES) == (
+        "contour",
+        "surface3d",
+        "loss",
+        "effective_lr",
+        "lr_factor",
+        "lr_sweep",
+    )
     assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
-    assert FIGURES == ("contour", "surface3d", "loss", "effective_lr", "lr_sweep")
+    assert FIGURES == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")
     assert _config().figures == ("contour", "loss")  # the kinds marked default
 
 
