@@ -195,3 +195,27 @@ def test_the_console_script_and_python_dash_m_use_the_same_main():
     assert dunder_main.main is optiviz.cli.main
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert 'optiviz = "optiviz.cli:main"' in text
+
+
+def test_config_validation_refuses_a_kind_by_the_registry_s_own_need():
+    # The config has no hand-written rule for a new kind: it asks the registry's needs, and
+    # the refusal says what the need says.
+    from optiviz.figures import FigureKind, Need
+
+    three = Need(
+        "a surface of three or more variables",
+        lambda config: len(config.variables) >= 3,
+        lambda kind, config: (
+            f": {kind} needs three variables, the surface has {len(config.variables)}"
+        ),
+    )
+    register(FigureKind(name="toy3", build=_toy_build, doc="toy", needs=(three,)))
+    try:
+        with pytest.raises(
+            ConfigError,
+            match=r"figures\[0\]: 'toy3' is not allowed: toy3 "
+            "needs three variables, the surface has 2",
+        ):
+            _config(figures=["toy3"])
+    finally:
+        unregister("toy3")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ from optiviz.config.specs import (
 )
 from optiviz.config.surface import build_surface, parse_surface, surface_error_path
 from optiviz.errors import ConfigError, OptivizError, suggest
+from optiviz.figures.registry import TWO_VARIABLES, missing_needs
 
 STEPS = Interval("int", 1, MAX_STEPS)
 SEED = Interval("int", 0, 2**32 - 1)
@@ -80,13 +81,12 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
     if variables:
         _check_lengths(errs, v, variables)
         v["projection"] = _resolve_projection(errs, v["projection"], variables)
-        _check_one_variable(errs, v["figures"], variables)
     eta_opt = None
     if surface is not None:
         _check_batches(errs, v["optimizers"], surface)
         eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
     _check_work(errs, v, len(variables) or 1)
-    _check_figures(errs, v)
+    _check_figures(errs, v, variables)
     _check_expect(errs, v, variables)
     if surface is not None and not errs:
         _check_start(errs, v, surface, eta_opt)
@@ -316,15 +316,6 @@ def _resolve_projection(errs: Problems, projection: Any, variables: tuple[str, .
     return tuple(proj) if len(proj) == 2 else INVALID
 
 
-def _check_one_variable(errs: Problems, figures: Any, variables: tuple[str, ...]) -> None:
-    if figures is not INVALID and len(variables) < 2 and "surface3d" in figures:
-        errs.add(
-            join("figures", figures.index("surface3d")),
-            f"'surface3d' is not allowed: the surface has one variable ({_names(variables)}); "
-            "a 3-D plot needs at least two (contour draws f(x) for one variable)",
-        )
-
-
 def _check_batches(errs: Problems, optimizers: Any, surface: Any) -> None:
     """``batch_size`` needs a data surface and at most its number of samples."""
     if optimizers is INVALID:
@@ -446,17 +437,21 @@ def _check_work(errs: Problems, v: dict, n: int) -> None:
             )
 
 
-def _check_figures(errs: Problems, v: dict) -> None:
-    """What the figures need of the runs: a learning-rate grid, per-step values."""
+def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
+    """What the figures need of the experiment (the figure registry's needs: a learning-rate
+    grid, per-step values, two variables), and an lr-sweep's positive learning rates."""
     figures, optimizers, record = v["figures"], v["optimizers"], v["record"]
     if figures is INVALID or optimizers is INVALID:
         return
-    if "lr_sweep" in figures and not any(o.sweeps_lr for o in optimizers):
+    view = _FigureView(
+        optimizers, variables, record if record is not INVALID else "all", tuple(figures)
+    )
+    for kind, need in missing_needs(view):
+        if need is TWO_VARIABLES and not variables:
+            continue  # the surface did not build: its own error says why
         errs.add(
-            join("figures", figures.index("lr_sweep")),
-            "'lr_sweep' is not allowed: it plots the final loss of a learning-rate "
-            "grid and no optimizer entry sweeps lr (e.g. lr: {grid: {logspace: "
-            "[-4, -1, 30]}} or lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})",
+            join("figures", figures.index(kind)),
+            f"{kind!r} is not allowed{need.because(kind, view)}",
         )
     if "lr_sweep" in figures:
         for o in optimizers:
@@ -468,13 +463,19 @@ def _check_figures(errs: Problems, v: dict) -> None:
                     f"optimizers[{o.index}].lr's grid has {min(lr.values):g} (every swept lr "
                     "must be > 0 for this figure)",
                 )
-    if "effective_lr" in figures:
-        rec = record if record is not INVALID else "all"
-        if all((o.record or rec) == "final" for o in optimizers):
-            errs.add(
-                join("figures", figures.index("effective_lr")),
-                "'effective_lr' is not allowed with record: final (no per-step values)",
-            )
+
+
+@dataclass(frozen=True)
+class _FigureView:
+    """What the figure registry's needs read of a config that is still being validated."""
+
+    optimizers: Sequence[Any]
+    variables: tuple[str, ...]
+    record: str
+    figures: Sequence[str] = ()
+
+    def record_of(self, spec: Any) -> str:
+        return spec.record if spec.record is not None else self.record
 
 
 def _check_hessian_projection(errs: Problems, v: dict, surface: Any) -> None:

@@ -39,11 +39,15 @@ class Need:
     """Something a figure kind needs of the experiment.
 
     ``text`` says it in the docs ("a surface of two or more variables"); ``met(config)``
-    tells whether a validated :class:`~optiviz.config.ExperimentConfig` provides it.
+    tells whether a config provides it and ``because(kind, config)`` says why a kind is
+    refused when it does not: the config validation's message, after "'kind' is not
+    allowed". ``config`` is a validated :class:`~optiviz.config.ExperimentConfig`, or while
+    validating, anything with its ``optimizers``, ``variables`` and ``record_of(entry)``.
     """
 
     text: str
     met: Callable[[Any], bool]
+    because: Callable[[str, Any], str]
 
 
 def _per_step(config: Any) -> bool:
@@ -58,12 +62,34 @@ def _lr_sweep(config: Any) -> bool:
     return any(o.sweeps_lr for o in config.optimizers)
 
 
+def _no_per_step(kind: str, config: Any) -> str:
+    return " with record: final (no per-step values)"
+
+
+def _one_variable(kind: str, config: Any) -> str:
+    names = ", ".join(config.variables)
+    return (
+        f": the surface has one variable ({names}); a {kind} figure needs at least two "
+        "(contour draws f(x) for one variable)"
+    )
+
+
+def _no_lr_sweep(kind: str, config: Any) -> str:
+    return (
+        ": it plots the final loss of a learning-rate grid and no optimizer entry sweeps lr "
+        "(e.g. lr: {grid: {logspace: [-4, -1, 30]}} or "
+        "lr: {times_eta_opt: {grid: {values: [0.5, 1, 2]}}})"
+    )
+
+
 #: Per-step values: at least one entry keeps every iterate (``record: all``).
-PER_STEP = Need("per-step values (an entry with `record: all`)", _per_step)
+PER_STEP = Need("per-step values (an entry with `record: all`)", _per_step, _no_per_step)
 #: A surface of two or more variables.
-TWO_VARIABLES = Need("a surface of two or more variables", _two_variables)
+TWO_VARIABLES = Need("a surface of two or more variables", _two_variables, _one_variable)
 #: An optimizer entry whose grid sweeps the learning rate.
-LR_SWEEP = Need("an entry that sweeps `lr` (a grid of `lr` or of `times_eta_opt`)", _lr_sweep)
+LR_SWEEP = Need(
+    "an entry that sweeps `lr` (a grid of `lr` or of `times_eta_opt`)", _lr_sweep, _no_lr_sweep
+)
 
 
 #: ``build(result, colors)``: the figures of one kind for an
