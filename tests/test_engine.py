@@ -675,3 +675,20 @@ def test_real_data_surface_stochastic_is_seeded():
         np.testing.assert_allclose(a.points[t], x, rtol=1e-12, atol=1e-14)
     sweep = run(s, _make("sgd", lr=[0.05, 0.01]), x0, 40, batch_size=8, seed=7)
     assert_same_run(sweep.run(0), a, exact=False, rtol=1e-12)
+
+
+def test_run_argument_errors_carry_the_structured_fields():
+    # engine.run checks its arguments with the shared constraint table: the error names
+    # the argument, the value and what is allowed, as fields and in the message
+    from optiviz.library import load_surface
+    from optiviz.optimizers import make_optimizer
+
+    s = load_surface("rosenbrock")
+    with pytest.raises(OptimizerError) as info:
+        run(s, make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10, tol_grad=-1)
+    e = info.value
+    assert (e.owner, e.key, e.value) == ("run", "tol_grad", -1)
+    assert e.allowed == "a float in the range [0, inf)"
+    assert str(e) == "'tol_grad' must be None or a float in the range [0, inf); got -1"
+    with pytest.raises(OptimizerError, match=r"'divergence_bound' .* \(0, inf\]; got 0"):
+        run(s, make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10, divergence_bound=0)

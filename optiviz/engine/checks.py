@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._validation import Interval, check
 from optiviz.errors import OptimizerError, SurfaceError
 
 
@@ -57,39 +58,24 @@ def _points(name: str, value: Any, surface: Any) -> np.ndarray:
     return arr
 
 
+#: The message of a refused argument of run() (the constraint's text as ``allowed``).
+_ARGUMENT = "{key!r} must be {allowed}; got {value!r}"
+_OPTIONAL_ARGUMENT = "{key!r} must be None or {allowed}; got {value!r}"
+
+
 def _int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    ok = not isinstance(value, (bool, np.bool_))
-    try:
-        v = float(value)
-        ok = ok and math.isfinite(v) and v == int(v)
-    except (TypeError, ValueError):
-        ok = False
-    if ok:
-        v = int(v)
-        ok = v >= low and (high is None or v <= high)
-    if not ok:
-        hi = "inf)" if high is None else f"{high}]"
-        raise OptimizerError(f"{name!r} must be an int in the range [{low}, {hi}; got {value!r}")
-    return int(v)
+    """An int argument in ``[low, high]`` (``high`` None: unbounded)."""
+    return int(check("run", name, value, Interval("int", low, high), message=_ARGUMENT))
 
 
 def _nonneg(name: str, value: Any, *, positive: bool = False, allow_inf: bool = False):
+    """None, or a float >= 0 (``positive``: > 0), finite unless ``allow_inf``."""
     if value is None:
         return None
-    try:
-        v = float(value)
-        ok = not isinstance(value, (bool, np.bool_)) and not math.isnan(v)
-    except (TypeError, ValueError):
-        ok = False
-    if ok:
-        ok = (v > 0 if positive else v >= 0) and (allow_inf or math.isfinite(v))
-    if not ok:
-        lb = "(0" if positive else "[0"
-        rb = "inf]" if allow_inf else "inf)"
-        raise OptimizerError(
-            f"{name!r} must be None or a float in the range {lb}, {rb}; got {value!r}"
-        )
-    return v
+    high = math.inf if allow_inf else None
+    closed = ("right" if positive else "both") if allow_inf else ("neither" if positive else "left")
+    constraint = Interval("float", 0.0, high, closed=closed)
+    return float(check("run", name, value, constraint, message=_OPTIONAL_ARGUMENT))
 
 
 def _schedule(schedule: Any):
