@@ -16,12 +16,9 @@ def _is_data(surface: Any) -> bool:
 
 
 def _is_quadratic(surface: Any) -> bool:
-    if _is_data(surface):
+    if _is_data(surface) or not getattr(surface, "symbolic_exact", False):
         return False
-    try:
-        return bool(surface.is_polynomial) and (surface.degree or 0) <= 2
-    except Exception:  # noqa: BLE001 - a surface without symbolic form
-        return False
+    return bool(surface.is_polynomial) and (surface.degree or 0) <= 2
 
 
 def _has_kinks(surface: Any) -> bool:

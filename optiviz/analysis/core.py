@@ -135,10 +135,7 @@ class Analysis:
         from optiviz.report.notes import notes_text
 
         s = self.surface
-        try:
-            latex = dict(s.latex)
-        except Exception:  # noqa: BLE001 - data surfaces may have no closed form
-            latex = None
+        latex = dict(s.latex) if getattr(s, "has_symbolic_form", False) else None
         expr = getattr(s, "text", None) or str(getattr(s, "expression", ""))
         reg = []
         if getattr(s, "l2", 0):

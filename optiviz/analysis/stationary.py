@@ -246,11 +246,10 @@ def _symbolic_candidates(surface: Any) -> tuple[str, Any]:
 
     if _is_data(surface):
         return "data surface", None
-    try:
-        if not surface.is_polynomial:
-            return "the gradient is not polynomial", None
-    except Exception:  # noqa: BLE001
+    if not getattr(surface, "symbolic_exact", False):
         return "no symbolic form", None
+    if not surface.is_polynomial:
+        return "the gradient is not polynomial", None
     syms = list(surface.symbols)
     if len(syms) > SYMBOLIC_MAX_VARS:
         return f"more than {SYMBOLIC_MAX_VARS} variables", None

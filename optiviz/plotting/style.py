@@ -301,10 +301,7 @@ def formula_titles(surface, max_latex: int = 400) -> tuple[str | None, str]:
     args_math = ", ".join(
         m if m is not None else rf"\mathrm{{{v}}}" for m, v in zip(math_vars, names, strict=True)
     )
-    try:
-        latex = surface.latex["f"]
-    except Exception:  # surfaces without a symbolic form
-        latex = None
+    latex = surface.latex["f"] if getattr(surface, "has_symbolic_form", False) else None
     name = getattr(surface, "name", "")
     prefix = f"{name}:  " if name and name != "custom" else ""
     math = None

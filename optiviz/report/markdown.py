@@ -46,10 +46,7 @@ def to_markdown(analysis: Any, runs: Any = None) -> str:
     """
     s = analysis.surface
     lines = [f"# Analysis of `{s.name}`", ""]
-    try:
-        latex = s.latex
-    except Exception:  # noqa: BLE001 - data surfaces have no closed form
-        latex = None
+    latex = s.latex if getattr(s, "has_symbolic_form", False) else None
     vars_ = ", ".join(s.variables)
     if latex:
         for lhs, key in (
