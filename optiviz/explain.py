@@ -25,7 +25,7 @@ which is generic over the registry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from optiviz._format import fmt_number
 from optiviz.engine.effective import step_per_unit_gradient
 from optiviz.errors import OptimizerError, SurfaceError
 from optiviz.optimizers.base import Oracle
+
+if TYPE_CHECKING:
+    from optiviz.protocols import SurfaceLike
 
 Array = np.ndarray
 
@@ -181,7 +184,7 @@ class StepExplanation:
 
 # -- the explainer ------------------------------------------------------------------------------
 def explain_step(
-    surface: Any,
+    surface: SurfaceLike,
     optimizer: Any,
     x: Any,
     x_prev: Any = None,

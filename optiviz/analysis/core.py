@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optiviz._format import fmt_number, fmt_point, json_safe
 from optiviz.analysis._hessian import KINDS
@@ -17,6 +17,9 @@ from optiviz.analysis.regularization import regularization
 from optiviz.analysis.spectra import PointAnalysis, point_analysis
 from optiviz.analysis.stationary import stationary_points
 from optiviz.errors import OptivizError
+
+if TYPE_CHECKING:
+    from optiviz.protocols import SurfaceLike
 
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -179,7 +182,7 @@ class Analysis:
 
 
 def analyze(
-    surface: Any,
+    surface: SurfaceLike,
     at: Any = None,
     *,
     trajectories: Any = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from optiviz.engine.checks import (
 from optiviz.engine.loops import loop_batched, loop_single
 from optiviz.errors import OptimizerError, SurfaceError
 from optiviz.trajectory import RunLabels, Trajectory
+
+if TYPE_CHECKING:
+    from optiviz.protocols import SurfaceLike
 
 __all__ = ["run", "RECORD_MODES"]
 
@@ -44,7 +47,7 @@ def _run_labels(optimizer: Any, R: int) -> RunLabels | None:
 
 # -- the public entry point --------------------------------------------------------------
 def run(
-    surface: Any,
+    surface: SurfaceLike,
     optimizer: Any,
     x0: Any,
     steps: int,

@@ -73,6 +73,7 @@ from optiviz.optimizers.linear import bisect_stability_limit, is_batched, spectr
 
 if TYPE_CHECKING:
     from optiviz.explain import StepExplanation
+    from optiviz.protocols import SurfaceLike
 
 Array = np.ndarray
 
@@ -130,7 +131,7 @@ class Oracle:
     ``grad`` / ``value`` / ``hess`` calls made through the oracle.
     """
 
-    def __init__(self, surface, batch=None):
+    def __init__(self, surface: SurfaceLike, batch: Any = None):
         self.surface = surface
         self.batch = batch
         self.n_f = 0

@@ -21,7 +21,7 @@ known minima as black stars, and a legend of the runs with their hyperparameters
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -52,6 +52,9 @@ from optiviz.plotting.style import (
     wrap_to_width,
 )
 
+if TYPE_CHECKING:
+    from optiviz.protocols import SurfaceLike
+
 Array = np.ndarray
 
 #: Auto rule for log levels: max(f - f*) over the window > AUTO_LOG_RATIO * its 10th percentile.
@@ -66,7 +69,7 @@ MAX_MARKERS = 120
 
 # -- public --------------------------------------------------------------------------------
 def contour(
-    surface: Any,
+    surface: SurfaceLike,
     runs: Any = (),
     *,
     analysis: Any = None,

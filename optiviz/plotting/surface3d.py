@@ -45,11 +45,13 @@ from optiviz.plotting.style import (
 if TYPE_CHECKING:
     from mpl_toolkits.mplot3d.axes3d import Axes3D
 
+    from optiviz.protocols import SurfaceLike
+
 Array = np.ndarray
 
 
 def surface3d(
-    surface: Any,
+    surface: SurfaceLike,
     runs: Any = (),
     *,
     analysis: Any = None,
