@@ -13,7 +13,6 @@ keeps the worst of the inputs' best-of-``REPEAT`` times. ``benchmarks/run.py`` r
 
 from __future__ import annotations
 
-import random
 import re
 import sys
 import time
@@ -23,7 +22,7 @@ from optiviz.errors import ExpressionError
 from optiviz.expr import parse_expression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_expr import HOSTILE  # noqa: E402  (the tests' list: one source of hostile inputs)
+from test_expr import HOSTILE, long_expression_terms  # noqa: E402  (one source of inputs)
 
 REPEAT = 3
 VARIABLES, PARAMETERS = ["x", "y"], ["a", "b"]
@@ -64,22 +63,7 @@ def bench_hostile_refused() -> dict:
 
 def bench_long_expression() -> dict:
     """A 2,000-character sum of smooth terms (sympy's construction dominates)."""
-    rng = random.Random(0)
-    terms: list[str] = []
-    while sum(len(t) + 3 for t in terms) < 2000:
-        k = rng.randint(1, 9)
-        terms.append(
-            rng.choice(
-                [
-                    f"{k}.5*x**2",
-                    f"0.{k}*(y - {k})**2",
-                    f"exp(-(x - {k})**2 - (y + {k})**2)",
-                    f"a*sin({k}*x)*cos(y)",
-                    f"b*tanh(x*y/{k})",
-                    f"log(1 + {k}*x**2)",
-                ]
-            )
-        )
+    terms = long_expression_terms()
     text = " + ".join(terms)
     best = float("inf")
     for _ in range(REPEAT):
