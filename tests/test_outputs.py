@@ -359,3 +359,32 @@ def test_run_help_documents_the_exit_codes():
         "143 terminated (SIGTERM)",
     ):
         assert part in text, text
+
+
+def test_concurrent_runs_into_one_folder_leave_one_whole_run(small, tmp_path):
+    # each run's folder is swapped in whole: the survivor's files all agree on its seed
+    import threading
+
+    from optiviz.config import apply_overrides, load_config
+    from optiviz.experiment import run_experiment
+
+    out = tmp_path / "new" / "out"
+    base = load_config(small)
+    errors: list[BaseException] = []
+
+    def one(seed: int) -> None:
+        try:
+            run_experiment(apply_overrides(base, seed=seed), out_dir=out, figures=[])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    run = json.loads((out / "run.json").read_text())
+    assert sorted(run["files"]) == sorted(p.name for p in out.iterdir())
+    assert f"seed: {run['seed']}\n" in (out / "config.yaml").read_text()
+    assert temporaries(tmp_path / "new", out) == []

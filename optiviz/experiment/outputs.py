@@ -230,10 +230,12 @@ def _check_output_folder(target: Path) -> Path:
 def _check_replaceable(target: Path, real: Path) -> None:
     """Refuse ``real`` (an existing folder) unless it is empty or an earlier run's."""
     ours = _earlier_run_files(real)
+    try:
+        entries = list(os.scandir(real))
+    except FileNotFoundError:  # another run is swapping it this instant: as good as new
+        return
     foreign = sorted(
-        e.name
-        for e in os.scandir(real)
-        if e.name not in ours or not e.is_file(follow_symlinks=False)
+        e.name for e in entries if e.name not in ours or not e.is_file(follow_symlinks=False)
     )
     if foreign:
         more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
@@ -373,8 +375,10 @@ def _swap_in(target: Path, real: Path, staged: Path) -> None:
     renamed in, the old one deleted; if the new one cannot be moved in, the old one is put
     back. SIGINT and SIGTERM wait until the swap is done. A folder another run swapped in
     meanwhile is checked and replaced the same way (a few tries)."""
-    if real.exists():
-        staged.chmod(real.stat().st_mode & 0o7777)
+    try:
+        staged.chmod(real.stat().st_mode & 0o7777)  # the folder keeps its permissions
+    except FileNotFoundError:  # a new folder: the staged one has the umask's
+        pass
     with _signals_held():
         for attempt in range(3):
             if real.is_dir():
