@@ -206,9 +206,11 @@ def test_run_replaces_only_its_own_files(small, tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "loss.png").write_text("stale")
-    assert invoke("run", small, "--out", out, "-q").exit_code == 0
+    # issue 14: no run.json lists these files, so they are the user's: the run is refused
+    r = invoke("run", small, "--out", out, "-q")
+    assert r.exit_code == 2 and f"holds {out / 'loss.png'} (and 1 more)" in r.stderr
     assert (out / "notes.txt").read_text() == "mine"
-    assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "loss.png").read_text() == "stale"
     assert not [p for p in out.iterdir() if ".tmp" in p.name]
 
 

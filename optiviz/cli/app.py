@@ -3,9 +3,12 @@ the option parsers commands share, and :func:`main`.
 
 Bad input (any :class:`~optiviz.errors.OptivizError`) prints ``error: ...`` lines to stderr
 and exits with code 2, never a traceback; any other exception prints a short message and
-exits 1 (``--debug`` shows the traceback). The commands live one file per command group in
-:mod:`optiviz.cli` and import heavy modules (sympy, matplotlib, the engine) inside their
-bodies, so ``optiviz --help`` and ``optiviz list optimizers`` stay fast.
+exits 1 (``--debug`` shows the traceback). Ctrl-C (SIGINT) exits 130; SIGTERM while the
+outputs are written exits 143 (the writer raises ``SystemExit(143)`` after cleaning up;
+elsewhere SIGTERM ends the process as usual, which a shell reports as 143 too). The
+commands live one file per command group in :mod:`optiviz.cli` and import heavy modules
+(sympy, matplotlib, the engine) inside their bodies, so ``optiviz --help`` and
+``optiviz list optimizers`` stay fast.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ app = typer.Typer(
 )
 
 _STATE = {"debug": False}  # set by --debug
+
+#: Exit code of a command interrupted by Ctrl-C (SIGINT): 128 + 2, as a shell reports it.
+EXIT_INTERRUPTED = 130
 
 
 def fail(exc: BaseException) -> typer.Exit:
@@ -73,8 +79,11 @@ def guard(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+        except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
             if type(exc).__module__.startswith("typer") or type(exc).__name__ in (
                 "BadParameter",

@@ -20,9 +20,12 @@ def run(
         typer.Argument(metavar="CONFIG", help="The experiment config (YAML).", show_default=False),
     ],
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            "--out", "-o", metavar="DIR", help="Output folder (default: outputs/<name>/)."
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Output folder (default: outputs/<name>/): new, empty, or an earlier run's.",
         ),
     ] = None,
     format: Annotated[
@@ -46,20 +49,27 @@ def run(
     """Run an experiment config and write its outputs.
 
     Writes config.yaml (resolved), trajectories.csv, run.json, report.md and the figures
-    the config asks for into outputs/<name>/ (or --out), replacing only those files.
-    Exit code 2 for an invalid config or an output folder that cannot be written (checked
-    before anything runs; nothing is written), 1 if a check in the config's expect: block
-    fails (the outputs are written).
+    the config asks for into outputs/<name>/ (or --out). The folder is replaced as a whole,
+    and only when it is new, empty or holds exactly the files of an earlier optiviz run
+    (those its run.json lists): any other file in it is left alone and the run is refused,
+    naming it, before anything runs. A failed or interrupted write leaves the folder as it
+    was.
+
+    Exit codes: 0 ok; 1 an expect check failed or an internal error (the outputs of a
+    failed check are written); 2 bad input: an invalid config or an unusable output folder
+    (nothing is written); 130 interrupted (SIGINT, Ctrl-C); 143 terminated (SIGTERM).
     """
     from optiviz.config import apply_overrides, load_config
 
+    if out is not None and not out.strip():
+        raise OptivizError(f"--out: {out!r} is not allowed: must name a folder")
     cfg = load_config(config)
     fmts = None if format is None else [f.strip() for f in format.split(",") if f.strip()]
     cfg = apply_overrides(cfg, steps=steps, seed=seed, formats=fmts)
     from optiviz.experiment import run_experiment, summarize
 
     bar = None if quiet else LazyBar()
-    result = run_experiment(cfg, out_dir=out, progress=bar)
+    result = run_experiment(cfg, out_dir=None if out is None else Path(out), progress=bar)
     if not quiet:
         typer.echo(
             f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"

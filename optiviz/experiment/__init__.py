@@ -28,9 +28,10 @@ keep an unreasonable amount of data are refused at load time with a hint to use
 ``record: final``.
 
 Atomicity: nothing is written until every run, the analysis and every figure are done;
-then each file is written under a temporary name in the output folder and renamed into
-place. A run replaces only the files it writes (other files in the folder are left alone);
-if writing fails, the temporary files are removed.
+then every file is written into a temporary sibling folder that replaces the output folder
+as a whole. The output folder must be new, empty or hold exactly the files of an earlier run
+(those its run.json lists): any other file in it is the user's, and the run is refused
+before it starts. If writing fails or is interrupted, the folder is left as it was.
 
 The package, by question: :mod:`~optiviz.experiment.run` (running the entries),
 :mod:`~optiviz.experiment.expect` (the ``expect`` checks), :mod:`~optiviz.experiment.outputs`

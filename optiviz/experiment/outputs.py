@@ -3,15 +3,21 @@ the figures and run.json (see :mod:`optiviz.experiment` for the policy)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import json
 import os
 import platform
 import secrets
+import shutil
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -154,30 +160,128 @@ def _config_yaml(config: ExperimentConfig) -> str:
     )
 
 
-def check_output_folder(target: Path) -> None:
-    """Refuse, before anything runs, an output folder that cannot be used.
+#: Folders under these are the system's, never an output folder.
+_SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
-    ``target`` must be a folder this process can write in, or not exist and be creatable:
-    a probe folder is made (and removed at once) in it, or else in its nearest existing
-    ancestor. Raises :class:`OptivizError`, one line naming the path, otherwise (an
-    existing file, a file in the way, a read-only place).
+
+def _earlier_run_files(folder: Path) -> set[str]:
+    """The files ``folder/run.json`` says an earlier optiviz run wrote (empty if none)."""
+    try:
+        files = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("files")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return set()
+    if not isinstance(files, list):
+        return set()
+    return {f for f in files if isinstance(f, str) and f == Path(f).name}
+
+
+def _refuse(target: Path, why: str) -> OptivizError:
+    return OptivizError(f"output folder {target}: {why}")
+
+
+def check_output_folder(target: Path) -> Path:
+    """Refuse, before anything runs, an output folder that cannot be used or must not be
+    replaced; return its real path (symbolic links resolved).
+
+    The rule: ``target`` may be replaced only when it is new, empty, or holds exactly the
+    files of an earlier optiviz run (those its ``run.json`` lists); any other entry in it is
+    the user's and the run is refused naming it. The current folder (or one holding it), the
+    home folder, ``/`` and system folders (/proc, /sys, /dev) are refused outright. The
+    folder beside it (where the new outputs are staged) must be writable: a probe folder is
+    made and removed there, or in the nearest existing ancestor. Raises
+    :class:`OptivizError`, one line naming the path.
     """
+    try:
+        return _check_output_folder(target)
+    except OSError as exc:  # a name too long, a loop of links, ...: the path is unusable
+        raise _refuse(target, exc.strerror or str(exc)) from None
+
+
+def _check_output_folder(target: Path) -> Path:
+    if target.is_symlink() and not target.exists():
+        raise _refuse(target, f"is a symbolic link to {os.readlink(target)}, which does not exist")
     if target.exists() and not target.is_dir():
-        raise OptivizError(f"output folder {target}: is an existing file, not a folder")
-    place = target.absolute()
+        raise _refuse(target, "is an existing file, not a folder")
+    real = Path(os.path.realpath(target))
+    if any(real == s or s in real.parents for s in _SYSTEM_FOLDERS):
+        raise _refuse(target, f"is under {real.parts[0]}{real.parts[1]}, a system folder")
+    cwd = Path.cwd().resolve()
+    if real == cwd or real in cwd.parents:
+        what = "is the current folder" if real == cwd else f"holds the current folder {cwd}"
+        raise _refuse(target, f"{what}; choose a subfolder, e.g. --out outputs/<name>")
+    if real == Path.home().resolve() or real == Path(real.anchor):
+        what = "the home folder" if real != Path(real.anchor) else "the root folder"
+        raise _refuse(target, f"is {what}; choose a subfolder, e.g. --out outputs/<name>")
+    if real.is_dir():
+        _check_replaceable(target, real)
+    place = real.parent
     while not place.exists():
         place = place.parent
     if not place.is_dir():
-        raise OptivizError(
-            f"output folder {target}: cannot be created: {place} is a file, not a folder"
-        )
+        raise _refuse(target, f"cannot be created: {place} is a file, not a folder")
     try:
-        os.rmdir(tempfile.mkdtemp(prefix=".optiviz-probe-", dir=place))
+        os.rmdir(tempfile.mkdtemp(prefix=".tmp-optiviz-probe-", dir=place))
     except OSError as exc:
-        what = "written" if place == target.absolute() else "created"
-        raise OptivizError(
-            f"output folder {target}: cannot be {what} ({place}: {exc.strerror})"
-        ) from None
+        what = "replaced" if real.exists() else "created"
+        raise _refuse(target, f"cannot be {what} ({place}: {exc.strerror})") from None
+    return real
+
+
+def _check_replaceable(target: Path, real: Path) -> None:
+    """Refuse ``real`` (an existing folder) unless it is empty or an earlier run's."""
+    ours = _earlier_run_files(real)
+    try:
+        entries = list(os.scandir(real))
+    except FileNotFoundError:  # another run is swapping it this instant: as good as new
+        return
+    foreign = sorted(
+        e.name for e in entries if e.name not in ours or not e.is_file(follow_symlinks=False)
+    )
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        kind = "a folder" if (real / foreign[0]).is_dir() else "a file"
+        raise _refuse(
+            target,
+            f"holds {target / foreign[0]}{more}, {kind} no earlier optiviz run wrote (its "
+            "run.json does not list it); not replacing the folder: move it away or choose "
+            "another --out",
+        )
+
+
+def _write_file(path: Path, fill: Callable[[TextIO], object]) -> None:
+    """The one low-level write of the text outputs: a new file ``path`` filled by ``fill``."""
+    with open(path, "x", newline="", encoding="utf-8") as fh:
+        fill(fh)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While inside: SIGTERM (if it would kill the process outright) raises
+    ``SystemExit(143)`` instead, so the writer's cleanup runs as it does for Ctrl-C; the
+    old handler is restored on the way out. A no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGTERM)
+    if old is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _os_error(target: Path, exc: OSError) -> OptivizError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return _refuse(target, f"no space left on {target}; nothing was replaced")
+    where = f" ({exc.filename})" if exc.filename else ""
+    return _refuse(target, f"cannot be written: {exc.strerror or exc}{where}; nothing was replaced")
 
 
 def write_outputs(
@@ -186,72 +290,124 @@ def write_outputs(
     result: ExperimentResult,
     progress: Progress | None = None,
 ) -> dict[str, Path]:
-    """Write every output of ``result`` into ``target`` (created if missing), atomically:
-    each file under a temporary name, renamed into place once all are written; on any
-    failure the temporary files (and a folder this call created) are removed. Returns
-    file name -> path."""
+    """Write every output of ``result`` into ``target``, replacing the folder as a whole.
+
+    ``target`` is checked by :func:`check_output_folder` (again just before the swap).
+    Every file is written into a temporary sibling folder ``.tmp-<name>-XXXX``; then the
+    old folder (if any) is renamed aside, the new one renamed in and the old one deleted.
+    So the folder holds exactly this run's files, and on any failure (an error, a full
+    disk, Ctrl-C, SIGTERM) it is as before and no temporary folder remains. An
+    :class:`OSError` while writing becomes an :class:`OptivizError` naming ``target``
+    ("no space left on <target>" for a full disk). Returns file name -> path (under
+    ``target`` as given).
+    """
+    real = check_output_folder(target)
     report = report_markdown(config, result)
-    created = not target.exists()
-    target.mkdir(parents=True, exist_ok=True)
-    token = f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    pending: list[tuple[Path, Path]] = []  # (temporary, final)
-
-    def temp_for(final_name: str) -> Path:
-        tmp = target / f"{token}-{final_name}"
-        pending.append((tmp, target / final_name))
-        return tmp
-
+    made: list[Path] = []  # missing ancestors this call created, deepest last
+    for parent in reversed(real.parents):
+        if not parent.exists():
+            made.append(parent)
+    staged: Path | None = None
     try:
-        temp_for("config.yaml").write_text(_config_yaml(config), encoding="utf-8")
-        write_csv(temp_for("trajectories.csv"), result.surface, result.runs)
-        temp_for("report.md").write_text(report, encoding="utf-8")
-        if config.figures:
-            from optiviz.figures import figures_of
-            from optiviz.plotting import ColorMap, save_figure
-
-            colors = ColorMap()  # one map: a label keeps its colour in every figure
-            for kind in config.figures:
-                if progress is not None:
-                    progress.describe(f"drawing {kind}")
-                for name, fig in figures_of(kind, result, colors):
-                    save_figure(fig, target / f"{token}-{name}", list(config.formats))
-                    for fmt in config.formats:
-                        pending.append((target / f"{token}-{name}.{fmt}", target / f"{name}.{fmt}"))
-                    fig.clear()
-                if progress is not None:
-                    progress.advance()
-        if progress is not None:
-            progress.describe(f"writing {target}")
-        names = [final.name for _, final in pending] + ["run.json"]
-        run_json = _run_json(config, result, names)
-        temp_for("run.json").write_text(
-            json.dumps(run_json, indent=2, allow_nan=False), encoding="utf-8"
-        )
-        for tmp, _final in pending:
-            if not tmp.exists():
-                raise OptivizError(f"expected output {tmp.name} was not written")
-        for tmp, final in pending:
-            os.replace(tmp, final)
-        if progress is not None:
-            progress.advance()
-    except BaseException:
-        for tmp, _ in pending:
+        with _terminate_cleanly():
+            for folder in made:
+                folder.mkdir(exist_ok=True)
+            staged = real.parent / f".tmp-{real.name[:100]}-{secrets.token_hex(4)}"
+            staged.mkdir()
+            names = _stage(staged, config, result, report, progress)
+            if progress is not None:
+                progress.describe(f"writing {target}")
+            _swap_in(target, real, staged)
+            staged = None
+            if progress is not None:
+                progress.advance()
+    except BaseException as exc:
+        if staged is not None:
+            shutil.rmtree(staged, ignore_errors=True)
+        for folder in reversed(made):
             try:
-                tmp.unlink()
+                folder.rmdir()
             except OSError:
                 pass
-        for stray in target.glob(f"{token}-*"):
-            try:
-                stray.unlink()
-            except OSError:
-                pass
-        if created:
-            try:
-                target.rmdir()
-            except OSError:
-                pass
+        if isinstance(exc, OSError):
+            raise _os_error(target, exc) from None
         raise
-    files: dict[str, Path] = {}
-    for _, final in pending:
-        files[final.name] = final
-    return files
+    return {name: target / name for name in names}
+
+
+def _stage(
+    staged: Path,
+    config: ExperimentConfig,
+    result: ExperimentResult,
+    report: str,
+    progress: Progress | None,
+) -> list[str]:
+    """Write every output into the folder ``staged``; return the file names, run.json last."""
+    _write_file(staged / "config.yaml", lambda fh: fh.write(_config_yaml(config)))
+    _write_file(staged / "trajectories.csv", lambda fh: write_csv(fh, result.surface, result.runs))
+    _write_file(staged / "report.md", lambda fh: fh.write(report))
+    names = ["config.yaml", "trajectories.csv", "report.md"]
+    if config.figures:
+        from optiviz.figures import figures_of
+        from optiviz.plotting import ColorMap, save_figure
+
+        colors = ColorMap()  # one map: a label keeps its colour in every figure
+        for kind in config.figures:
+            if progress is not None:
+                progress.describe(f"drawing {kind}")
+            for name, fig in figures_of(kind, result, colors):
+                save_figure(fig, staged / name, list(config.formats))
+                names += [f"{name}.{fmt}" for fmt in config.formats]
+                fig.clear()
+            if progress is not None:
+                progress.advance()
+    names.append("run.json")
+    text = json.dumps(_run_json(config, result, names), indent=2, allow_nan=False)
+    _write_file(staged / "run.json", lambda fh: fh.write(text))
+    for name in names:
+        if not (staged / name).is_file():
+            raise OptivizError(f"expected output {name} was not written")
+    return names
+
+
+def _swap_in(target: Path, real: Path, staged: Path) -> None:
+    """Replace the folder ``real`` by ``staged``: the old one renamed aside, the new one
+    renamed in, the old one deleted; if the new one cannot be moved in, the old one is put
+    back. SIGINT and SIGTERM wait until the swap is done. A folder another run swapped in
+    meanwhile is checked and replaced the same way (a few tries)."""
+    try:
+        staged.chmod(real.stat().st_mode & 0o7777)  # the folder keeps its permissions
+    except FileNotFoundError:  # a new folder: the staged one has the umask's
+        pass
+    with _signals_held():
+        for attempt in range(3):
+            if real.is_dir():
+                _check_replaceable(target, real)
+            aside = real.parent / f"{staged.name}-old{attempt}"
+            try:
+                os.rename(real, aside)
+            except FileNotFoundError:  # a new folder (or another run moved it aside)
+                pass
+            try:
+                os.rename(staged, real)
+            except OSError as exc:
+                if aside.exists():
+                    os.rename(aside, real)
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and attempt < 2:
+                    continue  # another run moved its folder in meanwhile: replace that one
+                raise
+            shutil.rmtree(aside, ignore_errors=True)
+            return
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM are held back (delivered on the way out)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -132,7 +132,9 @@ def run_experiment(
     config : ExperimentConfig
         From :func:`optiviz.config.load_config`.
     out_dir : path, optional
-        Where to write; default ``outputs/<name>/`` under the current directory.
+        Where to write; default ``outputs/<name>/`` under the current directory. It must be
+        new, empty or hold exactly an earlier run's files (see
+        :func:`~optiviz.experiment.outputs.check_output_folder`); it is replaced as a whole.
     formats : list of "png", "svg", "pdf", optional
         Overrides the config's ``formats``.
     progress : Progress, optional
@@ -149,7 +151,7 @@ def run_experiment(
         config = apply_overrides(config, formats=formats, figures=figures, max_steps=max_steps)
     target = Path(out_dir) if out_dir is not None else Path("outputs") / config.name
     if write:
-        check_output_folder(target)  # before any run: refuse a folder that cannot be written
+        check_output_folder(target)  # before any run: refuse a folder not to be replaced
     surface = config.build_surface()
     n_units = len(config.optimizers) + 1 + (len(config.figures) + 1 if write else 0)
     if progress is not None:
