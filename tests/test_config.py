@@ -519,3 +519,59 @@ def test_fuzz_only_config_errors(raw):
         parse_config(raw, "fuzz.yaml")
     except ConfigError as exc:
         assert exc.errors and all(e.startswith("fuzz.yaml: ") for e in exc.errors)
+
+
+# -- issue 14: configs decided with our own error ------------------------------------------
+HUGE = 10**400  # above every float (about 1.8e308)
+
+
+@pytest.mark.parametrize(
+    "changes, path",
+    [
+        # already held by the constraint table (the usual message, no OverflowError)
+        ({"optimizers": [{"name": "gd", "lr": HUGE}]}, "optimizers[0].lr"),
+        ({"optimizers": [{"name": "rmsprop", "alpha": HUGE}]}, "optimizers[0].alpha"),
+        ({"start": [HUGE, 1.0]}, "start[0]"),
+        ({"steps": HUGE}, "steps"),
+        ({"surface": {"name": "rosenbrock", "parameters": {"b": HUGE}}}, "surface.parameters.b"),
+        ({"expect": [{"run": 0, "loss": HUGE}]}, "expect[0].loss"),
+        ({"expect": [{"run": 0, "point": [HUGE, 1]}]}, "expect[0].point[0]"),
+        # not held before: an analysis check's value was taken as written and float(10**400)
+        # raised OverflowError when the check ran
+        ({"expect": [{"analysis": "minimum.value", "value": HUGE}]}, "expect[0].value"),
+        ({"expect": [{"analysis": "minimum.point", "value": [1, HUGE]}]}, "expect[0].value[1]"),
+        # a ragged value cannot be compared with an array
+        ({"expect": [{"analysis": "minimum.point", "value": [[0, 1], [2]]}]}, "expect[0].value"),
+        # a ragged window: already refused pair by pair
+        ({"surface": {"name": "rosenbrock", "window": [[0, 1], [2]]}}, "surface.window[1]"),
+    ],
+)
+def test_extreme_numbers_and_ragged_lists_are_refused_with_the_key_path(changes, path):
+    text = "\n".join(errors_of(yaml.safe_dump(base(**changes))))
+    assert f"x.yaml: {path}: " in text, text
+
+
+@pytest.mark.parametrize("name", ["evil\n", "a\nb", "ok\r", "tab\t"])
+def test_names_with_control_characters_are_refused(name):
+    # "evil\n" passed: the safe-name pattern's '$' matches before a trailing newline, and
+    # the output folder got a newline in its name
+    text = "\n".join(errors_of(yaml.safe_dump(base(name=name))))
+    assert "x.yaml: name: " in text and "file-name-safe" in text
+
+
+def test_duplicate_yaml_keys_are_refused_with_the_key_and_line(tmp_path):
+    # YAML keeps the last of two equal keys silently: `lr` below was 0.1, not 0.001
+    p = tmp_path / "dup.yaml"
+    p.write_text(
+        "name: dup\nsurface: rosenbrock\nstart: [-1.2, 1.0]\n"
+        "optimizers:\n  - {name: gd, lr: 1.0e-3, lr: 0.1}\nsteps: 10\nsteps: 20\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        read_yaml(p)
+    msg = str(info.value)
+    assert "line 5" in msg and "duplicate key 'lr'" in msg
+    # the first duplicate (in document order) is named; nested mappings are checked too
+    q = tmp_path / "dup2.yaml"
+    q.write_text("name: a\nsurface: {name: rosenbrock, name: booth}\nname: b\n")
+    with pytest.raises(ConfigError, match=r"line 2, column \d+: duplicate key 'name'"):
+        read_yaml(q)
