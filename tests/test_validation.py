@@ -479,3 +479,20 @@ def test_explain_step_and_analyze_far_out_are_results_without_warnings(name):
         assert "not finite" in str(exc)
     else:  # quadratic, xy: constant Hessian; the value overflows to inf (or is nan)
         assert not np.isfinite(a.at.value)
+
+
+@pytest.mark.parametrize("lr", ["1.0e+307", "1.0e+308"])
+def test_the_effective_lr_figure_copes_with_huge_learning_rates(lr, tmp_path, monkeypatch):
+    # lr 1e307: the first step's rates (~1e307) crashed matplotlib's log-axis ticks
+    # ("OverflowError: cannot convert float infinity to integer"); they now leave gaps
+    # like the non-finite rates of the diverged steps after it
+    monkeypatch.chdir(tmp_path)
+    Path("c.yaml").write_text(
+        "name: huge-lr\nsurface: booth\nstart: [-1.2, 1.0]\nsteps: 5\n"
+        f"optimizers:\n  - {{name: gd, lr: {lr}}}\n  - {{name: adam, lr: 0.1}}\n"
+        "figures: [effective_lr, lr_factor]\n"
+    )
+    res = RUNNER.invoke(app, ["run", "c.yaml", "--out", "out"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "effective_lr.png").stat().st_size > 0
+    assert (tmp_path / "out" / "lr_factor.png").stat().st_size > 0
