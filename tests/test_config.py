@@ -658,3 +658,13 @@ def test_newton_hessians_count_as_memory():
     raw = base(surface=surface, start=[1.0] * 100, steps=3, record="final", optimizers=[entry])
     text = "\n".join(errors_of(yaml.safe_dump(raw), build=False))
     assert "its Hessians take 8.0 GB per step" in text
+
+
+def test_a_huge_int_in_a_data_set_is_refused_not_overflow():
+    # found by tests/test_fuzz_config.py: float(10**400) raised OverflowError (exit 1,
+    # "internal error") while the data surface was built
+    raw = yaml.safe_load(open("configs/adagrad-sparse-dense.yaml", encoding="utf-8"))
+    raw["surface"]["dataset"]["points"][3][1] = HUGE
+    text = "\n".join(errors_of(yaml.safe_dump(raw)))
+    assert "x.yaml: surface: data set 'points': point 3, column x2: 1000" in text
+    assert "is not a finite number" in text
