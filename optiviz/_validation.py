@@ -393,7 +393,7 @@ class SafeName(Constraint):
     def check(self, value: Any) -> str:
         if (
             not isinstance(value, str)
-            or not _SAFE_NAME.match(value)
+            or not _SAFE_NAME.fullmatch(value)
             or ".." in value
             or len(value) > self.max_len
         ):

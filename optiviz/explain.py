@@ -223,20 +223,22 @@ def explain_step(
         xp = np.asarray(x_prev, dtype=float).reshape(-1)
         if xp.shape != (n,):
             raise SurfaceError(f"x_prev must have {n} coordinates; got {xp.tolist()}")
-    oracle = Oracle(surface)
-    if state is None:
-        state0 = optimizer.init(x.copy(), oracle, None if xp is None else xp.copy())
-    else:
-        state0 = dict(state)
-    state0 = dict(state0 or {})
-    before = {k: _arr(v) for k, v in state0.items()}
-    f0, g = oracle.value_and_grad(x)
-    g = np.asarray(g, dtype=float)
-    step_lr = optimizer.lr if lr is None else float(lr)
-    x_new, state1 = optimizer.step(x.copy(), g.copy(), state0, oracle, step_lr, t)
-    x_new = np.asarray(x_new, dtype=float).reshape(-1)
-    state1 = dict(state1 or {})
+    # Far from the origin the step overflows: the explanation then holds the non-finite
+    # values (inf, nan) as its result, and no RuntimeWarning escapes.
     with np.errstate(all="ignore"):
+        oracle = Oracle(surface)
+        if state is None:
+            state0 = optimizer.init(x.copy(), oracle, None if xp is None else xp.copy())
+        else:
+            state0 = dict(state)
+        state0 = dict(state0 or {})
+        before = {k: _arr(v) for k, v in state0.items()}
+        f0, g = oracle.value_and_grad(x)
+        g = np.asarray(g, dtype=float)
+        step_lr = optimizer.lr if lr is None else float(lr)
+        x_new, state1 = optimizer.step(x.copy(), g.copy(), state0, oracle, step_lr, t)
+        x_new = np.asarray(x_new, dtype=float).reshape(-1)
+        state1 = dict(state1 or {})
         f1 = surface.f(x_new, check=False)
     quantities: dict[str, Any] = {"w(t)": x.copy()}
     labels = {

@@ -519,3 +519,152 @@ def test_fuzz_only_config_errors(raw):
         parse_config(raw, "fuzz.yaml")
     except ConfigError as exc:
         assert exc.errors and all(e.startswith("fuzz.yaml: ") for e in exc.errors)
+
+
+# -- issue 14: configs decided with our own error ------------------------------------------
+HUGE = 10**400  # above every float (about 1.8e308)
+
+
+@pytest.mark.parametrize(
+    "changes, path",
+    [
+        # already held by the constraint table (the usual message, no OverflowError)
+        ({"optimizers": [{"name": "gd", "lr": HUGE}]}, "optimizers[0].lr"),
+        ({"optimizers": [{"name": "rmsprop", "alpha": HUGE}]}, "optimizers[0].alpha"),
+        ({"start": [HUGE, 1.0]}, "start[0]"),
+        ({"steps": HUGE}, "steps"),
+        ({"surface": {"name": "rosenbrock", "parameters": {"b": HUGE}}}, "surface.parameters.b"),
+        ({"expect": [{"run": 0, "loss": HUGE}]}, "expect[0].loss"),
+        ({"expect": [{"run": 0, "point": [HUGE, 1]}]}, "expect[0].point[0]"),
+        # not held before: an analysis check's value was taken as written and float(10**400)
+        # raised OverflowError when the check ran
+        ({"expect": [{"analysis": "minimum.value", "value": HUGE}]}, "expect[0].value"),
+        ({"expect": [{"analysis": "minimum.point", "value": [1, HUGE]}]}, "expect[0].value[1]"),
+        # a ragged value cannot be compared with an array
+        ({"expect": [{"analysis": "minimum.point", "value": [[0, 1], [2]]}]}, "expect[0].value"),
+        # a ragged window: already refused pair by pair
+        ({"surface": {"name": "rosenbrock", "window": [[0, 1], [2]]}}, "surface.window[1]"),
+    ],
+)
+def test_extreme_numbers_and_ragged_lists_are_refused_with_the_key_path(changes, path):
+    text = "\n".join(errors_of(yaml.safe_dump(base(**changes))))
+    assert f"x.yaml: {path}: " in text, text
+
+
+@pytest.mark.parametrize("name", ["evil\n", "a\nb", "ok\r", "tab\t"])
+def test_names_with_control_characters_are_refused(name):
+    # "evil\n" passed: the safe-name pattern's '$' matches before a trailing newline, and
+    # the output folder got a newline in its name
+    text = "\n".join(errors_of(yaml.safe_dump(base(name=name))))
+    assert "x.yaml: name: " in text and "file-name-safe" in text
+
+
+def test_duplicate_yaml_keys_are_refused_with_the_key_and_line(tmp_path):
+    # YAML keeps the last of two equal keys silently: `lr` below was 0.1, not 0.001
+    p = tmp_path / "dup.yaml"
+    p.write_text(
+        "name: dup\nsurface: rosenbrock\nstart: [-1.2, 1.0]\n"
+        "optimizers:\n  - {name: gd, lr: 1.0e-3, lr: 0.1}\nsteps: 10\nsteps: 20\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        read_yaml(p)
+    msg = str(info.value)
+    assert "line 5" in msg and "duplicate key 'lr'" in msg
+    # the first duplicate (in document order) is named; nested mappings are checked too
+    q = tmp_path / "dup2.yaml"
+    q.write_text("name: a\nsurface: {name: rosenbrock, name: booth}\nname: b\n")
+    with pytest.raises(ConfigError, match=r"line 2, column \d+: duplicate key 'name'"):
+        read_yaml(q)
+
+
+# -- issue 14: limits of the whole config (after overrides) --------------------------------
+def _grid_entry(k: int = 1000) -> dict:
+    return {"name": "gd", "lr": {"grid": {"logspace": [-4, -1, k]}}}
+
+
+def test_validate_states_the_work_and_memory_of_the_whole_config():
+    # quickstart: 7 first-order entries x 3000 steps + Newton's 3000 steps x (1 + n = 3)
+    # evaluations = 30000 run-steps; records: 8 single runs x 3001 steps x (3n + 2 = 8)
+    # floats x 8 bytes = 1.54 MB, plus Newton's one 2 x 2 Hessian (32 bytes)
+    from typer.testing import CliRunner
+
+    from optiviz.cli import app
+
+    res = CliRunner().invoke(app, ["validate", "configs/quickstart.yaml"])
+    assert res.exit_code == 0, res.output
+    assert "work: 30000 run-steps, memory: 1.5 MB" in res.output
+    cost = load_config("configs/quickstart.yaml").cost()
+    assert cost.work == 30000 and cost.memory == 8 * 3001 * 8 * 8 + 32
+
+
+def test_an_entry_repeated_through_a_yaml_alias_is_refused_by_the_whole_config_limits(tmp_path):
+    # 178 bytes needed ~19 GB: 10 x (1000 runs x 40000 steps x 8 floats x 8 bytes = 2.56 GB)
+    p = tmp_path / "alias.yaml"
+    p.write_text(
+        "name: big\nsurface: rosenbrock\nstart: [-1.2, 1.0]\nsteps: 39999\noptimizers:\n"
+        "  - &e {name: gd, lr: {grid: {logspace: [-4, -1, 1000]}}}\n" + "  - *e\n" * 9
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(p)
+    text = "\n".join(info.value.errors)
+    assert "optimizers[0]: the config needs about 25.7 GB of memory in all" in text
+    assert "at most 1.0 GB per config" in text and "trajectories.csv would be" in text
+    # one such entry alone (peaked at 5.7 GB, wrote a 2.4 GB CSV) is refused too; with
+    # record: final it keeps 1000 final rows and is within every limit
+    one = base(steps=39999, optimizers=[_grid_entry()])
+    assert "the config needs about 2.6 GB" in "\n".join(errors_of(yaml.safe_dump(one)))
+    parse(yaml.safe_dump({**one, "record": "final"}), build=False)
+
+
+def test_many_entries_are_refused_by_their_total_work():
+    # 600 entries x 10**7 steps = 6e9 run-steps > 5e9 (each entry alone is within it)
+    many = base(steps=10**7, record="final", optimizers=[{"name": "gd", "lr": 1e-3}] * 600)
+    text = "\n".join(errors_of(yaml.safe_dump(many), build=False))
+    assert "optimizers[0]: the config is too much work: 6e+09 run-steps in all" in text
+
+
+def test_steps_override_is_checked_against_the_limits_again():
+    # --steps 10000000 on quickstart: 8 x 10**7 steps x 64 bytes = 5.1 GB of records (was
+    # a 14.6 TiB allocation on a grid config, with no check after the override)
+    cfg = load_config("configs/quickstart.yaml")
+    with pytest.raises(
+        ConfigError,
+        match=r"quickstart.yaml: optimizers\[\d\]: the config needs "
+        r"about 5\.1 GB",
+    ):
+        apply_overrides(cfg, steps=10_000_000)
+    assert apply_overrides(cfg, steps=1000).steps == 1000
+
+
+def test_line_search_evaluations_count_as_work():
+    # max_iter: 10000 at the old run x step limit (1000 runs x 5e6 steps = 5e9) extrapolated
+    # to ~36 h: each step takes up to 1 + 10000 evaluations
+    entry = {
+        "name": "line_search",
+        "max_iter": 10000,
+        "max_step": {"grid": {"linspace": [1.0, 2.0, 1000]}},
+    }
+    text = "\n".join(
+        errors_of(yaml.safe_dump(base(steps=5_000_000, record="final", optimizers=[entry])))
+    )
+    assert "5e+13 run-steps in all" in text and "x 10001 evaluations per step" in text
+
+
+def test_newton_hessians_count_as_memory():
+    # 100 variables, 100,000 runs: one Hessian per run is 1e5 x 100 x 100 x 8 bytes = 8 GB
+    names = [f"x{i}" for i in range(100)]
+    surface = {"expression": " + ".join(f"{v}**2" for v in names), "variables": names}
+    entry = {"name": "newton", "lr": {"grid": {"linspace": [0.1, 1.0, 100_000]}}}
+    raw = base(surface=surface, start=[1.0] * 100, steps=3, record="final", optimizers=[entry])
+    text = "\n".join(errors_of(yaml.safe_dump(raw), build=False))
+    assert "its Hessians take 8.0 GB per step" in text
+
+
+def test_a_huge_int_in_a_data_set_is_refused_not_overflow():
+    # found by tests/test_fuzz_config.py: float(10**400) raised OverflowError (exit 1,
+    # "internal error") while the data surface was built
+    raw = yaml.safe_load(open("configs/adagrad-sparse-dense.yaml", encoding="utf-8"))
+    raw["surface"]["dataset"]["points"][3][1] = HUGE
+    text = "\n".join(errors_of(yaml.safe_dump(raw)))
+    assert "x.yaml: surface: data set 'points': point 3, column x2: 1000" in text
+    assert "is not a finite number" in text

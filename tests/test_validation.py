@@ -418,3 +418,81 @@ def test_the_broken_eta_opt_config_is_refused_by_validate():
     path = Path(__file__).parent / "broken_configs" / "eta_opt_without_minimum.yaml"
     v = RUNNER.invoke(app, ["validate", str(path)])
     assert v.exit_code == 2 and "optimizers[0].lr: times_eta_opt cannot be resolved" in v.stderr
+
+
+# -- issue 14: extreme arguments of the Python API -----------------------------------------
+def test_a_huge_int_learning_rate_is_refused_not_overflow():
+    # already held by the constraint table: 10**400 is above every float, so it is simply
+    # outside [0, inf) and gets the usual message
+    with pytest.raises(OptimizerError, match=r"'lr' hyperparameter of gd must be a float"):
+        make_optimizer("gd", lr=10**400)
+
+
+def test_run_refuses_records_beyond_memory_with_the_estimate_and_the_record_that_fits(
+    monkeypatch,
+):
+    # was MemoryError ("Unable to allocate 14.9 GiB") after a long allocation attempt.
+    # A single 2-variable run keeps 3n + 2 = 8 floats per step with record="all":
+    # (10**9 + 1) x 8 x 8 bytes = 59.6 GiB; record="final" keeps none of them.
+    from optiviz import load_surface, run
+    from optiviz.engine import checks
+
+    monkeypatch.setattr(checks, "memory_limit", lambda: 16 * 2**30)
+    s = load_surface("rosenbrock")
+    with pytest.raises(OptimizerError) as info:
+        run(s, make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10**9)
+    msg = str(info.value)
+    assert "59.6 GiB" in msg and "16.0 GiB" in msg and "record='final' fits" in msg
+    # a batched run also keeps three oracle counts (48 bytes) per step: record="path" of
+    # 10 runs at 10**7 steps is 8 x 10 x 4 x (10**7 + 1) + 144 x (10**7 + 1) bytes = 4.32 GB
+    monkeypatch.setattr(checks, "memory_limit", lambda: 5 * 10**9)
+    assert checks.record_bytes("path", 10**7, 10, 2) == 8 * 10 * 4 * (10**7 + 1) + 144 * (10**7 + 1)
+    with pytest.raises(OptimizerError, match=r"record='path' fits"):
+        run(s, make_optimizer("gd", lr=[1e-3] * 10), [0.0, 0.0], 10**7)
+
+
+def test_run_refuses_steps_beyond_any_array_dimension():
+    # was numpy's "ValueError: Maximum allowed dimension exceeded"
+    from optiviz import load_surface, run
+
+    with pytest.raises(OptimizerError, match=r"'steps' must be at most 1e\+18"):
+        run(load_surface("rosenbrock"), make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10**30)
+
+
+@pytest.mark.parametrize("name", ["ackley", "quadratic", "rosenbrock", "xy"])
+def test_explain_step_and_analyze_far_out_are_results_without_warnings(name):
+    # RuntimeWarnings are errors in this suite (pyproject filterwarnings); at 1e308 the
+    # gradient (ackley, quadratic) or the gradient norm overflowed with a warning. Now the
+    # result holds the overflow: a non-finite new point / gradient norm.
+    from optiviz import OptivizError, analyze, explain_step, load_surface
+
+    s = load_surface(name)
+    x = [1e308] * s.n
+    for opt in ("gd", "adam", "momentum"):
+        e = explain_step(s, make_optimizer(opt, lr=1e-3), x)
+        assert e.quantities["w(t)"].tolist() == x
+        # the polynomial surfaces square 1e308: inf (ackley's terms give inf - inf: nan)
+        assert not np.isfinite(e.quantities["f(w(t))"])
+    try:
+        a = analyze(s, at=x)
+    except OptivizError as exc:  # a non-finite Hessian is refused by name
+        assert "not finite" in str(exc)
+    else:  # quadratic, xy: constant Hessian; the value overflows to inf (or is nan)
+        assert not np.isfinite(a.at.value)
+
+
+@pytest.mark.parametrize("lr", ["1.0e+307", "1.0e+308"])
+def test_the_effective_lr_figure_copes_with_huge_learning_rates(lr, tmp_path, monkeypatch):
+    # lr 1e307: the first step's rates (~1e307) crashed matplotlib's log-axis ticks
+    # ("OverflowError: cannot convert float infinity to integer"); they now leave gaps
+    # like the non-finite rates of the diverged steps after it
+    monkeypatch.chdir(tmp_path)
+    Path("c.yaml").write_text(
+        "name: huge-lr\nsurface: booth\nstart: [-1.2, 1.0]\nsteps: 5\n"
+        f"optimizers:\n  - {{name: gd, lr: {lr}}}\n  - {{name: adam, lr: 0.1}}\n"
+        "figures: [effective_lr, lr_factor]\n"
+    )
+    res = RUNNER.invoke(app, ["run", "c.yaml", "--out", "out"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "effective_lr.png").stat().st_size > 0
+    assert (tmp_path / "out" / "lr_factor.png").stat().st_size > 0

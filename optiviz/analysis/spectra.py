@@ -185,10 +185,13 @@ def point_analysis(
         raise SurfaceError(
             f"the gradient or Hessian of surface {surface.name!r} is not finite at {fmt_point(x)}"
         )
-    lam, V = _eigh(H)
-    if kind == "auto":
-        gscale = max(1.0, float(np.max(np.abs(H))) * (1.0 + float(np.max(np.abs(x)))))
-        kind = classify(lam, abs_tol=eig_tol) if np.linalg.norm(g) <= 1e-8 * gscale else None
-    if exact is None:
-        exact = _is_quadratic(surface)
-    return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)
+    # Far out (x ~ 1e308) norms and products overflow: the analysis holds inf as its
+    # values (an infinite gradient norm, say) and no RuntimeWarning escapes.
+    with np.errstate(over="ignore", invalid="ignore"):
+        lam, V = _eigh(H)
+        if kind == "auto":
+            gscale = max(1.0, float(np.max(np.abs(H))) * (1.0 + float(np.max(np.abs(x)))))
+            kind = classify(lam, abs_tol=eig_tol) if np.linalg.norm(g) <= 1e-8 * gscale else None
+        if exact is None:
+            exact = _is_quadratic(surface)
+        return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)

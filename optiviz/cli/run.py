@@ -110,6 +110,7 @@ def validate(
         f"{f', {grids} grid(s)' if grids else ''}), {cfg.steps} steps, figures: "
         f"{', '.join(cfg.figures) or 'none'}"
     )
+    typer.echo(cfg.cost().summary())
 
 
 STARTER = """\

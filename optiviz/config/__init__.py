@@ -37,12 +37,15 @@ The package, by question:
 - :mod:`~optiviz.config.surface`, :mod:`~optiviz.config.optimizers`,
   :mod:`~optiviz.config.expect`: the block parsers; :mod:`~optiviz.config.parse`: the top
   level and the checks across blocks;
+- :mod:`~optiviz.config.cost`: the work, memory and CSV size of a whole config against
+  the limits;
 - :mod:`~optiviz.config.io`: reading files; :mod:`~optiviz.config.overrides`: command-line
   overrides.
 """
 
 from __future__ import annotations
 
+from optiviz.config.cost import ConfigCost, EntryCost, config_cost
 from optiviz.config.fields import is_safe_name
 from optiviz.config.io import (
     MAX_CONFIG_BYTES,
@@ -62,7 +65,9 @@ from optiviz.config.schema import (
     FORMATS,
     GRID_FORMS,
     LIBRARY_SURFACE_KEYS,
+    MAX_CSV_BYTES,
     MAX_GRID,
+    MAX_MEMORY,
     MAX_RECORDED,
     MAX_STEPS,
     MAX_WORK,
@@ -113,6 +118,11 @@ __all__ = [
     "SURFACE_FIGURES",
     "MAX_RECORDED",
     "MAX_WORK",
+    "MAX_MEMORY",
+    "MAX_CSV_BYTES",
+    "ConfigCost",
+    "EntryCost",
+    "config_cost",
     "MAX_CONFIG_BYTES",
     "MAX_CONFIG_VALUES",
     "TOP_KEYS",

@@ -71,7 +71,7 @@ def parse_expect(errs: Problems, value: Any) -> Any:
             for k in ("run", "step"):
                 if k in item:
                     errs.add(join(p, k), "is not allowed with 'analysis'")
-            expected = number_or_raw(item.get("value"))
+            expected = _analysis_value(errs, join(p, "value"), item.get("value"))
             run = None
         else:
             if "value" in item:
@@ -117,3 +117,29 @@ def _expected(errs: Problems, path: str, kind: str, raw: Any) -> Any:
     if kind == "status":
         return choice(errs, path, raw, _STATUS)
     return number(errs, path, raw, _COUNT, optional=True)
+
+
+_ANALYSIS_VALUE = (
+    "a number, a bool, text, null, or a list of them of one shape "
+    "(a vector, or a matrix of rows of one length)"
+)
+
+
+def _analysis_value(errs: Problems, path: str, raw: Any) -> Any:
+    """The expected value of an ``analysis`` check: anything an analysis attribute can be
+    compared with (numeric text read as a number), refusing what cannot be: an int beyond
+    every float (``10**400``), a ragged list, a mapping."""
+    if isinstance(raw, list):
+        items = [_analysis_value(errs, join(path, i), x) for i, x in enumerate(raw)]
+        if INVALID in items:
+            return INVALID
+        rows = [x for x in items if isinstance(x, list)]
+        if rows and (len(rows) != len(items) or len({len(r) for r in rows}) != 1):
+            return errs.bad(path, raw, _ANALYSIS_VALUE)
+        return items
+    value = number_or_raw(raw)
+    if isinstance(value, int) and not isinstance(value, bool) and not _ANY_FLOAT.is_valid(value):
+        return errs.bad(path, raw, _ANALYSIS_VALUE)
+    if value is not None and not isinstance(value, (bool, int, float, str)):
+        return errs.bad(path, raw, _ANALYSIS_VALUE)
+    return value

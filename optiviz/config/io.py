@@ -31,8 +31,38 @@ def _too_many_values(data: Any, limit: int = MAX_CONFIG_VALUES) -> bool:
     return False
 
 
+def _duplicate_key(node: Any) -> Any:
+    """The first key node (in document order) that repeats a key of its mapping, or None.
+
+    YAML keeps the last of two equal keys without a word; a config that says ``lr`` twice
+    is a mistake. Merged mappings (``<<: *alias``) may be overridden by explicit keys, as
+    YAML intends; an aliased node is looked at once."""
+    import yaml
+
+    stack = [node]
+    seen: set[int] = set()
+    repeats = []
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, _value in item.value:
+                if key.tag != "tag:yaml.org,2002:merge" and isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        repeats.append(key)
+                    keys.add(key.value)
+            stack.extend(v for pair in item.value for v in pair)
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
+    return min(repeats, key=lambda k: (k.start_mark.line, k.start_mark.column), default=None)
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Read a YAML file with ``yaml.safe_load``; syntax errors become ConfigError."""
+    """Read a YAML file with ``yaml.safe_load``; syntax errors and repeated keys of one
+    mapping become ConfigError (with the line and column)."""
     import yaml
 
     p = Path(path)
@@ -50,6 +80,14 @@ def read_yaml(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc}") from None
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        dup = None if node is None else _duplicate_key(node)
+        if dup is not None:
+            mark = dup.start_mark
+            raise ConfigError(
+                f"{path}: line {mark.line + 1}, column {mark.column + 1}: duplicate key "
+                f"{dup.value!r} (a mapping names each key once)"
+            )
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from optiviz.config.cost import check_cost
 from optiviz.config.fields import INVALID, Problems, number
 from optiviz.config.parse import SEED, STEPS, parse_list_of
 from optiviz.config.schema import FIGURES, FORMATS
@@ -24,7 +25,9 @@ def apply_overrides(
     """A copy with command-line overrides applied (validated like the file's values).
 
     ``steps`` replaces every step budget (top level and per entry); ``max_steps`` caps
-    them (the test suite runs every config with a cap).
+    them (the test suite runs every config with a cap). The result is checked against the
+    whole-config limits again (:mod:`optiviz.config.cost`): ``--steps 10000000`` may turn a
+    config within them into one far beyond.
     """
     errs = Problems()
     if steps is not None:
@@ -61,4 +64,9 @@ def apply_overrides(
         changes["figures"] = tuple(figures)
     new = replace(config, **changes)
     object.__setattr__(new, "_surface", config._surface)
+    check_cost(errs, new.cost(), "--steps" if steps is not None else "steps")
+    if errs:
+        src = f"{config.path}: " if config.path else ""
+        lines = [f"{src}{p}: {m}" for p, m in errs.items]
+        raise errs.error(lines, lines[0] if len(lines) == 1 else "\n".join(lines))
     return new

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from optiviz._validation import Interval
+from optiviz.config.cost import check_cost, config_cost
 from optiviz.config.expect import parse_expect
 from optiviz.config.fields import (
     INVALID,
@@ -37,9 +38,7 @@ from optiviz.config.optimizers import parse_optimizer
 from optiviz.config.schema import (
     FIGURES,
     FORMATS,
-    MAX_RECORDED,
     MAX_STEPS,
-    MAX_WORK,
     RECORDS,
     SURFACE_FIGURES,
     TOP_KEYS,
@@ -412,29 +411,11 @@ def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | 
 
 
 def _check_work(errs: Problems, v: dict, n: int) -> None:
-    """At most MAX_WORK run-steps per entry, and MAX_RECORDED numbers with record: all."""
+    """The whole config within the work, memory and CSV limits (:mod:`optiviz.config.cost`)."""
     optimizers, steps, record = v["optimizers"], v["steps"], v["record"]
-    if optimizers is INVALID or steps is INVALID:
+    if optimizers is INVALID or steps is INVALID or record is INVALID:
         return
-    rec_all = record is not INVALID and record == "all"
-    for o in optimizers:
-        st = o.steps if o.steps is not None else steps
-        r = o.n_runs
-        o_rec = o.record if o.record is not None else (record if rec_all else "final")
-        if r * st > MAX_WORK:
-            errs.add(
-                join("optimizers", o.index),
-                f"{r} runs x {st} steps is too much work (at most {MAX_WORK:.0e} "
-                "run-steps per entry); use fewer steps or a coarser grid",
-            )
-        elif o_rec == "all" and r * (st + 1) * (n + 3) > MAX_RECORDED:
-            errs.add(
-                join("optimizers", o.index),
-                f"{r} runs x {st} steps with record: all would keep "
-                f"{r * (st + 1) * (n + 3):.2g} numbers (at most "
-                f"{MAX_RECORDED:.0e}); add 'record: final' to the entry or use "
-                "fewer steps",
-            )
+    check_cost(errs, config_cost(optimizers, steps, record, n))
 
 
 def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:

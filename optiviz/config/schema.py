@@ -20,11 +20,15 @@ RECORDS = ("all", "final")
 MAX_STEPS = 10_000_000
 #: Largest number of runs in one grid entry.
 MAX_GRID = 100_000
-#: Largest number of recorded floats (runs x (steps + 1) x variables) of one entry with
-#: ``record: all``; above it the config must say ``record: final``.
-MAX_RECORDED = 200_000_000
-#: Runs x steps of one entry above which a config is refused (about an hour of work).
+#: Limits of a whole config after command-line overrides (see optiviz.config.cost for the
+#: estimates): work in run-steps weighted by the evaluations of one step (about an hour at
+#: the engine's speed), memory of the records of every entry plus one entry's per-step
+#: temporaries (Hessians), and the size of trajectories.csv.
 MAX_WORK = 5_000_000_000
+MAX_MEMORY = 1_000_000_000
+MAX_CSV_BYTES = 1_000_000_000
+#: Recorded floats that fit in MAX_MEMORY (the limit as a count of numbers).
+MAX_RECORDED = MAX_MEMORY // 8
 
 #: Quantities an ``expect`` check may name (besides ``analysis``).
 EXPECT_QUANTITIES = (

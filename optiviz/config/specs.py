@@ -225,6 +225,13 @@ class ExperimentConfig:
     def n_runs(self) -> int:
         return sum(o.n_runs for o in self.optimizers)
 
+    def cost(self):
+        """The work, memory and CSV size of the whole config
+        (:class:`~optiviz.config.cost.ConfigCost`)."""
+        from optiviz.config.cost import config_cost
+
+        return config_cost(self.optimizers, self.steps, self.record, len(self.variables) or 1)
+
     def build_surface(self):
         """The surface (built once during validation and cached)."""
         if self._surface is None:

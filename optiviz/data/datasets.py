@@ -256,6 +256,8 @@ def _number(cell: Any, where: str, text: bool = False) -> float:
         v = float(cell.strip() if isinstance(cell, str) else cell)
     except (TypeError, ValueError):
         raise SurfaceError(f"{where}: {cell!r} is not a number") from None
+    except OverflowError:  # an int beyond every float (10**400)
+        raise SurfaceError(f"{where}: {str(cell)[:20]}... is not a finite number") from None
     if not math.isfinite(v):
         raise SurfaceError(f"{where}: {cell!r} is not a finite number")
     return v

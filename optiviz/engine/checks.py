@@ -1,9 +1,11 @@
 """Argument checks of :func:`~optiviz.engine.run`: surface, optimizer, points, counts,
-tolerances and the schedule (each raises the error that names the argument)."""
+tolerances, the schedule (each raises the error that names the argument) and the memory
+the per-step records will take (:func:`check_memory`)."""
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
@@ -91,3 +93,60 @@ def _schedule(schedule: Any):
         )
     label = schedule.label() if hasattr(schedule, "label") else repr(schedule)
     return schedule, label
+
+
+#: Largest step budget of one call (a numpy array dimension holds it; no run gets near it).
+MAX_API_STEPS = 10**18
+
+#: Bytes per step the batched loop keeps whatever ``record`` says: three oracle counts
+#: (list entries and int objects, then one int64 array).
+_COUNT_BYTES = 3 * (8 + 32 + 8)
+
+
+def record_bytes(record: str, steps: int, runs: int | None, n: int) -> int:
+    """Bytes of the per-step records of one :func:`~optiviz.engine.run` call: ``record="all"``
+    keeps the iterate, the gradient and the effective learning rates (3n + 2 floats per run
+    and step; a single run keeps them for "path" too), "path" n + 2 floats; the batched
+    loop also keeps three oracle counts per step (``runs`` None: a single run)."""
+    if runs is None:
+        return 0 if record == "final" else 8 * (steps + 1) * (3 * n + 2)
+    floats = {"all": 3 * n + 2, "path": n + 2, "final": 0}[record]
+    return 8 * (steps + 1) * runs * floats + (steps + 1) * _COUNT_BYTES
+
+
+def memory_limit() -> int | None:
+    """This machine's physical memory in bytes (``None`` where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def fmt_bytes(b: float) -> str:
+    """``b`` bytes as a short text: ``'512 B'``, ``'3.2 MiB'``, ``'14.9 GiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if b < 1024 or unit == "PiB":
+            return f"{b:.0f} {unit}" if unit == "B" else f"{b:.1f} {unit}"
+        b /= 1024
+    raise AssertionError("unreachable")
+
+
+def check_memory(record: str, steps: int, runs: int | None, n: int) -> None:
+    """Refuse, before anything is allocated, records that exceed this machine's memory; the
+    message gives the estimate and the ``record=`` modes that fit."""
+    limit = memory_limit()
+    need = record_bytes(record, steps, runs, n)
+    if limit is None or need <= limit:
+        return
+    fits = [m for m in ("path", "final") if record_bytes(m, steps, runs, n) <= limit]
+    fits = [m for m in fits if m != record and not (m == "path" and runs is None)]
+    what = f"{steps} steps x {1 if runs is None else runs} run{'' if runs in (None, 1) else 's'}"
+    hint = (
+        f"; record={fits[0]!r} fits (about {fmt_bytes(record_bytes(fits[0], steps, runs, n))})"
+        if fits
+        else "; no record mode fits: use fewer steps" + ("" if runs is None else " or fewer runs")
+    )
+    raise OptimizerError(
+        f"run() with record={record!r} would keep about {fmt_bytes(need)} of per-step "
+        f"records ({what}), more than this machine's {fmt_bytes(limit)} of memory{hint}"
+    )

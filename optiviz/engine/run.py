@@ -11,12 +11,14 @@ import numpy as np
 
 from optiviz._batches import epoch_batches
 from optiviz.engine.checks import (
+    MAX_API_STEPS,
     _check_optimizer,
     _check_surface,
     _int,
     _nonneg,
     _points,
     _schedule,
+    check_memory,
 )
 from optiviz.engine.loops import loop_batched, loop_single
 from optiviz.errors import OptimizerError, SurfaceError
@@ -74,7 +76,9 @@ def run(
     x0 : array_like, shape (n,) or (R, n)
         Starting point(s). ``(n,)`` is broadcast to the R runs of a batched optimizer.
     steps : int
-        Maximum number of steps T (>= 0).
+        Maximum number of steps T (>= 0). Refused up front when the records of ``record``
+        would not fit in this machine's memory (the message gives the estimate and the
+        ``record`` mode that fits).
     x_prev : array_like, optional
         The iterate before ``x0`` (same shape rules), passed to ``optimizer.init``.
     schedule : Schedule, str or callable ``(t, base_lr) -> lr``, optional
@@ -97,6 +101,11 @@ def run(
     _check_surface(surface)
     _check_optimizer(optimizer)
     T = _int("steps", steps, 0)
+    if T > MAX_API_STEPS:
+        raise OptimizerError(
+            f"'steps' must be at most {MAX_API_STEPS:.0e} (the records of a run are numpy "
+            f"arrays with one row per step); got {T}"
+        )
     if record not in RECORD_MODES:
         raise OptimizerError(f"'record' must be one of 'all', 'path', 'final'; got {record!r}")
     tol_grad = _nonneg("tol_grad", tol_grad)
@@ -137,6 +146,7 @@ def run(
         if XP is not None:
             XP = np.ascontiguousarray(np.broadcast_to(XP, (R, surface.n)), dtype=float)
 
+    check_memory(record, T, R, surface.n)
     minima = getattr(surface, "minima", None) or []
     f_min = getattr(surface, "f_min", None)
     if f_min is None and minima:

@@ -357,7 +357,8 @@ class Optimizer:
             return None
         lam = np.asarray(eigenvalues, dtype=float).reshape(-1)
         nd = max([np.ndim(v) for v in hf.values() if isinstance(v, np.ndarray)], default=0)
-        M = cls.linear_iteration(lam.reshape(lam.shape + (1,) * nd), hf)
+        with np.errstate(over="ignore", invalid="ignore"):  # lr 1e308: the rate is inf
+            M = cls.linear_iteration(lam.reshape(lam.shape + (1,) * nd), hf)
         if M is None:
             return None
         rate = np.max(spectral_radius(M), axis=0)

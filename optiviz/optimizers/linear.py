@@ -34,8 +34,15 @@ def companion(a, b) -> Array:
 
 
 def spectral_radius(M: Array) -> Array:
-    """``max |eigenvalue|`` of each matrix of the stack ``M`` (shape ``(..., 2, 2)``)."""
-    return np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
+    """``max |eigenvalue|`` of each matrix of the stack ``M`` (shape ``(..., 2, 2)``); inf
+    for a matrix with a non-finite entry (an overflowed ``lr * lambda``: it diverges)."""
+    M = np.asarray(M, dtype=float)
+    finite = np.all(np.isfinite(M), axis=(-2, -1))
+    if finite.all():
+        return np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
+    out = np.full(finite.shape, np.inf)
+    out[finite] = np.max(np.abs(np.linalg.eigvals(M[finite])), axis=-1)
+    return out
 
 
 def is_batched(value) -> bool:

@@ -271,9 +271,16 @@ def _grid(k: int) -> tuple[int, int]:
     return math.ceil(k / ncols), ncols
 
 
+#: The rates a log axis can show: beyond these (an lr of 1e307 makes rates of 1e307)
+#: matplotlib's autoscaling and ticks overflow, so such values leave gaps like nan.
+_RATE_RANGE = (1e-100, 1e100)
+
+
 def _positive(a: Array) -> Array:
     a = np.asarray(a, dtype=float)
-    return np.where(np.isfinite(a) & (a > 0), a, np.nan)
+    with np.errstate(invalid="ignore"):
+        shown = (a >= _RATE_RANGE[0]) & (a <= _RATE_RANGE[1])
+    return np.where(shown, a, np.nan)
 
 
 #: What :func:`effective_lr` can show: the recorded field and its axis label.
@@ -353,7 +360,8 @@ def effective_lr(
     optimizer's own factor (``Trajectory.lr_factor``, e.g. Adam's multiplier of ``m̂``,
     Rprop's step sizes), named in the titles by its ``lr_factor_name``. Only positive
     finite values show on the log axis: steps where ``g_i = 0`` (nan) and steps against
-    the gradient (negative, e.g. momentum overshooting) leave gaps.
+    the gradient (negative, e.g. momentum overshooting) leave gaps, and so do values
+    outside [1e-100, 1e100] (an lr of 1e307: a log axis cannot span them).
 
     ``per="optimizer"``: one panel per run, its coordinates told apart by line style.
     ``per="coordinate"``: one panel per coordinate, runs told apart by colour (the same

@@ -1,0 +1,179 @@
+"""What a whole config costs -- work, memory, CSV size -- and the limits it must keep.
+
+One estimate for every entry of a config (after command-line overrides), summed over the
+config, because an experiment keeps every entry's records until its outputs are written:
+
+work
+    run-steps weighted by the evaluations of one step: 1 for a first-order rule, 1 +
+    ``max_iter`` for ``line_search`` (its refinement evaluations, worst case), 1 +
+    ``max_backtracks`` for ``armijo``, 1 + n for ``newton`` (a Hessian costs about n
+    gradients).
+memory
+    the per-step records every entry keeps (the engine's own estimate,
+    :func:`optiviz.engine.checks.record_bytes`: 3n + 2 floats per run and step with
+    ``record: all``) plus the largest per-step temporaries of one entry (``newton``: one
+    n x n Hessian per run, R n^2 8 bytes).
+CSV
+    ``trajectories.csv``: one row per run and recorded step (one per run with ``record:
+    final``) of about 40 + 24 (n + 2) bytes (an upper estimate: each float written by
+    ``repr``).
+
+The limits (:data:`~optiviz.config.schema.MAX_WORK`, ``MAX_MEMORY``, ``MAX_CSV_BYTES``) are
+documented in docs/config.md; ``optiviz validate`` prints the estimate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from optiviz.config.fields import Problems
+from optiviz.config.schema import MAX_CSV_BYTES, MAX_MEMORY, MAX_WORK
+
+#: Hyperparameters that bound the evaluations of one step (worst case), by optimizer.
+_EVALUATIONS = {"line_search": "max_iter", "armijo": "max_backtracks"}
+#: Optimizers that take a Hessian each step.
+_HESSIAN = ("newton",)
+_CSV_ROW = 40
+_CSV_FLOAT = 24
+
+
+@dataclass(frozen=True)
+class EntryCost:
+    """The cost of one ``optimizers`` entry (see the module docstring)."""
+
+    index: int
+    runs: int
+    steps: int
+    record: str
+    step_cost: int
+    work: int
+    record_bytes: int
+    temp_bytes: int
+    csv_bytes: int
+
+
+@dataclass(frozen=True)
+class ConfigCost:
+    """The cost of a whole config: its entries' costs and their totals."""
+
+    entries: tuple[EntryCost, ...]
+
+    @property
+    def work(self) -> int:
+        return sum(e.work for e in self.entries)
+
+    @property
+    def memory(self) -> int:
+        """Records of every entry plus the largest per-step temporaries of one entry."""
+        return sum(e.record_bytes for e in self.entries) + max(
+            (e.temp_bytes for e in self.entries), default=0
+        )
+
+    @property
+    def csv_bytes(self) -> int:
+        return sum(e.csv_bytes for e in self.entries)
+
+    def summary(self) -> str:
+        """``"work: 24008 run-steps, memory: 1.5 MB, CSV: 2.9 MB"``."""
+        return (
+            f"work: {self.work} run-steps, memory: {_mb(self.memory)}, CSV: {_mb(self.csv_bytes)}"
+        )
+
+
+def _mb(b: int) -> str:
+    return f"{b / 1e6:.1f} MB" if b < 1e9 else f"{b / 1e9:.1f} GB"
+
+
+def _largest(spec: Any, key: str) -> int:
+    """The largest value of an int hyperparameter (fixed, swept, or the default)."""
+    from optiviz.optimizers import get_class
+
+    if key in spec.grids:
+        return int(max(spec.grids[key].values))
+    if key in spec.hyperparameters:
+        return int(spec.hyperparameters[key])
+    return int(get_class(spec.name).params[key].default)
+
+
+def entry_cost(spec: Any, steps: int, record: str, n: int) -> EntryCost:
+    """The cost of one entry run for ``steps`` steps with ``record`` on n variables."""
+    from optiviz.engine.checks import record_bytes
+
+    runs = spec.n_runs
+    key = _EVALUATIONS.get(spec.name)
+    step_cost = 1 + (_largest(spec, key) if key else n if spec.name in _HESSIAN else 0)
+    rows = runs * (steps + 1) if record != "final" else runs
+    return EntryCost(
+        index=spec.index,
+        runs=runs,
+        steps=steps,
+        record=record,
+        step_cost=step_cost,
+        work=runs * steps * step_cost,
+        record_bytes=record_bytes(record, steps, runs if spec.is_grid else None, n),
+        temp_bytes=8 * runs * n * n if spec.name in _HESSIAN else 0,
+        csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2)),
+    )
+
+
+def config_cost(optimizers: Sequence[Any], steps: int, record: str, n: int) -> ConfigCost:
+    """The cost of the entries ``optimizers`` (each entry's own ``steps`` and ``record``
+    over the config's)."""
+    return ConfigCost(
+        tuple(
+            entry_cost(
+                o,
+                o.steps if o.steps is not None else steps,
+                o.record if o.record is not None else record,
+                n,
+            )
+            for o in optimizers
+        )
+    )
+
+
+def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> None:
+    """Add a problem for each limit ``cost`` exceeds, at the key that decides it: the entry
+    that takes the most (``optimizers[i]``), naming the totals and what to change.
+    ``steps_key`` names where the step budget came from (``--steps`` after an override)."""
+    if not cost.entries:
+        return
+    top_work = max(cost.entries, key=lambda e: e.work)
+    top_mem = max(cost.entries, key=lambda e: e.record_bytes + e.temp_bytes)
+    top_csv = max(cost.entries, key=lambda e: e.csv_bytes)
+    if cost.work > MAX_WORK:
+        e = top_work
+        per = f" x {e.step_cost} evaluations per step" if e.step_cost > 1 else ""
+        errs.add(
+            f"optimizers[{e.index}]",
+            f"the config is too much work: {cost.work:.3g} run-steps in all (this entry: "
+            f"{e.runs} runs x {e.steps} steps{per}); at most {MAX_WORK:.0e} per config: "
+            f"use fewer steps ({steps_key}), a coarser grid or fewer entries",
+        )
+    if cost.memory > MAX_MEMORY:
+        e = top_mem
+        what = (
+            f"{e.runs} runs x {e.steps} steps with record: {e.record} would keep "
+            f"{_mb(e.record_bytes)}"
+            + (f", and its Hessians take {_mb(e.temp_bytes)} per step" if e.temp_bytes else "")
+        )
+        hint = (
+            "add 'record: final' to the entry or use fewer steps"
+            if e.record != "final"
+            else "use fewer runs"
+        )
+        errs.add(
+            f"optimizers[{e.index}]",
+            f"the config needs about {_mb(cost.memory)} of memory in all (this entry: "
+            f"{what}); at most {_mb(MAX_MEMORY)} per config: {hint}",
+        )
+    if cost.csv_bytes > MAX_CSV_BYTES:
+        e = top_csv
+        errs.add(
+            f"optimizers[{e.index}]",
+            f"trajectories.csv would be about {_mb(cost.csv_bytes)} (this entry: {e.runs} runs x "
+            f"{e.steps + 1} recorded steps); at most {_mb(MAX_CSV_BYTES)} per config: add "
+            "'record: final' to the entry or use fewer steps",
+        )
