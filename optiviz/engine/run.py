@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,6 +61,7 @@ def run(
     seed: int | None = None,
     record: str = "all",
     divergence_bound: float | None = None,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``x0`` for up to ``steps`` steps.
 
@@ -89,10 +91,27 @@ def run(
     divergence_bound : float, optional
         Bound on ``|loss|`` beyond which a run is "diverged" (default
         ``1e12 * max(1, |f(x0)|)``).
+    progress : callable ``(done, total) -> None``, optional
+        Told the steps done of ``total = steps``: ``(0, total)`` before the first step,
+        then after a block of steps at most every ~0.1 s (never per step), and once at the
+        end with ``(total, total)`` (a run that stopped early needs no more steps), or with
+        the steps done if interrupted. For R runs, ``done`` counts the steps of the batch.
 
     Returns
     -------
     Trajectory
+
+    Interrupts
+    ----------
+    A ``KeyboardInterrupt`` (Ctrl-C) while the runs step stops them cleanly: ``run``
+    returns what was computed so far, and every run still going has the status
+    ``"interrupted"`` (a batched run's runs that had already converged or diverged keep
+    their status). A step counts once its iterate is evaluated, recorded and tested: an
+    interrupt during step ``k`` (in the optimizer, the surface or ``progress``) keeps steps
+    ``1 .. k - 1``; R runs keep the steps up to their last tested block (at most 64 steps
+    back). The recorded arrays, ``n_steps``, the evaluation counts and the ``final_*``
+    fields all describe those steps. An interrupt before the first step, or while the
+    trajectory is assembled, propagates.
     """
     _check_surface(surface)
     _check_optimizer(optimizer)
@@ -165,6 +184,7 @@ def run(
                 batches,
                 record != "final",
                 record == "all",
+                progress,
             )
     except KeyError as exc:
         if exc.args == ("eff_lr",):
