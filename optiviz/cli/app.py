@@ -3,9 +3,10 @@ the option parsers commands share, and :func:`main`.
 
 Bad input (any :class:`~optiviz.errors.OptivizError`) prints ``error: ...`` lines to stderr
 and exits with code 2, never a traceback; any other exception prints a short message and
-exits 1 (``--debug`` shows the traceback). The commands live one file per command group in
-:mod:`optiviz.cli` and import heavy modules (sympy, matplotlib, the engine) inside their
-bodies, so ``optiviz --help`` and ``optiviz list optimizers`` stay fast.
+exits 1 (``--debug`` shows the traceback); Ctrl-C prints ``interrupted`` and exits 130.
+The commands live one file per command group in :mod:`optiviz.cli` and import heavy
+modules (sympy, matplotlib, the engine) inside their bodies, so ``optiviz --help`` and
+``optiviz list optimizers`` stay fast.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from optiviz import __version__
+from optiviz.cli.progress import interrupted
 from optiviz.errors import ConfigError, OptivizError
 
 app = typer.Typer(
@@ -73,8 +75,10 @@ def guard(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+        except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
+        except KeyboardInterrupt:
+            raise interrupted() from None
         except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
             if type(exc).__module__.startswith("typer") or type(exc).__name__ in (
                 "BadParameter",

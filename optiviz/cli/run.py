@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from optiviz.cli.app import app, guard
-from optiviz.cli.progress import LazyBar
+from optiviz.cli.progress import LazyBar, interrupted
 from optiviz.errors import OptivizError
 
 
@@ -49,7 +49,8 @@ def run(
     the config asks for into outputs/<name>/ (or --out), replacing only those files.
     Exit code 2 for an invalid config or an output folder that cannot be written (checked
     before anything runs; nothing is written), 1 if a check in the config's expect: block
-    fails (the outputs are written).
+    fails (the outputs are written), 130 on Ctrl-C: the runs stop, one line says how many
+    finished, and nothing is written (the folder keeps its earlier outputs).
     """
     from optiviz.config import apply_overrides, load_config
 
@@ -60,6 +61,8 @@ def run(
 
     bar = None if quiet else LazyBar()
     result = run_experiment(cfg, out_dir=out, progress=bar)
+    if result.interrupted:
+        raise interrupted(result)
     if not quiet:
         typer.echo(
             f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"
