@@ -165,6 +165,25 @@ def test_interrupt_in_a_stochastic_run(batched, record):
     assert_is_prefix_run(got, ref)
 
 
+@pytest.mark.parametrize(("record", "kept"), [("all", 64), ("path", 128), ("final", 128)])
+def test_interrupt_while_a_block_is_tested(booth, monkeypatch, record, kept):
+    # R runs are tested in blocks of 64 steps (step 0, steps 1-64, 65-128, ...): the third
+    # test is interrupted. Its steps are tested again -- unless their effective learning
+    # rates (record="all", computed in place) had begun: then the block is dropped.
+    real, calls = loops.StoppingRules.block, [0]
+
+    def block(self, *args):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(loops.StoppingRules, "block", block)
+    got = run(booth, gd([0.01, 0.02]), [0.0, 0.0], STEPS, record=record)
+    monkeypatch.undo()
+    assert_is_prefix_run(got, run(booth, gd([0.01, 0.02]), [0.0, 0.0], kept, record=record))
+
+
 def test_interrupt_keeps_a_stop_found_in_the_last_completed_step(booth):
     # the run converges (tol_grad) at step c; an interrupt during step c + 1 cannot happen
     # (the run ended), and one during step c keeps c - 1 steps, "interrupted"

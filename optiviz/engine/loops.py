@@ -13,10 +13,14 @@ last call (never per step), and ``progress(done, T)`` once at the end (``done = 
 interrupted: a run that stopped early needs no more steps). A ``KeyboardInterrupt`` raised
 while the loop steps (by Ctrl-C, the progress callback, the optimizer or the surface) ends
 it: the loop returns the steps completed so far, and every run still going gets the status
-``"interrupted"``. A step is completed once its iterate is evaluated, recorded and tested:
-an interrupt during step ``t`` keeps steps ``1 .. t - 1`` (a batched run keeps the steps up
-to its last tested block). The loops keep that state consistent by committing each step (and
-each tested block) with plain assignments, which an interrupt cannot split.
+``"interrupted"``. A step is completed once its iterate is evaluated and recorded: an
+interrupt during step ``t`` keeps steps ``1 .. t - 1``, tested by the stopping rules (R runs
+keep only their last tested block if the interrupt comes while a block's rates are being
+computed). The loops keep that state consistent by committing each step (and each tested
+block) with plain assignments, which an interrupt cannot split (CPython raises a
+KeyboardInterrupt only at calls and loop jumps). The one inexact count: a single run with
+``keep`` and no mini-batches (the hot loop, which keeps no per-step counters) includes in
+``n_f`` / ``n_grad`` / ``n_hess`` the optimizer's own evaluations within the step cut short.
 """
 
 from __future__ import annotations

@@ -106,12 +106,13 @@ def run(
     A ``KeyboardInterrupt`` (Ctrl-C) while the runs step stops them cleanly: ``run``
     returns what was computed so far, and every run still going has the status
     ``"interrupted"`` (a batched run's runs that had already converged or diverged keep
-    their status). A step counts once its iterate is evaluated, recorded and tested: an
-    interrupt during step ``k`` (in the optimizer, the surface or ``progress``) keeps steps
-    ``1 .. k - 1``; R runs keep the steps up to their last tested block (at most 64 steps
-    back). The recorded arrays, ``n_steps``, the evaluation counts and the ``final_*``
-    fields all describe those steps. An interrupt before the first step, or while the
-    trajectory is assembled, propagates.
+    their status). A step counts once its iterate is evaluated and recorded: an interrupt
+    during step ``k`` (in the optimizer or the surface) keeps steps ``1 .. k - 1``, and one
+    in ``progress(done, total)`` keeps ``done`` steps; the result equals a run given those
+    steps as its budget, status aside. The recorded arrays, ``n_steps``, the evaluation
+    counts and the ``final_*`` fields all describe those steps (the details, and the one
+    rare exception, in :mod:`optiviz.engine.loops`). An interrupt before the first step,
+    or while the trajectory is assembled, propagates.
     """
     _check_surface(surface)
     _check_optimizer(optimizer)
