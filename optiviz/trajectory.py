@@ -37,8 +37,10 @@ Conventions:
   single run.
 * A diverged run keeps the point at which divergence was detected (``diverged_at ==
   n_steps``): its last row may hold inf / nan or a huge value.
-* ``status`` is ``"converged"`` (a tolerance was met), ``"diverged"`` or ``"max_steps"``;
-  a trajectory read back from CSV has status ``"unknown"``.
+* ``status`` is ``"converged"`` (a tolerance was met), ``"diverged"``, ``"max_steps"``
+  or ``"interrupted"`` (a KeyboardInterrupt stopped the run before its budget: the arrays,
+  ``n_steps``, counts and ``final_*`` fields hold the steps it completed, see
+  :func:`optiviz.engine.run`); a trajectory read back from CSV has status ``"unknown"``.
 * With ``record="path"`` ``effective_lr`` and ``lr_factor`` are ``None``; with
   ``record="final"`` every per-step array is; the ``final_*`` fields, status,
   counts and ``best_loss`` are always present.
@@ -171,6 +173,12 @@ class Trajectory:
     def converged(self):
         """``status == "converged"`` (a bool, or a bool array for batched runs)."""
         return self.status == "converged"
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a KeyboardInterrupt cut a run short (any run of a batch): its
+        records end at the last step it completed, with status ``"interrupted"``."""
+        return bool(np.any(np.asarray(self.status) == "interrupted"))
 
     @property
     def label(self) -> str:

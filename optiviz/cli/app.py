@@ -3,12 +3,12 @@ the option parsers commands share, and :func:`main`.
 
 Bad input (any :class:`~optiviz.errors.OptivizError`) prints ``error: ...`` lines to stderr
 and exits with code 2, never a traceback; any other exception prints a short message and
-exits 1 (``--debug`` shows the traceback). Ctrl-C (SIGINT) exits 130; SIGTERM while the
-outputs are written exits 143 (the writer raises ``SystemExit(143)`` after cleaning up;
-elsewhere SIGTERM ends the process as usual, which a shell reports as 143 too). The
-commands live one file per command group in :mod:`optiviz.cli` and import heavy modules
-(sympy, matplotlib, the engine) inside their bodies, so ``optiviz --help`` and
-``optiviz list optimizers`` stay fast.
+exits 1 (``--debug`` shows the traceback). Ctrl-C (SIGINT) prints ``interrupted`` and
+exits 130; SIGTERM while the outputs are written exits 143 (the writer raises
+``SystemExit(143)`` after cleaning up; elsewhere SIGTERM ends the process as usual, which a
+shell reports as 143 too). The commands live one file per command group in
+:mod:`optiviz.cli` and import heavy modules (sympy, matplotlib, the engine) inside their
+bodies, so ``optiviz --help`` and ``optiviz list optimizers`` stay fast.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Annotated, Any, TypeVar, cast
 import typer
 
 from optiviz import __version__
+from optiviz.cli.progress import interrupted
 from optiviz.errors import ConfigError, OptivizError
 
 app = typer.Typer(
@@ -39,9 +40,6 @@ app = typer.Typer(
 )
 
 _STATE = {"debug": False}  # set by --debug
-
-#: Exit code of a command interrupted by Ctrl-C (SIGINT): 128 + 2, as a shell reports it.
-EXIT_INTERRUPTED = 130
 
 
 def fail(exc: BaseException) -> typer.Exit:
@@ -82,8 +80,7 @@ def guard(fn: F) -> F:
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
-            typer.echo("error: interrupted", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise interrupted() from None
         except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
             if type(exc).__module__.startswith("typer") or type(exc).__name__ in (
                 "BadParameter",

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from optiviz.cli.app import app, guard
-from optiviz.cli.progress import LazyBar
+from optiviz.cli.progress import LazyBar, interrupted
 from optiviz.errors import OptivizError
 
 
@@ -57,7 +57,8 @@ def run(
 
     Exit codes: 0 ok; 1 an expect check failed or an internal error (the outputs of a
     failed check are written); 2 bad input: an invalid config or an unusable output folder
-    (nothing is written); 130 interrupted (SIGINT, Ctrl-C); 143 terminated (SIGTERM).
+    (nothing is written); 130 interrupted (SIGINT, Ctrl-C): the runs stop, one line says how
+    many finished, and nothing is written; 143 terminated (SIGTERM).
     """
     from optiviz.config import apply_overrides, load_config
 
@@ -70,6 +71,8 @@ def run(
 
     bar = None if quiet else LazyBar()
     result = run_experiment(cfg, out_dir=None if out is None else Path(out), progress=bar)
+    if result.interrupted:
+        raise interrupted(result)
     if not quiet:
         typer.echo(
             f"{cfg.name}: {len(result.runs)} run{'s' if len(result.runs) != 1 else ''}"

@@ -27,6 +27,9 @@ stopped):
   exception and never a numpy warning: the loop runs under ``np.errstate(all="ignore")``.
   A run that grows but stays under the bound is recorded in full.
 * otherwise ``"max_steps"`` after ``steps`` steps.
+* Ctrl-C (a KeyboardInterrupt while the runs step) -> ``"interrupted"`` for every run still
+  going, which keeps the steps it completed (see :func:`~optiviz.engine.run.run`, whose
+  ``progress=`` callback is told the steps done every ~0.1 s).
 
 Effective learning rate (:mod:`optiviz.engine.effective`): ``Trajectory.effective_lr`` is
 the step taken per unit gradient, ``-(x_t - x_{t-1})_i / g_i`` with ``g`` the gradient

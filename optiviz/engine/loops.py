@@ -6,11 +6,28 @@ and gradient norm; with ``keep_eff`` also, per step, the optimizer's own factor
 ``state["eff_lr"]`` (``lr_factor``) and the gradient handed to the optimizer, from which
 the step per unit gradient (``effective_lr``, :mod:`optiviz.engine.effective`) is
 computed vectorized over the recorded rows, never per step.
+
+Progress and interrupts: with ``progress`` a loop calls ``progress(0, T)`` first,
+``progress(done, T)`` after a block of steps when :data:`TICK_SECONDS` have passed since the
+last call (never per step), and ``progress(done, T)`` once at the end (``done = T`` unless
+interrupted: a run that stopped early needs no more steps). A ``KeyboardInterrupt`` raised
+while the loop steps (by Ctrl-C, the progress callback, the optimizer or the surface) ends
+it: the loop returns the steps completed so far, and every run still going gets the status
+``"interrupted"``. A step is completed once its iterate is evaluated and recorded: an
+interrupt during step ``t`` keeps steps ``1 .. t - 1``, tested by the stopping rules (R runs
+keep only their last tested block if the interrupt comes while a block's rates are being
+computed). The loops keep that state consistent by committing each step (and each tested
+block) with plain assignments, which an interrupt cannot split (CPython raises a
+KeyboardInterrupt only at calls and loop jumps). The one inexact count: a single run with
+``keep`` and no mini-batches (the hot loop, which keeps no per-step counters) includes in
+``n_f`` / ``n_grad`` / ``n_hess`` the optimizer's own evaluations within the step cut short.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -19,6 +36,7 @@ from optiviz.engine.effective import step_per_unit_gradient
 from optiviz.engine.stopping import (
     CONVERGED,
     DIVERGED,
+    INTERRUPTED,
     RUNNING,
     STATUS,
     StoppingRules,
@@ -31,6 +49,30 @@ __all__ = ["loop_single", "loop_batched"]
 
 _INF = math.inf
 _NAN = math.nan
+
+#: Seconds between two progress reports of a loop (at most one per block of steps).
+TICK_SECONDS = 0.1
+
+Progress = Callable[[int, int], Any]  # progress(steps done, steps total)
+
+
+def _ticker(progress: Progress | None, total: int) -> Callable[[int], None] | None:
+    """Report ``(0, total)`` now; return ``tick(done)``, which reports ``(done, total)``
+    when :data:`TICK_SECONDS` have passed since the last report (None without progress)."""
+    if progress is None:
+        return None
+    progress(0, total)
+    due = time.perf_counter() + TICK_SECONDS
+
+    def tick(done: int) -> None:
+        nonlocal due
+        now = time.perf_counter()
+        if now >= due:
+            due = now + TICK_SECONDS
+            progress(done, total)
+
+    return tick
+
 
 # -- single run: x has shape (n,), scalars are Python / numpy floats ----------------------
 _CHUNK = 64
@@ -82,6 +124,7 @@ def loop_single(
     batches: Any,
     keep: bool,
     keep_eff: bool,
+    progress: Progress | None = None,
 ) -> dict:
     """One run. Engine evaluations are counted arithmetically (k + 1 for k steps), the
     optimizer's own through the oracle, so the hot loop carries no counters. Gradient
@@ -119,71 +162,103 @@ def loop_single(
         GR[0] = g
     best = float(f) if f == f else _INF
 
-    t = 0
+    tick = _ticker(progress, T)
+    t = k = 0  # t: the step being taken; k: the steps completed
+    nf, ng, nh = oracle.n_f, oracle.n_grad, oracle.n_hess  # the oracle's counts after step k
     code = check(f, g2, _NAN)
     if code == RUNNING and keep and not stoch:
         # The hot loop (record="all", deterministic). Rows are appended to lists and
         # flushed into the preallocated arrays every _CHUNK steps: appending is much
         # cheaper than a row assignment, and small chunks keep the lists cache-resident.
+        # A row is complete once its last list (es) has it: an interrupt keeps those rows.
         f_prev = f
-        while t < T and code == RUNNING:
-            t0 = t
-            xs: list[np.ndarray] = []
-            fs: list[float] = []
-            gs: list[float] = []
-            grs: list[np.ndarray] = []
-            es: list[Any] = []
-            xa, fa, ga, gra, ea = xs.append, fs.append, gs.append, grs.append, es.append
-            for t in range(t0 + 1, min(T, t0 + _CHUNK) + 1):
-                if sched is not None:
-                    lr = sched(t, base)
-                xn, state = step(x, g, state, oracle, lr, t)
-                if xn is x:  # never let a later in-place change alter a recorded row
-                    xn = xn.copy()
-                x = xn
-                f, g = vg(x)
-                if two:
-                    a, b = g.tolist()
-                    g2 = a * a + b * b
-                else:
-                    g2 = _sq_norm1(g, False)
-                xa(x)
-                fa(f)
-                ga(g2)
-                gra(g)
-                ea(state["eff_lr"])
-                code = check(f, g2, f_prev)
-                if code:
-                    break
-                f_prev = f
-            _flush(P, L, G, GR, E, t0, xs, fs, gs, grs, es, n)
+        t0 = 0
+        xs: list[np.ndarray] = []
+        fs: list[float] = []
+        gs: list[float] = []
+        grs: list[np.ndarray] = []
+        es: list[Any] = []
+        try:
+            while t < T and code == RUNNING:
+                t0 = t
+                xs, fs, gs, grs, es = [], [], [], [], []
+                xa, fa, ga, gra, ea = xs.append, fs.append, gs.append, grs.append, es.append
+                for t in range(t0 + 1, min(T, t0 + _CHUNK) + 1):
+                    if sched is not None:
+                        lr = sched(t, base)
+                    xn, state = step(x, g, state, oracle, lr, t)
+                    if xn is x:  # never let a later in-place change alter a recorded row
+                        xn = xn.copy()
+                    x = xn
+                    f, g = vg(x)
+                    if two:
+                        a, b = g.tolist()
+                        g2 = a * a + b * b
+                    else:
+                        g2 = _sq_norm1(g, False)
+                    xa(x)
+                    fa(f)
+                    ga(g2)
+                    gra(g)
+                    ea(state["eff_lr"])
+                    code = check(f, g2, f_prev)
+                    if code:
+                        break
+                    f_prev = f
+                _flush(P, L, G, GR, E, t0, xs, fs, gs, grs, es, n)
+                if tick is not None:
+                    tick(t)
+            k = t
+        except KeyboardInterrupt:
+            m = len(es)
+            k = t0 + m
+            _flush(P, L, G, GR, E, t0, xs[:m], fs[:m], gs[:m], grs[:m], es[:m], n)
+            x, f, g2 = P[k], float(L[k]), float(G[k])
+            # row k may not have been tested yet (row 0 was, before the loop)
+            code = check(f, g2, L[k - 1]) if k else RUNNING
+            if code == RUNNING and k < T:
+                code = INTERRUPTED
+        # (per-step counts would cost the hot loop: a step cut short may add its own calls)
+        nf, ng, nh = oracle.n_f, oracle.n_grad, oracle.n_hess
     elif code == RUNNING:
-        f_prev = f
-        for t in range(1, T + 1):
-            if sched is not None:
-                lr = sched(t, base)
-            if stoch:
-                oracle.batch = next(batches)
-                g = oracle.value_and_grad(x)[1]
-            if keep:
-                GR[t - 1] = g
-            x, state = step(x, g, state, oracle, lr, t)
-            oracle.batch = None
-            f, g = vg(x)
-            g2 = _sq_norm1(g, two)
-            if keep:
-                P[t] = x
-                L[t] = f
-                G[t] = g2
-                E[t - 1] = state["eff_lr"]
-            elif f < best:
+        # Each step is computed into new names and committed at its end by plain
+        # assignments, so an interrupt leaves x, f, g2, k and the oracle's counts at the
+        # last completed step.
+        try:
+            while k < T and code == RUNNING:
+                for t in range(k + 1, min(T, k + _CHUNK) + 1):
+                    if sched is not None:
+                        lr = sched(t, base)
+                    if stoch:
+                        oracle.batch = next(batches)
+                        g = oracle.value_and_grad(x)[1]
+                    if keep:
+                        GR[t - 1] = g
+                    xn, state = step(x, g, state, oracle, lr, t)
+                    oracle.batch = None
+                    fn, gn = vg(xn)
+                    g2n = _sq_norm1(gn, two)
+                    cn = check(fn, g2n, f)
+                    if keep:
+                        P[t] = xn
+                        L[t] = fn
+                        G[t] = g2n
+                        E[t - 1] = state["eff_lr"]
+                    # commit (no call in these two lines: an interrupt cannot split them)
+                    x, f, g, g2, k, code = xn, fn, gn, g2n, t, cn
+                    nf, ng, nh = oracle.n_f, oracle.n_grad, oracle.n_hess
+                    if not keep and f < best:
+                        best = float(f)
+                    if code:
+                        break
+                if tick is not None:
+                    tick(k)
+        except KeyboardInterrupt:
+            if not keep and f < best:  # the last completed step may have missed it
                 best = float(f)
-            code = check(f, g2, f_prev)
-            if code:
-                break
-            f_prev = f
+            if code == RUNNING and k < T:
+                code = INTERRUPTED
 
-    k = t
     points = losses = norms = eff = factor = None
     if keep:
         # (a single run's records are cheap; "path" only drops the per-step rates)
@@ -195,6 +270,8 @@ def loop_single(
         best = float(np.fmin.reduce(losses))
     elif not best < _INF:
         best = float(f)
+    if progress is not None:
+        progress(k if code == INTERRUPTED else T, T)
     engine_evals = 0 if stoch else k + 1
     return dict(
         points=points,
@@ -205,9 +282,9 @@ def loop_single(
         status=str(STATUS[code]),
         diverged_at=k if code == DIVERGED else None,
         n_steps=k,
-        n_f=oracle.n_f + engine_evals,
-        n_grad=oracle.n_grad + engine_evals,
-        n_hess=oracle.n_hess,
+        n_f=nf + engine_evals,
+        n_grad=ng + engine_evals,
+        n_hess=nh,
         steps_to_tolerance=k if code == CONVERGED else None,
         final_point=np.array(x, dtype=float),
         final_loss=float(f),
@@ -217,12 +294,6 @@ def loop_single(
 
 
 # -- R runs: x has shape (R, n) ------------------------------------------------------------
-def _sq_norms(G: np.ndarray) -> np.ndarray:
-    """Squared norms over the last axis, summed coordinate by coordinate like the single
-    run's ``_sq_norm1`` (bit-identical)."""
-    return np.add.reduce((G * G).T, axis=0)
-
-
 def _block_rows(R: int, n: int) -> int:
     """Steps per stopping check in a batched run (checks on ~1 MB blocks)."""
     return max(1, min(64, (1 << 20) // (8 * R * n)))
@@ -242,6 +313,7 @@ def loop_batched(
     batches: Any,
     keep: bool,
     keep_eff: bool,
+    progress: Progress | None = None,
 ) -> dict:
     """R runs. Stopping rules are evaluated on blocks of K steps (vectorized over the
     block), which finds exactly the same first stopping step of each run as a per-step
@@ -303,9 +375,17 @@ def loop_batched(
     frozen_col = np.zeros((R, 1), dtype=bool)
     n_frozen = 0
 
-    def check_block(t0, m, f_before):
-        """Test steps t0 .. t0+m-1 (rows 0..m-1 of the block); stop runs that fail."""
-        nonlocal n_frozen, X
+    def check_block(t0, m, f_before, X_end, F_end):
+        """Test steps t0 .. t0+m-1 (rows 0..m-1 of the block); stop runs that fail.
+
+        ``X_end``, ``F_end``: the points and losses at the block's last step. The outcome
+        is computed first and committed at the end by plain assignments (no calls), so an
+        interrupt leaves the state of the previous block or of this one, never a mix;
+        ``t_last`` is then the last tested step and ``last`` its ``(X, F, g2)``. Only the
+        in-place turn of gradient rows into rates cannot be done twice: ``dirty`` tells
+        an interrupt handler that it has begun and the block cannot be tested again.
+        """
+        nonlocal n_frozen, X, best, t_last, last, dirty
         Xb = P[t0 : t0 + m] if keep else Xr[:m]
         Fb = L[t0 : t0 + m] if keep else Fr[:m]
         g2 = GN[t0 : t0 + m] if keep else G2r[:m]
@@ -315,28 +395,39 @@ def loop_batched(
         if keep_eff and t0:  # steps t0 .. t0+m-1 start from the rows t0-1 .. t0+m-2
             lo, hi = t0 - 1, t0 + m - 1
             scratch = (SQ[:m], ZB[:m])  # the squares are summed: SQ is free
+            dirty = True
             step_per_unit_gradient(P[lo:hi], P[lo + 1 : hi + 1], GR[lo:hi], GR[lo:hi], scratch)
         stop, ok = rules.block(Fb, g2, f_before)
         stop &= active
         if not keep:  # rows that count for best_loss: active runs, up to their stop
             valid = np.repeat(active[None, :], m, axis=0)
+        X_new = X_end
+        hit = None
         if stop.any():
             hit, j, codes = first_stops(stop, ok)
             s = t0 + j
-            stop_at[hit] = s
-            code[hit] = codes
-            x_fin[hit] = Xb[j, :, hit]  # (len(hit), n)
-            f_fin[hit] = Fb[j, hit]
-            g2_fin[hit] = g2[j, hit]
-            active[hit] = False
-            frozen_col[hit] = True
-            n_frozen += len(hit)
-            X = X.copy(order="F")  # the optimizer's array may be referenced by its state
-            X[hit] = x_fin[hit]  # roll back to the stopping step and freeze there
+            xh, fh, gh = Xb[j, :, hit], Fb[j, hit], g2[j, hit]  # xh: (len(hit), n)
+            nh = len(hit)
+            X_new = X_end.copy(order="F")  # the optimizer's array may be referenced by its state
+            X_new[hit] = xh  # roll back to the stopping step and freeze there
             if not keep:
                 valid[:, hit] = np.arange(m)[:, None] <= j[None, :]
         if not keep:
-            np.fmin(best, np.fmin.reduce(np.where(valid, Fb, np.nan), axis=0), out=best)
+            best_new = np.fmin(best, np.fmin.reduce(np.where(valid, Fb, np.nan), axis=0))
+        g2_end = g2[m - 1].copy()  # (a row of the ring without keep)
+        # commit
+        if hit is not None:
+            stop_at[hit] = s
+            code[hit] = codes
+            x_fin[hit] = xh
+            f_fin[hit] = fh
+            g2_fin[hit] = gh
+            active[hit] = False
+            frozen_col[hit] = True
+            n_frozen += nh
+        if not keep:
+            best = best_new
+        X, last, t_last, dirty = X_new, (X_new, F_end, g2_end), t0 + m - 1, False
 
     # step 0
     if keep:
@@ -349,65 +440,81 @@ def loop_batched(
         GR[0] = G.T
     else:
         np.multiply(G.T, G.T, out=SQ[0])
-    check_block(0, 1, _NAN)
+    t_last, last, dirty = 0, (X, F, F), False
+    check_block(0, 1, _NAN, X, F)
     f_last = F
-    t_last = 0
     t0 = 1
     t = 0
-    while t < T and active.any():
-        m = min(K, T - t)
-        for j in range(m):
-            t += 1
-            if sched is not None:
-                lr = sched(t, base)
-            if stoch:
-                oracle.batch = next(batches)
-                Gs = oracle.value_and_grad(X)[1]
-                if keep_eff:
-                    GR[t - 1] = Gs.T
-                Xn, state = step(X, Gs, state, oracle, lr, t)
-                oracle.batch = None
-            else:
-                Xn, state = step(X, G, state, oracle, lr, t)
-            if n_frozen:
-                Xn = np.asfortranarray(np.where(frozen_col, X, Xn))
-            X = Xn
-            F, G = vg(X, check=False)
-            Gt = G.T
-            if keep:
-                P[t] = X.T
-                L[t] = F
-                if keep_eff:
-                    E[t - 1] = np.transpose(state["eff_lr"])
-            else:
-                Xr[j] = X.T
-                Fr[j] = F
-            if grad_rows:
-                GR[t] = Gt
-            else:
-                np.multiply(Gt, Gt, out=SQ[j])
-            hfa(oracle.n_f)
-            hga(oracle.n_grad)
-            hha(oracle.n_hess)
-        check_block(t0, m, f_last)
-        f_last = (L[t] if keep else Fr[m - 1]).copy()
-        t_last = t
-        t0 = t + 1
+    tick = _ticker(progress, T)
+    interrupted = False
+    try:
+        while t < T and active.any():
+            m = min(K, T - t)
+            for j in range(m):
+                t += 1
+                if sched is not None:
+                    lr = sched(t, base)
+                if stoch:
+                    oracle.batch = next(batches)
+                    Gs = oracle.value_and_grad(X)[1]
+                    if keep_eff:
+                        GR[t - 1] = Gs.T
+                    Xn, state = step(X, Gs, state, oracle, lr, t)
+                    oracle.batch = None
+                else:
+                    Xn, state = step(X, G, state, oracle, lr, t)
+                if n_frozen:
+                    Xn = np.asfortranarray(np.where(frozen_col, X, Xn))
+                X = Xn
+                F, G = vg(X, check=False)
+                Gt = G.T
+                if keep:
+                    P[t] = X.T
+                    L[t] = F
+                    if keep_eff:
+                        E[t - 1] = np.transpose(state["eff_lr"])
+                else:
+                    Xr[j] = X.T
+                    Fr[j] = F
+                if grad_rows:
+                    GR[t] = Gt
+                else:
+                    np.multiply(Gt, Gt, out=SQ[j])
+                hfa(oracle.n_f)
+                hga(oracle.n_grad)
+                hha(oracle.n_hess)
+            check_block(t0, m, f_last, X, F)
+            f_last = (L[t] if keep else Fr[m - 1]).copy()
+            t0 = t + 1
+            if tick is not None:
+                tick(t)
+    except KeyboardInterrupt:
+        interrupted = True
+        # The steps completed after t_last (hh is appended last in a step) are tested as
+        # a block of their own, unless the interrupt came after their rates were begun.
+        part = len(hh) - 1 - t_last
+        if part > 0 and not dirty:
+            done = t_last + part
+            X_end = P[done].T if keep else Xr[part - 1].T
+            check_block(t_last + 1, part, f_last, X_end, L[done] if keep else Fr[part - 1])
 
     # runs that never stopped end at t_last
     rest = np.flatnonzero(active)
     if rest.size:
         stop_at[rest] = t_last
+        if interrupted and t_last < T:
+            code[rest] = INTERRUPTED
         if keep:
             x_fin[rest] = P[t_last][:, rest].T
             f_fin[rest] = L[t_last, rest]
             g2_fin[rest] = GN[t_last, rest]
         else:
-            x_fin[rest] = X[rest]
-            f_fin[rest] = np.broadcast_to(F, (R,))[rest]
-            g2_fin[rest] = _sq_norms(G[rest])
+            X_last, F_last, g2_last = last
+            x_fin[rest] = X_last[rest]
+            f_fin[rest] = np.broadcast_to(F_last, (R,))[rest]
+            g2_fin[rest] = g2_last[rest]
     evals = 0 if stoch else stop_at + 1  # the engine's own evaluations
-    hist = np.array([hf, hg, hh], dtype=np.int64)
+    hist = np.array([h[: t_last + 1] for h in (hf, hg, hh)], dtype=np.int64)
     counts = hist[:, stop_at] + np.array([1, 1, 0])[:, None] * evals
 
     points = losses = norms = eff = factor = None
@@ -429,6 +536,8 @@ def loop_batched(
         if keep_eff:
             eff, factor = (a.transpose(2, 0, 1) for a in rates)
         best = np.fmin.reduce(losses, axis=1)
+    if progress is not None:
+        progress(t_last if interrupted and rest.size and t_last < T else T, T)
     return dict(
         points=points,
         losses=losses,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,6 +63,7 @@ def run(
     seed: int | None = None,
     record: str = "all",
     divergence_bound: float | None = None,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``x0`` for up to ``steps`` steps.
 
@@ -93,10 +95,28 @@ def run(
     divergence_bound : float, optional
         Bound on ``|loss|`` beyond which a run is "diverged" (default
         ``1e12 * max(1, |f(x0)|)``).
+    progress : callable ``(done, total) -> None``, optional
+        Told the steps done of ``total = steps``: ``(0, total)`` before the first step,
+        then after a block of steps at most every ~0.1 s (never per step), and once at the
+        end with ``(total, total)`` (a run that stopped early needs no more steps), or with
+        the steps done if interrupted. For R runs, ``done`` counts the steps of the batch.
 
     Returns
     -------
     Trajectory
+
+    Interrupts
+    ----------
+    A ``KeyboardInterrupt`` (Ctrl-C) while the runs step stops them cleanly: ``run``
+    returns what was computed so far, and every run still going has the status
+    ``"interrupted"`` (a batched run's runs that had already converged or diverged keep
+    their status). A step counts once its iterate is evaluated and recorded: an interrupt
+    during step ``k`` (in the optimizer or the surface) keeps steps ``1 .. k - 1``, and one
+    in ``progress(done, total)`` keeps ``done`` steps; the result equals a run given those
+    steps as its budget, status aside. The recorded arrays, ``n_steps``, the evaluation
+    counts and the ``final_*`` fields all describe those steps (the details, and the one
+    rare exception, in :mod:`optiviz.engine.loops`). An interrupt before the first step,
+    or while the trajectory is assembled, propagates.
     """
     _check_surface(surface)
     _check_optimizer(optimizer)
@@ -175,6 +195,7 @@ def run(
                 batches,
                 record != "final",
                 record == "all",
+                progress,
             )
     except KeyError as exc:
         if exc.args == ("eff_lr",):

@@ -34,6 +34,7 @@ __all__ = [
     "RUNNING",
     "CONVERGED",
     "DIVERGED",
+    "INTERRUPTED",
     "STATUS",
     "StoppingRules",
     "default_divergence_bound",
@@ -41,9 +42,10 @@ __all__ = [
 ]
 
 #: Codes of the evaluators; ``STATUS[code]`` is the trajectory's status text (``RUNNING``
-#: at the end of the budget is ``"max_steps"``).
-RUNNING, CONVERGED, DIVERGED = 0, 1, 2
-STATUS = np.array(["max_steps", "converged", "diverged"])
+#: at the end of the budget is ``"max_steps"``). ``INTERRUPTED`` is no rule's verdict: the
+#: loops give it to a run still going when a KeyboardInterrupt stopped them.
+RUNNING, CONVERGED, DIVERGED, INTERRUPTED = 0, 1, 2, 3
+STATUS = np.array(["max_steps", "converged", "diverged", "interrupted"])
 _INF = math.inf
 
 

@@ -50,6 +50,8 @@ class ExperimentResult:
     eta_opt: float | None
     expectations: list[ExpectationResult] = field(default_factory=list)
     wall_time: float = 0.0
+    #: Ctrl-C stopped the runs: only the entries run so far, no analysis, nothing written
+    interrupted: bool = False
 
     @property
     def expectations_passed(self) -> bool:
@@ -64,8 +66,10 @@ class Progress(Protocol):
 
     ``begin(total)`` once; for each unit of work (one optimizer entry -- a grid entry is one
     unit --, the analysis, one kind of figure, writing the files) ``describe(text)`` before
-    it and ``advance()`` after it; ``end()`` at the end, also after an error. The engine
-    reports no progress inside a run.
+    it and ``advance()`` after it; ``end()`` at the end, also after an error. Within an
+    entry, ``steps(done, total)`` reports its steps done (the engine's ``progress``
+    callback: ``(0, total)`` first, then at most every ~0.1 s, ``(total, total)`` at the
+    end).
     """
 
     def begin(self, total: int) -> None: ...
@@ -73,5 +77,7 @@ class Progress(Protocol):
     def describe(self, description: str) -> None: ...
 
     def advance(self) -> None: ...
+
+    def steps(self, done: int, total: int) -> None: ...
 
     def end(self) -> None: ...

@@ -1,4 +1,10 @@
-"""Running an experiment config: relative learning rates, every entry, the analysis."""
+"""Running an experiment config: relative learning rates, every entry, the analysis.
+
+Ctrl-C: a KeyboardInterrupt while the entries run stops them; :func:`run_entries` returns
+the entries run so far (the one running then with its runs cut short, status
+``"interrupted"``) and :func:`run_experiment` returns them with ``interrupted=True``,
+without analysis, checks or files.
+"""
 
 from __future__ import annotations
 
@@ -73,46 +79,70 @@ def _make_schedule(spec: OptimizerSpec):
 def run_entries(
     config: ExperimentConfig, surface: Any = None, progress: Progress | None = None
 ) -> tuple[list, list[RunRecord], float | None]:
-    """Run every optimizer entry; return (trajectories per entry, flat runs, eta_opt)."""
+    """Run every optimizer entry; return (trajectories per entry, flat runs, eta_opt).
+
+    ``progress`` is told each entry (``describe`` / ``advance``) and its steps (``steps``).
+    A KeyboardInterrupt stops the entries and returns those run so far: fewer
+    trajectories than entries, or a last one with interrupted runs (see
+    :func:`entries_interrupted`).
+    """
     from optiviz.engine import run
 
     surface = surface if surface is not None else config.build_surface()
     eta_opt = resolve_eta_opt(config, surface)
-    trajectories = []
+    trajectories: list = []
     records: list[RunRecord] = []
     x0 = np.asarray(config.start, dtype=float)
     xp = None if config.start_prev is None else np.asarray(config.start_prev, dtype=float)
-    for spec in config.optimizers:
-        opt = _make_optimizer(config, spec, eta_opt)
-        if progress is not None:
-            what = f"{spec.label or spec.name}" + (f" ({spec.n_runs} runs)" if spec.is_grid else "")
-            progress.describe(f"running {what}")
-        traj = run(
-            surface,
-            opt,
-            x0,
-            config.steps_of(spec),
-            x_prev=xp,
-            schedule=_make_schedule(spec),
-            tol_grad=config.tolerance.grad,
-            tol_loss=config.tolerance.loss,
-            batch_size=spec.batch_size,
-            seed=config.seed if spec.batch_size is not None else None,
-            record=config.record_of(spec),
-            divergence_bound=config.divergence_bound,
-        )
-        if spec.label is not None:
-            traj.optimizer_label = spec.label
-            if traj.batched and traj.run_labels:
-                traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
-        trajectories.append(traj)
-        for tr in traj.runs():
-            records.append(
-                RunRecord(run=len(records), entry=spec.index, label=tr.label, trajectory=tr)
+    steps = None if progress is None else progress.steps
+    try:
+        for spec in config.optimizers:
+            opt = _make_optimizer(config, spec, eta_opt)
+            if progress is not None:
+                what = f"{spec.label or spec.name}" + (
+                    f" ({spec.n_runs} runs)" if spec.is_grid else ""
+                )
+                progress.describe(f"running {what}")
+            traj = run(
+                surface,
+                opt,
+                x0,
+                config.steps_of(spec),
+                x_prev=xp,
+                schedule=_make_schedule(spec),
+                tol_grad=config.tolerance.grad,
+                tol_loss=config.tolerance.loss,
+                batch_size=spec.batch_size,
+                seed=config.seed if spec.batch_size is not None else None,
+                record=config.record_of(spec),
+                divergence_bound=config.divergence_bound,
+                progress=steps,
             )
-        if progress is not None:
-            progress.advance()
+            if spec.label is not None:
+                traj.optimizer_label = spec.label
+                if traj.batched and traj.run_labels:
+                    traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
+            runs = [
+                RunRecord(run=len(records) + i, entry=spec.index, label=tr.label, trajectory=tr)
+                for i, tr in enumerate(traj.runs())
+            ]
+            # one binding (no call an interrupt could split): the two lists stay in step
+            trajectories, records = [*trajectories, traj], [*records, *runs]
+            if traj.interrupted:
+                break
+            if progress is not None:
+                progress.advance()
+    except KeyboardInterrupt:  # outside the engine's loops (it returns interrupted runs)
+        pass
     return trajectories, records, eta_opt
+
+
+def entries_interrupted(config: ExperimentConfig, trajectories: Sequence) -> bool:
+    """Whether :func:`run_entries` was interrupted: an entry was not run, or the last
+    one run has interrupted runs."""
+    return len(trajectories) < len(config.optimizers) or bool(
+        trajectories and trajectories[-1].interrupted
+    )
 
 
 def run_experiment(
@@ -138,13 +168,19 @@ def run_experiment(
     formats : list of "png", "svg", "pdf", optional
         Overrides the config's ``formats``.
     progress : Progress, optional
-        A hook told about each unit of work (the CLI's progress bar).
+        A hook told about each unit of work and the steps within an entry (the CLI's
+        progress bar).
     write : bool
         ``False`` runs and analyses without writing anything (``files`` is empty).
     figures : list, optional
         Overrides the config's ``figures`` (``[]``: none).
     max_steps : int, optional
         Caps every step budget (the test suite runs every config this way).
+
+    A KeyboardInterrupt (Ctrl-C) during the runs stops them and returns what was
+    computed: the entries run so far (the one running then with status
+    ``"interrupted"``), ``interrupted=True``, no analysis (None), no expectation checks,
+    and nothing written. An interrupt after the runs propagates.
     """
     t0 = time.perf_counter()
     if formats is not None or figures is not None or max_steps is not None:
@@ -158,6 +194,19 @@ def run_experiment(
         progress.begin(n_units)
     try:
         trajectories, records, eta_opt = run_entries(config, surface, progress)
+        if entries_interrupted(config, trajectories):
+            return ExperimentResult(
+                config=config,
+                out_dir=None,
+                files={},
+                surface=surface,
+                trajectories=trajectories,
+                runs=records,
+                analysis=None,
+                eta_opt=eta_opt,
+                wall_time=time.perf_counter() - t0,
+                interrupted=True,
+            )
         if progress is not None:
             progress.describe("analysing")
         analysis = _analyze(config, surface, trajectories)
