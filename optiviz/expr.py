@@ -40,6 +40,19 @@ Checked in this order, so hostile text is refused in milliseconds:
   rationals are limited to :data:`MAX_CONSTANT_BITS` bits; ``Max``/``Min`` take at most
   :data:`MAX_MINMAX_ARGS` arguments.
 
+Each check runs before the work it bounds:
+
+* a decimal literal's size is decided from its decimal exponent before an exact value is
+  built (``1e-99999999`` is refused as too small, ``0e-99999999`` is exactly 0);
+* a constant raised to a non-integer power whose exact evaluation would need numbers of
+  more than :data:`MAX_CONSTANT_BITS` bits (bits of the base's numbers times the
+  exponent's numerator: ``123.456**(-0.011761)``) is computed in floats and kept as a
+  ``Float`` (0.9449...); a negative one is refused as not real;
+* the constant arguments of ``Max``/``Min`` are compared in floats and folded into one;
+* a nest of ``Max``/``Min`` calls may compare at most :data:`MAX_PIECEWISE_CASES` pairs
+  of cases: ``k*(k-1)/2`` for ``k`` arguments, times one plus the count of the
+  ``Max``/``Min`` nested in an argument (sympy compares them symbolically, pair by pair).
+
 Refused text takes well under a millisecond to a few milliseconds. Accepted text costs
 what sympy needs to build it: a typical 2,000-character formula takes milliseconds to
 tens of milliseconds; sympy's automatic simplification of ``abs``, ``Max`` and ``Min``
@@ -86,6 +99,7 @@ __all__ = [
     "MAX_PIECEWISE_CASES",
     "parse_constant",
     "parse_expression",
+    "substitute",
     "symbol",
     "validate_name",
 ]
@@ -305,6 +319,69 @@ def parse_constant(text: str) -> sympy.Expr:
         As for :func:`parse_expression`; any other name is refused.
     """
     return _Parser(text, (), (), constant=True).parse()
+
+
+def substitute(expr: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
+    """``expr`` with the symbols of ``values`` replaced, under the parser's power limits.
+
+    ``expr.subs`` would let sympy evaluate a power the parser never saw: ``123.456**a``
+    with ``a = -0.011761`` factors numbers of 160,000 bits (minutes), ``2**a`` with
+    ``a = 10**9`` builds a billion-bit integer. The tree is rebuilt bottom-up; a power
+    whose exponent becomes a constant beyond :data:`MAX_EXPONENT` is refused before it is
+    built, and a constant to a non-integer power past the size bound is a float, as in
+    :func:`parse_expression`.
+
+    Raises
+    ------
+    ExpressionError
+        Naming the power and the limit.
+    """
+    memo: dict[sympy.Basic, sympy.Basic] = {}
+    parser = _Parser("", (), (), constant=True)
+
+    def rebuild(node: sympy.Basic) -> sympy.Basic:
+        if node in values:
+            return values[node]
+        if not node.args or not (node.free_symbols & values.keys()):
+            return node
+        done = memo.get(node)
+        if done is not None:
+            return done
+        args = [rebuild(a) for a in node.args]
+        if node.is_Pow:
+            base, exponent = args
+            if exponent.is_number:
+                value = parser._value(exponent)
+                if value is None or not abs(value) <= MAX_EXPONENT:
+                    raise ExpressionError(
+                        f"the exponent of {_Parser._short(str(node))} becomes "
+                        f"{_Parser._short(str(exponent))}: a constant exponent of ** must be "
+                        f"at most {MAX_EXPONENT} in magnitude"
+                    )
+            if exponent.is_Rational and not exponent.is_Integer and base.is_number:
+                size = abs(int(exponent.p)) * max(
+                    (_bits(r) for r in base.atoms(sympy.Rational)), default=0
+                )
+                if size > MAX_CONSTANT_BITS:
+                    value = parser._value(base)
+                    if value is None or value.imag != 0 or value.real < 0:
+                        raise ExpressionError(
+                            f"{_Parser._short(str(node))} becomes a power of "
+                            f"{_Parser._short(str(base))} that is not a real number"
+                        )
+                    try:
+                        memo[node] = sympy.Float(value.real ** float(exponent))
+                    except (OverflowError, ZeroDivisionError):
+                        raise ExpressionError(
+                            f"{_Parser._short(str(node))} becomes a power of "
+                            f"{_Parser._short(str(base))} that overflows a 64-bit float "
+                            "or divides by zero"
+                        ) from None
+                    return memo[node]
+        memo[node] = node.func(*args)
+        return memo[node]
+
+    return rebuild(expr)
 
 
 def _declared_names(names: object, what: str) -> tuple[str, ...]:

@@ -749,9 +749,13 @@ def _substitute_checked(expr: sp.Expr, subs: Mapping, name: str) -> sp.Expr:
     would bypass that bound once its value is substituted, and ``x**1e9`` makes sympy's
     polynomial machinery allocate a billion coefficients.
     """
-    from optiviz.expr import MAX_EXPONENT
+    from optiviz.errors import ExpressionError
+    from optiviz.expr import MAX_EXPONENT, substitute
 
-    out = expr.subs(subs)
+    try:
+        out = substitute(expr, subs)
+    except ExpressionError as exc:
+        raise SurfaceError(f"surface {name!r}: after substituting the parameters, {exc}") from None
     for p in out.atoms(sp.Pow):
         e = p.exp
         if e.is_number and (not e.is_finite or abs(float(e)) > MAX_EXPONENT):

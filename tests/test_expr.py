@@ -415,49 +415,56 @@ def _unary(fn_name: str, build):
     return lambda c: (f"{fn_name}({c[0]})", build(c[1]))
 
 
+_PAIRS = [
+    lambda p: (f"({p[0][0]}) + ({p[1][0]})", p[0][1] + p[1][1]),
+    lambda p: (f"({p[0][0]}) - ({p[1][0]})", p[0][1] - p[1][1]),
+    lambda p: (f"({p[0][0]})*({p[1][0]})", p[0][1] * p[1][1]),
+    lambda p: (f"({p[0][0]}) / (2 + sin({p[1][0]}))", p[0][1] / (2 + sympy.sin(p[1][1]))),
+    lambda p: (f"Max({p[0][0]}, {p[1][0]})", sympy.Max(p[0][1], p[1][1])),
+    lambda p: (f"Min({p[0][0]}, {p[1][0]})", sympy.Min(p[0][1], p[1][1])),
+]
+_SINGLES = [
+    lambda c: (f"-({c[0]})", -c[1]),
+    _unary("sin", sympy.sin),
+    _unary("cos", sympy.cos),
+    _unary("tanh", sympy.tanh),
+    _unary("abs", sympy.Abs),
+    _unary("relu", lambda e: sympy.Max(0, e)),
+]
+_BOUNDED = [
+    _unary("exp", sympy.exp),
+    _unary("sigmoid", lambda e: 1 / (1 + sympy.exp(-e))),
+    _unary("softplus", lambda e: sympy.log(1 + sympy.exp(e))),
+    lambda c: (f"sqrt(1 + ({c[0]})**2)", sympy.sqrt(1 + c[1] ** 2)),
+    lambda c: (f"log(2 + ({c[0]}))", sympy.log(2 + c[1])),
+]
+
+
+def _power(t):
+    (text, expr), k = t
+    return (f"({text})**{k}", expr**k) if k >= 0 else (f"(2 + ({text}))**({k})", (2 + expr) ** k)
+
+
 def _extend(children):
     """Whitelisted constructs over smaller trees, as (text, directly built sympy) pairs.
 
     Powers, exp, sigmoid and softplus get bounded arguments (a leaf or sin/tanh of a
     tree) and divisions a denominator 2 + sin(.) >= 1, so every constant stays finite,
     real and small: the parser would rightly refuse overflowing or undefined constants.
+    Each construct is drawn as (builder, operands), so ``children`` appears a few times
+    in the strategy rather than once per construct (hypothesis validates the recursive
+    strategy by walking it, which took seconds with twenty references).
     """
     bounded = st.one_of(
         _LEAVES,
         children.map(lambda c: (f"sin({c[0]})", sympy.sin(c[1]))),
         children.map(lambda c: (f"tanh({c[0]})", sympy.tanh(c[1]))),
     )
-    pair = st.tuples(children, children)
     return st.one_of(
-        pair.map(lambda p: (f"({p[0][0]}) + ({p[1][0]})", p[0][1] + p[1][1])),
-        pair.map(lambda p: (f"({p[0][0]}) - ({p[1][0]})", p[0][1] - p[1][1])),
-        pair.map(lambda p: (f"({p[0][0]})*({p[1][0]})", p[0][1] * p[1][1])),
-        pair.map(
-            lambda p: (
-                f"({p[0][0]}) / (2 + sin({p[1][0]}))",
-                p[0][1] / (2 + sympy.sin(p[1][1])),
-            )
-        ),
-        st.tuples(bounded, st.integers(-3, 3)).map(
-            lambda t: (
-                (f"({t[0][0]})**{t[1]}", t[0][1] ** t[1])
-                if t[1] >= 0
-                else (f"(2 + ({t[0][0]}))**({t[1]})", (2 + t[0][1]) ** t[1])
-            )
-        ),
-        children.map(lambda c: (f"-({c[0]})", -c[1])),
-        children.map(_unary("sin", sympy.sin)),
-        children.map(_unary("cos", sympy.cos)),
-        children.map(_unary("tanh", sympy.tanh)),
-        children.map(_unary("abs", sympy.Abs)),
-        children.map(_unary("relu", lambda e: sympy.Max(0, e))),
-        bounded.map(_unary("exp", sympy.exp)),
-        bounded.map(_unary("sigmoid", lambda e: 1 / (1 + sympy.exp(-e)))),
-        bounded.map(_unary("softplus", lambda e: sympy.log(1 + sympy.exp(e)))),
-        bounded.map(lambda c: (f"sqrt(1 + ({c[0]})**2)", sympy.sqrt(1 + c[1] ** 2))),
-        bounded.map(lambda c: (f"log(2 + ({c[0]}))", sympy.log(2 + c[1]))),
-        pair.map(lambda p: (f"Max({p[0][0]}, {p[1][0]})", sympy.Max(p[0][1], p[1][1]))),
-        pair.map(lambda p: (f"Min({p[0][0]}, {p[1][0]})", sympy.Min(p[0][1], p[1][1]))),
+        st.tuples(st.sampled_from(_PAIRS), children, children).map(lambda t: t[0](t[1:])),
+        st.tuples(st.sampled_from(_SINGLES), children).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(_BOUNDED), bounded).map(lambda t: t[0](t[1])),
+        st.tuples(bounded, st.integers(-3, 3)).map(_power),
     )
 
 
@@ -636,3 +643,50 @@ def test_derivation_budget_is_cpu_time_not_wall_clock(monkeypatch):
     monkeypatch.setattr(surface_module.time, "time", lambda: next(hours))
     s = Surface.from_expression("x*y + y**2", ["x", "y"])
     assert s.hessian.tolist() == [[0, 1], [1, 2]]  # d2/dx dy (x*y + y**2) = 1, d2/dy2 = 2
+
+
+#: Inputs that took seconds to minutes before issue 14, with the outcome now: a refusal
+#: message, or None for accepted (benchmarks/bench_expr.py times each, <= 0.5 s).
+ONCE_SLOW = [
+    ("1e-9999999", "too small"),  # 11 s
+    ("1e-99999999", "too small"),  # 370 s
+    ("0e-99999999", None),  # > 60 s in a config; exactly 0
+    ("123.456**(-0.011761)", None),  # 475 s, then a wrong message; 0.945
+    ("-(-((Min(-105773196244853962.309632, 77559608428))**((46)-(0.000593))))", "not a real"),
+    (
+        "Max("
+        + ", ".join(f"Min(x + {k}, y - {k}, x*y + {k}, x - y + {k})" for k in range(4))
+        + ")",
+        "pairs of cases",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ONCE_SLOW, ids=lambda v: repr(v)[:30])
+def test_once_slow_inputs_are_decided(text, message):
+    if message is None:
+        assert parse(text).is_number
+    else:
+        with pytest.raises(ExpressionError, match=message):
+            parse(text)
+
+
+def test_parameter_values_keep_the_power_limits():
+    # A parameter used in a power bypassed the parser: Surface.from_expression(
+    # "x**2 + 123.456**a", {"a": -0.011761}) hung in sympy's exact power (as above), and
+    # 2**a with a = 10**9 would build a billion-bit integer. Both are decided before sympy
+    # builds them: the first is the float 123.456**-0.011761, the second is refused.
+    from optiviz.errors import SurfaceError
+    from optiviz.expr import substitute
+    from optiviz.surface import Surface
+
+    s = Surface.from_expression("x**2 + 123.456**a", ["x"], {"a": -0.011761})
+    assert float(s.f([0.0])) == pytest.approx(math.pow(123.456, -0.011761), rel=1e-15)
+    with pytest.raises(SurfaceError, match="the exponent of 2\\*\\*a becomes 1000000000"):
+        Surface.from_expression("x + 2**a", ["x"], {"a": 10**9})
+    with pytest.raises(SurfaceError, match="not a real number"):
+        Surface.from_expression("x + (-123.456)**a", ["x"], {"a": 0.011761})
+    # small values stay exact: (a - x)**2 at a = 1/2, and 2**(1/2) = sqrt(2)
+    assert substitute(parse("(a - x)**2 + 2**a"), {A: sympy.Rational(1, 2)}) == (
+        (sympy.Rational(1, 2) - X) ** 2 + sympy.sqrt(2)
+    )
