@@ -3,7 +3,9 @@
 There is no hand-written baseline for refusing a hostile expression, so the rows report
 absolute times against a target, as the tests once asserted with a clock: every hostile
 input of ``tests/test_expr.py`` (``HOSTILE``) and every injection attempt is refused with
-``ExpressionError`` within 0.5 s, and a 2,000-character expression parses within 1 s.
+``ExpressionError`` within 0.5 s, so is every input of ``ONCE_SLOW`` (those issue 14
+found taking seconds to minutes; accepted or refused), the surface ``Max(a, b, c, d, e)``
+builds within 1 CPU second, and a 2,000-character expression parses within 1 s.
 Each row first checks the outcome (refused with the expected message, or parsed), then
 keeps the worst of the inputs' best-of-``REPEAT`` times. ``benchmarks/run.py`` runs every
 ``bench_*.py`` module; this one also runs alone::
@@ -22,7 +24,11 @@ from optiviz.errors import ExpressionError
 from optiviz.expr import parse_expression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_expr import HOSTILE, long_expression_terms  # noqa: E402  (one source of inputs)
+from test_expr import (  # noqa: E402  (one source of inputs)
+    HOSTILE,
+    ONCE_SLOW,
+    long_expression_terms,
+)
 
 REPEAT = 3
 VARIABLES, PARAMETERS = ["x", "y"], ["a", "b"]
@@ -61,6 +67,53 @@ def bench_hostile_refused() -> dict:
     }
 
 
+def _decision_time(text: str, message: str | None) -> float:
+    if message is not None:
+        return _refusal_time(text, message)
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        _parse(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_once_slow_decided() -> dict:
+    """The inputs issue 14 found taking seconds to minutes (literals with huge exponents,
+    powers of large constants, nested Max/Min): each decided (accepted or refused)."""
+    worst, which = max((_decision_time(t, m), t) for t, m in ONCE_SLOW)
+    return {
+        "name": f"expr: {len(ONCE_SLOW)} once-slow inputs decided",
+        "optiviz_s": worst,
+        "baseline_s": None,
+        "ratio": worst,
+        "target": 0.5,
+        "unit": "s (slowest)",
+        "note": f"slowest: {which[:40]!r} in {worst * 1e3:.1f} ms (best of {REPEAT})",
+    }
+
+
+def bench_minmax_surface() -> dict:
+    """Building the surface Max(a, b, c, d, e) (value, gradient, Hessian, compiled): it
+    once took 16 s and then crashed every run."""
+    from optiviz.surface import Surface
+
+    best = float("inf")
+    for _ in range(REPEAT):
+        t0 = time.process_time()
+        Surface.from_expression("Max(a, b, c, d, e)", list("abcde"))
+        best = min(best, time.process_time() - t0)
+    return {
+        "name": "expr: build the surface Max(a, b, c, d, e)",
+        "optiviz_s": best,
+        "baseline_s": None,
+        "ratio": best,
+        "target": 1.0,
+        "unit": "CPU s",
+        "note": f"{best * 1e3:.0f} ms of CPU (best of {REPEAT})",
+    }
+
+
 def bench_long_expression() -> dict:
     """A 2,000-character sum of smooth terms (sympy's construction dominates)."""
     terms = long_expression_terms()
@@ -81,7 +134,12 @@ def bench_long_expression() -> dict:
     }
 
 
-BENCHMARKS = [bench_hostile_refused, bench_long_expression]
+BENCHMARKS = [
+    bench_hostile_refused,
+    bench_once_slow_decided,
+    bench_minmax_surface,
+    bench_long_expression,
+]
 
 if __name__ == "__main__":
     for bench in BENCHMARKS:

@@ -40,6 +40,19 @@ Checked in this order, so hostile text is refused in milliseconds:
   rationals are limited to :data:`MAX_CONSTANT_BITS` bits; ``Max``/``Min`` take at most
   :data:`MAX_MINMAX_ARGS` arguments.
 
+Each check runs before the work it bounds:
+
+* a decimal literal's size is decided from its decimal exponent before an exact value is
+  built (``1e-99999999`` is refused as too small, ``0e-99999999`` is exactly 0);
+* a constant raised to a non-integer power whose exact evaluation would need numbers of
+  more than :data:`MAX_CONSTANT_BITS` bits (bits of the base's numbers times the
+  exponent's numerator: ``123.456**(-0.011761)``) is computed in floats and kept as a
+  ``Float`` (0.9449...); a negative one is refused as not real;
+* the constant arguments of ``Max``/``Min`` are compared in floats and folded into one;
+* a nest of ``Max``/``Min`` calls may compare at most :data:`MAX_PIECEWISE_CASES` pairs
+  of cases: ``k*(k-1)/2`` for ``k`` arguments, times one plus the count of the
+  ``Max``/``Min`` nested in an argument (sympy compares them symbolically, pair by pair).
+
 Refused text takes well under a millisecond to a few milliseconds. Accepted text costs
 what sympy needs to build it: a typical 2,000-character formula takes milliseconds to
 tens of milliseconds; sympy's automatic simplification of ``abs``, ``Max`` and ``Min``
@@ -83,8 +96,10 @@ __all__ = [
     "MAX_MINMAX_ARGS",
     "MAX_NESTING",
     "MAX_NODES",
+    "MAX_PIECEWISE_CASES",
     "parse_constant",
     "parse_expression",
+    "substitute",
     "symbol",
     "validate_name",
 ]
@@ -107,6 +122,10 @@ MAX_CONSTANT_BITS = 400
 #: Most arguments of one ``Max``/``Min`` after sympy flattens nested calls (sympy compares
 #: every pair of arguments symbolically, so the cost grows with the square).
 MAX_MINMAX_ARGS = 8
+#: Most pairs of cases one nest of ``Max``/``Min`` calls may compare (see ``_cases_of``):
+#: ``Max`` of 8 terms compares 28; sympy's pairwise comparisons while building and
+#: differentiating ``Max(Min(4 terms), ... 4 of them)`` (42) take seconds.
+MAX_PIECEWISE_CASES = 32
 
 
 class _Function(NamedTuple):
@@ -302,6 +321,69 @@ def parse_constant(text: str) -> sympy.Expr:
     return _Parser(text, (), (), constant=True).parse()
 
 
+def substitute(expr: sympy.Expr, values: Mapping[sympy.Symbol, sympy.Expr]) -> sympy.Expr:
+    """``expr`` with the symbols of ``values`` replaced, under the parser's power limits.
+
+    ``expr.subs`` would let sympy evaluate a power the parser never saw: ``123.456**a``
+    with ``a = -0.011761`` factors numbers of 160,000 bits (minutes), ``2**a`` with
+    ``a = 10**9`` builds a billion-bit integer. The tree is rebuilt bottom-up; a power
+    whose exponent becomes a constant beyond :data:`MAX_EXPONENT` is refused before it is
+    built, and a constant to a non-integer power past the size bound is a float, as in
+    :func:`parse_expression`.
+
+    Raises
+    ------
+    ExpressionError
+        Naming the power and the limit.
+    """
+    memo: dict[sympy.Basic, sympy.Basic] = {}
+    parser = _Parser("", (), (), constant=True)
+
+    def rebuild(node: sympy.Basic) -> sympy.Basic:
+        if node in values:
+            return values[node]
+        if not node.args or not (node.free_symbols & values.keys()):
+            return node
+        done = memo.get(node)
+        if done is not None:
+            return done
+        args = [rebuild(a) for a in node.args]
+        if node.is_Pow:
+            base, exponent = args
+            if exponent.is_number:
+                value = parser._value(exponent)
+                if value is None or not abs(value) <= MAX_EXPONENT:
+                    raise ExpressionError(
+                        f"the exponent of {_Parser._short(str(node))} becomes "
+                        f"{_Parser._short(str(exponent))}: a constant exponent of ** must be "
+                        f"at most {MAX_EXPONENT} in magnitude"
+                    )
+            if exponent.is_Rational and not exponent.is_Integer and base.is_number:
+                size = abs(int(exponent.p)) * max(
+                    (_bits(r) for r in base.atoms(sympy.Rational)), default=0
+                )
+                if size > MAX_CONSTANT_BITS:
+                    value = parser._value(base)
+                    if value is None or value.imag != 0 or value.real < 0:
+                        raise ExpressionError(
+                            f"{_Parser._short(str(node))} becomes a power of "
+                            f"{_Parser._short(str(base))} that is not a real number"
+                        )
+                    try:
+                        memo[node] = sympy.Float(value.real ** float(exponent))
+                    except (OverflowError, ZeroDivisionError):
+                        raise ExpressionError(
+                            f"{_Parser._short(str(node))} becomes a power of "
+                            f"{_Parser._short(str(base))} that overflows a 64-bit float "
+                            "or divides by zero"
+                        ) from None
+                    return memo[node]
+        memo[node] = node.func(*args)
+        return memo[node]
+
+    return rebuild(expr)
+
+
 def _declared_names(names: object, what: str) -> tuple[str, ...]:
     """Validate a collection of declared names and return it as a tuple."""
     if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
@@ -331,6 +413,7 @@ class _Parser:
         self.ascii = True
         self._const_memo: dict[sympy.Basic, bool] = {}
         self._value_memo: dict[sympy.Basic, complex | None] = {}
+        self._cases: dict[sympy.Basic, int] = {}  # Max/Min built here -> _cases_of
 
     # ----------------------------------------------------------------- entry point
     def parse(self) -> sympy.Expr:
@@ -560,7 +643,42 @@ class _Parser:
                     f"is too large: a constant exponent of ** must be at most {MAX_EXPONENT} "
                     f"in magnitude (it is {_show(exponent, magnitude)})"
                 )
+        if exponent.is_Rational and not exponent.is_Integer and self._is_constant(base):
+            # sympy evaluates number**(p/q) exactly by collecting perfect powers of the
+            # base's factors raised to p: 15432**(11761/1000000) builds 2**35283*3**11761*...
+            # and factors it (minutes). Past the size bound the power is a float.
+            size = abs(int(exponent.p)) * max(
+                (_bits(r) for r in base.atoms(sympy.Rational)), default=0
+            )
+            if size > MAX_CONSTANT_BITS:
+                return self._checked(self._float_power(base, exponent, node), node)
         return self._checked(sympy.Pow(base, exponent), node)
+
+    def _float_power(self, base: sympy.Expr, exponent: sympy.Rational, node: ast.BinOp):
+        """``base**exponent`` of a constant base and a non-integer exponent, as a Float."""
+        segment, where = self._segment(node), self._where(node)
+        value = self._value(base)
+        if value is None:
+            raise ExpressionError(
+                f"{segment!r} at {where} is too costly to evaluate exactly: write the power "
+                "with fewer digits in its base or exponent"
+            )
+        if value.imag != 0 or value.real < 0:
+            raise ExpressionError(
+                f"{segment!r} at {where} is not a real number (a negative number raised to a "
+                "non-integer power)"
+            )
+        try:
+            return sympy.Float(value.real ** float(exponent))
+        except OverflowError:
+            raise ExpressionError(
+                f"{segment!r} at {where} is too large: it overflows a 64-bit float "
+                "(largest about 1.8e308)"
+            ) from None
+        except ZeroDivisionError:
+            raise ExpressionError(
+                f"{segment!r} at {where} is undefined (division by zero, log(0), ...)"
+            ) from None
 
     def _name(self, node: ast.Name) -> sympy.Expr:
         name = node.id
@@ -599,8 +717,10 @@ class _Parser:
                     f"at most {MAX_INT_DIGITS} digits"
                 )
             return sympy.Integer(value)
-        text = self.body[self._start(node) : self._end(node)].replace("_", "")
-        mantissa = text.lower().partition("e")[0].replace(".", "").lstrip("0")
+        text = self.body[self._start(node) : self._end(node)].replace("_", "").lower()
+        digits, _, exponent_text = text.partition("e")
+        whole, _, fraction = digits.partition(".")
+        mantissa = (whole + fraction).lstrip("0")
         if len(mantissa) > MAX_INT_DIGITS:
             raise ExpressionError(
                 f"number {literal!r} at {where} has too many digits: decimal literals may "
@@ -611,19 +731,36 @@ class _Parser:
                 f"number {literal!r} at {where} is too large: it overflows a 64-bit float "
                 "(largest about 1.8e308)"
             )
-        exact = Fraction(text)
-        if exact != 0 and value == 0.0:
+        if not mantissa:
+            return sympy.Integer(0)  # 0e-99999999 is exactly 0
+        if value == 0.0:
             raise ExpressionError(
                 f"number {literal!r} at {where} is too small: it underflows to 0 in a 64-bit "
                 "float (smallest about 5e-324)"
             )
+        # The literal is int(whole + fraction) * 10**shift. Decide its size from the decimal
+        # exponent before building anything exact (Fraction("1e-99999999") computes
+        # 10**99999999): 10**k needs about 3.32*k bits, and a mantissa of at most
+        # MAX_INT_DIGITS digits can cancel at most that many factors of 10 of a denominator.
+        magnitude = exponent_text.lstrip("+-").lstrip("0")
+        if len(magnitude) > 6:  # impossible for a finite nonzero float of <= 10,000 characters
+            raise self._out_of_range(literal, where)
+        sign = -1 if exponent_text.startswith("-") else 1
+        shift = sign * int(magnitude or 0) - len(fraction)
+        if abs(shift) > MAX_CONSTANT_BITS / math.log2(10) + MAX_INT_DIGITS + 1:
+            raise self._out_of_range(literal, where)
+        exact = Fraction(int(whole + fraction)) * Fraction(10) ** shift
         bits = max(abs(exact.numerator).bit_length(), exact.denominator.bit_length())
         if bits > MAX_CONSTANT_BITS:
-            raise ExpressionError(
-                f"number {literal!r} at {where} is out of range: exact constants are limited "
-                f"to {MAX_CONSTANT_BITS} bits (magnitudes from about 1e-120 to 1e120)"
-            )
+            raise self._out_of_range(literal, where)
         return sympy.Rational(exact.numerator, exact.denominator)
+
+    @staticmethod
+    def _out_of_range(literal: str, where: str) -> ExpressionError:
+        return ExpressionError(
+            f"number {literal!r} at {where} is out of range: exact constants are limited "
+            f"to {MAX_CONSTANT_BITS} bits (magnitudes from about 1e-120 to 1e120)"
+        )
 
     def _call(self, node: ast.Call) -> sympy.Expr:
         func = node.func
@@ -670,15 +807,59 @@ class _Parser:
         args = [self._convert(arg) for arg in node.args]
         minmax = sympy.Min if name == "Min" else sympy.Max if name in ("Max", "relu") else None
         if minmax is not None:
+            if name == "relu":
+                args = [sympy.Integer(0), *args]
+            args = self._fold_constants(args, minmax, node)
+            if len(args) == 1:
+                return args[0]
             flat = sum(len(a.args) if isinstance(a, minmax) else 1 for a in args)
-            flat += name == "relu"
             if flat > MAX_MINMAX_ARGS:
                 raise ExpressionError(
                     f"{self._segment(node)!r} at {where} is too large: nested {minmax.__name__} "
                     f"calls combine into one with {flat} arguments (at most "
                     f"{MAX_MINMAX_ARGS})"
                 )
+            cases = self._cases_of(minmax, args)
+            if cases > MAX_PIECEWISE_CASES:
+                raise ExpressionError(
+                    f"{self._segment(node)!r} at {where} is too large: its nested Max/Min "
+                    f"calls compare {cases} pairs of cases (at most {MAX_PIECEWISE_CASES}; "
+                    "a Max/Min of k arguments compares k*(k-1)/2 pairs, times those of the "
+                    "arguments' own Max/Min)"
+                )
+            result = minmax(*args)
+            self._cases[result] = cases
+            return self._checked(result, node)
         return self._checked(spec.build(*args), node)
+
+    def _fold_constants(
+        self, args: list[sympy.Expr], minmax: type, node: ast.Call
+    ) -> list[sympy.Expr]:
+        """Replace the constant arguments of a Max/Min by the one that wins, compared in
+        floats (sympy compares constants with evalf, unbounded for towers of exp)."""
+        constants = [a for a in args if self._is_constant(a)]
+        if len(constants) < 2:
+            return args
+        values = [self._value(a) for a in constants]
+        if any(v is None for v in values):
+            return args
+        pick = max if minmax is sympy.Max else min
+        best = pick(range(len(constants)), key=lambda i: values[i].real)  # type: ignore[union-attr]
+        return [constants[best], *(a for a in args if not self._is_constant(a))]
+
+    def _cases_of(self, minmax: type, args: list[sympy.Expr]) -> int:
+        """Pairs of cases sympy compares to build and differentiate ``minmax(*args)``:
+        k*(k-1)/2 for k arguments (after flattening nested calls of the same kind), times
+        one plus the largest count of a Max/Min nested in an argument."""
+        flat: list[sympy.Expr] = []
+        for a in args:
+            flat.extend(a.args if a.func is minmax else [a])
+        inner = 0
+        for a in flat:
+            for m in a.atoms(sympy.Max, sympy.Min):
+                inner = max(inner, self._cases.get(m, 1))
+        k = len(flat)
+        return k * (k - 1) // 2 * (1 + inner)
 
     # ------------------------------------------------------------------ refusals
     def _not_allowed(self, node: ast.AST) -> ExpressionError:
@@ -863,6 +1044,11 @@ def _chain_kind(op: ast.operator) -> tuple[type, ...] | None:
     return None
 
 
+def _bits(number: sympy.Rational) -> int:
+    """Bits of the larger of a rational's numerator and denominator."""
+    return max(abs(int(number.p)).bit_length(), int(number.q).bit_length())
+
+
 def _show(exponent: sympy.Expr, magnitude: float | Fraction) -> str:
     """An exponent for a message: exact when it is a short integer, else approximate.
 
@@ -872,7 +1058,10 @@ def _show(exponent: sympy.Expr, magnitude: float | Fraction) -> str:
     if exponent.is_Integer and abs(int(exponent.p)).bit_length() < 200:
         return str(exponent)
     try:
-        return f"about {float(magnitude):.3g}"
+        shown = float(magnitude)
+        if shown < 1e6 and float(f"{shown:.6g}") == shown:
+            return f"{shown:g}" if exponent.is_Rational else f"about {shown:g}"
+        return f"about {shown:.3g}"
     except OverflowError:
         return "beyond 1e308"
 

@@ -312,13 +312,16 @@ def _evaluate(value: Any, subs: Mapping, names: list[str], what: str) -> float:
     if not isinstance(value, str):
         return float(value)
     from optiviz.errors import ExpressionError
-    from optiviz.expr import parse_expression
+    from optiviz.expr import parse_expression, substitute
 
     try:
         expr = parse_expression(value, [], names)
     except ExpressionError as exc:
         raise SurfaceError(f"{what}: {exc}") from exc
-    out = expr.subs(subs).evalf(30)
+    try:
+        out = substitute(expr, subs).evalf(30)
+    except ExpressionError as exc:
+        raise SurfaceError(f"{what}: {exc}") from exc
     if not out.is_number or not out.is_real:
         raise SurfaceError(f"{what}: {value!r} does not evaluate to a real number")
     return float(out)
@@ -555,7 +558,7 @@ def _load_expression(
     name: str, info: dict, params: dict, rebuild: Callable, *, overridden: bool
 ) -> Surface:
     from optiviz.errors import ExpressionError
-    from optiviz.expr import parse_expression, symbol
+    from optiviz.expr import parse_expression, substitute, symbol
     from optiviz.surface import Surface
 
     where = f"surfaces/{name}.yaml"
@@ -567,7 +570,10 @@ def _load_expression(
     except ExpressionError as exc:
         raise SurfaceError(f"{where}: 'expression': {exc}") from exc
     if values:
-        expr = expr.subs(values)
+        try:
+            expr = substitute(expr, values)
+        except ExpressionError as exc:
+            raise SurfaceError(f"{where}: 'expression': {exc}") from exc
 
     window = info.get("window")
     if window is not None:

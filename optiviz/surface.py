@@ -71,7 +71,8 @@ def to_exact(value: Any) -> sp.Expr:
     raise SurfaceError(f"parameter value {value!r} is not a number")
 
 
-#: Seconds the symbolic Hessian may take before the surface is refused (a 100-variable
+#: CPU seconds (``time.process_time``, not wall-clock: the same on a loaded machine) the
+#: symbolic gradient and Hessian may take before the surface is refused (a 100-variable
 #: expression with products of 50 variables needs minutes; every library surface takes < 1 s).
 DERIVE_BUDGET = 30.0
 
@@ -125,6 +126,14 @@ class _ProductPowers(NumPyPrinter):
             # evaluate a compound base once: _ipow2(1 - x) rather than (1 - x)*(1 - x)
             return f"_ipow{int(e)}({self._print(expr.base)})"
         return super()._print_Pow(expr, rational=rational)
+
+    def _print_Heaviside(self, expr):
+        # sympy's printer rewrites Heaviside(a - Max(b, c, ...)) (the derivative of a Max) as
+        # a Piecewise and expands its condition into every ordering of the arguments: seconds
+        # to print for four arguments, and for five a condition numpy.select cannot take.
+        # numpy.heaviside is the same function, H(0) = 1/2 as in sympy.
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
 
     def _print_Add(self, expr, order=None):
         # sympy orders "-x0 + y": a leading minus is an extra negation of a whole array;
@@ -468,18 +477,34 @@ class Surface:
     def _derive(self) -> None:
         expr = self.expression
         n, syms = self.n, self.symbols
-        deadline = time.monotonic() + DERIVE_BUDGET
-        grad = [_strip_distributions(sp.diff(expr, syms[i])) for i in range(n)]
+        start = time.process_time()
+
+        def out_of_time(done: int) -> SurfaceError:
+            return SurfaceError(
+                f"surface {self.name!r}: deriving its exact Hessian takes longer than "
+                f"{DERIVE_BUDGET:g} s of CPU time ({done} of {n * (n + 1) // 2} entries "
+                f"done, {n} variables); simplify the expression or use fewer variables"
+            )
+
+        grad = []
+        for i in range(n):
+            if time.process_time() - start > DERIVE_BUDGET:
+                raise out_of_time(0)
+            grad.append(_strip_distributions(sp.diff(expr, syms[i])))
+        # Heaviside and sign (from derivatives of Max/Min/abs) are constant almost
+        # everywhere: their derivatives are DiracDelta terms that would be stripped. Hold
+        # them as symbols while differentiating, so sympy does not rebuild every Max of the
+        # remaining arguments once per Hessian entry only to throw the result away.
+        steps = {a: sp.Dummy() for g in grad for a in g.atoms(sp.Heaviside, sp.sign)}
+        held = [g.xreplace(steps) for g in grad] if steps else grad
+        back = {d: a for a, d in steps.items()}
         entries: dict[tuple[int, int], sp.Expr] = {}
         for i in range(n):  # the upper triangle; the Hessian is symmetric
             for j in range(i, n):
-                if time.monotonic() > deadline:
-                    raise SurfaceError(
-                        f"surface {self.name!r}: deriving its exact Hessian takes longer than "
-                        f"{DERIVE_BUDGET:g} s ({len(entries)} of {n * (n + 1) // 2} entries "
-                        f"done, {n} variables); simplify the expression or use fewer variables"
-                    )
-                entries[i, j] = _strip_distributions(sp.diff(grad[i], syms[j]))
+                if time.process_time() - start > DERIVE_BUDGET:
+                    raise out_of_time(len(entries))
+                entry = sp.diff(held[i], syms[j])
+                entries[i, j] = _strip_distributions(entry.xreplace(back) if back else entry)
         self.gradient = sp.Matrix(grad)
         self.hessian = sp.Matrix(n, n, lambda i, j: entries[min(i, j), max(i, j)])
         self._c = _Compiled(expr, self.gradient, self.hessian, self.symbols)
@@ -724,9 +749,13 @@ def _substitute_checked(expr: sp.Expr, subs: Mapping, name: str) -> sp.Expr:
     would bypass that bound once its value is substituted, and ``x**1e9`` makes sympy's
     polynomial machinery allocate a billion coefficients.
     """
-    from optiviz.expr import MAX_EXPONENT
+    from optiviz.errors import ExpressionError
+    from optiviz.expr import MAX_EXPONENT, substitute
 
-    out = expr.subs(subs)
+    try:
+        out = substitute(expr, subs)
+    except ExpressionError as exc:
+        raise SurfaceError(f"surface {name!r}: after substituting the parameters, {exc}") from None
     for p in out.atoms(sp.Pow):
         e = p.exp
         if e.is_number and (not e.is_finite or abs(float(e)) > MAX_EXPONENT):

@@ -6,7 +6,9 @@ sympy expression built directly from ``symbol(...)`` with Python operators.
 
 from __future__ import annotations
 
+import math
 import random
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -19,6 +21,7 @@ from optiviz.expr import (
     MAX_LENGTH,
     MAX_NESTING,
     MAX_NODES,
+    MAX_PIECEWISE_CASES,
     parse_constant,
     parse_expression,
     symbol,
@@ -412,49 +415,56 @@ def _unary(fn_name: str, build):
     return lambda c: (f"{fn_name}({c[0]})", build(c[1]))
 
 
+_PAIRS = [
+    lambda p: (f"({p[0][0]}) + ({p[1][0]})", p[0][1] + p[1][1]),
+    lambda p: (f"({p[0][0]}) - ({p[1][0]})", p[0][1] - p[1][1]),
+    lambda p: (f"({p[0][0]})*({p[1][0]})", p[0][1] * p[1][1]),
+    lambda p: (f"({p[0][0]}) / (2 + sin({p[1][0]}))", p[0][1] / (2 + sympy.sin(p[1][1]))),
+    lambda p: (f"Max({p[0][0]}, {p[1][0]})", sympy.Max(p[0][1], p[1][1])),
+    lambda p: (f"Min({p[0][0]}, {p[1][0]})", sympy.Min(p[0][1], p[1][1])),
+]
+_SINGLES = [
+    lambda c: (f"-({c[0]})", -c[1]),
+    _unary("sin", sympy.sin),
+    _unary("cos", sympy.cos),
+    _unary("tanh", sympy.tanh),
+    _unary("abs", sympy.Abs),
+    _unary("relu", lambda e: sympy.Max(0, e)),
+]
+_BOUNDED = [
+    _unary("exp", sympy.exp),
+    _unary("sigmoid", lambda e: 1 / (1 + sympy.exp(-e))),
+    _unary("softplus", lambda e: sympy.log(1 + sympy.exp(e))),
+    lambda c: (f"sqrt(1 + ({c[0]})**2)", sympy.sqrt(1 + c[1] ** 2)),
+    lambda c: (f"log(2 + ({c[0]}))", sympy.log(2 + c[1])),
+]
+
+
+def _power(t):
+    (text, expr), k = t
+    return (f"({text})**{k}", expr**k) if k >= 0 else (f"(2 + ({text}))**({k})", (2 + expr) ** k)
+
+
 def _extend(children):
     """Whitelisted constructs over smaller trees, as (text, directly built sympy) pairs.
 
     Powers, exp, sigmoid and softplus get bounded arguments (a leaf or sin/tanh of a
     tree) and divisions a denominator 2 + sin(.) >= 1, so every constant stays finite,
     real and small: the parser would rightly refuse overflowing or undefined constants.
+    Each construct is drawn as (builder, operands), so ``children`` appears a few times
+    in the strategy rather than once per construct (hypothesis validates the recursive
+    strategy by walking it, which took seconds with twenty references).
     """
     bounded = st.one_of(
         _LEAVES,
         children.map(lambda c: (f"sin({c[0]})", sympy.sin(c[1]))),
         children.map(lambda c: (f"tanh({c[0]})", sympy.tanh(c[1]))),
     )
-    pair = st.tuples(children, children)
     return st.one_of(
-        pair.map(lambda p: (f"({p[0][0]}) + ({p[1][0]})", p[0][1] + p[1][1])),
-        pair.map(lambda p: (f"({p[0][0]}) - ({p[1][0]})", p[0][1] - p[1][1])),
-        pair.map(lambda p: (f"({p[0][0]})*({p[1][0]})", p[0][1] * p[1][1])),
-        pair.map(
-            lambda p: (
-                f"({p[0][0]}) / (2 + sin({p[1][0]}))",
-                p[0][1] / (2 + sympy.sin(p[1][1])),
-            )
-        ),
-        st.tuples(bounded, st.integers(-3, 3)).map(
-            lambda t: (
-                (f"({t[0][0]})**{t[1]}", t[0][1] ** t[1])
-                if t[1] >= 0
-                else (f"(2 + ({t[0][0]}))**({t[1]})", (2 + t[0][1]) ** t[1])
-            )
-        ),
-        children.map(lambda c: (f"-({c[0]})", -c[1])),
-        children.map(_unary("sin", sympy.sin)),
-        children.map(_unary("cos", sympy.cos)),
-        children.map(_unary("tanh", sympy.tanh)),
-        children.map(_unary("abs", sympy.Abs)),
-        children.map(_unary("relu", lambda e: sympy.Max(0, e))),
-        bounded.map(_unary("exp", sympy.exp)),
-        bounded.map(_unary("sigmoid", lambda e: 1 / (1 + sympy.exp(-e)))),
-        bounded.map(_unary("softplus", lambda e: sympy.log(1 + sympy.exp(e)))),
-        bounded.map(lambda c: (f"sqrt(1 + ({c[0]})**2)", sympy.sqrt(1 + c[1] ** 2))),
-        bounded.map(lambda c: (f"log(2 + ({c[0]}))", sympy.log(2 + c[1]))),
-        pair.map(lambda p: (f"Max({p[0][0]}, {p[1][0]})", sympy.Max(p[0][1], p[1][1]))),
-        pair.map(lambda p: (f"Min({p[0][0]}, {p[1][0]})", sympy.Min(p[0][1], p[1][1]))),
+        st.tuples(st.sampled_from(_PAIRS), children, children).map(lambda t: t[0](t[1:])),
+        st.tuples(st.sampled_from(_SINGLES), children).map(lambda t: t[0](t[1])),
+        st.tuples(st.sampled_from(_BOUNDED), bounded).map(lambda t: t[0](t[1])),
+        st.tuples(bounded, st.integers(-3, 3)).map(_power),
     )
 
 
@@ -505,3 +515,178 @@ def test_a_large_rational_exponent_is_refused_with_its_size():
         ExpressionError, match=r"at most 100 in magnitude \(it is about 1.23e\+05\)"
     ):
         parse_expression("x**(123456789/1000)", ["x"])
+
+
+# ------------------------------------------- issue 14: decided quickly, our own error
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e-9999999", "'1e-9999999' at column 1 is too small: it underflows"),
+        ("1e-99999999", "too small"),
+        ("1e300", "out of range"),
+        ("1e-200", "out of range"),
+    ],
+)
+def test_literal_size_is_decided_from_its_decimal_exponent(monkeypatch, text, message):
+    # Fraction("1e-99999999") computes 10**99999999 (6 minutes): the size of a literal is
+    # decided from its exponent before anything exact is built, so an exact Fraction may
+    # not even be constructed from text.
+    import optiviz.expr as expr_module
+
+    def no_text_fractions(*args):
+        assert not any(isinstance(a, str) for a in args), "an exact value was built from text"
+        return Fraction(*args)
+
+    monkeypatch.setattr(expr_module, "Fraction", no_text_fractions)
+    with pytest.raises(ExpressionError, match=message):
+        parse(text)
+
+
+def test_zero_with_a_huge_exponent_is_zero():
+    # 0 * 10**-99999999 is exactly 0 (a 127-byte config holding it kept validate busy > 60 s)
+    assert parse("0e-99999999") == 0
+    assert parse("0.000e99999999 + x") == X
+    assert parse("1.5e-3") == sympy.Rational(3, 2000)  # a small exponent is still exact
+    assert parse("0.00000000000000000000000000000000000000000001e50") == 10**6
+    assert parse("1e" + "0" * 5000 + "5") == 10**5  # a 5,001-digit exponent (int() refuses)
+
+
+def test_a_number_to_a_power_with_many_digits_is_a_float():
+    # sympy's exact 15432**(11761/1000000) factors 2**35283*3**11761*643**11761 (475 s);
+    # past the size bound the constant is the float math.pow gives: 123.456**-0.011761 =
+    # exp(-0.011761*ln 123.456) = 0.94493...
+    result = parse("123.456**(-0.011761)")
+    assert isinstance(result, sympy.Float)
+    assert float(result) == pytest.approx(math.pow(123.456, -0.011761), rel=1e-15)
+    assert float(result) == pytest.approx(math.exp(-0.011761 * math.log(123.456)), rel=1e-14)
+    assert parse("sqrt(15432)**(-0.011761)") == pytest.approx(15432 ** (-0.011761 / 2), rel=1e-14)
+    assert parse("2**0.5") == sympy.sqrt(2)  # small powers stay exact
+    assert parse("x*(1/3)**2.5") == X * sympy.Rational(1, 3) ** sympy.Rational(5, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # Min folds to -105773196244853962.309632: negative, to a non-integer power (34 s)
+        (
+            "-(-((Min(-105773196244853962.309632, 77559608428))**((46)-(0.000593))))",
+            "is not a real number \\(a negative number raised to a non-integer power\\)",
+        ),
+        ("Min(-1e100, 7)**(46.5)", "not a real number"),
+        ("Max(1e100, 1e101)**(1000.5)", "at most 100 in magnitude \\(it is 1000.5\\)"),
+        ("x**100.5", "exponent '100.5' at column 4 is too large: .* \\(it is 100.5\\)"),
+        ("x**(-100.25)", "\\(it is 100.25\\)"),
+        ("1e100**(4.000001)", "too large: it overflows a 64-bit float"),
+        ("0.0**(-0.0117611)", "undefined"),
+    ],
+)
+def test_powers_of_large_constants_are_refused_with_our_message(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse(text)
+
+
+def test_max_min_of_constants_are_folded_in_floats():
+    # Max(1, 2, x) = Max(2, x); Min(pi, E, 3) = E since E = 2.718 < 3 < pi = 3.14;
+    # relu of a number is the number or 0.
+    assert parse("Max(1, 2, x)") == sympy.Max(2, X)
+    assert parse("Min(pi, E, 3)") == sympy.E
+    assert parse("relu(-2)") == 0 and parse("relu(3)") == 3
+    assert parse("Min(exp(exp(5)), exp(exp(5.0000001)), x)") == sympy.Min(
+        sympy.exp(sympy.exp(5)), X
+    )
+
+
+def test_nested_max_min_are_bounded_by_their_pairs_of_cases():
+    # Max of 8 terms compares 8*7/2 = 28 pairs: accepted. Max of four Min of 4 compares
+    # 6*(1 + 6) = 42 (seconds of sympy comparisons): refused before sympy builds it.
+    eight = "Max(x*y, y**2, x - y, sin(x), x**2 - y, cos(y), x + y, x*y*y)"
+    assert len(parse(eight).args) == 8
+    four = ", ".join(f"Min(x + {k}, y - {k}, x*y + {k}, x - y + {k})" for k in range(4))
+    with pytest.raises(ExpressionError, match=f"compare 42 pairs of cases \\(at most {32}"):
+        parse(f"Max({four})")
+    assert MAX_PIECEWISE_CASES == 32
+
+
+# -------------------------------------------- surfaces built from parsed text (issue 14)
+def test_max_of_five_variables_builds_and_runs_gd():
+    # Max(a, b, c, d, e) passed validate and then crashed every run: sympy printed the
+    # gradient Heaviside(a - Max(b, c, d, e)) as a Piecewise over every ordering of the
+    # arguments, which numpy.select refused. The gradient of a Max is the indicator of
+    # its largest argument: at (0.1, 0.5, 0.3, -1, 2) it is e_5, so gd with lr 0.1 lowers
+    # e by 0.1 per step while e stays the largest: f after 3 steps is 2 - 0.3 = 1.7.
+    import numpy as np
+
+    from optiviz.engine import run
+    from optiviz.optimizers import make_optimizer
+    from optiviz.surface import Surface
+
+    names = ["a", "b", "c", "d", "e"]
+    s = Surface.from_expression("Max(a, b, c, d, e)", names)
+    x0 = np.array([0.1, 0.5, 0.3, -1.0, 2.0])
+    assert s.grad(x0).tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+    assert s.grad(np.array([x0, x0[::-1]])).tolist() == [[0, 0, 0, 0, 1], [1, 0, 0, 0, 0]]
+    assert s.hess(x0).tolist() == np.zeros((5, 5)).tolist()  # piecewise linear
+    trajectory = run(s, make_optimizer("gd", lr=0.1), x0, 3)
+    assert trajectory.losses.tolist() == pytest.approx([2.0, 1.9, 1.8, 1.7], abs=1e-12)
+
+
+def test_derivation_budget_is_cpu_time_not_wall_clock(monkeypatch):
+    # Wall-clock time depends on machine load: a clock that jumps an hour ahead at every
+    # reading must not refuse a surface whose derivation takes milliseconds of CPU.
+    import itertools
+
+    import optiviz.surface as surface_module
+    from optiviz.surface import Surface
+
+    hours = itertools.count(0.0, 3600.0)
+    monkeypatch.setattr(surface_module.time, "monotonic", lambda: next(hours))
+    monkeypatch.setattr(surface_module.time, "time", lambda: next(hours))
+    s = Surface.from_expression("x*y + y**2", ["x", "y"])
+    assert s.hessian.tolist() == [[0, 1], [1, 2]]  # d2/dx dy (x*y + y**2) = 1, d2/dy2 = 2
+
+
+#: Inputs that took seconds to minutes before issue 14, with the outcome now: a refusal
+#: message, or None for accepted (benchmarks/bench_expr.py times each, <= 0.5 s).
+ONCE_SLOW = [
+    ("1e-9999999", "too small"),  # 11 s
+    ("1e-99999999", "too small"),  # 370 s
+    ("0e-99999999", None),  # > 60 s in a config; exactly 0
+    ("123.456**(-0.011761)", None),  # 475 s, then a wrong message; 0.945
+    ("-(-((Min(-105773196244853962.309632, 77559608428))**((46)-(0.000593))))", "not a real"),
+    (
+        "Max("
+        + ", ".join(f"Min(x + {k}, y - {k}, x*y + {k}, x - y + {k})" for k in range(4))
+        + ")",
+        "pairs of cases",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), ONCE_SLOW, ids=lambda v: repr(v)[:30])
+def test_once_slow_inputs_are_decided(text, message):
+    if message is None:
+        assert parse(text).is_number
+    else:
+        with pytest.raises(ExpressionError, match=message):
+            parse(text)
+
+
+def test_parameter_values_keep_the_power_limits():
+    # A parameter used in a power bypassed the parser: Surface.from_expression(
+    # "x**2 + 123.456**a", {"a": -0.011761}) hung in sympy's exact power (as above), and
+    # 2**a with a = 10**9 would build a billion-bit integer. Both are decided before sympy
+    # builds them: the first is the float 123.456**-0.011761, the second is refused.
+    from optiviz.errors import SurfaceError
+    from optiviz.expr import substitute
+    from optiviz.surface import Surface
+
+    s = Surface.from_expression("x**2 + 123.456**a", ["x"], {"a": -0.011761})
+    assert float(s.f([0.0])) == pytest.approx(math.pow(123.456, -0.011761), rel=1e-15)
+    with pytest.raises(SurfaceError, match="the exponent of 2\\*\\*a becomes 1000000000"):
+        Surface.from_expression("x + 2**a", ["x"], {"a": 10**9})
+    with pytest.raises(SurfaceError, match="not a real number"):
+        Surface.from_expression("x + (-123.456)**a", ["x"], {"a": 0.011761})
+    # small values stay exact: (a - x)**2 at a = 1/2, and 2**(1/2) = sqrt(2)
+    assert substitute(parse("(a - x)**2 + 2**a"), {A: sympy.Rational(1, 2)}) == (
+        (sympy.Rational(1, 2) - X) ** 2 + sympy.sqrt(2)
+    )
