@@ -416,31 +416,13 @@ def effective_lr(
         if ax is not None:
             for r in views:
                 st = colors.style_for(r.label)
-                E = _positive(rates[id(r)])
-                t = np.arange(1, len(E) + 1)
-                for j in range(E.shape[1]):
-                    ax.plot(
-                        t,
-                        E[:, j],
-                        color=st["color"],
-                        linestyle=COORD_STYLES[j % len(COORD_STYLES)],
-                        linewidth=1.7,
-                    )
+                _plot_coordinates(ax, _positive(rates[id(r)]), st["color"])
                 handles.append(Line2D([], [], color=st["color"], linewidth=1.7, label=r.label))
             handles += _coordinate_handles(names, n)
         elif per == "optimizer":
             for pax, r in zip(flat_axes, views, strict=False):
                 st = colors.style_for(r.label)
-                E = _positive(rates[id(r)])
-                t = np.arange(1, len(E) + 1)
-                for j in range(E.shape[1]):
-                    pax.plot(
-                        t,
-                        E[:, j],
-                        color=st["color"],
-                        linestyle=COORD_STYLES[j % len(COORD_STYLES)],
-                        linewidth=1.7,
-                    )
+                _plot_coordinates(pax, _positive(rates[id(r)]), st["color"])
                 # long labels (all hyperparameters) wrap to the panel's width
                 lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
                 pax.set_title("\n".join(lines), fontsize=9.5, color=st["color"])
@@ -494,6 +476,16 @@ def effective_lr(
                 fig.suptitle("\n".join(wrap_to_width(title, width, 11, 3)), fontsize=11)
             legend_below(fig, handles)
     return fig
+
+
+def _plot_coordinates(ax: Any, E: Array, color: Any) -> None:
+    """One run's per-coordinate rates ``E`` (steps, n) against the step, in one colour,
+    the coordinates told apart by line style (as :func:`_coordinate_handles` labels them)."""
+    t = np.arange(1, len(E) + 1)
+    for j in range(E.shape[1]):
+        ax.plot(
+            t, E[:, j], color=color, linestyle=COORD_STYLES[j % len(COORD_STYLES)], linewidth=1.7
+        )
 
 
 def _coordinate_handles(names: list[str], n: int) -> list:
