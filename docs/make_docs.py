@@ -79,6 +79,14 @@ def figure_table() -> str:
     return markdown_table()
 
 
+def figure_options_table() -> str:
+    from optiviz.figures import kinds, options_table
+
+    if not any(k.options for k in kinds()):
+        return "No figure kind has options yet."
+    return options_table()
+
+
 def _replace_block(text: str, name: str, body: str, where: str = "README.md") -> str:
     pattern = re.compile(rf"(<!-- BEGIN {name} -->\n).*?(\n<!-- END {name} -->)", flags=re.DOTALL)
     if not pattern.search(text):
@@ -103,6 +111,9 @@ def generated() -> dict[Path, str]:
     readme = _replace_block(readme, "schema", schema_block())
     config_md = (ROOT / "docs" / "config.md").read_text()
     config_md = _replace_block(config_md, "figures", figure_table(), "docs/config.md")
+    config_md = _replace_block(
+        config_md, "figure-options", figure_options_table(), "docs/config.md"
+    )
     return {
         ROOT / "README.md": readme,
         ROOT / "docs" / "config.md": config_md,

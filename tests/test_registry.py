@@ -114,7 +114,7 @@ def test_a_config_meeting_every_need_has_none_missing():
 
 
 # -- a new kind is one registered function ------------------------------------------------------
-def _toy_build(result, colors):
+def _toy_build(result, colors, options):
     """Two figures: each run's final loss, then each run's step count."""
     figs = []
     for values in (
@@ -219,3 +219,99 @@ def test_config_validation_refuses_a_kind_by_the_registry_s_own_need():
             _config(figures=["toy3"])
     finally:
         unregister("toy3")
+
+
+# -- options: declared once on the kind, checked by the config, given to the builder -------------
+def _options_build(result, colors, options):
+    """One figure whose size is the ``width`` option (so the saved image shows it was used)."""
+    _options_build.seen = dict(options)
+    fig = Figure(figsize=(options["width"], 2), dpi=50)
+    fig.add_subplot().plot([float(r.trajectory.final_loss) for r in result.runs])
+    return [fig]
+
+
+@pytest.fixture
+def with_options():
+    from optiviz._validation import Choice, Interval
+    from optiviz.figures import Option
+
+    kind = register(
+        FigureKind(
+            name="toyopt",
+            build=_options_build,
+            doc="a toy with options",
+            options=(
+                Option("width", Interval("float", 1.0, 10.0), 3.0, "width in inches"),
+                Option("scale", Choice(("linear", "log")), "log", "the y scale"),
+            ),
+        )
+    )
+    register(FigureKind(name="toyplain", build=_toy_build, doc="a toy without options"))
+    try:
+        yield kind
+    finally:
+        unregister("toyopt")
+        unregister("toyplain")
+
+
+def test_figure_options_reach_the_builder_with_defaults_filled(with_options, tmp_path):
+    config = _config(figures=["loss", {"toyopt": {"width": 4}}])
+    assert config.figures == ("loss", "toyopt")
+    assert config.figure_options == {"toyopt": {"width": 4.0}}  # Interval float: 4 -> 4.0
+    assert config.options_of("toyopt") == {"width": 4.0, "scale": "log"}  # default filled
+    run_experiment(config, out_dir=tmp_path / "out")
+    assert _options_build.seen == {"width": 4.0, "scale": "log"}
+    # 4 x 2 inches at the saved dpi: the option, not the default 3 inches, made the figure
+    assert imread(tmp_path / "out" / "toyopt.png").shape[:2] == (2 * DPI, 4 * DPI)
+    # the resolved config.yaml writes the options back and reads as the same config
+    again = parse_config(config.to_dict(), "<again>")
+    assert again.figures == config.figures and again.figure_options == config.figure_options
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (
+            {"toyopt": {"width": 20}},
+            "figures[0].toyopt.width: 20 is not allowed: must be a float in the range [1, 10]",
+        ),
+        ({"toyopt": {"scale": "symlog"}}, "figures[0].toyopt.scale: 'symlog' is not allowed"),
+        ({"toyopt": {"widht": 2}}, "figures[0].toyopt.widht"),
+        ({"toyopt": [1, 2]}, "figures[0].toyopt: [1, 2] is not allowed: must be a mapping"),
+        (
+            {"toyplain": {"width": 2}},
+            "figures[0].toyplain: {width: 2} is not allowed: must be nothing: "
+            "the toyplain figure has no options",
+        ),
+        ({"toyopt": {}, "loss": {}}, "figures[0]"),
+    ],
+)
+def test_bad_figure_options_are_refused_naming_the_option(with_options, item, message):
+    with pytest.raises(ConfigError) as info:
+        _config(figures=[item])
+    assert message in str(info.value)
+
+
+def test_a_kind_listed_twice_must_carry_the_same_options(with_options):
+    same = _config(figures=[{"toyopt": {"width": 2}}, {"toyopt": {"width": 2}}])
+    assert same.figures == ("toyopt",)
+    with pytest.raises(ConfigError, match=r"figures\[1\].*'toyopt' is listed twice"):
+        _config(figures=[{"toyopt": {"width": 2}}, {"toyopt": {"width": 3}}])
+
+
+def test_the_docs_table_lists_every_option_with_its_allowed_values(with_options):
+    from optiviz.figures import options_table
+
+    table = options_table()
+    assert (
+        "| `toyopt` | `width` | a float in the range [1, 10] | `3.0` | width in inches |" in table
+    )
+    assert "kinds with options: " in schema_line() and "toyopt" in schema_line()
+
+
+def test_overriding_figures_keeps_the_options_of_the_kinds_kept(with_options):
+    from optiviz.config import apply_overrides
+
+    config = _config(figures=["loss", {"toyopt": {"width": 2}}])
+    assert apply_overrides(config, figures=["toyopt"]).figure_options == {"toyopt": {"width": 2.0}}
+    assert apply_overrides(config, figures=["loss"]).figure_options == {}

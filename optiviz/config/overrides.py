@@ -62,6 +62,9 @@ def apply_overrides(
         changes["formats"] = tuple(formats)
     if figures is not None:
         changes["figures"] = tuple(figures)
+        changes["figure_options"] = {
+            k: v for k, v in config.figure_options.items() if k in changes["figures"]
+        }
     new = replace(config, **changes)
     object.__setattr__(new, "_surface", config._surface)
     check_cost(errs, new.cost(), "--steps" if steps is not None else "steps")

@@ -131,12 +131,76 @@ def _parse_blocks(errs: Problems, raw: Mapping, source: str) -> dict:
         "record": choice(errs, "record", raw.get("record", "all"), RECORDS),
         "seed": number(errs, "seed", raw.get("seed", 0), SEED),
         "optimizers": _parse_optimizers(errs, raw.get("optimizers")),
-        "figures": parse_list_of(errs, "figures", raw.get("figures"), FIGURES, ("contour", "loss")),
+        **_parse_figures(errs, raw.get("figures")),
         "formats": parse_list_of(errs, "formats", raw.get("formats"), FORMATS, ("png",)),
         "projection": _parse_projection(errs, raw.get("projection")),
         "report": _parse_report(errs, raw.get("report")),
         "expect": parse_expect(errs, raw.get("expect")),
     }
+
+
+def _parse_figures(errs: Problems, value: Any) -> dict:
+    """``figures: [NAME | {NAME: {option: value}}, ...]`` (or comma-separated names):
+    ``{"figures": names, "figure_options": {name: {option: value}}}``, the options checked
+    against the kind's declared :class:`~optiviz.figures.Option` constraints."""
+    if not isinstance(value, (list, tuple)) or all(isinstance(v, str) for v in value):
+        names = parse_list_of(errs, "figures", value, FIGURES, ("contour", "loss"))
+        return {"figures": names, "figure_options": {}}
+    out: list[str] = []
+    options: dict[str, dict[str, Any]] = {}
+    ok = True
+    for i, item in enumerate(value):
+        path = join("figures", i)
+        if isinstance(item, Mapping) and len(item) == 1:
+            ((kind, given),) = item.items()
+            name = choice(errs, path, kind, FIGURES)
+            if name is INVALID:
+                ok = False
+                continue
+            opts = _figure_options(errs, path, name, given)
+            if opts is INVALID:
+                ok = False
+            elif name in options and options[name] != opts:
+                errs.bad(path, item, f"one {name} figure: {name!r} is listed twice")
+                ok = False
+            else:
+                options[name] = opts
+        else:
+            if isinstance(item, Mapping):
+                errs.bad(path, item, "a figure name or a mapping {NAME: {option: value}}")
+                ok = False
+                continue
+            name = choice(errs, path, item, FIGURES)
+            if name is INVALID:
+                ok = False
+                continue
+        if name not in out:
+            out.append(name)
+    return {
+        "figures": tuple(out) if ok else INVALID,
+        "figure_options": {k: v for k, v in options.items() if v},
+    }
+
+
+def _figure_options(errs: Problems, path: str, name: str, given: Any) -> Any:
+    """The options a config sets for the figure kind ``name``, checked and normalized."""
+    from optiviz.figures import get
+
+    kind = get(name)
+    allowed = tuple(o.name for o in kind.options)
+    if given is None:
+        return {}
+    if not allowed:
+        return errs.bad(join(path, name), given, f"nothing: the {name} figure has no options")
+    gm = mapping(errs, join(path, name), given, f"a mapping of {name}'s options")
+    if gm is INVALID:
+        return INVALID
+    unknown_keys(errs, join(path, name), gm, allowed)
+    out = {}
+    for key, v in gm.items():
+        if key in allowed:
+            out[key] = errs.check(join(join(path, name), key), v, kind.option(key).constraint)
+    return INVALID if INVALID in out.values() else out
 
 
 def _name(errs: Problems, raw: Mapping, source: str) -> Any:

@@ -3,6 +3,7 @@ reads), and the expansion of an entry's grids into per-run hyperparameter arrays
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,6 +207,8 @@ class ExperimentConfig:
     record: str = "all"
     seed: int = 0
     figures: tuple[str, ...] = ("contour", "loss")
+    #: The options a config sets, per figure kind (only kinds and options it gives).
+    figure_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     formats: tuple[str, ...] = ("png",)
     projection: tuple[str, str] | str | None = None
     report: ReportSpec = ReportSpec()
@@ -220,6 +223,12 @@ class ExperimentConfig:
 
     def record_of(self, spec: OptimizerSpec) -> str:
         return spec.record if spec.record is not None else self.record
+
+    def options_of(self, kind: str) -> dict[str, Any]:
+        """Every option of the figure ``kind``: the config's values, else the defaults."""
+        from optiviz.figures import option_defaults
+
+        return option_defaults(kind) | dict(self.figure_options.get(kind, {}))
 
     @property
     def n_runs(self) -> int:
@@ -266,7 +275,10 @@ class ExperimentConfig:
             "record": self.record,
             "seed": self.seed,
             "optimizers": [with_defaults(o) for o in self.optimizers],
-            "figures": list(self.figures),
+            "figures": [
+                {f: dict(self.figure_options[f])} if self.figure_options.get(f) else f
+                for f in self.figures
+            ],
             "formats": list(self.formats),
             "projection": (
                 self.projection if self.projection in (None, "hessian") else list(self.projection)

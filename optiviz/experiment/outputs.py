@@ -355,7 +355,7 @@ def _stage(
         for kind in config.figures:
             if progress is not None:
                 progress.describe(f"drawing {kind}")
-            for name, fig in figures_of(kind, result, colors):
+            for name, fig in figures_of(kind, result, colors, config.figure_options.get(kind)):
                 save_figure(fig, staged / name, list(config.formats))
                 names += [f"{name}.{fmt}" for fmt in config.formats]
                 fig.clear()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from optiviz.figures.registry import PER_STEP, FigureKind, register
 
 
-def build(result: Any, colors: Any) -> list[Any]:
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.effective_lr` of the runs that recorded it (the
     first-order ones when there are any)."""
     from optiviz.optimizers import get_class

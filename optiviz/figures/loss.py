@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from optiviz.figures.registry import FigureKind, register
 
 
-def build(result: Any, colors: Any) -> list[Any]:
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.loss` of every entry's runs."""
     from optiviz.plotting import loss
 

@@ -8,12 +8,13 @@ lr / sqrt(G), ... The figure worked problem E asks about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from optiviz.figures.registry import PER_STEP, FigureKind, register
 
 
-def build(result: Any, colors: Any) -> list[Any]:
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.effective_lr` with ``quantity="lr_factor"`` of the runs
     that recorded it."""
     from optiviz.plotting import effective_lr

@@ -3,6 +3,7 @@ lr, marking that method's own stability limit (:func:`sweep_stability_limit`).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from optiviz.config import OptimizerSpec
 
 
-def build(result: Any, colors: Any) -> list[Any]:
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.lr_sweep` per optimizer entry that sweeps lr, in
     entry order."""
     config = result.config

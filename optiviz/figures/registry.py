@@ -12,7 +12,7 @@ every load, and a builder imports the plotting code only when it runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -21,12 +21,15 @@ __all__ = [
     "SURFACE_FIGURE_NAMES",
     "FigureKind",
     "Need",
+    "Option",
     "default_figures",
     "figures_of",
     "get",
     "kinds",
     "markdown_table",
     "missing_needs",
+    "option_defaults",
+    "options_table",
     "register",
     "schema_line",
     "stems",
@@ -92,10 +95,27 @@ LR_SWEEP = Need(
 )
 
 
-#: ``build(result, colors)``: the figures of one kind for an
+#: ``build(result, colors, options)``: the figures of one kind for an
 #: :class:`~optiviz.experiment.ExperimentResult`, drawn with the shared
-#: :class:`~optiviz.plotting.ColorMap`, in file order.
-Builder = Callable[[Any, Any], list[Any]]
+#: :class:`~optiviz.plotting.ColorMap`, in file order. ``options`` maps every option of the
+#: kind (:class:`Option`) to its value: the config's, else the option's default.
+Builder = Callable[[Any, Any, Mapping[str, Any]], list[Any]]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a figure kind, set in a config as ``figures: [{kind: {name: value}}]``.
+
+    ``constraint`` is a constraint object of :mod:`optiviz._validation` (its ``describe()``
+    is the docs' "allowed" text and its ``check(value)`` validates and normalizes what a
+    config gives); ``default`` is the value when the config gives none (not checked: it may
+    be ``None`` for "decided by the figure"); ``doc`` says what the option does, in one line.
+    """
+
+    name: str
+    constraint: Any
+    default: Any
+    doc: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +134,8 @@ class FigureKind:
         n > 2).
     default : in the figures of a config that names none.
     order : position in listings (the allowed list, the schema, the docs table).
+    options : what a config may set for this kind (:class:`Option`); the builder receives
+        every one of them, filled with defaults.
     """
 
     name: str
@@ -124,6 +146,14 @@ class FigureKind:
     draws_surface: bool = False
     default: bool = False
     order: int = 1000
+    options: tuple[Option, ...] = ()
+
+    def option(self, name: str) -> Option:
+        """The option called ``name`` (``KeyError`` if the kind has none by that name)."""
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(name)
 
 
 _KINDS: dict[str, FigureKind] = {}
@@ -135,6 +165,9 @@ def register(kind: FigureKind) -> FigureKind:
         raise ValueError(f"figure kind {kind.name!r} is already registered")
     if not kind.name.isidentifier():
         raise ValueError(f"figure kind name {kind.name!r} must be an identifier")
+    names = [o.name for o in kind.options]
+    if len(set(names)) != len(names):
+        raise ValueError(f"figure kind {kind.name!r} declares an option twice: {names}")
     _KINDS[kind.name] = kind
     return kind
 
@@ -207,9 +240,21 @@ def stems(name: str, count: int) -> list[str]:
     return [name if i == 0 else f"{name}_{i + 1}" for i in range(count)]
 
 
-def figures_of(name: str, result: Any, colors: Any) -> list[tuple[str, Any]]:
-    """The figure(s) of kind ``name`` for an experiment result: ``[(file stem, Figure)]``."""
-    figs = get(name).build(result, colors)
+def option_defaults(name: str) -> dict[str, Any]:
+    """Every option of the kind ``name`` with its default value."""
+    return {o.name: o.default for o in get(name).options}
+
+
+def figures_of(
+    name: str, result: Any, colors: Any, options: Mapping[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """The figure(s) of kind ``name`` for an experiment result: ``[(file stem, Figure)]``.
+
+    ``options`` are the config's options of this kind (already validated); those it does
+    not give take their defaults.
+    """
+    values = option_defaults(name) | dict(options or {})
+    figs = get(name).build(result, colors, values)
     return list(zip(stems(name, len(figs)), figs, strict=True))
 
 
@@ -219,15 +264,37 @@ def missing_needs(config: Any) -> list[tuple[str, Need]]:
 
 
 def schema_line() -> str:
-    """The ``figures:`` line of the config schema (:data:`optiviz.config.SCHEMA`)."""
+    """The ``figures:`` lines of the config schema (:data:`optiviz.config.SCHEMA`)."""
     head = f"figures: [{', '.join(FIGURE_NAMES)}]"
-    return f"{head:<59}   (default [{', '.join(default_figures())}])\n"
+    line = f"{head:<59}   (default [{', '.join(default_figures())}])\n"
+    with_options = [k.name for k in kinds() if k.options]
+    if not with_options:
+        return line
+    return line + (
+        "    an item may be {KIND: {option: value}} to set that figure's options\n"
+        f"    (kinds with options: {', '.join(with_options)}; see docs/config.md)\n"
+    )
 
 
 def _files(kind: FigureKind) -> str:
     if not kind.each:
         return f"`{kind.name}.<format>`"
     return f"`{kind.name}.<format>`, `{kind.name}_2.<format>`, ... (one per {kind.each})"
+
+
+def options_table() -> str:
+    """The docs table of every kind's options (docs/config.md, generated)."""
+    rows = [
+        "| figure | option | allowed | default | what it does |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for k in kinds():
+        for o in k.options:
+            default = "decided by the figure" if o.default is None else f"`{o.default!r}`"
+            rows.append(
+                f"| `{k.name}` | `{o.name}` | {o.constraint.describe()} | {default} | {o.doc} |"
+            )
+    return "\n".join(rows)
 
 
 def markdown_table() -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from optiviz.figures._surface import plane_and_marks
 from optiviz.figures.registry import TWO_VARIABLES, FigureKind, register
 
 
-def build(result: Any, colors: Any) -> list[Any]:
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.surface3d` of the surface with every entry's runs."""
     from optiviz.plotting import surface3d
 
