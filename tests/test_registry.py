@@ -315,3 +315,44 @@ def test_overriding_figures_keeps_the_options_of_the_kinds_kept(with_options):
     config = _config(figures=["loss", {"toyopt": {"width": 2}}])
     assert apply_overrides(config, figures=["toyopt"]).figure_options == {"toyopt": {"width": 2.0}}
     assert apply_overrides(config, figures=["loss"]).figure_options == {}
+
+
+def _data_build(result, colors, options):
+    """One figure and the numbers it shows as a CSV beside it."""
+    from optiviz.figures import Drawn
+
+    losses = [float(r.trajectory.final_loss) for r in result.runs]
+    fig = Figure(figsize=(3, 2), dpi=50)
+    fig.add_subplot().plot(losses)
+    return Drawn([fig], {"toydata.csv": "final_loss\n" + "".join(f"{v!r}\n" for v in losses)})
+
+
+def test_a_kind_s_data_files_are_written_beside_its_image_and_listed(tmp_path):
+    import json
+
+    register(FigureKind(name="toydata", build=_data_build, doc="a toy writing data"))
+    try:
+        config = _config(figures=["toydata"])
+        result = run_experiment(config, out_dir=tmp_path / "out")
+    finally:
+        unregister("toydata")
+    out = tmp_path / "out"
+    rows = (out / "toydata.csv").read_text().splitlines()
+    # one row per run, the value the trajectory holds (repr round-trips a float exactly)
+    assert rows[0] == "final_loss"
+    assert [float(v) for v in rows[1:]] == [float(r.trajectory.final_loss) for r in result.runs]
+    assert "toydata.csv" in json.loads((out / "run.json").read_text())["files"]
+
+
+def test_a_data_file_must_carry_its_kind_s_name():
+    from optiviz.figures import Drawn, draw
+
+    def bad(result, colors, options):
+        return Drawn([], {"report.md": "overwritten"})
+
+    register(FigureKind(name="toybad", build=bad, doc="a toy writing a foreign file"))
+    try:
+        with pytest.raises(ValueError, match="'toybad' wrote a data file named 'report.md'"):
+            draw("toybad", None, None)
+    finally:
+        unregister("toybad")

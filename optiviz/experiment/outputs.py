@@ -348,17 +348,21 @@ def _stage(
     _write_file(staged / "report.md", lambda fh: fh.write(report))
     names = ["config.yaml", "trajectories.csv", "report.md"]
     if config.figures:
-        from optiviz.figures import figures_of
+        from optiviz.figures import draw
         from optiviz.plotting import ColorMap, save_figure
 
         colors = ColorMap()  # one map: a label keeps its colour in every figure
         for kind in config.figures:
             if progress is not None:
                 progress.describe(f"drawing {kind}")
-            for name, fig in figures_of(kind, result, colors, config.figure_options.get(kind)):
+            figures, data = draw(kind, result, colors, config.figure_options.get(kind))
+            for name, fig in figures:
                 save_figure(fig, staged / name, list(config.formats))
                 names += [f"{name}.{fmt}" for fmt in config.formats]
                 fig.clear()
+            for file_name, body in data.items():
+                _write_file(staged / file_name, lambda fh, body=body: fh.write(body))
+                names.append(file_name)
             if progress is not None:
                 progress.advance()
     names.append("run.json")

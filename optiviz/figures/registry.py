@@ -13,16 +13,18 @@ every load, and a builder imports the plotting code only when it runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, overload
 
 __all__ = [
     "FIGURE_NAMES",
     "SURFACE_FIGURE_NAMES",
+    "Drawn",
     "FigureKind",
     "Need",
     "Option",
     "default_figures",
+    "draw",
     "figures_of",
     "get",
     "kinds",
@@ -95,11 +97,22 @@ LR_SWEEP = Need(
 )
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What a builder may return instead of a plain list of figures: the figures and the
+    data files written beside them (``{file name: text}``, e.g. ``{"rate_map.csv": ...}``),
+    so the numbers behind an image are computed once and saved with it."""
+
+    figures: list[Any]
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
 #: ``build(result, colors, options)``: the figures of one kind for an
 #: :class:`~optiviz.experiment.ExperimentResult`, drawn with the shared
-#: :class:`~optiviz.plotting.ColorMap`, in file order. ``options`` maps every option of the
-#: kind (:class:`Option`) to its value: the config's, else the option's default.
-Builder = Callable[[Any, Any, Mapping[str, Any]], list[Any]]
+#: :class:`~optiviz.plotting.ColorMap`, in file order, as a list or as :class:`Drawn` with
+#: data files. ``options`` maps every option of the kind (:class:`Option`) to its value: the
+#: config's, else the option's default.
+Builder = Callable[[Any, Any, Mapping[str, Any]], "list[Any] | Drawn"]
 
 
 @dataclass(frozen=True)
@@ -245,17 +258,31 @@ def option_defaults(name: str) -> dict[str, Any]:
     return {o.name: o.default for o in get(name).options}
 
 
-def figures_of(
+def draw(
     name: str, result: Any, colors: Any, options: Mapping[str, Any] | None = None
-) -> list[tuple[str, Any]]:
-    """The figure(s) of kind ``name`` for an experiment result: ``[(file stem, Figure)]``.
+) -> tuple[list[tuple[str, Any]], dict[str, str]]:
+    """The figure(s) of kind ``name`` for an experiment result, ``[(file stem, Figure)]``,
+    and the data files its builder wrote (``{file name: text}``; empty for most kinds).
 
     ``options`` are the config's options of this kind (already validated); those it does
     not give take their defaults.
     """
     values = option_defaults(name) | dict(options or {})
-    figs = get(name).build(result, colors, values)
-    return list(zip(stems(name, len(figs)), figs, strict=True))
+    out = get(name).build(result, colors, values)
+    figs, data = (out.figures, dict(out.data)) if isinstance(out, Drawn) else (out, {})
+    for file_name in data:  # beside its images, never in place of another output
+        stem, dot, ext = file_name.partition(".")
+        if not (stem == name or stem.startswith(f"{name}_")) or not dot or not ext.isalnum():
+            raise ValueError(f"figure kind {name!r} wrote a data file named {file_name!r}")
+    return list(zip(stems(name, len(figs)), figs, strict=True)), data
+
+
+def figures_of(
+    name: str, result: Any, colors: Any, options: Mapping[str, Any] | None = None
+) -> list[tuple[str, Any]]:
+    """The figure(s) of kind ``name`` for an experiment result: ``[(file stem, Figure)]``
+    (:func:`draw` without the data files)."""
+    return draw(name, result, colors, options)[0]
 
 
 def missing_needs(config: Any) -> list[tuple[str, Need]]:
