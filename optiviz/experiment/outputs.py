@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import functools
 import json
 import os
 import platform
@@ -248,6 +249,10 @@ def _check_replaceable(target: Path, real: Path) -> None:
         )
 
 
+def _put(text: str, fh: TextIO) -> None:
+    fh.write(text)
+
+
 def _write_file(path: Path, fill: Callable[[TextIO], object]) -> None:
     """The one low-level write of the text outputs: a new file ``path`` filled by ``fill``."""
     with open(path, "x", newline="", encoding="utf-8") as fh:
@@ -361,7 +366,7 @@ def _stage(
                 names += [f"{name}.{fmt}" for fmt in config.formats]
                 fig.clear()
             for file_name, body in data.items():
-                _write_file(staged / file_name, lambda fh, body=body: fh.write(body))
+                _write_file(staged / file_name, functools.partial(_put, body))
                 names.append(file_name)
             if progress is not None:
                 progress.advance()
