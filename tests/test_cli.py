@@ -67,7 +67,8 @@ def test_step_help_documents_the_hyperparameter_syntax():
 
 def test_no_arguments_shows_help():
     r = invoke()
-    assert "Usage: optiviz" in r.output
+    # issue 9: `optiviz` alone printed the help but exited with 2 (click's no_args_is_help)
+    assert r.exit_code == 0 and "Usage: optiviz" in r.output and "Commands" in r.output
 
 
 def test_version():
@@ -463,6 +464,8 @@ print("HEAVY:", sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), 
     "args",
     [
         ["--help"],
+        [],
+        ["list"],
         ["list", "optimizers"],
         ["list", "surfaces"],
         ["list", "schedules"],

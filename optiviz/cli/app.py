@@ -176,10 +176,9 @@ def parse_value(text: str) -> Any:
         return _BOOLS[t.lower()]
     if _NUMBER.match(t):
         return int(t) if re.fullmatch(r"[+-]?\d+", t) else float(t)
-    if t.startswith("[["):
+    if t.startswith("[["):  # a matrix, or text for the surface to refuse with its message
         nested = parse_nested(t)
-        if nested is not None:
-            return nested
+        return t if nested is None else nested
     body = t.strip("[]()")
     if "," in body:
         parts = [p.strip() for p in body.split(",")]
