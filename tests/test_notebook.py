@@ -191,6 +191,14 @@ def test_run_config_returns_the_result_and_writes_only_when_asked(tmp_path, monk
     np.testing.assert_allclose(steps["gd"], [1.625, 2.058333], atol=1e-6)
     np.testing.assert_allclose(steps["momentum"], [2.075, 2.958333], atol=1e-6)
     np.testing.assert_allclose(result.analysis.minimum.point, [3, 4], atol=1e-9)
+    # in Jupyter the result shows its report.md, whose results table has these steps; the
+    # heavy-ball loss E(2.075, 2.958333) = 0.05 + 0.925^2/4 + 1.041667^2/9 - 0.925*1.041667/6
+    md = result._repr_markdown_()
+    assert md.startswith("# Experiment `worked-a-correlated-quadratic`")
+    assert (
+        "| 1 | heavy ball, lr 0.3, beta 0.9 | max_steps | 1 | n/a | n/a | 0.223879 "
+        "| (2.075, 2.95833) |" in md
+    )
     written = optiviz.run_config(cfg, tmp_path / "out", steps=3, figures=[])
     assert written.out_dir == tmp_path / "out"
     assert {"config.yaml", "trajectories.csv", "run.json", "report.md"} <= {
@@ -248,6 +256,7 @@ def test_notebook_executes_and_shows_images_and_markdown(monkeypatch):
     assert "**`adam (lr=0.02)`** on `rosenbrock`" in data("traj")["text/markdown"]
     assert "| 1 | (3, 4) | 0.05 | minimum |" in data("optiviz.analyze(s)")["text/markdown"]
     assert "(2.075, 2.95833)" in data(")")["text/markdown"]  # worked problem A, heavy ball
+    assert data("result  # its report.md")["text/markdown"].startswith("# Experiment `quickstart`")
     (printed,) = [
         o for o in cells["print(md.splitlines()[0])"].outputs if o.output_type == "stream"
     ]
