@@ -218,8 +218,13 @@ def test_run_config_refuses_a_bad_config_before_running():
 def test_python3_kernelspec_exists():
     from jupyter_client.kernelspec import KernelSpecManager
 
+    # ipykernel installs it into the environment (<prefix>/share/jupyter/kernels/python3);
+    # "python" is replaced by the interpreter that starts the kernel (jupyter_client)
     spec = KernelSpecManager().get_kernel_spec("python3")
     assert "ipykernel_launcher" in spec.argv
+    assert spec.argv[0] in ("python", sys.executable), (
+        f"a python3 kernelspec of another interpreter shadows this environment's: {spec.argv}"
+    )
 
 
 @pytest.mark.slow
