@@ -7,6 +7,11 @@ matplotlib::
     s = optiviz.load_surface("rosenbrock")
     opt = optiviz.make_optimizer("adam", lr=0.02)
     traj = optiviz.run(s, opt, x0=[-1.2, 1.0], steps=2000)
+    result = optiviz.run_config("configs/quickstart.yaml")   # a config file, from Python
+    print(optiviz.report.to_markdown(optiviz.analyze(s)))    # submodules need no import
+
+Every public submodule (``optiviz.report``, ``optiviz.plotting``, ``optiviz.experiment``,
+...) is an attribute of the package, imported on first use.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ _LAZY = {
     "Analysis": "optiviz.analysis",
     "lr_relative_to_eta_opt": "optiviz.analysis",
     "explain_step": "optiviz.explain",
+    "run_config": "optiviz.experiment",
     "ExpressionError": "optiviz.errors",
     "SurfaceError": "optiviz.errors",
     "OptimizerError": "optiviz.errors",
@@ -34,10 +40,34 @@ _LAZY = {
     "OptivizError": "optiviz.errors",
 }
 
-#: Submodules reachable as attributes after ``import optiviz`` (``optiviz.report.to_json(a)``).
-_SUBMODULES = ("data", "report")
+#: Submodules reachable as attributes after ``import optiviz`` (``optiviz.report.to_json(a)``),
+#: imported on first use: every public module and package of optiviz.
+_SUBMODULES = (
+    "analysis",
+    "cli",
+    "config",
+    "data",
+    "engine",
+    "errors",
+    "experiment",
+    "explain",
+    "expr",
+    "figures",
+    "library",
+    "limits",
+    "optimizers",
+    "plotting",
+    "protocols",
+    "report",
+    "schedules",
+    "surface",
+    "trajectory",
+)
 
-__all__ = sorted(_LAZY) + ["__version__", *_SUBMODULES]
+#: The submodules ``from optiviz import *`` brings in (the others stay unimported).
+_STAR_SUBMODULES = ("data", "plotting", "report")
+
+__all__ = sorted(_LAZY) + ["__version__", *_STAR_SUBMODULES]
 
 
 def __getattr__(name: str):
@@ -49,4 +79,4 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return __all__
+    return sorted({*__all__, *_SUBMODULES})

@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 
 Array = np.ndarray
 
-__all__ = ["StepExplanation", "explain_step", "fmt_value"]
+__all__ = ["MAX_T", "StepExplanation", "explain_step", "fmt_value", "uses_history"]
+
+#: Largest step number ``explain_step(..., t=N, run_up=True)`` runs up to.
+MAX_T = 10_000
 
 
 def _num(v: Any) -> str:
@@ -93,6 +96,13 @@ class StepExplanation:
     state: dict = field(default_factory=dict)
     evaluations: dict[str, int] = field(default_factory=dict)
     variables: tuple[str, ...] = ()
+    #: Where the run started when steps 1 to t-1 were taken first (``run_up``), else None.
+    start: Array | None = None
+    #: Given ``x_prev``: whether the optimizer's state started from it (False: the method
+    #: has no history and the step does not depend on it); None without ``x_prev``.
+    history_used: bool | None = None
+    #: The history ``x_prev`` the run started from (``run_up``), else None.
+    start_prev: Array | None = None
 
     @property
     def effective_lr(self) -> Any:
@@ -143,13 +153,28 @@ class StepExplanation:
         """Readable arithmetic for the step (name = value lines for generic methods)."""
         opt = self.optimizer
         lines = [f"{opt.label()} on {self.surface_name}: one step at t = {self.t}"]
+        if self.start is not None:
+            earlier = "step 1 was" if self.t == 2 else f"steps 1 to {self.t - 1} were"
+            prev = (
+                ""
+                if self.start_prev is None
+                else f" with the history w(0) = {fmt_value(self.start_prev)}"
+            )
+            lines.append(
+                f"  (a run from w(1) = {fmt_value(self.start)}{prev}: {earlier} taken first)"
+            )
         if equations and opt.equations:
             lines.append("")
             lines.extend("  " + ln for ln in opt.equations.splitlines())
             lines.append("")
         lines.append(f"  w(t)   = {fmt_value(self.x)}")
         if self.x_prev is not None:
-            lines.append(f"  w(t-1) = {fmt_value(self.x_prev)}")
+            unused = (
+                f"  (not used: {opt.name} keeps no history, its step depends on w(t) only)"
+                if self.history_used is False
+                else ""
+            )
+            lines.append(f"  w(t-1) = {fmt_value(self.x_prev)}{unused}")
         lines.append(f"  f(w(t)) = {fmt_value(self.quantities.get('f(w(t))'))}")
         body = opt.render_step(self)  # the class's arithmetic, or None: list the quantities
         written_out = body is not None
@@ -177,12 +202,50 @@ class StepExplanation:
     def __str__(self) -> str:
         return self.render()
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter's view: the text of :meth:`render`, in a fenced block."""
+        from optiviz.report.display import step_markdown
+
+        return step_markdown(self)
+
     def fmt(self, v: Any) -> str:
         """A value in the explainer's format (:func:`fmt_value`), for ``render_step``."""
         return fmt_value(v)
 
 
 # -- the explainer ------------------------------------------------------------------------------
+def _same_state(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if x is None or y is None:
+            if not (x is None and y is None):
+                return False
+            continue
+        try:
+            if not np.array_equal(np.asarray(x), np.asarray(y), equal_nan=True):
+                return False
+        except TypeError:  # non-numeric entries
+            if not np.array_equal(np.asarray(x), np.asarray(y)):
+                return False
+    return True
+
+
+def uses_history(surface: SurfaceLike, optimizer: Any, x: Any, x_prev: Any) -> bool:
+    """Whether ``optimizer`` starts from a different state given the previous iterate
+    ``x_prev`` (heavy-ball velocity, lecture Rprop's last displacement) than without one:
+    asked of the optimizer's own ``init``, so it holds for every class (evaluations on a
+    private oracle, not counted)."""
+    x = np.asarray(x, dtype=float).reshape(-1)
+    xp = np.asarray(x_prev, dtype=float).reshape(-1)
+    with np.errstate(all="ignore"):
+        oracle = Oracle(surface)
+        with_prev = dict(optimizer.init(x.copy(), oracle, xp.copy()) or {})
+        without = dict(optimizer.init(x.copy(), oracle, None) or {})
+    return not _same_state(with_prev, without)
+
+
 def explain_step(
     surface: SurfaceLike,
     optimizer: Any,
@@ -192,8 +255,19 @@ def explain_step(
     lr: float | None = None,
     t: int = 1,
     state: dict | None = None,
+    run_up: bool = False,
 ) -> StepExplanation:
     """Take one step of ``optimizer`` from ``x`` and record every intermediate quantity.
+
+    With ``run_up=True`` and ``t > 1``, ``x`` (and ``x_prev``) is where a run starts: steps
+    1 to t-1 are taken first, as the engine takes them (each from the state the last one
+    left), and step t is explained (``optiviz step --t N``); its ``start`` is ``x``. This is
+    how Adam's lr factor at step 2 (worked problem E) is read off.
+
+    A given ``x_prev`` starts the optimizer's state when the method has a history (the
+    momentum methods, lecture Rprop); for the others (gd, Adam, ...) the step does not
+    depend on it, and the explanation says so (``history_used`` False,
+    :func:`uses_history`).
 
     Parameters
     ----------
@@ -206,7 +280,26 @@ def explain_step(
     t : the 1-based step number (default 1)
     state : continue from this optimizer state (e.g. ``previous.state``) instead of
         calling ``init``
+    run_up : take steps 1 to t-1 from ``x`` first (see above)
     """
+    if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= MAX_T:
+        raise OptimizerError(
+            f"t: {t!r} is not allowed: must be a step number, an integer in [1, {MAX_T}]",
+            key="t",
+            value=t,
+            allowed=f"an integer in [1, {MAX_T}]",
+        )
+    if run_up and t > 1:
+        if state is not None:
+            raise OptimizerError("explain_step: give either state or run_up, not both")
+        e = explain_step(surface, optimizer, x, x_prev, lr=lr)
+        first_prev = e.x_prev
+        for k in range(2, int(t)):
+            e = explain_step(surface, optimizer, e.new_point, lr=lr, t=k, state=e.state)
+        last = explain_step(surface, optimizer, e.new_point, lr=lr, t=int(t), state=e.state)
+        last.start = np.asarray(x, dtype=float).reshape(-1).copy()
+        last.start_prev = first_prev
+        return last
     if getattr(optimizer, "n_runs", None) is not None:
         raise OptimizerError(
             f"explain_step shows one run: the hyperparameters of {optimizer.name} must be "
@@ -219,10 +312,12 @@ def explain_step(
             f"x must have {n} coordinates ({', '.join(surface.variables)}); got {x.tolist()}"
         )
     xp = None
+    history_used = None
     if x_prev is not None:
         xp = np.asarray(x_prev, dtype=float).reshape(-1)
         if xp.shape != (n,):
             raise SurfaceError(f"x_prev must have {n} coordinates; got {xp.tolist()}")
+        history_used = state is not None or uses_history(surface, optimizer, x, xp)
     # Far from the origin the step overflows: the explanation then holds the non-finite
     # values (inf, nan) as its result, and no RuntimeWarning escapes.
     with np.errstate(all="ignore"):
@@ -275,4 +370,5 @@ def explain_step(
         state=state1,
         evaluations={"n_f": oracle.n_f, "n_grad": oracle.n_grad, "n_hess": oracle.n_hess},
         variables=tuple(surface.variables),
+        history_used=history_used,
     )

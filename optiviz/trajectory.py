@@ -513,6 +513,13 @@ class Trajectory:
             )
         return out
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter's view: optimizer, hyperparameters, status, steps, final point and loss
+        (:func:`optiviz.report.display.trajectory_markdown`)."""
+        from optiviz.report.display import trajectory_markdown
+
+        return trajectory_markdown(self)
+
     def __repr__(self) -> str:
         if self.batched:
             st = ", ".join(f"{k}: {v}" for k, v in self.status_counts().items())

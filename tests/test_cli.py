@@ -59,12 +59,16 @@ def test_every_command_has_help(cmd):
 
 def test_step_help_documents_the_hyperparameter_syntax():
     out = invoke("step", "--help").output
-    assert "-p, --set NAME=VALUE" in out and "betas=0.9,0.999" in out and "true/false" in out
+    # -p is --param in every command (a hyperparameter or a surface parameter, by name);
+    # --set is the hyperparameter-only spelling
+    assert "-p, --param NAME=VALUE" in out and "--set NAME=VALUE" in out
+    assert "betas=0.9,0.999" in out and "true/false" in out
 
 
 def test_no_arguments_shows_help():
     r = invoke()
-    assert "Usage: optiviz" in r.output
+    # issue 9: `optiviz` alone printed the help but exited with 2 (click's no_args_is_help)
+    assert r.exit_code == 0 and "Usage: optiviz" in r.output and "Commands" in r.output
 
 
 def test_version():
@@ -383,7 +387,8 @@ def test_step_explains_worked_problem_a():
     [
         (["-o", "gd", "-p", "momentum=0.9"], "gd does not take the hyperparameter 'momentum'"),
         (["-o", "gd", "-p", "lr=-1"], "The 'lr' hyperparameter of gd must be"),
-        (["-o", "gd", "-p", "lr"], "--set: 'lr' is not allowed: write name=value"),
+        (["-o", "gd", "--set", "lr"], "--set: 'lr' is not allowed: write name=value"),
+        (["-o", "gd", "-p", "lr"], "--param: 'lr' is not allowed: write name=value"),
         (["-o", "gd", "-p", "lr=1", "-p", "lr=2"], "'lr' is given twice"),
         (["-o", "adamm"], "Unknown optimizer 'adamm'"),
         (["-o", "gd", "--at", "1"], "--at: 1 numbers given but the surface"),
@@ -459,6 +464,8 @@ print("HEAVY:", sorted(m for m in ("sympy", "matplotlib") if m in sys.modules), 
     "args",
     [
         ["--help"],
+        [],
+        ["list"],
         ["list", "optimizers"],
         ["list", "surfaces"],
         ["list", "schedules"],

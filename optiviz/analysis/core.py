@@ -170,6 +170,12 @@ class Analysis:
             }
         )
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter's view: the Markdown report (:func:`optiviz.report.to_markdown`)."""
+        from optiviz.report.display import analysis_markdown
+
+        return analysis_markdown(self)
+
     def __repr__(self) -> str:
         c = self.counts()
         parts = ", ".join(

@@ -3,17 +3,20 @@
 Commands::
 
     optiviz run CONFIG [--out DIR] [--format png,svg,pdf] [--steps N] [--seed N] [--quiet]
-    optiviz report SURFACE|CONFIG [--at x,y] [--format md|json|table] [-p name=value]
-    optiviz step --surface S --optimizer NAME [-p lr=0.3 ...] --at x,y [--prev x,y]
-    optiviz list optimizers|surfaces|schedules
+    optiviz report SURFACE|CONFIG|EXPRESSION [--at x,y] [--format md|json|table]
+                   [-p name=value] [--vars x,y]
+    optiviz step --surface S --optimizer NAME [-p lr=0.3 ...] --at x,y [--prev x,y] [--t N]
+    optiviz list [optimizers|surfaces|schedules]
     optiviz describe NAME
     optiviz validate CONFIG
     optiviz init [NAME]
-    optiviz --version
+    optiviz --version | --install-completion | --show-completion
 
 :mod:`optiviz.cli.app` holds the typer app, the error guard and the shared option parsers;
-every other public module of this package is a command group whose commands register
-themselves on that app with ``@app.command()`` and ``@guard``. Importing the package
+``-p NAME=VALUE`` means one thing in every command: a parameter, of the surface and (in
+``step``) of the optimizer, told apart by name. Every other public module of this package
+is a command group whose commands register themselves on that app with ``@app.command()``
+and ``@guard``. Importing the package
 imports every group: those of :data:`GROUPS` first (the order of ``optiviz --help``),
 then any other module here, by name. Adding a command is one new module here plus its
 test.

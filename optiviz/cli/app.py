@@ -32,8 +32,8 @@ app = typer.Typer(
     name="optiviz",
     epilog="Examples: optiviz init my-experiment; optiviz run configs/quickstart.yaml; "
     "optiviz report rosenbrock --at=1,1; optiviz describe adam",
-    no_args_is_help=True,
-    add_completion=False,
+    invoke_without_command=True,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -120,18 +120,65 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?inf$", re.I
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 
 
+#: Deepest nesting of brackets in a -p value (a matrix is 2 levels) and most numbers in it.
+MAX_VALUE_DEPTH = 3
+MAX_VALUE_NUMBERS = 10_000
+_TOKEN = re.compile(r"\s*(\[|\]|,|[^\[\],\s]+)")
+
+
+def parse_nested(text: str) -> list | None:
+    """``"[[4, 1], [1, 2]]"`` -> ``[[4, 1], [1, 2]]``: nested bracketed lists of numbers,
+    parsed by a small recursive reader (no eval); None when ``text`` is not one."""
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != re.sub(r"\s+", "", text) or not tokens or tokens[0] != "[":
+        return None
+    if len(tokens) > 4 * MAX_VALUE_NUMBERS:
+        return None
+    pos = 0
+
+    def item(depth: int) -> Any:
+        nonlocal pos
+        if depth > MAX_VALUE_DEPTH:
+            raise ValueError
+        tok = tokens[pos]
+        pos += 1
+        if tok != "[":
+            if not _NUMBER.match(tok) or not math.isfinite(float(tok)):
+                raise ValueError
+            return int(tok) if re.fullmatch(r"[+-]?\d+", tok) else float(tok)
+        out = [item(depth + 1)]
+        while tokens[pos] == ",":
+            pos += 1
+            out.append(item(depth + 1))
+        if tokens[pos] != "]":
+            raise ValueError
+        pos += 1
+        return out
+
+    try:
+        value = item(0)
+    except (ValueError, IndexError):
+        return None
+    return value if pos == len(tokens) else None
+
+
 def parse_value(text: str) -> Any:
-    """A hyperparameter value from the command line, parsed safely (no eval).
+    """A parameter value from the command line, parsed safely (no eval).
 
     ``true``/``false`` (also yes/no, on/off) -> bool; a number -> float (int when written
-    as an integer); ``a,b`` -> a pair of numbers; anything else stays text (a choice such
-    as ``inside``).
+    as an integer); ``a,b`` or ``[a, b]`` -> a tuple of numbers; nested brackets
+    ``[[4,1],[1,2]]`` -> a matrix (a list of lists of numbers); anything else stays text
+    (a choice such as ``inside``, or a constant such as ``0.15*pi`` that the surface's
+    safe parser reads).
     """
     t = text.strip()
     if t.lower() in _BOOLS:
         return _BOOLS[t.lower()]
     if _NUMBER.match(t):
         return int(t) if re.fullmatch(r"[+-]?\d+", t) else float(t)
+    if t.startswith("[["):  # a matrix, or text for the surface to refuse with its message
+        nested = parse_nested(t)
+        return t if nested is None else nested
     body = t.strip("[]()")
     if "," in body:
         parts = [p.strip() for p in body.split(",")]
@@ -156,10 +203,96 @@ def parse_assignments(items: list[str] | None, option: str = "--set") -> dict[st
     return out
 
 
-def load_surface_arg(text: str, params: dict | None = None):
-    """A surface from a library name or a config file (its surface)."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _natural(name: str) -> list:
+    """Sort key: ``x2`` before ``x10``."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name)]
+
+
+def expression_names(text: str) -> list[str] | None:
+    """The names an expression uses, other than functions and constants, in natural order
+    (``x, y``; ``w1, w2, w10``); None when the text does not tokenize (the parser then says
+    why). Python's tokenizer only splits the text: nothing is evaluated."""
+    import io
+    import keyword
+    import tokenize
+
+    from optiviz.expr import CONSTANTS, FUNCTIONS, MAX_LENGTH
+
+    if len(text) > MAX_LENGTH:
+        return None
+    names: dict[str, None] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(" ".join(text.split())).readline):
+            if tok.type == tokenize.NAME and _NAME.fullmatch(tok.string):
+                names[tok.string] = None
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    skip = set(FUNCTIONS) | set(CONSTANTS)
+    return sorted((n for n in names if n not in skip and not keyword.iskeyword(n)), key=_natural)
+
+
+def is_expression(text: str) -> bool:
+    """A SURFACE argument that is neither a file, a YAML name nor a bare name is a formula."""
+    from optiviz.config import is_config_path
+
+    t = text.strip()
+    return not (is_config_path(t) or Path(t).is_file() or _NAME.fullmatch(t))
+
+
+def expression_surface(text: str, params: dict | None = None, variables: list[str] | None = None):
+    """A surface from a formula typed on the command line (``"x**4 - 3*x**2 + y**2"``),
+    read by the whitelist parser of :mod:`optiviz.expr`. Its variables are ``variables``
+    (``--vars``) or every name in it that is not a function, a constant or a parameter
+    (``-p``), in natural order."""
+    from optiviz.expr import parse_expression
+    from optiviz.limits import MAX_VARIABLES
+    from optiviz.surface import Surface
+
+    params = dict(params or {})
+    names = expression_names(text)
+    if names is None:
+        parse_expression(text, [])  # raises the parser's message (syntax, length)
+        names = []
+    if variables is None:
+        variables = [n for n in names if n not in params]
+    unused = [p for p in params if p not in names]
+    if unused:
+        raise OptivizError(
+            f"--param: {unused[0]!r} is not allowed: the expression does not use it "
+            f"(its names: {', '.join(names) or 'none'})"
+        )
+    if not variables:
+        raise OptivizError(
+            f"SURFACE: {text!r} is not allowed: the expression has no variables "
+            "(every name in it is a parameter, a function or a constant)"
+        )
+    if len(variables) > MAX_VARIABLES:
+        raise OptivizError(
+            f"SURFACE: {text!r} is not allowed: {len(variables)} variables "
+            f"(at most {MAX_VARIABLES})"
+        )
+    return Surface.from_expression(text, variables, params, name="expression")
+
+
+def load_surface_arg(text: str, params: dict | None = None, variables: list[str] | None = None):
+    """A surface from a library name, a config file (its surface) or an expression.
+
+    Returns ``(surface, config or None)``. ``params`` override the surface's parameters
+    (an expression's parameters are declared by them); ``variables`` (``--vars``) names an
+    expression's variables in order (refused for the other two).
+    """
     from optiviz.config import is_config_path, load_config
 
+    if variables is not None and not is_expression(text):
+        raise OptivizError(
+            f"--vars: not allowed with {text!r}: only an expression takes its variables "
+            "from --vars (a library or config surface names its own)"
+        )
+    if is_expression(text):
+        return expression_surface(text, params, variables), None
     if is_config_path(text) or Path(text).is_file():
         cfg = load_config(text)
         surface = cfg.build_surface()
@@ -171,6 +304,18 @@ def load_surface_arg(text: str, params: dict | None = None):
     return load_surface(text, **(params or {})), None
 
 
+def parse_names(text: str | None, option: str) -> list[str] | None:
+    """``"x,y"`` -> ``["x", "y"]`` (``--vars``)."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.strip().strip("[]()").split(",")]
+    if not names or not all(_NAME.fullmatch(n) for n in names):
+        raise OptivizError(
+            f"{option}: {text!r} is not allowed: must be names separated by commas, e.g. x,y"
+        )
+    return names
+
+
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"optiviz {__version__}")
@@ -179,6 +324,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -194,10 +340,16 @@ def _main(
     Hessians, many optimizers, figures and Hessian-based learning-rate reports.
 
     Start with `optiviz init` (a commented starter config), `optiviz run CONFIG` or
-    `optiviz list optimizers`. Every command has --help. Bad input exits with code 2 and a
-    message naming the problem; --debug adds tracebacks.
+    `optiviz list`. Every command has --help. A SURFACE argument is a library name, a
+    config file or an expression ("x**4 - 3*x**2 + y**2 + x*y"); -p NAME=VALUE sets a
+    parameter (of the surface, and in `step` of the optimizer) in every command. Bad input
+    exits with code 2 and a message naming the problem; --debug adds tracebacks.
+    `optiviz --install-completion` installs shell completion.
     """
     _STATE["debug"] = debug
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        typer.echo(ctx.get_help())  # `optiviz` alone: the help, exit 0
+        raise typer.Exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,13 +21,21 @@ def _first_line(text: str | None) -> str:
 @guard
 def list_(
     kind: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            metavar="optimizers|surfaces|schedules", help="What to list.", show_default=False
+            metavar="[optimizers|surfaces|schedules]",
+            help="What to list (default: everything, under one heading each).",
+            show_default=False,
         ),
-    ],
+    ] = None,
 ) -> None:
-    """List the available optimizers, surfaces or schedules."""
+    """List the available optimizers, surfaces and schedules (or one kind of them)."""
+    if kind is None:
+        for i, k in enumerate(_KINDS):
+            typer.echo(("\n" if i else "") + f"{k}:")
+            for line in _rows(k):
+                typer.echo("  " + line)
+        return
     kinds = {k: k for k in _KINDS}
     kinds.update({k[:-1]: k for k in _KINDS})  # singular forms
     if kind not in kinds:
@@ -35,7 +43,12 @@ def list_(
             f"list: {kind!r} is not allowed: must be one of "
             f"{', '.join(_KINDS)}{suggest(kind, _KINDS)}"
         )
-    kind = kinds[kind]
+    for line in _rows(kinds[kind]):
+        typer.echo(line)
+
+
+def _rows(kind: str) -> list[str]:
+    """``name  first line of its description`` lines of one kind, names aligned."""
     rows: list[tuple[str, str]] = []
     if kind == "optimizers":
         from optiviz.optimizers import available, get_class
@@ -53,8 +66,7 @@ def list_(
         for name in available_schedules():
             rows.append((name, _first_line(SCHEDULES[name].__doc__)))
     width = max(len(n) for n, _ in rows) if rows else 0
-    for name, desc in rows:
-        typer.echo(f"{name:<{width}}  {desc}".rstrip())
+    return [f"{name:<{width}}  {desc}".rstrip() for name, desc in rows]
 
 
 @app.command()

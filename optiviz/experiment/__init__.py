@@ -37,10 +37,12 @@ The package, by question: :mod:`~optiviz.experiment.run` (running the entries),
 :mod:`~optiviz.experiment.expect` (the ``expect`` checks), :mod:`~optiviz.experiment.outputs`
 (the atomic writer, run.json, CSV, config.yaml), :mod:`~optiviz.experiment.markdown`
 (report.md), :mod:`~optiviz.experiment.summary` (what ``optiviz run`` prints),
-:mod:`~optiviz.experiment.results` (the result types). The figures come from the registry
+:mod:`~optiviz.experiment.results` (the result types), :mod:`~optiviz.experiment.api`
+(:func:`run_config`: a config file run from Python in one line). The figures come from the registry
 of :mod:`optiviz.figures`.
 """
 
+from optiviz.experiment.api import run_config
 from optiviz.experiment.expect import check_expectations
 from optiviz.experiment.markdown import MAX_TABLE_ROWS, RESULTS_HEAD, report_markdown, results_rows
 from optiviz.experiment.outputs import write_csv, write_outputs
@@ -60,6 +62,7 @@ __all__ = [
     "report_markdown",
     "resolve_eta_opt",
     "results_rows",
+    "run_config",
     "run_entries",
     "run_experiment",
     "summarize",

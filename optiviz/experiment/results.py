@@ -60,6 +60,15 @@ class ExperimentResult:
     def failed_expectations(self) -> list[ExpectationResult]:
         return [e for e in self.expectations if not e.passed]
 
+    def _repr_markdown_(self) -> str | None:
+        """Jupyter's view: the text of report.md (None, the plain repr, when interrupted:
+        there is no analysis)."""
+        if self.analysis is None:
+            return None
+        from optiviz.experiment.markdown import report_markdown
+
+        return report_markdown(self.config, self)
+
 
 class Progress(Protocol):
     """Progress hook interface (the CLI passes a rich progress bar; None is silent).

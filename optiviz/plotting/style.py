@@ -104,8 +104,11 @@ def rc() -> Iterator[None]:
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE, dpi: float = DPI) -> Figure:
-    """A pyplot-free Figure with constrained layout."""
-    return Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    """A pyplot-free Figure with constrained layout; it displays inline in Jupyter (an
+    :class:`~optiviz.plotting.display.InlineFigure`, no ``%matplotlib inline`` needed)."""
+    from optiviz.plotting.display import InlineFigure
+
+    return InlineFigure(figsize=figsize, dpi=dpi, layout="constrained")
 
 
 def figure_and_axes(
