@@ -57,6 +57,12 @@ def lr_relative_to_eta_opt(surface: Any, factor: float, at: Any = None) -> float
             )
         pa = mins[0]
         where = f"at the minimum {fmt_point(pa.point)}"
+    if not pa.hessian_defined:
+        raise OptivizError(
+            f"learning rate relative to eta_opt: f is not twice differentiable {where} "
+            "(a kink), so its Hessian and eta_opt = 1/lambda_max are undefined there; give "
+            "the learning rate directly, or a point with at=[...]"
+        )
     if not pa.lambda_max > 0:
         raise OptivizError(
             f"learning rate relative to eta_opt: the largest Hessian eigenvalue {where} is "
@@ -126,6 +132,11 @@ class Analysis:
 
     def lr_relative_to_eta_opt(self, factor: float) -> float:
         m = self.at if self.at is not None else self.minimum
+        if m is not None and not m.hessian_defined:
+            raise OptivizError(
+                f"surface {self.surface.name!r}: the Hessian is undefined at the minimum "
+                f"{fmt_point(m.point)} (f is not twice differentiable there)"
+            )
         if m is None or not m.lambda_max > 0:
             raise OptivizError(f"surface {self.surface.name!r}: no minimum with lambda_max > 0")
         return float(factor) / m.lambda_max

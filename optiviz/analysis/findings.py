@@ -6,9 +6,11 @@ A note is a kind and the numbers behind it; :mod:`optiviz.report.notes` words it
 * found while searching stationary points (:func:`~optiviz.analysis.stationary_points`):
   ``affine_stationary`` (singular Hessian, least-norm point of an affine set shown),
   ``gradient_never_vanishes``, ``not_isolated`` (a continuum; numeric sample shown),
-  ``symbolic_timeout`` (``time_budget``), ``points_cut`` (``found``, ``kept``);
+  ``symbolic_timeout`` (``time_budget``), ``points_cut`` (``found``, ``kept``),
+  ``search_incomplete`` (``reasons``: why a numeric search may have missed points);
 * about the whole analysis (:func:`findings`): ``stationary_method`` (``method``,
-  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``minimum_rates`` (``point``,
+  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``no_hessian`` (``point``: a listed
+  minimum where f is not twice differentiable), ``minimum_rates`` (``point``,
   ``at_kink``, GD's ``stability_limit``, ``inverse_lambda_max``,
   ``inverse_lambda_max_rate``, ``optimal_fixed``, ``optimal_rate``; heavy ball's
   ``hb_lr``, ``hb_momentum``, ``hb_rate``), ``newton_one_step``, ``saddle`` (``point``,
@@ -92,6 +94,11 @@ def findings(a: Analysis) -> list[Note]:
         notes.append(Note("kinks"))
     if a.bounded_below is False:
         notes.append(Note("unbounded", {"reason": a.bounded_reason}))
+    notes.extend(
+        Note("no_hessian", {"point": _point(p.point)})
+        for p in a.minima
+        if not p.hessian_defined
+    )
     m = a.minimum
     if m is not None and m.eta is not None:
         e, mo = m.eta, m.momentum

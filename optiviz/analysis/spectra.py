@@ -41,6 +41,10 @@ class PointAnalysis:
     #: On a kink of a piecewise surface (the argument of a relu/Max/Min/abs at its switch):
     #: the Hessian there is one-sided, so ``kind`` and the learning rates are not reliable.
     at_kink: bool = False
+    #: False at a point where f is not twice differentiable (a minimum the surface lists at
+    #: a cone point, Ackley's origin): gradient, Hessian and eigenvalues are nan there and
+    #: nothing derived from them (eta, momentum, Newton step) is defined.
+    hessian_defined: bool = True
 
     # -- spectrum ------------------------------------------------------------------------
     @property
@@ -53,6 +57,8 @@ class PointAnalysis:
 
     @property
     def positive_definite(self) -> bool:
+        if not self.hessian_defined:
+            return False
         return classify(self.eigenvalues, abs_tol=self.eig_tol) == "minimum"
 
     @property
@@ -121,6 +127,8 @@ class PointAnalysis:
     def newton_step(self) -> Array | None:
         """``-H^-1 grad`` (None when the Hessian is singular)."""
         lam = self.eigenvalues
+        if not self.hessian_defined or not np.all(np.isfinite(lam)):
+            return None
         scale = float(np.max(np.abs(lam))) if lam.size else 0.0
         if scale == 0.0 or np.min(np.abs(lam)) <= EIG_TOL * scale:
             return None
@@ -154,6 +162,7 @@ class PointAnalysis:
                 "momentum": self.momentum,
                 "newton": self.newton,
                 "at_kink": self.at_kink,
+                "hessian_defined": self.hessian_defined,
             }
         )
 

@@ -127,6 +127,14 @@ _WORDS: dict[str, Callable[[dict], str]] = {
         f"{d['found']} stationary points found; the first {d['kept']} are kept "
         "(they may form a continuum)"
     ),
+    "search_incomplete": lambda d: (
+        "the numeric search may have missed stationary points: " + "; ".join(d["reasons"])
+    ),
+    "no_hessian": lambda d: (
+        f"at the minimum {pt(d['point'])} (listed by the surface) f is not twice "
+        "differentiable: its Hessian is undefined there, so no curvature, condition number "
+        "or learning rate is derived from it"
+    ),
     "stationary_method": _method,
     "kinks": lambda d: KINK_NOTE,
     "unbounded": lambda d: f"unbounded below: no minimizer ({d['reason']})",
