@@ -159,3 +159,74 @@ def test_report_says_when_the_numeric_search_may_be_incomplete():
     # the report lists the lowest minima and counts the rest
     md = to_markdown(a)
     assert "and 117 more minima" in md
+
+
+# -- 2. a run that ends on a saddle or a maximum ---------------------------------------------
+def _saddle_config(optimizers, start=(0.2, -0.1), steps=20):
+    from optiviz.config.parse import parse_config
+
+    return parse_config(
+        {
+            "name": "newton-saddle",
+            "surface": {
+                "expression": "x**4 - 3*x**2 + y**2 + x*y",
+                "variables": ["x", "y"],
+                "window": [[-2, 2], [-2, 2]],
+            },
+            "start": list(start),
+            "steps": steps,
+            "optimizers": optimizers,
+            "figures": [],
+        }
+    )
+
+
+def test_newton_stopping_at_the_saddle_is_flagged_in_summary_and_reports():
+    """grad f = (4x^3 - 6x + y, 2y + x) vanishes at (0, 0), where the Hessian
+    [[-6, 1], [1, 2]] has eigenvalues -2 -+ sqrt(17) of both signs: a saddle. Newton from
+    (0.2, -0.1) converges to it (today: reported "converged" like a minimum)."""
+    from optiviz.experiment.markdown import report_markdown
+    from optiviz.experiment.run import run_experiment
+    from optiviz.experiment.summary import summarize
+
+    cfg = _saddle_config([{"name": "newton"}, {"name": "gd", "lr": 0.05}], steps=400)
+    result = run_experiment(cfg, write=False)
+    newton = result.runs[0].trajectory
+    assert np.max(np.abs(newton.final_point)) <= 1e-12  # it did stop at the saddle
+    lines = summarize(result)
+    assert "at a saddle (0, 0), not a minimum" in lines[0]
+    assert "saddle" not in lines[1]  # GD leaves the saddle for a minimum
+    md = report_markdown(cfg, result)
+    assert "(at a saddle, not a minimum)" in md  # the results table and the runs table
+    assert md.count("(at a saddle, not a minimum)") == 2
+    assert "ends on a saddle at (0, 0), not a minimum" in md  # the notes
+    assert result.analysis.runs[0].ends_at == "saddle"
+    assert result.analysis.runs[1].ends_at == "minimum"
+    assert "; 2 runs." in md
+
+
+def test_a_run_at_a_maximum_is_flagged():
+    """-(x^2 + y^2): Newton jumps to (0, 0) in one step, where the Hessian is -2 I."""
+    from optiviz.config.parse import parse_config
+    from optiviz.experiment.run import run_experiment
+    from optiviz.experiment.summary import summarize
+
+    cfg = parse_config(
+        {
+            "name": "newton-max",
+            "surface": {
+                "expression": "-(x**2 + y**2)",
+                "variables": ["x", "y"],
+                "window": [[-2, 2], [-2, 2]],
+            },
+            "start": [1.0, 0.5],
+            "steps": 3,
+            "optimizers": [{"name": "newton"}],
+            "figures": [],
+        }
+    )
+    result = run_experiment(cfg, write=False)
+    assert "at a maximum (0, 0), not a minimum" in summarize(result)[0]
+    assert "; 1 run." in __import__(
+        "optiviz.experiment.markdown", fromlist=["report_markdown"]
+    ).report_markdown(cfg, result)

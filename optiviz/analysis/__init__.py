@@ -88,7 +88,7 @@ from optiviz.analysis.regularization import (
     l2_optimum,
     regularization,
 )
-from optiviz.analysis.spectra import PointAnalysis, point_analysis
+from optiviz.analysis.spectra import PointAnalysis, end_kind, point_analysis
 from optiviz.analysis.stationary import MAX_POINTS as MAX_POINTS
 from optiviz.analysis.stationary import SYMBOLIC_MAX_BEZOUT as SYMBOLIC_MAX_BEZOUT
 from optiviz.analysis.stationary import SYMBOLIC_MAX_VARS as SYMBOLIC_MAX_VARS
@@ -108,6 +108,7 @@ __all__ = [
     "findings",
     "stationary_points",
     "point_analysis",
+    "end_kind",
     "bounded_below",
     "regularization",
     "l2_optimum",

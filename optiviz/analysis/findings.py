@@ -19,7 +19,8 @@ A note is a kind and the numbers behind it; :mod:`optiviz.report.notes` words it
   [lo, hi], ``relu_net``), ``on_kink`` (``count``, ``kinds``: per kind),
   ``no_stationary_point``, ``at_point`` (``point``, ``kind``, ``at_kink``, ``lambda_max``,
   ``stability_limit`` or None), ``regularization`` (``penalty`` "L1"/"L2", ``alpha``,
-  ``note``), ``run_no_convergence`` (``label``, ``predicted_rate``, ``status``),
+  ``note``), ``run_ends_off_minimum`` (``label``, ``kind``: saddle, maximum or
+  degenerate, ``point``), ``run_no_convergence`` (``label``, ``predicted_rate``, ``status``),
   ``run_rate_differs`` (``label``, ``measured_rate``, ``predicted_rate``, ``theory``),
   ``erratum`` (``text``: a lecture-slide erratum of the surface's YAML).
 """
@@ -95,9 +96,7 @@ def findings(a: Analysis) -> list[Note]:
     if a.bounded_below is False:
         notes.append(Note("unbounded", {"reason": a.bounded_reason}))
     notes.extend(
-        Note("no_hessian", {"point": _point(p.point)})
-        for p in a.minima
-        if not p.hessian_defined
+        Note("no_hessian", {"point": _point(p.point)}) for p in a.minima if not p.hessian_defined
     )
     m = a.minimum
     if m is not None and m.eta is not None:
@@ -176,6 +175,13 @@ def findings(a: Analysis) -> list[Note]:
                     )
                 )
     for r in a.runs or []:
+        if r.ends_at in ("saddle", "maximum", "degenerate"):
+            notes.append(
+                Note(
+                    "run_ends_off_minimum",
+                    {"label": r.label, "kind": r.ends_at, "point": _point(r.final_point)},
+                )
+            )
         if r.predicted_rate is None:
             continue
         if r.predicted_rate >= 1.0:

@@ -204,3 +204,29 @@ def point_analysis(
         if exact is None:
             exact = _is_quadratic(surface)
         return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)
+
+
+#: A run's final gradient counts as zero below this fraction of the local gradient scale
+#: ``max(1, max|H_ij| (1 + max|x_i|))`` (looser than a stationary point's 1e-8: runs stop
+#: at a gradient tolerance).
+END_GRAD_TOL = 1e-6
+
+
+def end_kind(surface: Any, x: Any) -> str | None:
+    """What a run's final point is when the gradient there is ~0: ``"minimum"``,
+    ``"saddle"``, ``"maximum"`` or ``"degenerate"`` (from the Hessian's eigenvalues);
+    None when the gradient is not ~0, the point is not finite or the Hessian is undefined.
+    """
+    x = np.asarray(x, dtype=float).reshape(-1)
+    if x.shape != (surface.n,) or not np.all(np.isfinite(x)):
+        return None
+    with np.errstate(all="ignore"):
+        g = np.asarray(surface.grad(x, check=False), dtype=float).reshape(-1)
+        H = _sym(surface.hess(x, check=False))
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        return None
+    gscale = max(1.0, float(np.max(np.abs(H))) * (1.0 + float(np.max(np.abs(x)))))
+    if float(np.linalg.norm(g)) > END_GRAD_TOL * gscale:
+        return None
+    lam, _ = _eigh(H)
+    return classify(lam)

@@ -189,8 +189,8 @@ def _descend(
                 t[todo[~ok]] *= 0.5
                 if acc.all():
                     break
-            # no decrease at a step of 2^-20 (or a step below round-off): a kink, or f's round-off near a minimum (the
-            # caller's Newton polish and gradient test decide those points)
+            # no decrease at a step of 2^-20, or a step below round-off: a kink, or f's
+            # round-off near a minimum (the caller's Newton polish and gradient test decide)
             tiny = np.linalg.norm(X[idx] - Xold, axis=-1) <= 1e-12 * (
                 1.0 + np.linalg.norm(Xold, axis=-1)
             )
@@ -277,7 +277,12 @@ def _numeric_stationary(
         # the second search: descent into the basin of every start (finds the minima the
         # nearest-stationary-point search above steps past)
         desc = _descend(
-            surface, X0[finite0], t0 + time_budget, max_iter, max_step, gtol,
+            surface,
+            X0[finite0],
+            t0 + time_budget,
+            max_iter,
+            max_step,
+            gtol,
             1e-4 * max(1.0, gscale),
             0.25 * float(np.min(width)) / max(1.0, S ** (1.0 / n)),
         )
@@ -522,7 +527,14 @@ def _undefined_hessian(surface: Any, x: Array) -> PointAnalysis:
         value = float(surface.f(x, check=False))
     nan_v, nan_m = np.full(n, np.nan), np.full((n, n), np.nan)
     return PointAnalysis(
-        x, value, "minimum", nan_v, nan_m, nan_v.copy(), nan_m.copy(), at_kink=True,
+        x,
+        value,
+        "minimum",
+        nan_v,
+        nan_m,
+        nan_v.copy(),
+        nan_m.copy(),
+        at_kink=True,
         hessian_defined=False,
     )
 
@@ -533,19 +545,28 @@ STARTS_PER_MINIMUM = 8
 STARTS_PER_POINT = 4
 
 
-def _incomplete(search: dict, summary: dict) -> list[str]:
-    """Why a numeric search may have missed stationary points (empty: no sign of it)."""
-    why = []
+def _incomplete(search: dict, summary: dict) -> list[dict]:
+    """Why a numeric search may have missed stationary points (empty: no sign of it), as
+    data: ``{"reason": "budget", "time_budget"}``, ``{"reason": "minima", "count",
+    "starts", "per"}`` or ``{"reason": "points", "count", "starts", "per"}``."""
+    why: list[dict] = []
     starts = int(search.get("starts") or 0)
     if search.get("budget_reached"):
-        why.append(f"the time budget of {search.get('time_budget', 0):g} s was reached")
+        why.append({"reason": "budget", "time_budget": float(search.get("time_budget", 0.0))})
     n_min = summary["kinds"]["minimum"]
     if starts and n_min * STARTS_PER_MINIMUM > starts:
-        why.append(f"{n_min} minima found from {starts} starts (fewer than "
-                   f"{STARTS_PER_MINIMUM} starts per minimum)")
+        why.append(
+            {"reason": "minima", "count": n_min, "starts": starts, "per": STARTS_PER_MINIMUM}
+        )
     elif starts and summary["found"] * STARTS_PER_POINT > starts:
-        why.append(f"{summary['found']} stationary points found from {starts} starts "
-                   f"(fewer than {STARTS_PER_POINT} starts per point)")
+        why.append(
+            {
+                "reason": "points",
+                "count": summary["found"],
+                "starts": starts,
+                "per": STARTS_PER_POINT,
+            }
+        )
     return why
 
 

@@ -13,7 +13,15 @@ from typing import Any
 from optiviz._format import fmt_number as num
 from optiviz._format import fmt_point as pt
 
-__all__ = ["KINK_NOTE", "note_text", "notes_text", "plural", "flat_words"]
+__all__ = [
+    "KINK_NOTE",
+    "note_text",
+    "notes_text",
+    "plural",
+    "plural_count",
+    "flat_words",
+    "end_words",
+]
 
 KINK_NOTE = (
     "the surface has kinks (relu, Max, Min or abs), so it is smooth only piecewise: on a "
@@ -35,6 +43,11 @@ def plural(kind: str, k: int) -> str:
     if k == 1:
         return "degenerate point" if kind == "degenerate" else kind
     return _PLURALS[kind]
+
+
+def plural_count(k: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 run``, ``2 runs``, ``0 runs`` (``plural_noun`` for irregular plurals)."""
+    return f"{k} {noun if k == 1 else (plural_noun or noun + 's')}"
 
 
 def flat_words(relu_net: bool) -> str:
@@ -128,7 +141,8 @@ _WORDS: dict[str, Callable[[dict], str]] = {
         "(they may form a continuum)"
     ),
     "search_incomplete": lambda d: (
-        "the numeric search may have missed stationary points: " + "; ".join(d["reasons"])
+        "the numeric search may have missed stationary points: "
+        + "; ".join(_incomplete_reason(r) for r in d["reasons"])
     ),
     "no_hessian": lambda d: (
         f"at the minimum {pt(d['point'])} (listed by the surface) f is not twice "
@@ -160,6 +174,10 @@ _WORDS: dict[str, Callable[[dict], str]] = {
     "no_stationary_point": lambda d: "no stationary point found",
     "at_point": _at_point,
     "regularization": lambda d: f"{d['penalty']} (alpha = {num(d['alpha'])}): {d['note']}",
+    "run_ends_off_minimum": lambda d: (
+        f"{d['label']} ends on a {_END_WORDS[d['kind']]} at {pt(d['point'])}, not a "
+        "minimum: the gradient vanishes there but the Hessian is " + _END_HESSIAN[d["kind"]]
+    ),
     "run_no_convergence": lambda d: (
         f"{d['label']}: the theory predicts no convergence (rate "
         f"{num(d['predicted_rate'])} >= 1); status {d['status']}"
@@ -171,6 +189,38 @@ _WORDS: dict[str, Callable[[dict], str]] = {
     ),
     "erratum": lambda d: f"slide erratum: {d['text']}",
 }
+
+
+def _incomplete_reason(r: dict) -> str:
+    if r["reason"] == "budget":
+        return f"the time budget of {num(r['time_budget'])} s was reached"
+    what = (
+        plural_count(r["count"], "minimum", "minima")
+        if r["reason"] == "minima"
+        else (plural_count(r["count"], "stationary point"))
+    )
+    return (
+        f"{what} found from {plural_count(r['starts'], 'start')}, fewer than {r['per']} "
+        f"starts per {'minimum' if r['reason'] == 'minima' else 'point'}"
+    )
+
+
+_END_WORDS: dict[str, str] = {"saddle": "saddle", "maximum": "maximum", "degenerate": "degenerate point"}
+_END_HESSIAN: dict[str, str] = {
+    "saddle": "indefinite (a small perturbation lets descent continue)",
+    "maximum": "negative definite",
+    "degenerate": "singular (a zero eigenvalue), so the classification is undecided",
+}
+
+
+def end_words(kind: str | None) -> str:
+    """The flag of a run that ends where the gradient vanishes but not at a minimum
+    (``"at a saddle"``), or ``""``."""
+    if kind in ("saddle", "maximum"):
+        return f"at a {kind}"
+    if kind == "degenerate":
+        return "at a degenerate point"
+    return ""
 
 
 def note_text(note: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from optiviz._format import NA, fmt
 from optiviz.analysis import KINDS, _summary
-from optiviz.report.notes import flat_words, plural
+from optiviz.report.notes import end_words, flat_words, plural
 
 #: Degenerate points and points on a kink listed in the stationary-point table (the rest
 #: are counted in one line; the JSON keeps up to analysis.MAX_POINTS with their Hessians).
@@ -135,7 +135,7 @@ def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
     return [
         [
             r.label,
-            r.status,
+            _status(r.status, getattr(r, "ends_at", None)),
             str(r.steps),
             fmt(r.final_loss),
             fmt(r.distance_to_min),
@@ -145,6 +145,12 @@ def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
         ]
         for r in runs
     ]
+
+
+def _status(status: str, ends_at: str | None) -> str:
+    """A run's status, flagged when it ends on a saddle, a maximum or a degenerate point."""
+    flag = end_words(ends_at)
+    return f"{status} ({flag}, not a minimum)" if flag else status
 
 
 def _runs(analysis: Any, runs: Any) -> list[Any] | None:
