@@ -230,3 +230,36 @@ def test_a_run_at_a_maximum_is_flagged():
     assert "; 1 run." in __import__(
         "optiviz.experiment.markdown", fromlist=["report_markdown"]
     ).report_markdown(cfg, result)
+
+
+# -- 3. per-direction quantities name their direction -----------------------------------------
+def test_worked_b_per_direction_rates_are_named_by_variable():
+    """Worked problem B: E = 3x^2 + 2y^2 + 4z^2 + 6, H = diag(6, 4, 8); the slide lists
+    1/lambda_i by x, y, z: 1/6, 1/4, 1/8 (today: (0.25, 0.166667, 0.125), eigenvalue order,
+    no direction)."""
+    a = analyze(load_surface("seed_diagonal"))
+    eta = a.minimum.eta
+    assert eta["per_variable"] == pytest.approx({"x": 1 / 6, "y": 1 / 4, "z": 1 / 8}, rel=1e-12)
+    assert eta["directions"] == ["y", "x", "z"]  # ascending eigenvalues 4, 6, 8
+    assert eta["per_direction"] == pytest.approx([1 / 4, 1 / 6, 1 / 8], rel=1e-12)  # kept
+    for text in (to_table(a), to_markdown(a)):
+        assert "x 0.166667, y 0.25, z 0.125" in text
+
+
+def test_worked_a_per_direction_rates_name_their_eigenvector():
+    """Worked problem A: H = [[1/2, -1/6], [-1/6, 2/9]] is not diagonal; each 1/lambda is
+    given with its unit eigenvector, checked here against H v = lambda v, lambda the
+    closed-form roots (13/18 -+ sqrt((5/18)^2 + 4/36)) / 2 = 0.144160, 0.578062."""
+    a = analyze(load_surface("seed_quadratic"))
+    eta = a.minimum.eta
+    assert eta["per_variable"] is None
+    H = np.array([[0.5, -1 / 6], [-1 / 6, 2 / 9]])
+    disc = math.sqrt((0.5 - 2 / 9) ** 2 + 4 / 36)
+    lams = [(13 / 18 - disc) / 2, (13 / 18 + disc) / 2]
+    assert [round(v, 6) for v in lams] == [0.14416, 0.578062]
+    for r, v, lam in zip(eta["per_direction"], eta["directions"], lams, strict=True):
+        v = np.array(v)
+        assert r == pytest.approx(1 / lam, rel=1e-12)
+        assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-12)
+        assert H @ v == pytest.approx(lam * v, abs=1e-12)
+    assert "6.93675 along (0.424155, 0.905589)" in to_markdown(a)

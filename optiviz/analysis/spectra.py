@@ -45,6 +45,8 @@ class PointAnalysis:
     #: a cone point, Ackley's origin): gradient, Hessian and eigenvalues are nan there and
     #: nothing derived from them (eta, momentum, Newton step) is defined.
     hessian_defined: bool = True
+    #: The surface's variable names (``per_variable`` and ``directions`` name axes by them).
+    variables: tuple[str, ...] = ()
 
     # -- spectrum ------------------------------------------------------------------------
     @property
@@ -73,7 +75,10 @@ class PointAnalysis:
     def eta(self) -> dict | None:
         """Learning rates of GD on the local quadratic model (None unless H is PD).
 
-        ``per_direction`` follows ``eigenvalues`` (ascending); ``inverse_lambda_max`` is the
+        ``per_direction`` follows ``eigenvalues`` (ascending), ``directions`` names the
+        direction of each (see :meth:`directions`); ``per_variable`` maps each variable to
+        ``1/H_ii`` when the Hessian is diagonal (its eigenvectors are the coordinate axes),
+        else None; ``inverse_lambda_max`` is the
         notes' "optimal" rate (contraction ``1 - 1/kappa``); ``stability_limit`` the
         exclusive upper bound ``2/lambda_max``; ``optimal_fixed`` the step with the best
         worst-case contraction ``optimal_rate = (kappa-1)/(kappa+1)``.
@@ -82,14 +87,54 @@ class PointAnalysis:
             return None
         lo, hi = self.lambda_min, self.lambda_max
         kappa = hi / lo
+        diagonal = self.diagonal
+        names = self._names()
         return {
             "per_direction": [1.0 / float(v) for v in self.eigenvalues],
+            "directions": self.directions(),
+            "per_variable": (
+                {v: 1.0 / float(h) for v, h in zip(names, np.diag(self.hessian), strict=True)}
+                if diagonal
+                else None
+            ),
             "inverse_lambda_max": 1.0 / hi,
             "inverse_lambda_max_rate": 1.0 - 1.0 / kappa,
             "stability_limit": 2.0 / hi,
             "optimal_fixed": 2.0 / (lo + hi),
             "optimal_rate": (kappa - 1.0) / (kappa + 1.0),
         }
+
+    @property
+    def diagonal(self) -> bool:
+        """The Hessian is diagonal (off-diagonal entries below EIG_TOL of its largest): its
+        eigenvectors are the coordinate axes."""
+        H = self.hessian
+        if not self.hessian_defined or not np.all(np.isfinite(H)):
+            return False
+        scale = float(np.max(np.abs(H))) if H.size else 0.0
+        off = H - np.diag(np.diag(H))
+        return bool(np.all(np.abs(off) <= EIG_TOL * scale))
+
+    def _names(self) -> list[str]:
+        n = len(self.point)
+        return list(self.variables) if len(self.variables) == n else [f"x{i + 1}" for i in range(n)]
+
+    def directions(self) -> list[str | list[float]]:
+        """The direction of each eigenvalue (ascending order): the variable's name when the
+        Hessian is diagonal (the eigenvector is that coordinate axis), else the unit
+        eigenvector (components in variable order, largest-magnitude component positive)."""
+        names = self._names()
+        out: list[str | list[float]] = []
+        for v in self.eigenvectors.T:
+            if self.diagonal:
+                out.append(names[int(np.argmax(np.abs(v)))])
+            else:
+                out.append([float(c) for c in v])
+        if self.diagonal and len(set(map(str, out))) < len(out):
+            # repeated eigenvalues: eigh may mix the axes; the diagonal names them
+            order = np.argsort(np.diag(self.hessian), kind="stable")
+            out = [names[int(i)] for i in order]
+        return out
 
     @property
     def momentum(self) -> dict | None:
@@ -203,7 +248,18 @@ def point_analysis(
             kind = classify(lam, abs_tol=eig_tol) if np.linalg.norm(g) <= 1e-8 * gscale else None
         if exact is None:
             exact = _is_quadratic(surface)
-        return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)
+        return PointAnalysis(
+            x,
+            value,
+            kind,
+            g,
+            H,
+            lam,
+            V,
+            exact=bool(exact),
+            eig_tol=eig_tol,
+            variables=tuple(getattr(surface, "variables", ())),
+        )
 
 
 #: A run's final gradient counts as zero below this fraction of the local gradient scale

@@ -536,6 +536,7 @@ def _undefined_hessian(surface: Any, x: Array) -> PointAnalysis:
         nan_m.copy(),
         at_kink=True,
         hessian_defined=False,
+        variables=tuple(getattr(surface, "variables", ())),
     )
 
 

@@ -205,7 +205,11 @@ def _incomplete_reason(r: dict) -> str:
     )
 
 
-_END_WORDS: dict[str, str] = {"saddle": "saddle", "maximum": "maximum", "degenerate": "degenerate point"}
+_END_WORDS: dict[str, str] = {
+    "saddle": "saddle",
+    "maximum": "maximum",
+    "degenerate": "degenerate point",
+}
 _END_HESSIAN: dict[str, str] = {
     "saddle": "indefinite (a small perturbation lets descent continue)",
     "maximum": "negative definite",

@@ -82,6 +82,20 @@ _LR_HEAD = [
 ]
 
 
+def per_direction(eta: dict) -> str:
+    """``1/lambda_i`` with its direction: by variable in variable order when the Hessian is
+    diagonal (``x 0.166667, y 0.25, z 0.125``, as a slide lists them), else each value
+    along its unit eigenvector (ascending eigenvalues)."""
+    pv = eta.get("per_variable")
+    if pv:
+        return ", ".join(f"{k} {fmt(v)}" for k, v in pv.items())
+    dirs = eta.get("directions") or [None] * len(eta["per_direction"])
+    return "; ".join(
+        fmt(r) if d is None else f"{fmt(r)} along {fmt(d)}"
+        for r, d in zip(eta["per_direction"], dirs, strict=True)
+    )
+
+
 def _lr_rows(analysis: Any) -> list[list[str]]:
     rows = []
     for p in analysis.minima[:REGULAR_ROWS]:
@@ -92,7 +106,7 @@ def _lr_rows(analysis: Any) -> list[list[str]]:
         rows.append(
             [
                 where,
-                fmt(e["per_direction"]),
+                per_direction(e),
                 fmt(e["inverse_lambda_max"]),
                 fmt(e["stability_limit"]),
                 fmt(e["optimal_fixed"]),
@@ -182,7 +196,7 @@ def _point_lines(p: Any) -> list[tuple[str, str]]:
     if p.eta is not None:
         e = p.eta
         items += [
-            ("1/lambda_i", fmt(e["per_direction"])),
+            ("1/lambda_i", per_direction(e)),
             ("1/lambda_max", fmt(e["inverse_lambda_max"])),
             ("stability limit 2/lambda_max", fmt(e["stability_limit"])),
             ("best fixed lr 2/(lambda_min+lambda_max)", fmt(e["optimal_fixed"])),
