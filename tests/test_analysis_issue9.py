@@ -263,3 +263,100 @@ def test_worked_a_per_direction_rates_name_their_eigenvector():
         assert np.linalg.norm(v) == pytest.approx(1.0, rel=1e-12)
         assert H @ v == pytest.approx(lam * v, abs=1e-12)
     assert "6.93675 along (0.424155, 0.905589)" in to_markdown(a)
+
+
+# -- 4. bounded below, decided -----------------------------------------------------------------
+def _surf(expr_fn):
+    import sympy as sp
+
+    from optiviz.surface import Surface
+
+    x, y = sp.symbols("x y", real=True)
+    return Surface.from_sympy(expr_fn(x, y, sp), [x, y], name="t", window=[-2, 2])
+
+
+@pytest.mark.parametrize("name", ["ackley", "rastrigin"])
+def test_ackley_and_rastrigin_are_bounded_below(name):
+    """Both are >= 0 with minimum 0 (closed forms); today: "unknown"."""
+    a = analyze(load_surface(name))
+    assert a.bounded_below is True
+    assert "interval bounds" in a.bounded_reason
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("six_hump_camel", "pure power"),  # x^6/3 and 4y^4 dominate; top form x^6/3 is only PSD
+        ("three_hump_camel", "pure power"),
+        ("styblinski_tang", "positive definite"),  # top form (x^4 + y^4)/2
+    ],
+)
+def test_library_polynomials_are_bounded_below(name, why):
+    a = analyze(load_surface(name))
+    assert a.bounded_below is True and why in a.bounded_reason
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, y, sp: (x - y) ** 2 + sp.Abs(x) - 3 * sp.cos(y),  # >= -3
+        lambda x, y, sp: x**4 - x * y**3 + y**4 - 5 * x**2,  # PD top form (x^4 - x + 1 > 0)
+        lambda x, y, sp: x**4 - 3 * x**2 + y**2 + x * y,  # x^4 and y^2 dominate x y
+        lambda x, y, sp: x**4 - 3 * x**2 + 2 * sp.Abs(y - 1) + sp.exp(-(x**2)),
+    ],
+)
+def test_bounded_below_decided(fn):
+    assert analyze(_surf(fn)).bounded_below is True
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        # (x^2 - y^2)^2 + x: PSD top form, and f(t, t) = t -> -inf; must not be called bounded
+        lambda x, y, sp: x**4 - 2 * x**2 * y**2 + y**4 + x,
+        lambda x, y, sp: x**2 * y**2 + x,  # f(t, 0) = t
+        lambda x, y, sp: x * sp.cos(y) + y**2,  # f(t, 0) = t
+    ],
+)
+def test_unbounded_surfaces_are_never_called_bounded(fn):
+    assert analyze(_surf(fn)).bounded_below is not True
+
+
+def test_goldstein_price_stays_unknown():
+    """Bounded below (by 3, its minimum) but none of the sound rules proves it: unknown."""
+    assert analyze(load_surface("goldstein_price")).bounded_below is None
+
+
+def test_separable_logistic_data_has_no_minimizer_and_l2_gives_one():
+    from optiviz.data import logistic_regression
+    from optiviz.report import notes_text
+
+    X = np.array([[0.0, 0.0], [1.0, 0.2], [0.3, 1.0], [3.0, 3.0], [4.0, 2.5], [2.8, 4.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])  # x1 + x2 < 2 vs > 5: separable
+    s = logistic_regression(X, y)
+    a = analyze(s)
+    assert a.bounded_below is True  # cross-entropy >= 0
+    sep = a.separation
+    z = X @ np.array(sep["w"]) + sep["b"]
+    assert np.all((2 * y - 1) * z > 0)  # the proof: it separates every sample
+    text = " ".join(notes_text(a))
+    assert "no minimizer" in text and "l2 > 0 gives a minimizer" in text
+    assert a.minimum is None
+    r = analyze(s.regularized(l2=0.1))
+    assert "the l2 penalty gives it one" in " ".join(notes_text(r))
+    assert r.minimum is not None
+    # the gradient of the regularized loss vanishes there (an independent numpy formula)
+    w, b = r.minimum.point[:2], r.minimum.point[2]
+    p = 1 / (1 + np.exp(-(X @ w + b)))
+    g = np.append(X.T @ (p - y) + 0.1 * w, np.sum(p - y))
+    assert np.linalg.norm(g) <= 1e-8
+
+
+def test_xor_data_are_not_called_separable():
+    from optiviz.data import logistic_regression
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    s = logistic_regression(X, np.array([0, 0, 1, 1]))
+    a = analyze(s)
+    assert a.separation is None
+    assert not any(n.kind == "separable" for n in a.notes)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from optiviz._format import fmt_number, fmt_point, json_safe
 from optiviz.analysis._hessian import KINDS
 from optiviz.analysis._surface import _at_kinks, _has_kinks, _is_relu_net
-from optiviz.analysis.bounded import bounded_below
+from optiviz.analysis.bounded import bounded_below, minimizer_status
 from optiviz.analysis.findings import Note, findings
 from optiviz.analysis.rates import RunComparison, compare_runs
 from optiviz.analysis.regularization import regularization
@@ -92,6 +92,9 @@ class Analysis:
     #: Counts over every stationary point found (``stationary_points`` keeps at most
     #: MAX_POINTS of them); see :func:`_summary`.
     summary: dict | None = None
+    #: Logistic regression on linearly separable data: the separating (w, b) found and the
+    #: penalties (:func:`~optiviz.analysis.bounded.minimizer_status`); else None.
+    separation: dict | None = None
 
     @property
     def kinks(self) -> bool:
@@ -172,6 +175,7 @@ class Analysis:
                 "stationary_complete": self.complete,
                 "stationary_points": [p.to_dict() for p in self.stationary_points],
                 "stationary_summary": self.summary,
+                "separation": self.separation,
                 "kinks": self.kinks,
                 "at": None if self.at is None else self.at.to_dict(),
                 "regularization": self.regularization,
@@ -239,6 +243,7 @@ def analyze(
         summary=info.get("summary"),
         errata=list(getattr(surface, "errata", ())),
     )
+    a.separation = minimizer_status(surface)
     model = at_pa if at_pa is not None else (a.minimum or (points[0] if points else None))
     a.regularization = regularization(model, l1=l1, l2=l2, early_stopping=early_stopping)
     if trajectories is not None:

@@ -9,7 +9,8 @@ A note is a kind and the numbers behind it; :mod:`optiviz.report.notes` words it
   ``symbolic_timeout`` (``time_budget``), ``points_cut`` (``found``, ``kept``),
   ``search_incomplete`` (``reasons``: why a numeric search may have missed points);
 * about the whole analysis (:func:`findings`): ``stationary_method`` (``method``,
-  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``no_hessian`` (``point``: a listed
+  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``separable`` (logistic
+  regression on separable data: ``w``, ``b``, ``l1``, ``l2``), ``no_hessian`` (``point``: a listed
   minimum where f is not twice differentiable), ``minimum_rates`` (``point``,
   ``at_kink``, GD's ``stability_limit``, ``inverse_lambda_max``,
   ``inverse_lambda_max_rate``, ``optimal_fixed``, ``optimal_rate``; heavy ball's
@@ -95,6 +96,8 @@ def findings(a: Analysis) -> list[Note]:
         notes.append(Note("kinks"))
     if a.bounded_below is False:
         notes.append(Note("unbounded", {"reason": a.bounded_reason}))
+    if a.separation:
+        notes.append(Note("separable", dict(a.separation)))
     notes.extend(
         Note("no_hessian", {"point": _point(p.point)}) for p in a.minima if not p.hessian_defined
     )

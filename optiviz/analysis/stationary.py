@@ -123,7 +123,7 @@ def _descend(
     gtol: float,
     near: float,
     radius0: float,
-) -> Array:
+) -> tuple[Array, bool]:
     """Saddle-free Newton descent from every start, all stepped together as ``(S, n)``.
 
     The direction is ``-|H|^-1 grad`` (the Hessian's eigenvalues replaced by their absolute
@@ -135,7 +135,7 @@ def _descend(
     goes to the nearest stationary point of any kind) each start descends into the basin
     it lies in, so every minimum whose basin holds a start is found. Returns the points
     where ``||grad|| <= gtol``, and those where the line search stalled (f's round-off)
-    with ``||grad|| <= near``.
+    with ``||grad|| <= near``; and whether the time limit ``t_end`` cut the descent short.
     """
     X = np.array(X, dtype=float, copy=True)
     with np.errstate(all="ignore"):
@@ -147,6 +147,7 @@ def _descend(
         stalled = np.zeros(len(X), dtype=bool)
         radius = np.full(len(X), float(min(radius0, max_step)))
         gn_before = gn.copy()
+        cut = False
         for it in range(max_iter):
             if it and it % 10 == 0:
                 # ||grad|| not down by 10% in 10 steps: a kink (Ackley's cone point, where
@@ -156,7 +157,10 @@ def _descend(
                 alive &= ~slow
                 gn_before = gn.copy()
             work = alive & ~done
-            if not work.any() or time.perf_counter() > t_end:
+            if not work.any():
+                break
+            if time.perf_counter() > t_end:
+                cut = True
                 break
             idx = np.nonzero(work)[0]
             H = _sym(surface.hess(X[idx], check=False))
@@ -203,7 +207,7 @@ def _descend(
             G[idx] = surface.grad(X[idx], check=False)
             gn[idx] = np.linalg.norm(G[idx], axis=-1)
             done |= alive & (gn <= gtol)
-    return X[done | (stalled & (gn <= near))]
+    return X[done | (stalled & (gn <= near))], cut
 
 
 def _numeric_stationary(
@@ -229,9 +233,13 @@ def _numeric_stationary(
         curvature = 0.0
         small_step = np.zeros(S, dtype=bool)
         it = 0
+        newton_budget = False
         for it in range(max_iter):  # noqa: B007 - reported below
             work = alive & ~done
-            if not work.any() or time.perf_counter() - t0 > time_budget:
+            if not work.any():
+                break
+            if time.perf_counter() - t0 > time_budget:
+                newton_budget = True
                 break
             idx = np.nonzero(work)[0]
             H = _sym(surface.hess(X[idx], check=False))
@@ -270,13 +278,12 @@ def _numeric_stationary(
             X[idx], G[idx] = Xn, Gn
             gn[idx] = np.linalg.norm(Gn, axis=-1)
             done |= alive & ((gn <= gtol) | (small_step & (gn <= 1e-6 * max(1.0, gscale))))
-        newton_budget = time.perf_counter() - t0 > time_budget
         unfinished = int(np.sum(alive & ~done))
         inside = np.all((X >= lo - 0.5 * width) & (X <= hi + 0.5 * width), axis=-1)
         roots = X[done & inside]
         # the second search: descent into the basin of every start (finds the minima the
         # nearest-stationary-point search above steps past)
-        desc = _descend(
+        desc, desc_budget = _descend(
             surface,
             X0[finite0],
             t0 + time_budget,
@@ -299,7 +306,7 @@ def _numeric_stationary(
         "iterations": int(it + 1),
         "seconds": seconds,
         "curvature_scale": curvature,
-        "budget_reached": bool(newton_budget or seconds > time_budget),
+        "budget_reached": bool(newton_budget or desc_budget),
         "unfinished": unfinished,
         "time_budget": float(time_budget),
     }

@@ -149,6 +149,7 @@ _WORDS: dict[str, Callable[[dict], str]] = {
         "differentiable: its Hessian is undefined there, so no curvature, condition number "
         "or learning rate is derived from it"
     ),
+    "separable": lambda d: _separable(d),
     "stationary_method": _method,
     "kinks": lambda d: KINK_NOTE,
     "unbounded": lambda d: f"unbounded below: no minimizer ({d['reason']})",
@@ -189,6 +190,21 @@ _WORDS: dict[str, Callable[[dict], str]] = {
     ),
     "erratum": lambda d: f"slide erratum: {d['text']}",
 }
+
+
+def _separable(d: dict) -> str:
+    sep = f"w = {pt(d['w'])}" + ("" if d["b"] is None else f", b = {num(d['b'])}")
+    head = f"the data are linearly separable ({sep} classifies every sample correctly)"
+    if d["l1"] or d["l2"]:
+        return (
+            f"{head}; without a penalty the loss would have no minimizer, the "
+            f"{'l2' if d['l2'] else 'l1'} penalty gives it one"
+        )
+    return (
+        f"{head}: no minimizer -- the loss tends to its infimum 0 only as ||w|| -> inf "
+        "along such a direction, so gradient methods never converge; l2 > 0 gives a "
+        "minimizer (the loss becomes coercive in w)"
+    )
 
 
 def _incomplete_reason(r: dict) -> str:
