@@ -360,3 +360,82 @@ def test_xor_data_are_not_called_separable():
     a = analyze(s)
     assert a.separation is None
     assert not any(n.kind == "separable" for n in a.notes)
+
+
+# -- 5. plurals; families of stationary points -------------------------------------------------
+def test_one_step_and_one_run_are_singular():
+    """Newton on a quadratic converges in one step: "in 1 step", "; 1 run." (today:
+    "in 1 steps", "1 runs")."""
+    from optiviz.config.parse import parse_config
+    from optiviz.experiment.markdown import report_markdown
+    from optiviz.experiment.run import run_experiment
+    from optiviz.experiment.summary import summarize
+
+    cfg = parse_config(
+        {
+            "name": "one",
+            "surface": "seed_quadratic",
+            "start": [1.0, 1.0],
+            "steps": 5,
+            "tolerance": {"grad": 1e-8},
+            "optimizers": [
+                {"name": "newton"},
+                {"name": "gd", "lr": {"grid": {"values": [0.1, 0.2]}}},
+            ],
+            "figures": [],
+        }
+    )
+    result = run_experiment(cfg, write=False)
+    lines = summarize(result)
+    assert "converged in 1 step," in lines[0]
+    assert "grid of 2 runs" in lines[1]
+    md = report_markdown(cfg, result)
+    assert "; 3 runs." in md
+    assert not __import__("re").search(r"\b1 (runs|steps|points|starts|minima)\b", md)
+
+
+def test_worked_d1_relu_family_is_summarised_not_enumerated():
+    """Worked problem D1's loss is 0 on the whole set w31 relu(w11 + w12) + w32
+    relu(w21 + w22) = 0 (a 5-dimensional continuum): today 900 sampled points were listed;
+    now one family is described with two examples and the table keeps 3 sample rows."""
+    from optiviz.config.io import load_config
+    from optiviz.experiment.markdown import report_markdown
+    from optiviz.experiment.run import run_experiment
+
+    cfg = load_config("configs/worked-d1-relu-squared-error.yaml")
+    result = run_experiment(cfg, write=False)
+    a = result.analysis
+    fam = a.summary["families"]
+    assert len(fam) == 1 and fam[0]["count"] == a.summary["kinds"]["degenerate"] > 100
+    assert abs(fam[0]["value"]) <= 1e-12  # f = 0 on the family
+    for e in fam[0]["examples"]:  # on the zero-loss set: the network output is 0
+        w11, w12, w21, w22, w31, w32 = e
+        assert abs(w31 * max(0, w11 + w12) + w32 * max(0, w21 + w22)) <= 1e-6
+    md = report_markdown(cfg, result)
+    assert "sample a family of stationary points" in md
+    assert "a continuum with f = " in md and "sampled, e.g. (" in md
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "degenerate" in ln]
+    assert len(rows) == 3  # IRREGULAR_ROWS samples, the rest counted in one line
+    assert "degenerate stationary point at" not in md  # no per-point notes
+    assert "; 1 run." in md
+
+
+@pytest.mark.parametrize(("dim", "shape"), [(2, "a line"), (3, "a plane")])
+def test_a_smooth_family_is_named_by_its_shape(dim, shape):
+    """(x + y - 1)^4 (and (x + y + z - 1)^4): grad = 4 (s - 1)^3 (1, ..., 1) vanishes on
+    the whole hyperplane s = x + y (+ z) = 1, a line in 2-D and a plane in 3-D, f = 0."""
+    import sympy as sp
+
+    from optiviz.report import notes_text
+    from optiviz.surface import Surface
+
+    xs = sp.symbols("x y z", real=True)[:dim]
+    s = Surface.from_sympy((sum(xs) - 1) ** 4, list(xs), name="trough", window=[-2, 2])
+    a = analyze(s)
+    fam = a.summary["families"]
+    assert fam and fam[0]["affine_dim"] == dim - 1
+    for e in fam[0]["examples"]:
+        assert sum(e) == pytest.approx(1.0, abs=1e-3)
+    text = " ".join(notes_text(a))
+    assert f"{shape} with f = 0" in text or f"{shape} with f = " in text
+    assert "degenerate stationary point at" not in text

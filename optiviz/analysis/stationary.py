@@ -566,15 +566,13 @@ def _incomplete(search: dict, summary: dict) -> list[dict]:
         why.append(
             {"reason": "minima", "count": n_min, "starts": starts, "per": STARTS_PER_MINIMUM}
         )
-    elif starts and summary["found"] * STARTS_PER_POINT > starts:
-        why.append(
-            {
-                "reason": "points",
-                "count": summary["found"],
-                "starts": starts,
-                "per": STARTS_PER_POINT,
-            }
-        )
+    else:
+        # degenerate points sample continua (a family is summarised, not listed): not counted
+        isolated = summary["found"] - summary["kinds"]["degenerate"]
+        if starts and isolated * STARTS_PER_POINT > starts:
+            why.append(
+                {"reason": "points", "count": isolated, "starts": starts, "per": STARTS_PER_POINT}
+            )
     return why
 
 
@@ -582,7 +580,8 @@ def _summary(points: Sequence[PointAnalysis]) -> dict:
     """Counts over every stationary point found (before the list is cut to MAX_POINTS):
     ``found``, ``kept`` (listed in ``stationary_points``), ``kinds`` (per kind),
     ``at_kink`` (per kind, the points on a kink), ``degenerate_values`` ([min, max] of
-    the degenerate points' values, or None)."""
+    the degenerate points' values, or None), ``families`` (the degenerate points off a
+    kink grouped into families of one value: :func:`_families`)."""
     kinds = {k: 0 for k in KINDS}
     at_kink = {k: 0 for k in KINDS}
     for p in points:
@@ -595,4 +594,60 @@ def _summary(points: Sequence[PointAnalysis]) -> dict:
         "kinds": kinds,
         "at_kink": at_kink,
         "degenerate_values": [min(deg), max(deg)] if deg else None,
+        "families": _families([p for p in points if p.kind == "degenerate" and not p.at_kink]),
     }
+
+
+#: Families of degenerate points summarised (the largest first).
+MAX_FAMILIES = 5
+
+
+def _families(points: Sequence[PointAnalysis]) -> list[dict]:
+    """Degenerate stationary points grouped by value (equal to 1e-9 of the values' scale):
+    each group is a sample of one family (a continuum) of stationary points. Per family:
+    ``value``, ``count``, ``affine_dim`` (1: the samples lie on a line, 2: a plane, ... up
+    to 3, to 1e-3 of their spread: numeric samples of a flat family are inexact; None when
+    they lie on none, or are too few -- fewer
+    than dim + 3 -- to tell) and ``examples`` (two sample points)."""
+    if not points:
+        return []
+    vals = np.array([p.value for p in points])
+    scale = 1e-9 * max(1.0, float(np.max(np.abs(vals))))
+    order = np.argsort(vals, kind="stable")
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and abs(vals[i] - vals[groups[-1][0]]) <= scale:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    groups.sort(key=len, reverse=True)
+    out = []
+    for g in groups[:MAX_FAMILIES]:
+        P = np.array([points[i].point for i in g])
+        out.append(
+            {
+                "value": float(np.mean(vals[g])),
+                "count": len(g),
+                "affine_dim": _affine_dim(P),
+                "examples": [P[0].tolist(), P[len(P) // 2].tolist()][: len(P)],
+            }
+        )
+    return out
+
+
+def _affine_dim(P: Array) -> int | None:
+    """The smallest r <= 3 with every sample within 1e-3 of the spread of an r-dimensional
+    affine subspace, if there are at least r + 3 samples; else None."""
+    m, n = P.shape
+    C = P - P.mean(axis=0)
+    spread = float(np.max(np.abs(C))) if C.size else 0.0
+    if spread == 0.0:
+        return None
+    _, _, Vt = np.linalg.svd(C, full_matrices=False)
+    for r in range(1, min(3, n - 1) + 1):
+        if m < r + 3:
+            return None
+        resid = C - (C @ Vt[:r].T) @ Vt[:r]
+        if float(np.max(np.abs(resid))) <= 1e-3 * spread:
+            return r
+    return None

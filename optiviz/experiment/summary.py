@@ -8,7 +8,7 @@ import numpy as np
 
 from optiviz._format import fmt_point
 from optiviz.experiment.results import ExperimentResult, RunRecord
-from optiviz.report.notes import end_words
+from optiviz.report.notes import end_words, plural_count
 
 
 def summarize(result: ExperimentResult) -> list[str]:
@@ -30,7 +30,7 @@ def summarize(result: ExperimentResult) -> list[str]:
             if tr.status == "diverged":
                 extra = f" at step {tr.diverged_at}"
             elif tr.steps_to_tolerance is not None:
-                extra = f" in {tr.steps_to_tolerance} steps"
+                extra = f" in {plural_count(int(tr.steps_to_tolerance), 'step')}"
             flag = end_words(_end(result, tr))
             if flag:
                 extra += f", {flag} {fmt_point(tr.final_point)}, not a minimum"

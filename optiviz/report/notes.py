@@ -84,16 +84,40 @@ def _minimum_rates(d: dict) -> str:
 
 def _degenerate_continuum(d: dict) -> str:
     n, (lo, hi) = d["count"], d["values"]
-    vals = (
-        f"value {num(lo)}"
-        if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo))
-        else f"values {num(lo)} to {num(hi)}"
+    fams = d.get("families") or []
+    where = f" ({flat_words(d['relu_net'])})" if d.get("kinks", True) else ""
+    if not fams:  # an analysis from before families were recorded
+        vals = (
+            f"value {num(lo)}"
+            if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo))
+            else f"values {num(lo)} to {num(hi)}"
+        )
+        return (
+            f"{plural_count(n, 'degenerate stationary point')} ({vals}; a zero Hessian "
+            f"eigenvalue){where}: whole continua of points are stationary there, not "
+            "isolated ones; the numeric search only samples them"
+        )
+    head = (
+        f"{plural_count(n, 'degenerate stationary point')} (a zero Hessian eigenvalue) "
+        f"sample {'a family' if len(fams) == 1 else f'{len(fams)} families'} of "
+        f"stationary points{where}, continua rather than isolated points"
     )
-    return (
-        f"{n} degenerate stationary {'point' if n == 1 else 'points'} ({vals}; a "
-        f"zero Hessian eigenvalue): {flat_words(d['relu_net'])}, where whole continua of "
-        "points are stationary, not isolated ones; the numeric search only samples them"
-    )
+    starts = d.get("starts")
+    if starts and n >= 0.5 * starts:
+        head += f" ({plural_count(n, 'point')} from {plural_count(starts, 'start')}: "
+        head += "the search samples them, it cannot list them)"
+    parts = []
+    for f in fams:
+        shape = _SHAPES.get(f["affine_dim"]) if f["affine_dim"] else None
+        what = shape or "a continuum"
+        eg = " and ".join(pt(e) for e in f["examples"])
+        parts.append(f"{what} with f = {num(f['value'])}, {f['count']} sampled, e.g. {eg}")
+    rest = n - sum(f["count"] for f in fams)
+    tail = f"; {plural_count(rest, 'more point')} in smaller families" if rest > 0 else ""
+    return head + ": " + "; ".join(parts) + tail
+
+
+_SHAPES = {1: "a line", 2: "a plane", 3: "a 3-dimensional affine set"}
 
 
 def _on_kink(d: dict) -> str:
@@ -137,8 +161,8 @@ _WORDS: dict[str, Callable[[dict], str]] = {
         "stationary points were searched numerically"
     ),
     "points_cut": lambda d: (
-        f"{d['found']} stationary points found; the first {d['kept']} are kept "
-        "(they may form a continuum)"
+        f"{plural_count(d['found'], 'stationary point')} found; every minimum and the "
+        f"first of the others are kept, {d['kept']} in all (they may form a continuum)"
     ),
     "search_incomplete": lambda d: (
         "the numeric search may have missed stationary points: "
