@@ -58,8 +58,8 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
     lo, _ = interval(expr)
     if lo > -INF:
         return True, (
-            f"every term is bounded below (interval bounds over R^n: f >= {fmt_number(lo)} "
-            "up to round-off)"
+            f"every term is bounded below: interval bounds over R^n give f >= "
+            f"{fmt_number(lo)}, up to round-off"
         )
     if getattr(surface, "is_polynomial", False):
         from optiviz.surface import MAX_EXPAND_DEGREE
@@ -79,8 +79,8 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
         ok, why = _polynomial_bounded(sp.Poly(sp.Add(*poly_terms), *syms))
         if ok:
             return True, (
-                f"its polynomial part is bounded below ({why}) and its other terms have "
-                "finite interval bounds"
+                f"the polynomial part is bounded below: {why}; the other terms have finite "
+                "interval bounds"
             )
         if ok is False:
             # the other terms are bounded (below and maybe not above): undecided in general
@@ -261,7 +261,7 @@ def _polynomial_bounded(poly: Any) -> tuple[bool | None, str]:
     if form_positive_definite(exps, coef):
         return True, (
             f"the degree-{deg} leading form is positive definite (certified by branch and "
-            f"bound), so f grows like |x|^{deg}"
+            f"bound): f grows like |x|^{deg}"
         )
     if pure_powers_dominate(terms, n):
         return True, (

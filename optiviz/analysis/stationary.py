@@ -568,7 +568,12 @@ def _incomplete(search: dict, summary: dict) -> list[dict]:
         )
     else:
         # degenerate points sample continua (a family is summarised, not listed): not counted
-        isolated = summary["found"] - summary["kinds"]["degenerate"]
+        # (nor are points on a kink: continua of one-sided stationary points there)
+        isolated = (
+            summary["found"]
+            - summary["kinds"]["degenerate"]
+            - sum(v for k, v in summary["at_kink"].items() if k != "degenerate")
+        )
         if starts and isolated * STARTS_PER_POINT > starts:
             why.append(
                 {"reason": "points", "count": isolated, "starts": starts, "per": STARTS_PER_POINT}
