@@ -244,7 +244,10 @@ def analyze(
         errata=list(getattr(surface, "errata", ())),
     )
     a.separation = minimizer_status(surface)
-    model = at_pa if at_pa is not None else (a.minimum or (points[0] if points else None))
+    # the quadratic model needs a Hessian: skip a listed minimum where f has none (a kink)
+    with_hessian = [p for p in points if p.hessian_defined]
+    lowest = next((p for p in with_hessian if p.kind == "minimum"), None)
+    model = at_pa if at_pa is not None else (lowest or (with_hessian[0] if with_hessian else None))
     a.regularization = regularization(model, l1=l1, l2=l2, early_stopping=early_stopping)
     if trajectories is not None:
         a.runs = compare_runs(a, trajectories)
