@@ -262,7 +262,12 @@ def test_symbolic_solve_over_budget_falls_back_to_numeric(monkeypatch):
     monkeypatch.setattr(st, "_groebner_solve", slow)
     pts, info = stationary_points(load_surface("rosenbrock"), time_budget=0.05)
     assert info["method"] == "numeric" and info["complete"] is False
-    assert [n.kind for n in info["notes"]] == ["symbolic_timeout"]
+    # the numeric fallback has a budget of 1 s; on a loaded machine it may be reached,
+    # which the analysis now says (issue 9: "when the search may be incomplete")
+    kinds = [n.kind for n in info["notes"]]
+    assert kinds in (["symbolic_timeout"], ["symbolic_timeout", "search_incomplete"])
+    if len(kinds) == 2:
+        assert [r["reason"] for r in info["notes"][1].data["reasons"]] == ["budget"]
     assert info["notes"][0].data == {"time_budget": 0.05}
     assert str(info["notes"][0]) == (
         "the symbolic solve did not finish within 0.05 s; stationary points were searched "
@@ -296,7 +301,8 @@ def test_bounded_below_obvious_cases():
     assert bounded_below(Surface.from_sympy(x**3 + y**2, [x, y]))[0] is False
     assert bounded_below(Surface.from_sympy(x**4 - y**4 + x, [x, y]))[0] is False
     assert bounded_below(Surface.from_sympy((x - 1) ** 2 + sp.exp(y) ** 2, [x, y]))[0] is True
-    assert bounded_below(Surface.from_sympy(x**4 + y**4 - x * y, [x, y]))[0] is None
+    # a positive definite leading form x^4 + y^4 (issue 9: decided, was "unknown")
+    assert bounded_below(Surface.from_sympy(x**4 + y**4 - x * y, [x, y]))[0] is True
 
 
 def test_rates():

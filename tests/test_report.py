@@ -34,7 +34,8 @@ def test_markdown(diag_analysis):
     assert "$$f(x, y, z) = 3 x^{2} + 2 y^{2} + 4 z^{2} + 6$$" in md
     assert "$$\\nabla f =" in md and "$$\\nabla^2 f =" in md
     assert "| 1 | (0, 0, 0) | 6 | minimum | (4, 6, 8) | 2 |" in md
-    assert "| (0, 0, 0) | (0.25, 0.166667, 0.125) | 0.125 | 0.25 | 0.166667 | 0.333333 |" in md
+    # 1/lambda_i by variable (H is diagonal), as worked problem B lists them (issue 9)
+    assert "| (0, 0, 0) | x 0.166667, y 0.25, z 0.125 | 0.125 | 0.25 | 0.166667 | 0.333333 |" in md
     assert "## Runs: measured vs predicted rates" in md
     assert "| gd (lr=0.09375) | max_steps | 200 |" in md
     assert "| diverged |" in md

@@ -30,11 +30,18 @@ YAML (``errata:``).
   saddles and maxima are found too), is capped at a quarter of the window diagonal and
   backtracked on ``||grad||``; converged points (``||grad|| < 1e-10`` relative to the
   gradient scale) inside the window enlarged by half its width on each side are
-  de-duplicated (tolerance ``1e-6`` of the window diagonal).
+  de-duplicated (tolerance ``1e-6`` of the window diagonal). From the same starts a
+  saddle-free Newton descent (``-|H|^-1 grad``, backtracked on ``f``, a step radius
+  growing from a quarter of the starts' spacing) finds the minimum of every start's basin
+  inside the window (Rastrigin's and Ackley's 121 minima). The minima the surface lists
+  are always included (where f is not twice differentiable, with ``hessian_defined``
+  False); a numeric search notes when it may be incomplete (``search_incomplete``).
 * **Classification** from the Hessian eigenvalues (``numpy.linalg.eigh``, tolerance
   ``1e-9 * max|lambda|``): minimum, maximum, saddle or degenerate. Minima come first,
-  sorted by value.
-* **Learning rates** at each minimum (and at ``at=``): per-direction ``1/lambda_i``,
+  sorted by value; every minimum is kept, and MAX_POINTS of the others. Degenerate points
+  are grouped into families of one value (``summary["families"]``).
+* **Learning rates** at each minimum (and at ``at=``): per-direction ``1/lambda_i``
+  (named: ``eta["directions"]``, and ``eta["per_variable"]`` for a diagonal Hessian),
   ``1/lambda_max`` (the notes' "optimal" rate), the stability limit ``2/lambda_max``, the
   best fixed step ``2/(lambda_min + lambda_max)`` with contraction ``(kappa-1)/(kappa+1)``,
   and the optimal heavy-ball pair ``lr = 4/(sqrt(l_max) + sqrt(l_min))^2``,
@@ -88,7 +95,7 @@ from optiviz.analysis.regularization import (
     l2_optimum,
     regularization,
 )
-from optiviz.analysis.spectra import PointAnalysis, point_analysis
+from optiviz.analysis.spectra import PointAnalysis, end_kind, point_analysis
 from optiviz.analysis.stationary import MAX_POINTS as MAX_POINTS
 from optiviz.analysis.stationary import SYMBOLIC_MAX_BEZOUT as SYMBOLIC_MAX_BEZOUT
 from optiviz.analysis.stationary import SYMBOLIC_MAX_VARS as SYMBOLIC_MAX_VARS
@@ -108,6 +115,7 @@ __all__ = [
     "findings",
     "stationary_points",
     "point_analysis",
+    "end_kind",
     "bounded_below",
     "regularization",
     "l2_optimum",

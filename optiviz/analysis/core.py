@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from optiviz._format import fmt_number, fmt_point, json_safe
 from optiviz.analysis._hessian import KINDS
 from optiviz.analysis._surface import _at_kinks, _has_kinks, _is_relu_net
-from optiviz.analysis.bounded import bounded_below
+from optiviz.analysis.bounded import bounded_below, minimizer_status
 from optiviz.analysis.findings import Note, findings
 from optiviz.analysis.rates import RunComparison, compare_runs
 from optiviz.analysis.regularization import regularization
@@ -57,6 +57,12 @@ def lr_relative_to_eta_opt(surface: Any, factor: float, at: Any = None) -> float
             )
         pa = mins[0]
         where = f"at the minimum {fmt_point(pa.point)}"
+    if not pa.hessian_defined:
+        raise OptivizError(
+            f"learning rate relative to eta_opt: f is not twice differentiable {where} "
+            "(a kink), so its Hessian and eta_opt = 1/lambda_max are undefined there; give "
+            "the learning rate directly, or a point with at=[...]"
+        )
     if not pa.lambda_max > 0:
         raise OptivizError(
             f"learning rate relative to eta_opt: the largest Hessian eigenvalue {where} is "
@@ -86,6 +92,9 @@ class Analysis:
     #: Counts over every stationary point found (``stationary_points`` keeps at most
     #: MAX_POINTS of them); see :func:`_summary`.
     summary: dict | None = None
+    #: Logistic regression on linearly separable data: the separating (w, b) found and the
+    #: penalties (:func:`~optiviz.analysis.bounded.minimizer_status`); else None.
+    separation: dict | None = None
 
     @property
     def kinks(self) -> bool:
@@ -126,6 +135,11 @@ class Analysis:
 
     def lr_relative_to_eta_opt(self, factor: float) -> float:
         m = self.at if self.at is not None else self.minimum
+        if m is not None and not m.hessian_defined:
+            raise OptivizError(
+                f"surface {self.surface.name!r}: the Hessian is undefined at the minimum "
+                f"{fmt_point(m.point)} (f is not twice differentiable there)"
+            )
         if m is None or not m.lambda_max > 0:
             raise OptivizError(f"surface {self.surface.name!r}: no minimum with lambda_max > 0")
         return float(factor) / m.lambda_max
@@ -161,6 +175,7 @@ class Analysis:
                 "stationary_complete": self.complete,
                 "stationary_points": [p.to_dict() for p in self.stationary_points],
                 "stationary_summary": self.summary,
+                "separation": self.separation,
                 "kinks": self.kinks,
                 "at": None if self.at is None else self.at.to_dict(),
                 "regularization": self.regularization,
@@ -234,7 +249,11 @@ def analyze(
         summary=info.get("summary"),
         errata=list(getattr(surface, "errata", ())),
     )
-    model = at_pa if at_pa is not None else (a.minimum or (points[0] if points else None))
+    a.separation = minimizer_status(surface)
+    # the quadratic model needs a Hessian: skip a listed minimum where f has none (a kink)
+    with_hessian = [p for p in points if p.hessian_defined]
+    lowest = next((p for p in with_hessian if p.kind == "minimum"), None)
+    model = at_pa if at_pa is not None else (lowest or (with_hessian[0] if with_hessian else None))
     a.regularization = regularization(model, l1=l1, l2=l2, early_stopping=early_stopping)
     if trajectories is not None:
         a.runs = compare_runs(a, trajectories)

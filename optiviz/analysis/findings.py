@@ -6,18 +6,23 @@ A note is a kind and the numbers behind it; :mod:`optiviz.report.notes` words it
 * found while searching stationary points (:func:`~optiviz.analysis.stationary_points`):
   ``affine_stationary`` (singular Hessian, least-norm point of an affine set shown),
   ``gradient_never_vanishes``, ``not_isolated`` (a continuum; numeric sample shown),
-  ``symbolic_timeout`` (``time_budget``), ``points_cut`` (``found``, ``kept``);
+  ``symbolic_timeout`` (``time_budget``), ``points_cut`` (``found``, ``kept``),
+  ``search_incomplete`` (``reasons``: why a numeric search may have missed points);
 * about the whole analysis (:func:`findings`): ``stationary_method`` (``method``,
-  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``minimum_rates`` (``point``,
+  ``starts``), ``kinks``, ``unbounded`` (``reason``), ``separable`` (logistic
+  regression on separable data: ``w``, ``b``, ``l1``, ``l2``), ``no_hessian`` (``point``: a listed
+  minimum where f is not twice differentiable), ``minimum_rates`` (``point``,
   ``at_kink``, GD's ``stability_limit``, ``inverse_lambda_max``,
   ``inverse_lambda_max_rate``, ``optimal_fixed``, ``optimal_rate``; heavy ball's
   ``hb_lr``, ``hb_momentum``, ``hb_rate``), ``newton_one_step``, ``saddle`` (``point``,
   ``escape_eigenvalue``), ``maximum`` (``point``), ``degenerate`` (``point``),
   ``more_points`` (``kind``, ``count``), ``degenerate_continuum`` (``count``, ``values``
-  [lo, hi], ``relu_net``), ``on_kink`` (``count``, ``kinds``: per kind),
+  [lo, hi], ``relu_net``, ``kinks``, ``families``: value, count, affine_dim, examples;
+  ``starts``), ``on_kink`` (``count``, ``kinds``: per kind),
   ``no_stationary_point``, ``at_point`` (``point``, ``kind``, ``at_kink``, ``lambda_max``,
   ``stability_limit`` or None), ``regularization`` (``penalty`` "L1"/"L2", ``alpha``,
-  ``note``), ``run_no_convergence`` (``label``, ``predicted_rate``, ``status``),
+  ``note``), ``run_ends_off_minimum`` (``label``, ``kind``: saddle, maximum or
+  degenerate, ``point``), ``run_no_convergence`` (``label``, ``predicted_rate``, ``status``),
   ``run_rate_differs`` (``label``, ``measured_rate``, ``predicted_rate``, ``theory``),
   ``erratum`` (``text``: a lecture-slide erratum of the surface's YAML).
 """
@@ -63,17 +68,26 @@ def _irregular(a: Analysis, summary: dict) -> list[Note]:
     out = []
     n_deg = summary["kinds"]["degenerate"] - summary["at_kink"]["degenerate"]
     if n_deg:
-        lo, hi = summary["degenerate_values"]
-        out.append(
-            Note(
-                "degenerate_continuum",
-                {"count": n_deg, "values": (lo, hi), "relu_net": _is_relu_net(a.surface)},
-            )
-        )
+        out.append(_continuum(a, summary, n_deg))
     k = sum(summary["at_kink"].values())
     if k:
         out.append(Note("on_kink", {"count": k, "kinds": dict(summary["at_kink"])}))
     return out
+
+
+def _continuum(a: Analysis, summary: dict, count: int) -> Note:
+    lo, hi = summary["degenerate_values"]
+    return Note(
+        "degenerate_continuum",
+        {
+            "count": count,
+            "values": (lo, hi),
+            "relu_net": _is_relu_net(a.surface),
+            "kinks": a.kinks,
+            "families": list(summary.get("families") or []),
+            "starts": (a.search or {}).get("starts"),
+        },
+    )
 
 
 def findings(a: Analysis) -> list[Note]:
@@ -92,6 +106,11 @@ def findings(a: Analysis) -> list[Note]:
         notes.append(Note("kinks"))
     if a.bounded_below is False:
         notes.append(Note("unbounded", {"reason": a.bounded_reason}))
+    if a.separation:
+        notes.append(Note("separable", dict(a.separation)))
+    notes.extend(
+        Note("no_hessian", {"point": _point(p.point)}) for p in a.minima if not p.hessian_defined
+    )
     m = a.minimum
     if m is not None and m.eta is not None:
         e, mo = m.eta, m.momentum
@@ -118,10 +137,14 @@ def findings(a: Analysis) -> list[Note]:
     # one note per point for the first few of each kind; on a surface with kinks the
     # points on a kink and the degenerate ones (flat pieces) are summarised in one note
     summary = a.summary or _summary(a.stationary_points)
+    # more than a few degenerate points on a smooth surface: a family, summarised as one
+    family = not kinks and summary["kinds"]["degenerate"] > POINT_NOTES
     noted: dict[str, int] = {}
     for p in a.stationary_points:
         kind = str(p.kind)  # every stationary point is classified
         if kinks and (p.at_kink or kind == "degenerate"):
+            continue
+        if family and kind == "degenerate":
             continue
         noted[kind] = noted.get(kind, 0) + 1
         if kind != "minimum" and noted[kind] > POINT_NOTES:
@@ -135,12 +158,14 @@ def findings(a: Analysis) -> list[Note]:
             notes.append(Note(kind, {"point": _point(p.point)}))
     for kind in KINDS:
         total = summary["kinds"][kind] - (summary["at_kink"][kind] if kinks else 0)
-        if kind == "degenerate" and kinks:
+        if kind == "degenerate" and (kinks or family):
             continue
         if kind != "minimum" and total > POINT_NOTES:
             notes.append(Note("more_points", {"kind": kind, "count": total - POINT_NOTES}))
     if kinks:
         notes.extend(_irregular(a, summary))
+    elif family:
+        notes.append(_continuum(a, summary, summary["kinds"]["degenerate"]))
     if not a.stationary_points:
         notes.append(Note("no_stationary_point"))
     if a.at is not None:
@@ -169,6 +194,13 @@ def findings(a: Analysis) -> list[Note]:
                     )
                 )
     for r in a.runs or []:
+        if r.ends_at in ("saddle", "maximum", "degenerate"):
+            notes.append(
+                Note(
+                    "run_ends_off_minimum",
+                    {"label": r.label, "kind": r.ends_at, "point": _point(r.final_point)},
+                )
+            )
         if r.predicted_rate is None:
             continue
         if r.predicted_rate >= 1.0:

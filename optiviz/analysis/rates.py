@@ -118,6 +118,10 @@ class RunComparison:
     theory: str | None  # "exact" (quadratic), "local" (Hessian at the minimum) or None
     reference_point: Array | None
     why: str = ""
+    #: What the final point is when the gradient there is ~0 (``"minimum"``, ``"saddle"``,
+    #: ``"maximum"``, ``"degenerate"``), else None: see :func:`~optiviz.analysis.end_kind`.
+    ends_at: str | None = None
+    final_point: Array | None = None
 
     def to_dict(self) -> dict:
         return json_safe(
@@ -133,6 +137,8 @@ class RunComparison:
                 "theory": self.theory,
                 "reference_point": self.reference_point,
                 "why": self.why,
+                "ends_at": self.ends_at,
+                "final_point": self.final_point,
             }
         )
 
@@ -143,6 +149,8 @@ def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
         return []
     if not isinstance(trajectories, (list, tuple)):
         trajectories = [trajectories]
+    from optiviz.analysis.spectra import end_kind
+
     minima = analysis.minima
     out = []
     for traj in trajectories:
@@ -186,6 +194,8 @@ def compare_runs(analysis: Analysis, trajectories: Any) -> list[RunComparison]:
                     theory=theory,
                     reference_point=None if ref is None else ref.point,
                     why=why,
+                    ends_at=None if fp is None else end_kind(analysis.surface, fp),
+                    final_point=fp,
                 )
             )
     return out

@@ -41,6 +41,12 @@ class PointAnalysis:
     #: On a kink of a piecewise surface (the argument of a relu/Max/Min/abs at its switch):
     #: the Hessian there is one-sided, so ``kind`` and the learning rates are not reliable.
     at_kink: bool = False
+    #: False at a point where f is not twice differentiable (a minimum the surface lists at
+    #: a cone point, Ackley's origin): gradient, Hessian and eigenvalues are nan there and
+    #: nothing derived from them (eta, momentum, Newton step) is defined.
+    hessian_defined: bool = True
+    #: The surface's variable names (``per_variable`` and ``directions`` name axes by them).
+    variables: tuple[str, ...] = ()
 
     # -- spectrum ------------------------------------------------------------------------
     @property
@@ -53,6 +59,8 @@ class PointAnalysis:
 
     @property
     def positive_definite(self) -> bool:
+        if not self.hessian_defined:
+            return False
         return classify(self.eigenvalues, abs_tol=self.eig_tol) == "minimum"
 
     @property
@@ -67,7 +75,10 @@ class PointAnalysis:
     def eta(self) -> dict | None:
         """Learning rates of GD on the local quadratic model (None unless H is PD).
 
-        ``per_direction`` follows ``eigenvalues`` (ascending); ``inverse_lambda_max`` is the
+        ``per_direction`` follows ``eigenvalues`` (ascending), ``directions`` names the
+        direction of each (see :meth:`directions`); ``per_variable`` maps each variable to
+        ``1/H_ii`` when the Hessian is diagonal (its eigenvectors are the coordinate axes),
+        else None; ``inverse_lambda_max`` is the
         notes' "optimal" rate (contraction ``1 - 1/kappa``); ``stability_limit`` the
         exclusive upper bound ``2/lambda_max``; ``optimal_fixed`` the step with the best
         worst-case contraction ``optimal_rate = (kappa-1)/(kappa+1)``.
@@ -76,14 +87,54 @@ class PointAnalysis:
             return None
         lo, hi = self.lambda_min, self.lambda_max
         kappa = hi / lo
+        diagonal = self.diagonal
+        names = self._names()
         return {
             "per_direction": [1.0 / float(v) for v in self.eigenvalues],
+            "directions": self.directions(),
+            "per_variable": (
+                {v: 1.0 / float(h) for v, h in zip(names, np.diag(self.hessian), strict=True)}
+                if diagonal
+                else None
+            ),
             "inverse_lambda_max": 1.0 / hi,
             "inverse_lambda_max_rate": 1.0 - 1.0 / kappa,
             "stability_limit": 2.0 / hi,
             "optimal_fixed": 2.0 / (lo + hi),
             "optimal_rate": (kappa - 1.0) / (kappa + 1.0),
         }
+
+    @property
+    def diagonal(self) -> bool:
+        """The Hessian is diagonal (off-diagonal entries below EIG_TOL of its largest): its
+        eigenvectors are the coordinate axes."""
+        H = self.hessian
+        if not self.hessian_defined or not np.all(np.isfinite(H)):
+            return False
+        scale = float(np.max(np.abs(H))) if H.size else 0.0
+        off = H - np.diag(np.diag(H))
+        return bool(np.all(np.abs(off) <= EIG_TOL * scale))
+
+    def _names(self) -> list[str]:
+        n = len(self.point)
+        return list(self.variables) if len(self.variables) == n else [f"x{i + 1}" for i in range(n)]
+
+    def directions(self) -> list[str | list[float]]:
+        """The direction of each eigenvalue (ascending order): the variable's name when the
+        Hessian is diagonal (the eigenvector is that coordinate axis), else the unit
+        eigenvector (components in variable order, largest-magnitude component positive)."""
+        names = self._names()
+        out: list[str | list[float]] = []
+        for v in self.eigenvectors.T:
+            if self.diagonal:
+                out.append(names[int(np.argmax(np.abs(v)))])
+            else:
+                out.append([float(c) for c in v])
+        if self.diagonal and len(set(map(str, out))) < len(out):
+            # repeated eigenvalues: eigh may mix the axes; the diagonal names them
+            order = np.argsort(np.diag(self.hessian), kind="stable")
+            out = [names[int(i)] for i in order]
+        return out
 
     @property
     def momentum(self) -> dict | None:
@@ -121,6 +172,8 @@ class PointAnalysis:
     def newton_step(self) -> Array | None:
         """``-H^-1 grad`` (None when the Hessian is singular)."""
         lam = self.eigenvalues
+        if not self.hessian_defined or not np.all(np.isfinite(lam)):
+            return None
         scale = float(np.max(np.abs(lam))) if lam.size else 0.0
         if scale == 0.0 or np.min(np.abs(lam)) <= EIG_TOL * scale:
             return None
@@ -154,6 +207,7 @@ class PointAnalysis:
                 "momentum": self.momentum,
                 "newton": self.newton,
                 "at_kink": self.at_kink,
+                "hessian_defined": self.hessian_defined,
             }
         )
 
@@ -194,4 +248,41 @@ def point_analysis(
             kind = classify(lam, abs_tol=eig_tol) if np.linalg.norm(g) <= 1e-8 * gscale else None
         if exact is None:
             exact = _is_quadratic(surface)
-        return PointAnalysis(x, value, kind, g, H, lam, V, exact=bool(exact), eig_tol=eig_tol)
+        return PointAnalysis(
+            x,
+            value,
+            kind,
+            g,
+            H,
+            lam,
+            V,
+            exact=bool(exact),
+            eig_tol=eig_tol,
+            variables=tuple(getattr(surface, "variables", ())),
+        )
+
+
+#: A run's final gradient counts as zero below this fraction of the local gradient scale
+#: ``max(1, max|H_ij| (1 + max|x_i|))`` (looser than a stationary point's 1e-8: runs stop
+#: at a gradient tolerance).
+END_GRAD_TOL = 1e-6
+
+
+def end_kind(surface: Any, x: Any) -> str | None:
+    """What a run's final point is when the gradient there is ~0: ``"minimum"``,
+    ``"saddle"``, ``"maximum"`` or ``"degenerate"`` (from the Hessian's eigenvalues);
+    None when the gradient is not ~0, the point is not finite or the Hessian is undefined.
+    """
+    x = np.asarray(x, dtype=float).reshape(-1)
+    if x.shape != (surface.n,) or not np.all(np.isfinite(x)):
+        return None
+    with np.errstate(all="ignore"):
+        g = np.asarray(surface.grad(x, check=False), dtype=float).reshape(-1)
+        H = _sym(surface.hess(x, check=False))
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(H))):
+        return None
+    gscale = max(1.0, float(np.max(np.abs(H))) * (1.0 + float(np.max(np.abs(x)))))
+    if float(np.linalg.norm(g)) > END_GRAD_TOL * gscale:
+        return None
+    lam, _ = _eigh(H)
+    return classify(lam)

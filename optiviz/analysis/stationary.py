@@ -16,14 +16,17 @@ from optiviz.analysis._hessian import EIG_TOL, KINDS, _sym, classify
 from optiviz.analysis._surface import _at_kinks, _has_kinks, _is_data, _is_quadratic
 from optiviz.analysis.findings import Note
 from optiviz.analysis.spectra import PointAnalysis, point_analysis
+from optiviz.errors import SurfaceError
 
 Array = np.ndarray
 
 #: Symbolic solving is attempted only below these sizes (Bezout bound, number of variables).
 SYMBOLIC_MAX_BEZOUT = 36
 SYMBOLIC_MAX_VARS = 4
-#: Largest number of stationary points reported (a continuum gives many numeric points).
+#: Largest number of stationary points other than minima reported (a continuum gives many
+#: numeric points); every minimum is kept, up to MAX_MINIMA.
 MAX_POINTS = 50
+MAX_MINIMA = 1000
 
 
 def _run_with_timeout(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
@@ -75,11 +78,20 @@ def _pinv_solve(H: Array, G: Array) -> Array:
 
 
 def _dedupe(X: Array, tol: float) -> Array:
-    out: list[Array] = []
+    """The points of ``X`` at max-norm distance > ``tol`` from every earlier kept one."""
+    X = np.asarray(X, dtype=float).reshape(-1, X.shape[-1])
+    if len(X) > 1 and tol > 0:
+        # one point per cell of a tol-grid first (in order), then the exact test on those
+        with np.errstate(all="ignore"):
+            cells = np.floor(X / tol)
+        if np.all(np.isfinite(cells)):
+            _, first = np.unique(cells, axis=0, return_index=True)
+            X = X[np.sort(first)]
+    kept = np.zeros((0, X.shape[-1]))
     for x in X:
-        if not any(np.max(np.abs(x - y)) <= tol for y in out):
-            out.append(x)
-    return np.array(out).reshape(-1, X.shape[-1]) if out else np.zeros((0, X.shape[-1]))
+        if not len(kept) or np.min(np.max(np.abs(kept - x), axis=-1)) > tol:
+            kept = np.vstack([kept, x])
+    return kept
 
 
 def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
@@ -102,12 +114,109 @@ def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
     return grid
 
 
+def _descend(
+    surface: Any,
+    X: Array,
+    t_end: float,
+    max_iter: int,
+    max_step: float,
+    gtol: float,
+    near: float,
+    radius0: float,
+) -> tuple[Array, bool]:
+    """Saddle-free Newton descent from every start, all stepped together as ``(S, n)``.
+
+    The direction is ``-|H|^-1 grad`` (the Hessian's eigenvalues replaced by their absolute
+    values, floored at ``1e-6`` of the largest), a descent direction at every point, capped
+    at a per-start radius and backtracked on ``f`` (Armijo). The radius starts at
+    ``radius0`` (a fraction of the spacing of the starts, so a first step cannot leap over
+    the neighbouring basins into a lower one, as it would on Ackley's funnel) and doubles
+    after every full capped step, up to ``max_step``. Unlike Newton on ``grad f`` (which
+    goes to the nearest stationary point of any kind) each start descends into the basin
+    it lies in, so every minimum whose basin holds a start is found. Returns the points
+    where ``||grad|| <= gtol``, and those where the line search stalled (f's round-off)
+    with ``||grad|| <= near``; and whether the time limit ``t_end`` cut the descent short.
+    """
+    X = np.array(X, dtype=float, copy=True)
+    with np.errstate(all="ignore"):
+        F = np.asarray(surface.f(X, check=False), dtype=float).reshape(-1)
+        G = surface.grad(X, check=False)
+        gn = np.linalg.norm(G, axis=-1)
+        alive = np.isfinite(F) & np.isfinite(gn)
+        done = alive & (gn <= gtol)
+        stalled = np.zeros(len(X), dtype=bool)
+        radius = np.full(len(X), float(min(radius0, max_step)))
+        gn_before = gn.copy()
+        cut = False
+        for it in range(max_iter):
+            if it and it % 10 == 0:
+                # ||grad|| not down by 10% in 10 steps: a kink (Ackley's cone point, where
+                # steps shrink towards the apex and the gradient keeps its norm); stop
+                slow = alive & ~done & (gn > 0.9 * gn_before)
+                stalled |= slow
+                alive &= ~slow
+                gn_before = gn.copy()
+            work = alive & ~done
+            if not work.any():
+                break
+            if time.perf_counter() > t_end:
+                cut = True
+                break
+            idx = np.nonzero(work)[0]
+            H = _sym(surface.hess(X[idx], check=False))
+            okh = np.all(np.isfinite(H), axis=(-1, -2))
+            alive[idx[~okh]] = False
+            idx, H = idx[okh], H[okh]
+            if idx.size == 0:
+                break
+            lam, V = np.linalg.eigh(H)
+            absl = np.abs(lam)
+            floor = 1e-6 * np.max(absl, axis=-1, keepdims=True)
+            absl = np.maximum(absl, np.maximum(floor, 1e-300))
+            D = -np.einsum("sij,sj->si", V, np.einsum("sji,sj->si", V, G[idx]) / absl)
+            dn = np.linalg.norm(D, axis=-1)
+            capped = dn > radius[idx]
+            D *= np.minimum(1.0, radius[idx] / np.maximum(dn, 1e-300))[:, None]
+            slope = np.einsum("si,si->s", G[idx], D)
+            t = np.ones(idx.size)
+            acc = np.zeros(idx.size, dtype=bool)
+            Xold = X[idx]
+            for _ in range(20):
+                todo = np.nonzero(~acc)[0]
+                Xt = X[idx[todo]] + t[todo, None] * D[todo]
+                Ft = np.asarray(surface.f(Xt, check=False), dtype=float).reshape(-1)
+                ok = np.isfinite(Ft) & (Ft <= F[idx[todo]] + 1e-4 * t[todo] * slope[todo])
+                sel = todo[ok]
+                X[idx[sel]] = Xt[ok]
+                F[idx[sel]] = Ft[ok]
+                acc[sel] = True
+                t[todo[~ok]] *= 0.5
+                if acc.all():
+                    break
+            # no decrease at a step of 2^-20, or a step below round-off: a kink, or f's
+            # round-off near a minimum (the caller's Newton polish and gradient test decide)
+            tiny = np.linalg.norm(X[idx] - Xold, axis=-1) <= 1e-12 * (
+                1.0 + np.linalg.norm(Xold, axis=-1)
+            )
+            stop = ~acc | tiny
+            stalled[idx[stop]] = True
+            alive[idx[stop]] = False
+            # a full capped step accepted: the model holds further out, widen the radius
+            grow = acc & capped & (t == 1.0)
+            radius[idx[grow]] = np.minimum(2.0 * radius[idx[grow]], max_step)
+            G[idx] = surface.grad(X[idx], check=False)
+            gn[idx] = np.linalg.norm(G[idx], axis=-1)
+            done |= alive & (gn <= gtol)
+    return X[done | (stalled & (gn <= near))], cut
+
+
 def _numeric_stationary(
     surface: Any, n_starts: int | None, time_budget: float, max_iter: int = 80
 ) -> tuple[Array, dict]:
     """Multi-start damped Newton on grad f, all starts stepped together as (S, n)."""
     t0 = time.perf_counter()
     X = _starts(surface, n_starts)
+    X0 = X.copy()
     S, n = X.shape
     lo, hi = surface.window[:, 0], surface.window[:, 1]
     width = hi - lo
@@ -124,9 +233,13 @@ def _numeric_stationary(
         curvature = 0.0
         small_step = np.zeros(S, dtype=bool)
         it = 0
+        newton_budget = False
         for it in range(max_iter):  # noqa: B007 - reported below
             work = alive & ~done
-            if not work.any() or time.perf_counter() - t0 > time_budget:
+            if not work.any():
+                break
+            if time.perf_counter() - t0 > time_budget:
+                newton_budget = True
                 break
             idx = np.nonzero(work)[0]
             H = _sym(surface.hess(X[idx], check=False))
@@ -165,18 +278,37 @@ def _numeric_stationary(
             X[idx], G[idx] = Xn, Gn
             gn[idx] = np.linalg.norm(Gn, axis=-1)
             done |= alive & ((gn <= gtol) | (small_step & (gn <= 1e-6 * max(1.0, gscale))))
-        keep = done & np.all((X >= lo - 0.5 * width) & (X <= hi + 0.5 * width), axis=-1)
-        pts = X[keep]
+        unfinished = int(np.sum(alive & ~done))
+        inside = np.all((X >= lo - 0.5 * width) & (X <= hi + 0.5 * width), axis=-1)
+        roots = X[done & inside]
+        # the second search: descent into the basin of every start (finds the minima the
+        # nearest-stationary-point search above steps past)
+        desc, desc_budget = _descend(
+            surface,
+            X0[finite0],
+            t0 + time_budget,
+            max_iter,
+            max_step,
+            gtol,
+            1e-4 * max(1.0, gscale),
+            0.25 * float(np.min(width)) / max(1.0, S ** (1.0 / n)),
+        )
+        desc = desc[np.all((desc >= lo) & (desc <= hi), axis=-1)]  # basins of the window
+        pts = _dedupe(np.vstack([roots, desc]), 1e-9 * diag)
         pts = _newton_polish(surface, pts, iters=2) if len(pts) else pts
         if len(pts):
             g2 = np.linalg.norm(surface.grad(pts, check=False), axis=-1)
             pts = pts[np.isfinite(g2) & (g2 <= max(gtol, 1e-6 * max(1.0, gscale)))]
     pts = _dedupe(pts, 1e-6 * diag)
+    seconds = time.perf_counter() - t0
     info = {
         "starts": int(S),
         "iterations": int(it + 1),
-        "seconds": time.perf_counter() - t0,
+        "seconds": seconds,
         "curvature_scale": curvature,
+        "budget_reached": bool(newton_budget or desc_budget),
+        "unfinished": unfinished,
+        "time_budget": float(time_budget),
     }
     return pts, info
 
@@ -348,21 +480,113 @@ def stationary_points(
         flags = _at_kinks(surface, np.array([p.point for p in out]))
         for pa, flag in zip(out, flags, strict=True):
             pa.at_kink = bool(flag)
+    out += _listed_minima(surface, out)
     order = {k: i for i, k in enumerate(KINDS)}
     vtol = 1e-9 * (1.0 + max((abs(p.value) for p in out), default=0.0))
     out.sort(key=lambda p: (order[str(p.kind)], round(p.value / vtol), tuple(np.round(p.point, 9))))
     info["summary"] = _summary(out)
-    if len(out) > MAX_POINTS:
-        notes.append(Note("points_cut", {"found": len(out), "kept": MAX_POINTS}))
-        out = out[:MAX_POINTS]
-    return out, info
+    # every minimum is kept (up to MAX_MINIMA), of the other points the first MAX_POINTS
+    n_min = min(sum(p.kind == "minimum" for p in out), MAX_MINIMA)
+    keep = [p for p in out if p.kind == "minimum"][:n_min]
+    keep += [p for p in out if p.kind != "minimum"][:MAX_POINTS]
+    if len(keep) < len(out):
+        notes.append(Note("points_cut", {"found": len(out), "kept": len(keep)}))
+    info["summary"]["kept"] = len(keep)
+    if info["method"] == "numeric":
+        info["incomplete"] = _incomplete(info.get("search", {}), info["summary"])
+        if info["incomplete"]:
+            notes.append(Note("search_incomplete", {"reasons": list(info["incomplete"])}))
+    return keep, info
+
+
+def _listed_minima(surface: Any, found: Sequence[PointAnalysis]) -> list[PointAnalysis]:
+    """The minima the surface lists (its file's ``minima:``) that the search did not find.
+
+    A listed minimum where the gradient or Hessian is not finite (Ackley's cone point at
+    the origin: f is not differentiable there) becomes a minimum with no Hessian
+    (``hessian_defined`` False, ``at_kink`` True): its value is known, its curvature and
+    every learning rate derived from it are not.
+    """
+    extra: list[PointAnalysis] = []
+    known = [np.asarray(m.point, dtype=float).reshape(-1) for m in surface.minima or []]
+    if not known:
+        return extra
+    diag = float(np.linalg.norm(surface.window[:, 1] - surface.window[:, 0]))
+    tol = 1e-6 * max(diag, 1e-300)
+    have = [p.point for p in found]
+    for x in known:
+        if any(float(np.max(np.abs(x - y))) <= tol for y in have):
+            continue
+        have.append(x)
+        try:
+            pa = point_analysis(surface, x, kind="auto", exact=_is_quadratic(surface))
+        except SurfaceError:
+            pa = _undefined_hessian(surface, x)
+        if pa.kind is None:  # listed, though the gradient is not ~0 here: trust the file
+            pa.kind = "minimum"
+        extra.append(pa)
+    return extra
+
+
+def _undefined_hessian(surface: Any, x: Array) -> PointAnalysis:
+    n = surface.n
+    with np.errstate(all="ignore"):
+        value = float(surface.f(x, check=False))
+    nan_v, nan_m = np.full(n, np.nan), np.full((n, n), np.nan)
+    return PointAnalysis(
+        x,
+        value,
+        "minimum",
+        nan_v,
+        nan_m,
+        nan_v.copy(),
+        nan_m.copy(),
+        at_kink=True,
+        hessian_defined=False,
+        variables=tuple(getattr(surface, "variables", ())),
+    )
+
+
+#: A numeric search with fewer starts than this many per minimum found may have missed some.
+STARTS_PER_MINIMUM = 8
+#: ... or than this many per stationary point found (saddles and maxima too).
+STARTS_PER_POINT = 4
+
+
+def _incomplete(search: dict, summary: dict) -> list[dict]:
+    """Why a numeric search may have missed stationary points (empty: no sign of it), as
+    data: ``{"reason": "budget", "time_budget"}``, ``{"reason": "minima", "count",
+    "starts", "per"}`` or ``{"reason": "points", "count", "starts", "per"}``."""
+    why: list[dict] = []
+    starts = int(search.get("starts") or 0)
+    if search.get("budget_reached"):
+        why.append({"reason": "budget", "time_budget": float(search.get("time_budget", 0.0))})
+    n_min = summary["kinds"]["minimum"]
+    if starts and n_min * STARTS_PER_MINIMUM > starts:
+        why.append(
+            {"reason": "minima", "count": n_min, "starts": starts, "per": STARTS_PER_MINIMUM}
+        )
+    else:
+        # degenerate points sample continua (a family is summarised, not listed): not counted
+        # (nor are points on a kink: continua of one-sided stationary points there)
+        isolated = (
+            summary["found"]
+            - summary["kinds"]["degenerate"]
+            - sum(v for k, v in summary["at_kink"].items() if k != "degenerate")
+        )
+        if starts and isolated * STARTS_PER_POINT > starts:
+            why.append(
+                {"reason": "points", "count": isolated, "starts": starts, "per": STARTS_PER_POINT}
+            )
+    return why
 
 
 def _summary(points: Sequence[PointAnalysis]) -> dict:
     """Counts over every stationary point found (before the list is cut to MAX_POINTS):
     ``found``, ``kept`` (listed in ``stationary_points``), ``kinds`` (per kind),
     ``at_kink`` (per kind, the points on a kink), ``degenerate_values`` ([min, max] of
-    the degenerate points' values, or None)."""
+    the degenerate points' values, or None), ``families`` (the degenerate points off a
+    kink grouped into families of one value: :func:`_families`)."""
     kinds = {k: 0 for k in KINDS}
     at_kink = {k: 0 for k in KINDS}
     for p in points:
@@ -375,4 +599,60 @@ def _summary(points: Sequence[PointAnalysis]) -> dict:
         "kinds": kinds,
         "at_kink": at_kink,
         "degenerate_values": [min(deg), max(deg)] if deg else None,
+        "families": _families([p for p in points if p.kind == "degenerate" and not p.at_kink]),
     }
+
+
+#: Families of degenerate points summarised (the largest first).
+MAX_FAMILIES = 5
+
+
+def _families(points: Sequence[PointAnalysis]) -> list[dict]:
+    """Degenerate stationary points grouped by value (equal to 1e-9 of the values' scale):
+    each group is a sample of one family (a continuum) of stationary points. Per family:
+    ``value``, ``count``, ``affine_dim`` (1: the samples lie on a line, 2: a plane, ... up
+    to 3, to 1e-3 of their spread: numeric samples of a flat family are inexact; None when
+    they lie on none, or are too few -- fewer
+    than dim + 3 -- to tell) and ``examples`` (two sample points)."""
+    if not points:
+        return []
+    vals = np.array([p.value for p in points])
+    scale = 1e-9 * max(1.0, float(np.max(np.abs(vals))))
+    order = np.argsort(vals, kind="stable")
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and abs(vals[i] - vals[groups[-1][0]]) <= scale:
+            groups[-1].append(int(i))
+        else:
+            groups.append([int(i)])
+    groups.sort(key=len, reverse=True)
+    out = []
+    for g in groups[:MAX_FAMILIES]:
+        P = np.array([points[i].point for i in g])
+        out.append(
+            {
+                "value": float(np.mean(vals[g])),
+                "count": len(g),
+                "affine_dim": _affine_dim(P),
+                "examples": [P[0].tolist(), P[len(P) // 2].tolist()][: len(P)],
+            }
+        )
+    return out
+
+
+def _affine_dim(P: Array) -> int | None:
+    """The smallest r <= 3 with every sample within 1e-3 of the spread of an r-dimensional
+    affine subspace, if there are at least r + 3 samples; else None."""
+    m, n = P.shape
+    C = P - P.mean(axis=0)
+    spread = float(np.max(np.abs(C))) if C.size else 0.0
+    if spread == 0.0:
+        return None
+    _, _, Vt = np.linalg.svd(C, full_matrices=False)
+    for r in range(1, min(3, n - 1) + 1):
+        if m < r + 3:
+            return None
+        resid = C - (C @ Vt[:r].T) @ Vt[:r]
+        if float(np.max(np.abs(resid))) <= 1e-3 * spread:
+            return r
+    return None

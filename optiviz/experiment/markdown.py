@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from optiviz.config import ExperimentConfig
 from optiviz.experiment.results import ExperimentResult
+from optiviz.report.notes import plural_count
 
 MAX_TABLE_ROWS = 200
 
 
 def results_rows(result: ExperimentResult) -> list[list[str]]:
-    """Rows of the results table: one per run (at most MAX_TABLE_ROWS)."""
+    """Rows of the results table: one per run (at most MAX_TABLE_ROWS); the status of a
+    run that ends on a saddle, a maximum or a degenerate point says so."""
+    from optiviz.experiment.summary import _end
     from optiviz.report import fmt
+    from optiviz.report.table import _status
 
     rows = []
     for r in result.runs[:MAX_TABLE_ROWS]:
@@ -19,7 +23,7 @@ def results_rows(result: ExperimentResult) -> list[list[str]]:
             [
                 str(r.run),
                 r.label.replace("|", "\\|"),
-                str(tr.status),
+                _status(str(tr.status), _end(result, tr)),
                 str(tr.n_steps),
                 "n/a" if tr.diverged_at is None else str(tr.diverged_at),
                 "n/a" if tr.steps_to_tolerance is None else str(tr.steps_to_tolerance),
@@ -57,7 +61,7 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
     lines += [
         f"Surface `{result.surface.name}`, start {list(config.start)}"
         + (f" (previous iterate {list(config.start_prev)})" if config.start_prev else "")
-        + f", seed {config.seed}; {len(result.runs)} runs.",
+        + f", seed {config.seed}; {plural_count(len(result.runs), 'run')}.",
         "",
     ]
     if result.eta_opt is not None:
@@ -73,7 +77,8 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     if len(result.runs) > MAX_TABLE_ROWS:
         lines.append(
-            f"\n({len(result.runs) - MAX_TABLE_ROWS} more runs in run.json and trajectories.csv)"
+            f"\n({plural_count(len(result.runs) - MAX_TABLE_ROWS, 'more run')} in run.json "
+            "and trajectories.csv)"
         )
     lines.append("")
     if result.expectations:

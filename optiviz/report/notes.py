@@ -13,7 +13,15 @@ from typing import Any
 from optiviz._format import fmt_number as num
 from optiviz._format import fmt_point as pt
 
-__all__ = ["KINK_NOTE", "note_text", "notes_text", "plural", "flat_words"]
+__all__ = [
+    "KINK_NOTE",
+    "note_text",
+    "notes_text",
+    "plural",
+    "plural_count",
+    "flat_words",
+    "end_words",
+]
 
 KINK_NOTE = (
     "the surface has kinks (relu, Max, Min or abs), so it is smooth only piecewise: on a "
@@ -35,6 +43,11 @@ def plural(kind: str, k: int) -> str:
     if k == 1:
         return "degenerate point" if kind == "degenerate" else kind
     return _PLURALS[kind]
+
+
+def plural_count(k: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 run``, ``2 runs``, ``0 runs`` (``plural_noun`` for irregular plurals)."""
+    return f"{k} {noun if k == 1 else (plural_noun or noun + 's')}"
 
 
 def flat_words(relu_net: bool) -> str:
@@ -71,16 +84,40 @@ def _minimum_rates(d: dict) -> str:
 
 def _degenerate_continuum(d: dict) -> str:
     n, (lo, hi) = d["count"], d["values"]
-    vals = (
-        f"value {num(lo)}"
-        if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo))
-        else f"values {num(lo)} to {num(hi)}"
+    fams = d.get("families") or []
+    where = f" ({flat_words(d['relu_net'])})" if d.get("kinks", True) else ""
+    if not fams:  # an analysis from before families were recorded
+        vals = (
+            f"value {num(lo)}"
+            if abs(hi - lo) <= 1e-9 * max(1.0, abs(lo))
+            else f"values {num(lo)} to {num(hi)}"
+        )
+        return (
+            f"{plural_count(n, 'degenerate stationary point')} ({vals}; a zero Hessian "
+            f"eigenvalue){where}: whole continua of points are stationary there, not "
+            "isolated ones; the numeric search only samples them"
+        )
+    head = (
+        f"{plural_count(n, 'degenerate stationary point')} (a zero Hessian eigenvalue) "
+        f"sample {'a family' if len(fams) == 1 else f'{len(fams)} families'} of "
+        f"stationary points{where}, continua rather than isolated points"
     )
-    return (
-        f"{n} degenerate stationary {'point' if n == 1 else 'points'} ({vals}; a "
-        f"zero Hessian eigenvalue): {flat_words(d['relu_net'])}, where whole continua of "
-        "points are stationary, not isolated ones; the numeric search only samples them"
-    )
+    starts = d.get("starts")
+    if starts and n >= 0.5 * starts:
+        head += f" ({plural_count(n, 'point')} from {plural_count(starts, 'start')}: "
+        head += "the search samples them, it cannot list them)"
+    parts = []
+    for f in fams:
+        shape = _SHAPES.get(f["affine_dim"]) if f["affine_dim"] else None
+        what = shape or "a continuum"
+        eg = " and ".join(pt(e) for e in f["examples"])
+        parts.append(f"{what} with f = {num(f['value'])}, {f['count']} sampled, e.g. {eg}")
+    rest = n - sum(f["count"] for f in fams)
+    tail = f"; {plural_count(rest, 'more point')} in smaller families" if rest > 0 else ""
+    return head + ": " + "; ".join(parts) + tail
+
+
+_SHAPES = {1: "a line", 2: "a plane", 3: "a 3-dimensional affine set"}
 
 
 def _on_kink(d: dict) -> str:
@@ -124,9 +161,19 @@ _WORDS: dict[str, Callable[[dict], str]] = {
         "stationary points were searched numerically"
     ),
     "points_cut": lambda d: (
-        f"{d['found']} stationary points found; the first {d['kept']} are kept "
-        "(they may form a continuum)"
+        f"{plural_count(d['found'], 'stationary point')} found; every minimum and the "
+        f"first of the others are kept, {d['kept']} in all (they may form a continuum)"
     ),
+    "search_incomplete": lambda d: (
+        "the numeric search may have missed stationary points: "
+        + "; ".join(_incomplete_reason(r) for r in d["reasons"])
+    ),
+    "no_hessian": lambda d: (
+        f"at the minimum {pt(d['point'])} (listed by the surface) f is not twice "
+        "differentiable: its Hessian is undefined there, so no curvature, condition number "
+        "or learning rate is derived from it"
+    ),
+    "separable": lambda d: _separable(d),
     "stationary_method": _method,
     "kinks": lambda d: KINK_NOTE,
     "unbounded": lambda d: f"unbounded below: no minimizer ({d['reason']})",
@@ -152,6 +199,10 @@ _WORDS: dict[str, Callable[[dict], str]] = {
     "no_stationary_point": lambda d: "no stationary point found",
     "at_point": _at_point,
     "regularization": lambda d: f"{d['penalty']} (alpha = {num(d['alpha'])}): {d['note']}",
+    "run_ends_off_minimum": lambda d: (
+        f"{d['label']} ends on a {_END_WORDS[d['kind']]} at {pt(d['point'])}, not a "
+        "minimum: the gradient vanishes there but the Hessian is " + _END_HESSIAN[d["kind"]]
+    ),
     "run_no_convergence": lambda d: (
         f"{d['label']}: the theory predicts no convergence (rate "
         f"{num(d['predicted_rate'])} >= 1); status {d['status']}"
@@ -163,6 +214,57 @@ _WORDS: dict[str, Callable[[dict], str]] = {
     ),
     "erratum": lambda d: f"slide erratum: {d['text']}",
 }
+
+
+def _separable(d: dict) -> str:
+    sep = f"w = {pt(d['w'])}" + ("" if d["b"] is None else f", b = {num(d['b'])}")
+    head = f"the data are linearly separable ({sep} classifies every sample correctly)"
+    if d["l1"] or d["l2"]:
+        return (
+            f"{head}; without a penalty the loss would have no minimizer, the "
+            f"{'l2' if d['l2'] else 'l1'} penalty gives it one"
+        )
+    return (
+        f"{head}: no minimizer -- the loss tends to its infimum 0 only as ||w|| -> inf "
+        "along such a direction, so gradient methods never converge; l2 > 0 gives a "
+        "minimizer (the loss becomes coercive in w)"
+    )
+
+
+def _incomplete_reason(r: dict) -> str:
+    if r["reason"] == "budget":
+        return f"the time budget of {num(r['time_budget'])} s was reached"
+    what = (
+        plural_count(r["count"], "minimum", "minima")
+        if r["reason"] == "minima"
+        else (plural_count(r["count"], "stationary point"))
+    )
+    return (
+        f"{what} found from {plural_count(r['starts'], 'start')}, fewer than {r['per']} "
+        f"starts per {'minimum' if r['reason'] == 'minima' else 'point'}"
+    )
+
+
+_END_WORDS: dict[str, str] = {
+    "saddle": "saddle",
+    "maximum": "maximum",
+    "degenerate": "degenerate point",
+}
+_END_HESSIAN: dict[str, str] = {
+    "saddle": "indefinite (a small perturbation lets descent continue)",
+    "maximum": "negative definite",
+    "degenerate": "singular (a zero eigenvalue), so the classification is undecided",
+}
+
+
+def end_words(kind: str | None) -> str:
+    """The flag of a run that ends where the gradient vanishes but not at a minimum
+    (``"at a saddle"``), or ``""``."""
+    if kind in ("saddle", "maximum"):
+        return f"at a {kind}"
+    if kind == "degenerate":
+        return "at a degenerate point"
+    return ""
 
 
 def note_text(note: Any) -> str:

@@ -9,11 +9,13 @@ from typing import Any
 
 from optiviz._format import NA, fmt
 from optiviz.analysis import KINDS, _summary
-from optiviz.report.notes import flat_words, plural
+from optiviz.report.notes import end_words, flat_words, plural
 
 #: Degenerate points and points on a kink listed in the stationary-point table (the rest
 #: are counted in one line; the JSON keeps up to analysis.MAX_POINTS with their Hessians).
 IRREGULAR_ROWS = 3
+#: Minima, saddles and maxima listed per kind (Rastrigin has 121 minima in its window).
+REGULAR_ROWS = 12
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -46,16 +48,24 @@ def _kind(p: Any) -> str:
 def _points_rows(analysis: Any) -> tuple[list[list[str]], str | None]:
     """Rows of the stationary-point table and the line summarising the points left out.
 
-    Every minimum, saddle and maximum is listed, but only the first few degenerate points
-    and points on a kink (see :func:`table_points`): on a ReLU network
+    The first REGULAR_ROWS points of each kind are listed, and only the first few
+    degenerate points and points on a kink (see :func:`table_points`): on a ReLU network
     they come by the hundred, samples of flat regions rather than isolated points.
     """
     shown, rest = table_points(analysis, IRREGULAR_ROWS)
     rows = [
-        [str(i), fmt(p.point), fmt(p.value), _kind(p), fmt(p.eigenvalues), fmt(p.condition_number)]
+        [str(i), fmt(p.point), fmt(p.value), _kind(p), _eigs(p), fmt(p.condition_number)]
         for i, p in shown
     ]
     return rows, rest
+
+
+#: The eigenvalue cell of a point where f is not twice differentiable.
+NO_HESSIAN = "undefined (f not differentiable here)"
+
+
+def _eigs(p: Any) -> str:
+    return fmt(p.eigenvalues) if getattr(p, "hessian_defined", True) else NO_HESSIAN
 
 
 _POINT_HEAD = ["#", "point", "value", "kind", "Hessian eigenvalues", "condition number"]
@@ -72,9 +82,23 @@ _LR_HEAD = [
 ]
 
 
+def per_direction(eta: dict) -> str:
+    """``1/lambda_i`` with its direction: by variable in variable order when the Hessian is
+    diagonal (``x 0.166667, y 0.25, z 0.125``, as a slide lists them), else each value
+    along its unit eigenvector (ascending eigenvalues)."""
+    pv = eta.get("per_variable")
+    if pv:
+        return ", ".join(f"{k} {fmt(v)}" for k, v in pv.items())
+    dirs = eta.get("directions") or [None] * len(eta["per_direction"])
+    return "; ".join(
+        fmt(r) if d is None else f"{fmt(r)} along {fmt(d)}"
+        for r, d in zip(eta["per_direction"], dirs, strict=True)
+    )
+
+
 def _lr_rows(analysis: Any) -> list[list[str]]:
     rows = []
-    for p in analysis.minima:
+    for p in analysis.minima[:REGULAR_ROWS]:
         e, m = p.eta, p.momentum
         if e is None:
             continue
@@ -82,7 +106,7 @@ def _lr_rows(analysis: Any) -> list[list[str]]:
         rows.append(
             [
                 where,
-                fmt(e["per_direction"]),
+                per_direction(e),
                 fmt(e["inverse_lambda_max"]),
                 fmt(e["stability_limit"]),
                 fmt(e["optimal_fixed"]),
@@ -125,7 +149,7 @@ def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
     return [
         [
             r.label,
-            r.status,
+            _status(r.status, getattr(r, "ends_at", None)),
             str(r.steps),
             fmt(r.final_loss),
             fmt(r.distance_to_min),
@@ -135,6 +159,12 @@ def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
         ]
         for r in runs
     ]
+
+
+def _status(status: str, ends_at: str | None) -> str:
+    """A run's status, flagged when it ends on a saddle, a maximum or a degenerate point."""
+    flag = end_words(ends_at)
+    return f"{status} ({flag}, not a minimum)" if flag else status
 
 
 def _runs(analysis: Any, runs: Any) -> list[Any] | None:
@@ -166,7 +196,7 @@ def _point_lines(p: Any) -> list[tuple[str, str]]:
     if p.eta is not None:
         e = p.eta
         items += [
-            ("1/lambda_i", fmt(e["per_direction"])),
+            ("1/lambda_i", per_direction(e)),
             ("1/lambda_max", fmt(e["inverse_lambda_max"])),
             ("stability limit 2/lambda_max", fmt(e["stability_limit"])),
             ("best fixed lr 2/(lambda_min+lambda_max)", fmt(e["optimal_fixed"])),
@@ -222,19 +252,25 @@ def table_points(
     """The stationary points a report's table lists, each with its 1-based position in
     ``a.stationary_points`` (and the JSON), and one line summarising the others.
 
-    Every minimum, saddle and maximum off a kink is listed; of the degenerate points and
-    the points on a kink (flat regions and kinks of a piecewise surface, where a numeric
-    search finds continua of them) only the first ``irregular_rows``. The line (None when
+    The first REGULAR_ROWS minima (lowest first), saddles and maxima off a kink are listed
+    (a listed minimum without a Hessian counts as one of them); of the degenerate points
+    and the points on a kink (flat regions and kinks of a piecewise surface, where a
+    numeric search finds continua of them) only the first ``irregular_rows``. The line (None when
     nothing is left out) counts the rest over every point found.
     """
     kinks = a.kinks
     shown: list[tuple[int, Any]] = []
     extra = 0
+    per_kind: dict[str, int] = {}
     for i, p in enumerate(a.stationary_points, 1):
-        if p.kind == "degenerate" or p.at_kink:
+        if p.kind == "degenerate" or (p.at_kink and p.hessian_defined):
             if extra >= irregular_rows:
                 continue
             extra += 1
+        else:
+            per_kind[str(p.kind)] = per_kind.get(str(p.kind), 0) + 1
+            if per_kind[str(p.kind)] > REGULAR_ROWS:
+                continue
         shown.append((i, p))
     summary = a.summary or _summary(a.stationary_points)
     rest: dict[tuple[str, bool], int] = {}
