@@ -23,6 +23,7 @@ import numpy as np
 
 from optiviz._format import json_safe
 from optiviz.config import ExperimentConfig
+from optiviz.config.specs import points_as_written
 from optiviz.errors import OptivizError
 from optiviz.experiment.markdown import report_markdown
 from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
@@ -105,8 +106,10 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             "versions": _versions(),
             "seed": config.seed,
             "surface": _surface_info(result.surface),
-            "start": list(config.start),
-            "start_prev": None if config.start_prev is None else list(config.start_prev),
+            "start": points_as_written(config.starts),
+            "start_prev": None
+            if config.starts_prev is None
+            else points_as_written(config.starts_prev),
             "eta_opt": result.eta_opt,
             "n_runs": len(result.runs),
             "wall_time": result.wall_time,

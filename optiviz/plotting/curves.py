@@ -119,7 +119,7 @@ def loss(
                 continue
             for r in g.runs:
                 y = ys[id(r)]
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 handles.append(
                     Line2D(
                         [],
@@ -202,7 +202,7 @@ def loss(
             ax.set_title(title)
         finish_axes(ax, grid=True)
         if handles:
-            legend_below(fig, handles, ax=None if own else ax)
+            legend_below(fig, handles, ax=None if own else ax, grow=own)
     return fig
 
 
@@ -415,13 +415,13 @@ def effective_lr(
         handles: list = []
         if ax is not None:
             for r in views:
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 _plot_coordinates(ax, _positive(rates[id(r)]), st["color"])
                 handles.append(Line2D([], [], color=st["color"], linewidth=1.7, label=r.label))
             handles += _coordinate_handles(names, n)
         elif per == "optimizer":
             for pax, r in zip(flat_axes, views, strict=False):
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 _plot_coordinates(pax, _positive(rates[id(r)]), st["color"])
                 # long labels (all hyperparameters) wrap to the panel's width
                 lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
@@ -432,7 +432,7 @@ def effective_lr(
                 for r in views:
                     if j >= rates[id(r)].shape[1]:
                         continue
-                    st = colors.style_for(r.label)
+                    st = colors.style_for(r.key, r.variant)
                     E = _positive(rates[id(r)][:, j])
                     pax.plot(
                         np.arange(1, len(E) + 1),
@@ -443,7 +443,7 @@ def effective_lr(
                     )
                 pax.set_title(f"coordinate {names[j]}", fontsize=10)
             for r in views:
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 handles.append(
                     Line2D(
                         [],
@@ -474,7 +474,7 @@ def effective_lr(
             if title:
                 width = 0.9 * fig.get_figwidth() * 72.0
                 fig.suptitle("\n".join(wrap_to_width(title, width, 11, 3)), fontsize=11)
-            legend_below(fig, handles)
+            legend_below(fig, handles, grow=True)
     return fig
 
 
@@ -702,7 +702,7 @@ def sharpness(
     if not (lr > 0 and math.isfinite(lr)):
         raise OptivizError(f"lr must be a positive number; got {lr!r}")
     colors = colors if colors is not None else ColorMap()
-    st = colors.style_for(r.label)
+    st = colors.style_for(r.key, r.variant)
     with rc():
         own = ax is None
         has_loss = r.losses is not None
