@@ -17,8 +17,8 @@ memory
     n x n Hessian per run, R n^2 8 bytes).
 CSV
     ``trajectories.csv``: one row per run and recorded step (one per run with ``record:
-    final``) of about 40 + 24 (n + 2) bytes (an upper estimate: each float written by
-    ``repr``).
+    final``) of about 40 + 24 (n + 2 + h) bytes, h the entry's hyperparameter columns (an
+    upper estimate: each float written by ``repr``).
 
 The limits (:data:`~optiviz.config.schema.MAX_WORK`, ``MAX_MEMORY``, ``MAX_CSV_BYTES``) are
 documented in docs/config.md; ``optiviz validate`` prints the estimate.
@@ -99,6 +99,16 @@ def _largest(spec: Any, key: str) -> int:
     return int(get_class(spec.name).params[key].default)
 
 
+def _hyper_columns(name: str) -> int:
+    """The hyperparameter columns an optimizer fills in trajectories.csv (a pair is two)."""
+    from optiviz.optimizers import get_class
+
+    return sum(
+        len(p.default) if isinstance(p.default, tuple) else 1
+        for p in get_class(name).params.values()
+    )
+
+
 def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> EntryCost:
     """The cost of one entry run for ``steps`` steps with ``record`` on n variables from
     ``starts`` start points (its grid points from each start)."""
@@ -117,7 +127,7 @@ def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> E
         work=runs * steps * step_cost,
         record_bytes=record_bytes(record, steps, runs if spec.is_grid or starts > 1 else None, n),
         temp_bytes=8 * runs * n * n if spec.name in _HESSIAN else 0,
-        csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2)),
+        csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2 + _hyper_columns(spec.name))),
     )
 
 

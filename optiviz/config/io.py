@@ -106,9 +106,7 @@ def read_yaml(path: str | Path) -> Any:
     return data
 
 
-def load_config(
-    path: str | Path, *, build: bool = True, start: Any = None
-) -> ExperimentConfig:
+def load_config(path: str | Path, *, build: bool = True, start: Any = None) -> ExperimentConfig:
     """Read and validate a config file (see the module docstring).
 
     ``start``: start points from the command line (``--start``), replacing the file's

@@ -120,9 +120,7 @@ def _parse_blocks(errs: Problems, raw: Mapping, source: str, start_key: str = "s
     starts = (
         parse_starts(errs, start_key, raw["start"])
         if "start" in raw
-        else errs.missing(
-            "start", "a list of numbers, one per variable, or a list of such points"
-        )
+        else errs.missing("start", "a list of numbers, one per variable, or a list of such points")
     )
     prev = raw.get("start_prev")
     starts_prev = None if prev is None else parse_starts(errs, "start_prev", prev)
@@ -194,8 +192,7 @@ def _check_prev_count(errs: Problems, starts: tuple, prev: tuple) -> Any:
     return errs.bad(
         "start_prev",
         [list(p) for p in prev] if len(prev) > 1 else list(prev[0]),
-        f"one previous iterate per start: a list of {len(starts)} points, in the order of "
-        "start",
+        f"one previous iterate per start: a list of {len(starts)} points, in the order of start",
     )
 
 

@@ -4,8 +4,8 @@ Figures accept a list whose items are :class:`~optiviz.trajectory.Trajectory` ob
 carry ``.label``), ``(label, trajectory)`` pairs, or a ``{label: trajectory}`` mapping.
 Batched trajectories (``points`` of shape ``(R, T+1, n)``) become a :class:`RunGroup` of R
 single-run views (one entry of an experiment: its runs share a colour, ``key``, and differ by
-line style, ``variant``: their start or swept value); the swept hyperparameter (a list-valued entry of ``hyperparameters``) is
-recorded so a figure can colour the family by it.
+line style, ``variant``: their start or swept value); the swept hyperparameter (a
+list-valued entry of ``hyperparameters``) is recorded so a figure can colour the family by it.
 
 Anything trajectory-like works (duck typing): ``points``, ``losses``, ``effective_lr``,
 ``status``, ``diverged_at``, ``n_steps`` are read with ``getattr`` and may be missing.
@@ -219,7 +219,7 @@ def normalize(runs: Any) -> list[RunGroup]:
         items = [runs]
     else:
         items = list(runs)
-    groups = []
+    groups: list[RunGroup] = []
     for item in items:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             label, traj = item
@@ -227,7 +227,7 @@ def normalize(runs: Any) -> list[RunGroup]:
             label, traj = traj_label(item), item
         g = _group(traj, label)
         # two entries with one label still get two colours
-        seen = sum(1 for h in groups if h.label == label)
+        seen = len([h for h in groups if h.label == label])
         if seen:
             g.key = f"{label} #{seen + 1}"
             for r in g.runs:

@@ -646,10 +646,12 @@ def _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_thresh
     any_div = False
     any_run = False  # an individually drawn run (start and end markers)
     any_family = False
+    n_families = 0
     for g in groups:
         family = g.batched and len(g.runs) > family_threshold
         if family:
-            handles.append(_draw_family(fig, ax, g, plane, lo, hi, max_runs))
+            handles.append(_draw_family(fig, ax, g, plane, lo, hi, max_runs, n_families))
+            n_families += 1
             any_family = True
             any_div |= g.n_diverged > 0
             continue
@@ -738,7 +740,7 @@ def _subset(R: int, max_runs: int) -> Array:
     return np.unique(np.linspace(0, R - 1, max_runs).round().astype(int))
 
 
-def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs) -> Line2D:
+def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs, nth: int = 0) -> Line2D:
     R = len(g.runs)
     norm, has_values = _family_norm(g.sweep_values, R)
     cmap = family_cmap()
@@ -760,7 +762,7 @@ def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs) -> Line2D:
         if geo.inside(np.asarray(q)[None, :], lo, hi)[0]:
             draw_start(ax, q, zorder=4.2)
     if has_values:
-        family_colorbar(fig, ax, norm, cmap, g)
+        family_colorbar(fig, ax, norm, cmap, g, nth)
     shown = f"{len(idx)} of {R} runs" if len(idx) < R else f"{R} runs"
     div = f", {g.n_diverged} diverged" if g.n_diverged else ""
     return Line2D([], [], color=cmap(0.5), linewidth=1.2, label=f"{family_label(g)} ({shown}{div})")
@@ -776,12 +778,13 @@ def family_label(g: RunGroup) -> str:
     return g.label.replace(token, rng) if token in g.label else f"{g.label}, {rng}"
 
 
-def family_colorbar(fig, ax, norm, cmap, g: RunGroup):
+def family_colorbar(fig, ax, norm, cmap, g: RunGroup, nth: int = 0):
     """Colorbar of a family's swept hyperparameter (the colour of each of its runs), to the
-    right of the background's colorbar (an inset too, so it has the axes' height)."""
+    right of the background's colorbar (an inset too, so it has the axes' height); the
+    ``nth`` family's (from 0) right of the earlier ones'."""
     from matplotlib.transforms import ScaledTranslation
 
-    shift = ax.transAxes + ScaledTranslation(0.72, 0.0, fig.dpi_scale_trans)
+    shift = ax.transAxes + ScaledTranslation(0.72 + 0.95 * nth, 0.0, fig.dpi_scale_trans)
     cax = ax.inset_axes([1.035, 0.0, 0.035, 1.0], transform=shift)
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     who = f" of {g.optimizer}" if g.optimizer else ""
