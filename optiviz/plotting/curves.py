@@ -49,6 +49,8 @@ from optiviz.plotting.style import (
 
 Array = np.ndarray
 
+#: Markers along each loss line (the entry's marker, evenly spaced in steps).
+LOSS_MARKERS = 8
 #: Coordinates in effective-lr panels are told apart by these line styles.
 COORD_STYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 
@@ -127,6 +129,8 @@ def loss(
                         [],
                         color=st["color"],
                         linestyle=st["linestyle"],
+                        marker=st["marker"],
+                        markersize=4.5,
                         linewidth=1.8,
                         label=r.legend_label,
                     )
@@ -134,11 +138,18 @@ def loss(
                 if y is None:
                     continue
                 t = np.arange(len(y))
+                # the entry's marker on a few points (a second cue beside its colour),
+                # staggered so the markers of lines on top of each other stay apart
+                k = len(handles) - 1
+                every = max(1, len(y) // LOSS_MARKERS)
                 ax.plot(
                     t,
                     _masked(y, negative, floor),
                     color=st["color"],
                     linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4.5,
+                    markevery=((k * every) // 7 % every, every),
                     linewidth=1.8,
                     zorder=3,
                 )
@@ -675,10 +686,10 @@ def lr_sweep(
                 )
             )
             div = idx[diverged[idx]]
-            if div.size:
+            if div.size:  # on the top edge; several lines' markers stacked below it
                 ax.plot(
                     lrs[div],
-                    np.ones(div.size),
+                    np.full(div.size, 1.0 - 0.04 * j),
                     marker="^",
                     markersize=8,
                     color=DIVERGED_COLOR if len(combos) == 1 else st_["color"],
