@@ -396,3 +396,24 @@ def test_csv_has_a_column_per_hyperparameter(tmp_path):
 def test_shipped_several_starts_config_runs_every_entry_from_every_start():
     cfg = load_config(ROOT / "configs" / "several-starts.yaml")
     assert len(cfg.starts) == 4 and cfg.n_runs == 3 * 4
+
+
+def test_what_only_a_start_refuses_is_found_for_every_entry():
+    # a history with lr = 0 cannot give heavy ball its velocity (x0 - x_prev) / lr: each
+    # entry is refused once, naming the start
+    raw = {
+        **BASE,
+        "start": [[-1.2, 1], [0, 0]],
+        "start_prev": [[-1.3, 1], [0.1, 0]],
+        "optimizers": [
+            {"name": "momentum", "lr": 0.0, "momentum": 0.9},
+            {"name": "momentum", "lr": 0.0, "momentum": 0.5},
+        ],
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, "x.yaml")
+    errors = info.value.errors
+    assert len(errors) == 2
+    for i, line in enumerate(errors):
+        assert line.startswith(f"x.yaml: optimizers[{i}]: momentum was given a history")
+        assert line.endswith("(from start[0])")

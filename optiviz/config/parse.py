@@ -424,28 +424,29 @@ def _check_start(errs: Problems, v: dict, surface: Any, eta_opt: float | None) -
 
     tol = v["tolerance"]
     starts, prevs = v["starts"], v["starts_prev"]
-    for o, (k, x0) in ((o, s) for o in v["optimizers"] for s in enumerate(starts)):
-        try:
-            run(
-                surface,
-                make_optimizer(o.name, **expand_grid(o, eta_opt)),
-                x0,
-                0,
-                x_prev=None if prevs is None else prevs[k],
-                schedule=None
-                if o.schedule is None
-                else make_schedule(o.schedule.name, **o.schedule.params),
-                tol_grad=tol.grad,
-                tol_loss=tol.loss,
-                batch_size=o.batch_size,
-                seed=v["seed"] if o.batch_size is not None else None,
-                record="final",
-                divergence_bound=v["divergence_bound"],
-            )
-        except OptivizError as exc:
-            where = f" (from {v['_start_key']}[{k}])" if len(starts) > 1 else ""
-            errs.add(join("optimizers", o.index), lowered(str(exc)) + where)
-            break
+    for o in v["optimizers"]:
+        for k, x0 in enumerate(starts):  # each start (the first refusal of an entry)
+            try:
+                run(
+                    surface,
+                    make_optimizer(o.name, **expand_grid(o, eta_opt)),
+                    x0,
+                    0,
+                    x_prev=None if prevs is None else prevs[k],
+                    schedule=None
+                    if o.schedule is None
+                    else make_schedule(o.schedule.name, **o.schedule.params),
+                    tol_grad=tol.grad,
+                    tol_loss=tol.loss,
+                    batch_size=o.batch_size,
+                    seed=v["seed"] if o.batch_size is not None else None,
+                    record="final",
+                    divergence_bound=v["divergence_bound"],
+                )
+            except OptivizError as exc:
+                where = f" (from {v['_start_key']}[{k}])" if len(starts) > 1 else ""
+                errs.add(join("optimizers", o.index), lowered(str(exc)) + where)
+                break
 
 
 def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | str:
