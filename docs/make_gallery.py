@@ -100,6 +100,24 @@ GALLERY: list[tuple[str, str, str, str]] = [
         "worked-a-contour.png",
         "Worked problem A: one step of GD, momentum, Nesterov and the lecture's RProp rule",
     ),
+    (
+        "several-starts",
+        "contour",
+        "several-starts-contour.png",
+        "GD, heavy ball and Adam on Himmelblau's function from four starts",
+    ),
+    (
+        "several-starts",
+        "loss",
+        "several-starts-loss.png",
+        "Their loss: colour by optimizer, line style by start",
+    ),
+    (
+        "lr-momentum-sweep",
+        "lr_sweep",
+        "lr-momentum-sweep.png",
+        "Heavy ball over 30 learning rates x 3 momentum values: one line per beta",
+    ),
 ]
 
 

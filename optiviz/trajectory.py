@@ -348,7 +348,8 @@ class Trajectory:
     @classmethod
     def from_csv(cls, path_or_buffer: Any, label: str | None = None) -> Trajectory:
         """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms and
-        the per-step rates when the file has their columns).
+        the per-step rates when the file has their columns; columns after those, such as
+        an experiment's ``start`` and hyperparameter columns, are not read).
 
         ``label`` keeps only the rows with that label (default: every row). One run gives a
         single trajectory, several a batched one (nan padded, runs in the order of their
@@ -363,12 +364,15 @@ class Trajectory:
             head = next(reader)
         except StopIteration:
             raise OptivizError("trajectory CSV is empty") from None
-        rest = list(head[4:])
-        while rest and rest[-1].startswith(tuple(f"{name}_" for name in _RATES)):
-            rest.pop()
+        # <variables> end at "loss, grad_norm"; after them the rates, then any further
+        # columns (an experiment's trajectories.csv: start, hyperparameters), not read here
+        ends = [i for i in range(5, len(head) - 1) if head[i : i + 2] == ["loss", "grad_norm"]]
+        stop = ends[0] + 2 if ends else len(head)
+        rest = list(head[4:stop])
         variables = tuple(rest[:-2])
-        rate_cols = head[4 + len(rest) :]
-        names = [name for name in _RATES if variables and f"{name}_{variables[0]}" in rate_cols]
+        after = head[stop:]
+        names = [name for name in _RATES if variables and f"{name}_{variables[0]}" in after]
+        rate_cols = after[: len(names) * len(variables)]
         if (
             tuple(head[:4]) != _FIXED_BEFORE
             or tuple(rest[-2:]) != _FIXED_AFTER
@@ -395,7 +399,8 @@ class Trajectory:
         runs = []
         for run_id in sorted(by_run):
             rr = sorted(by_run[run_id], key=lambda r: int(r[3]))
-            vals = np.array([[float(v) for v in r[4:]] for r in rr], dtype=float)
+            width = stop + len(rate_cols)
+            vals = np.array([[float(v) for v in r[4:width]] for r in rr], dtype=float)
             runs.append((rr[0][1], rr[0][2], vals))
         optimizer = runs[0][1]
         lab = runs[0][0]

@@ -264,7 +264,11 @@ def test_error_message_shape_names_file_key_value_and_allowed():
             "surface has 2 variables (x, y)",
         ),
         ({"start_prev": [1]}, "start_prev: [1.0] is not allowed: it has 1 number"),
-        ({"start": "origin"}, "start: 'origin' is not allowed: must be a list of finite numbers"),
+        (
+            {"start": "origin"},
+            "start: 'origin' is not allowed: must be a point [x1, ..., xn] (one finite number "
+            "per variable) or a list of points",
+        ),
         (
             {"surface": "rosenbrok"},
             "surface: unknown surface 'rosenbrok' (did you mean 'rosenbrock'?)",

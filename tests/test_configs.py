@@ -150,7 +150,14 @@ def test_csv_round_trips_to_the_trajectories(tmp_path):
     result = run_experiment(cfg, out_dir=tmp_path, figures=[])
     path = tmp_path / "trajectories.csv"
     head = next(csv.reader(path.open()))
-    assert head == ["run", "label", "optimizer", "step", "x", "y", "z", "loss", "grad_norm"]
+    # then one column per hyperparameter of gd (lr, maximize), with the run's value
+    assert head == [
+        "run", "label", "optimizer", "step", "x", "y", "z", "loss", "grad_norm", "lr", "maximize"
+    ]  # fmt: skip
+    rows = list(csv.DictReader(path.open()))
+    lrs = {int(r["run"]): float(r["lr"]) for r in rows}
+    assert lrs == {0: 0.125, 1: 0.1666666666666667, 2: 0.25, 3: 0.333}  # the config's lr
+    assert {r["maximize"] for r in rows} == {"false"}
     for rec in result.runs:
         back = Trajectory.from_csv(path, label=rec.label)
         tr = rec.trajectory

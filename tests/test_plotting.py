@@ -485,7 +485,10 @@ def test_colormap_consistent_across_figures(rosen, rosen_runs):
     drawn = {ln.get_color() for ln in ax.get_lines()}
     assert set(first) <= drawn
     assert len(set(first)) == 3
-    assert len({cm.linestyle_for(t.label) for t in rosen_runs}) == 3
+    # entries differ by colour and by marker (greyscale); line style tells apart the runs
+    # of one entry (its starts or swept values), so one run per entry is drawn solid
+    assert len({cm.marker_for(t.label) for t in rosen_runs}) == 3
+    assert {cm.linestyle_for(t.label) for t in rosen_runs} == {"-"}
 
 
 def test_save_figure_formats_atomic(tmp_path):

@@ -41,6 +41,15 @@ def run(
         int | None, typer.Option(metavar="N", help="Replace every step budget.")
     ] = None,
     seed: Annotated[int | None, typer.Option(metavar="N", help="Replace the seed.")] = None,
+    start: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--start",
+            metavar="X,Y",
+            help="Replace the start: one point per --start, numbers separated by commas "
+            "(repeatable: --start=-1.2,1 --start=0,0 runs every entry from each).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool,
         typer.Option("--quiet", "-q", help="No progress bar, print only where the outputs went."),
@@ -60,11 +69,11 @@ def run(
     (nothing is written); 130 interrupted (SIGINT, Ctrl-C): the runs stop, one line says how
     many finished, and nothing is written; 143 terminated (SIGTERM).
     """
-    from optiviz.config import apply_overrides, load_config
+    from optiviz.config import apply_overrides, load_config, parse_start_text
 
     if out is not None and not out.strip():
         raise OptivizError(f"--out: {out!r} is not allowed: must name a folder")
-    cfg = load_config(config)
+    cfg = load_config(config, start=parse_start_text(start) if start else None)
     fmts = None if format is None else [f.strip() for f in format.split(",") if f.strip()]
     cfg = apply_overrides(cfg, steps=steps, seed=seed, formats=fmts)
     from optiviz.experiment import run_experiment, summarize

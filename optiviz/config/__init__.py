@@ -52,6 +52,7 @@ from optiviz.config.io import (
     MAX_CONFIG_VALUES,
     is_config_path,
     load_config,
+    parse_start_text,
     read_yaml,
 )
 from optiviz.config.overrides import apply_overrides
@@ -99,6 +100,7 @@ __all__ = [
     "ReportSpec",
     "Expectation",
     "load_config",
+    "parse_start_text",
     "parse_config",
     "apply_overrides",
     "FIGURES",

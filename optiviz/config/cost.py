@@ -3,6 +3,8 @@
 One estimate for every entry of a config (after command-line overrides), summed over the
 config, because an experiment keeps every entry's records until its outputs are written:
 
+runs
+    an entry's grid points times the start points (``start: [[...], [...]]``)
 work
     run-steps weighted by the evaluations of one step: 1 for a first-order rule, 1 +
     ``max_iter`` for ``line_search`` (its refinement evaluations, worst case), 1 +
@@ -15,8 +17,8 @@ memory
     n x n Hessian per run, R n^2 8 bytes).
 CSV
     ``trajectories.csv``: one row per run and recorded step (one per run with ``record:
-    final``) of about 40 + 24 (n + 2) bytes (an upper estimate: each float written by
-    ``repr``).
+    final``) of about 40 + 24 (n + 2 + h) bytes, h the entry's hyperparameter columns (an
+    upper estimate: each float written by ``repr``).
 
 The limits (:data:`~optiviz.config.schema.MAX_WORK`, ``MAX_MEMORY``, ``MAX_CSV_BYTES``) are
 documented in docs/config.md; ``optiviz validate`` prints the estimate.
@@ -97,11 +99,22 @@ def _largest(spec: Any, key: str) -> int:
     return int(get_class(spec.name).params[key].default)
 
 
-def entry_cost(spec: Any, steps: int, record: str, n: int) -> EntryCost:
-    """The cost of one entry run for ``steps`` steps with ``record`` on n variables."""
+def _hyper_columns(name: str) -> int:
+    """The hyperparameter columns an optimizer fills in trajectories.csv (a pair is two)."""
+    from optiviz.optimizers import get_class
+
+    return sum(
+        len(p.default) if isinstance(p.default, tuple) else 1
+        for p in get_class(name).params.values()
+    )
+
+
+def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> EntryCost:
+    """The cost of one entry run for ``steps`` steps with ``record`` on n variables from
+    ``starts`` start points (its grid points from each start)."""
     from optiviz.engine.checks import record_bytes
 
-    runs = spec.n_runs
+    runs = spec.n_runs * starts
     key = _EVALUATIONS.get(spec.name)
     step_cost = 1 + (_largest(spec, key) if key else n if spec.name in _HESSIAN else 0)
     rows = runs * (steps + 1) if record != "final" else runs
@@ -112,15 +125,17 @@ def entry_cost(spec: Any, steps: int, record: str, n: int) -> EntryCost:
         record=record,
         step_cost=step_cost,
         work=runs * steps * step_cost,
-        record_bytes=record_bytes(record, steps, runs if spec.is_grid else None, n),
+        record_bytes=record_bytes(record, steps, runs if spec.is_grid or starts > 1 else None, n),
         temp_bytes=8 * runs * n * n if spec.name in _HESSIAN else 0,
-        csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2)),
+        csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2 + _hyper_columns(spec.name))),
     )
 
 
-def config_cost(optimizers: Sequence[Any], steps: int, record: str, n: int) -> ConfigCost:
+def config_cost(
+    optimizers: Sequence[Any], steps: int, record: str, n: int, starts: int = 1
+) -> ConfigCost:
     """The cost of the entries ``optimizers`` (each entry's own ``steps`` and ``record``
-    over the config's)."""
+    over the config's), each run from ``starts`` start points."""
     return ConfigCost(
         tuple(
             entry_cost(
@@ -128,6 +143,7 @@ def config_cost(optimizers: Sequence[Any], steps: int, record: str, n: int) -> C
                 o.steps if o.steps is not None else steps,
                 o.record if o.record is not None else record,
                 n,
+                starts,
             )
             for o in optimizers
         )

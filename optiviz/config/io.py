@@ -106,9 +106,30 @@ def read_yaml(path: str | Path) -> Any:
     return data
 
 
-def load_config(path: str | Path, *, build: bool = True) -> ExperimentConfig:
-    """Read and validate a config file (see the module docstring)."""
-    return parse_config(read_yaml(path), str(path), build=build)
+def load_config(path: str | Path, *, build: bool = True, start: Any = None) -> ExperimentConfig:
+    """Read and validate a config file (see the module docstring).
+
+    ``start``: start points from the command line (``--start``), replacing the file's
+    ``start`` (and validated in its place: lengths, limits, the cost of the runs); its
+    problems are reported under ``--start``.
+    """
+    raw = read_yaml(path)
+    if start is None:
+        return parse_config(raw, str(path), build=build)
+    if isinstance(raw, dict):
+        raw = {**raw, "start": start}
+    return parse_config(raw, str(path), build=build, start_key="--start")
+
+
+def parse_start_text(texts: Any) -> list:
+    """``--start "-1.2,1"`` (repeatable) -> ``[[-1.2, 1.0], ...]``: each text is numbers
+    separated by commas (brackets or parentheses around them allowed); the numbers are left
+    as text for the config's own checks, which name ``--start[i][j]``."""
+    points = []
+    for text in texts:
+        body = str(text).strip().strip("[]()").strip()
+        points.append([t.strip() for t in body.split(",")] if body else [])
+    return points
 
 
 def is_config_path(text: str) -> bool:

@@ -38,6 +38,8 @@ from optiviz.config.optimizers import parse_optimizer
 from optiviz.config.schema import (
     FIGURES,
     FORMATS,
+    MAX_GRID,
+    MAX_STARTS,
     MAX_STEPS,
     RECORDS,
     SURFACE_FIGURES,
@@ -59,13 +61,16 @@ SEED = Interval("int", 0, 2**32 - 1)
 _T = Interval("int", 0, MAX_STEPS)
 
 
-def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> ExperimentConfig:
+def parse_config(
+    raw: Any, source: str = "<config>", *, build: bool = True, start_key: str = "start"
+) -> ExperimentConfig:
     """Validate an already-loaded YAML document (a mapping) and return the config.
 
     ``source`` names the file in messages. With ``build`` (the default) the surface is
     built, so start lengths, the projection and the report point are checked against its
-    variables and relative learning rates are resolved. Raises :class:`ConfigError`
-    listing every problem.
+    variables and relative learning rates are resolved. ``start_key`` names where
+    ``raw["start"]`` came from in messages (``--start`` when the command line gave it).
+    Raises :class:`ConfigError` listing every problem.
     """
     if not isinstance(raw, Mapping):
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
@@ -75,7 +80,7 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
         )
     errs = Problems()
     unknown_keys(errs, "", raw, TOP_KEYS)
-    v = _parse_blocks(errs, raw, source)
+    v = _parse_blocks(errs, raw, source, start_key)
     surface, variables = _build(errs, v["surface"], build)
     if variables:
         _check_lengths(errs, v, variables)
@@ -98,6 +103,7 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
             else f"{source}: {len(lines)} problems:\n" + "\n".join(lines)
         )
         raise errs.error(lines, head)
+    v.pop("_start_key")
     cfg = ExperimentConfig(
         **v, path=None if source.startswith("<") else source, variables=variables
     )
@@ -106,23 +112,29 @@ def parse_config(raw: Any, source: str = "<config>", *, build: bool = True) -> E
 
 
 # -- the blocks ----------------------------------------------------------------------------
-def _parse_blocks(errs: Problems, raw: Mapping, source: str) -> dict:
+def _parse_blocks(errs: Problems, raw: Mapping, source: str, start_key: str = "start") -> dict:
     """Every top-level block parsed on its own (INVALID where it failed)."""
     surface = parse_surface(errs, raw.get("surface"))
     if surface is not INVALID and surface.kind == "data" and not source.startswith("<"):
         surface = replace(surface, base_dir=str(Path(source).parent))
-    start = (
-        vector(errs, "start", raw["start"], what="a list of finite numbers, one per variable")
+    starts = (
+        parse_starts(errs, start_key, raw["start"])
         if "start" in raw
-        else errs.missing("start", "a list of numbers, one per variable")
+        else errs.missing("start", "a list of numbers, one per variable, or a list of such points")
     )
-    start_prev = raw.get("start_prev")
+    prev = raw.get("start_prev")
+    starts_prev = None if prev is None else parse_starts(errs, "start_prev", prev)
+    if starts_prev not in (None, INVALID) and starts not in (None, INVALID):
+        starts_prev = _check_prev_count(errs, starts, starts_prev)
     return {
+        "_start_key": start_key,
         "name": _name(errs, raw, source),
         "description": _description(errs, raw.get("description", "")),
         "surface": surface,
-        "start": start,
-        "start_prev": None if start_prev is None else vector(errs, "start_prev", start_prev),
+        "start": starts if starts is INVALID else starts[0],
+        "starts": starts,
+        "start_prev": starts_prev if starts_prev in (None, INVALID) else starts_prev[0],
+        "starts_prev": starts_prev,
         "steps": number(errs, "steps", raw.get("steps", 1000), STEPS),
         "tolerance": _parse_tolerance(errs, raw.get("tolerance")),
         "divergence_bound": number(
@@ -201,6 +213,51 @@ def _figure_options(errs: Problems, path: str, name: str, given: Any) -> Any:
         if key in allowed:
             out[key] = errs.check(join(join(path, name), key), v, kind.option(key).constraint)
     return INVALID if INVALID in out.values() else out
+
+
+#: What ``start`` (and ``start_prev``) may be.
+START_FORMS = "a point [x1, ..., xn] (one finite number per variable) or a list of points"
+
+
+def parse_starts(errs: Problems, path: str, value: Any) -> Any:
+    """``start``: one point ``[x, y]`` or several ``[[x, y], [u, v]]`` -> a tuple of points
+    (tuples of floats), every bad number reported at its place (``start[1][0]``)."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return errs.bad(path, value, START_FORMS)
+    nested = [isinstance(v, (list, tuple)) for v in value]
+    if not any(nested):
+        point = vector(errs, path, value, what=START_FORMS)
+        return INVALID if point is INVALID else (point,)
+    if not all(nested):
+        return errs.bad(
+            path,
+            value,
+            f"{START_FORMS}, not a mixture of numbers and lists (e.g. [[-1.2, 1], [0, 0]])",
+        )
+    if len(value) > MAX_STARTS:
+        return errs.bad(path, f"[{len(value)} points]", f"at most {MAX_STARTS} points")
+    points = [
+        vector(errs, join(path, i), p, what="a point: a list of finite numbers")
+        for i, p in enumerate(value)
+    ]
+    return INVALID if INVALID in points else tuple(points)
+
+
+def _check_prev_count(errs: Problems, starts: tuple, prev: tuple) -> Any:
+    """One previous iterate per start: ``start_prev`` lists as many points as ``start``."""
+    if len(prev) == len(starts):
+        return prev
+    if len(starts) == 1:
+        return errs.bad(
+            "start_prev",
+            [list(p) for p in prev],
+            "one point (the iterate before start), like start",
+        )
+    return errs.bad(
+        "start_prev",
+        [list(p) for p in prev] if len(prev) > 1 else list(prev[0]),
+        f"one previous iterate per start: a list of {len(starts)} points, in the order of start",
+    )
 
 
 def _name(errs: Problems, raw: Mapping, source: str) -> Any:
@@ -340,11 +397,13 @@ def _names(variables: Sequence[str]) -> str:
 def _check_lengths(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
     n = len(variables)
     report = v["report"]
-    for key, vec in (
-        ("start", v["start"]),
-        ("start_prev", v["start_prev"]),
-        ("report.at", None if report is INVALID else report.at),
-    ):
+    checks: list[tuple[str, Any]] = []
+    for key, points in ((v["_start_key"], v["starts"]), ("start_prev", v["starts_prev"])):
+        if points is None or points is INVALID:
+            continue
+        checks += [(join(key, i) if len(points) > 1 else key, p) for i, p in enumerate(points)]
+    checks.append(("report.at", None if report is INVALID else report.at))
+    for key, vec in checks:
         if vec is not None and vec is not INVALID and len(vec) != n:
             errs.add(
                 key,
@@ -428,26 +487,30 @@ def _check_start(errs: Problems, v: dict, surface: Any, eta_opt: float | None) -
     from optiviz.schedules import make_schedule
 
     tol = v["tolerance"]
+    starts, prevs = v["starts"], v["starts_prev"]
     for o in v["optimizers"]:
-        try:
-            run(
-                surface,
-                make_optimizer(o.name, **expand_grid(o, eta_opt)),
-                v["start"],
-                0,
-                x_prev=v["start_prev"],
-                schedule=None
-                if o.schedule is None
-                else make_schedule(o.schedule.name, **o.schedule.params),
-                tol_grad=tol.grad,
-                tol_loss=tol.loss,
-                batch_size=o.batch_size,
-                seed=v["seed"] if o.batch_size is not None else None,
-                record="final",
-                divergence_bound=v["divergence_bound"],
-            )
-        except OptivizError as exc:
-            errs.add(join("optimizers", o.index), lowered(str(exc)))
+        for k, x0 in enumerate(starts):  # each start (the first refusal of an entry)
+            try:
+                run(
+                    surface,
+                    make_optimizer(o.name, **expand_grid(o, eta_opt)),
+                    x0,
+                    0,
+                    x_prev=None if prevs is None else prevs[k],
+                    schedule=None
+                    if o.schedule is None
+                    else make_schedule(o.schedule.name, **o.schedule.params),
+                    tol_grad=tol.grad,
+                    tol_loss=tol.loss,
+                    batch_size=o.batch_size,
+                    seed=v["seed"] if o.batch_size is not None else None,
+                    record="final",
+                    divergence_bound=v["divergence_bound"],
+                )
+            except OptivizError as exc:
+                where = f" (from {v['_start_key']}[{k}])" if len(starts) > 1 else ""
+                errs.add(join("optimizers", o.index), lowered(str(exc)) + where)
+                break
 
 
 def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | str:
@@ -477,9 +540,17 @@ def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | 
 def _check_work(errs: Problems, v: dict, n: int) -> None:
     """The whole config within the work, memory and CSV limits (:mod:`optiviz.config.cost`)."""
     optimizers, steps, record = v["optimizers"], v["steps"], v["record"]
-    if optimizers is INVALID or steps is INVALID or record is INVALID:
+    if optimizers is INVALID or steps is INVALID or record is INVALID or v["starts"] is INVALID:
         return
-    check_cost(errs, config_cost(optimizers, steps, record, n))
+    starts = len(v["starts"])
+    for o in optimizers:
+        if starts > 1 and o.n_runs * starts > MAX_GRID:
+            errs.add(
+                join("optimizers", o.index),
+                f"{o.n_runs} grid points from {starts} starts make {o.n_runs * starts} runs; "
+                f"at most {MAX_GRID} runs are allowed in one entry",
+            )
+    check_cost(errs, config_cost(optimizers, steps, record, n, starts))
 
 
 def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
@@ -546,7 +617,8 @@ def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
     if optimizers is INVALID or expect is INVALID:
         return
     labels = {default_label(o) for o in optimizers}
-    total = sum(o.n_runs for o in optimizers)
+    starts = 1 if v["starts"] is INVALID else len(v["starts"])
+    total = sum(o.n_runs for o in optimizers) * starts
     for e in expect:
         if e.quantity == "analysis":
             continue
@@ -555,7 +627,20 @@ def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
             errs.add(
                 p,
                 f"{e.run} is not allowed: the config has {total} run"
-                f"{'s' if total != 1 else ''} (0..{total - 1})",
+                f"{'s' if total != 1 else ''} (0..{total - 1}"
+                + (", entry by entry, start by start)" if starts > 1 else ")"),
+            )
+        elif isinstance(e.run, str) and starts > 1 and e.run in labels:
+            first = 0
+            for o in optimizers:
+                if default_label(o) == e.run:
+                    break
+                first += o.n_runs * starts
+            errs.add(
+                p,
+                f"{e.run!r} is not allowed: with {starts} starts that entry has several runs; "
+                f"name one by its index (runs {first}..{first + o.n_runs * starts - 1}: "
+                "start by start, grid point by grid point)",
             )
         elif isinstance(e.run, str) and e.run not in labels:
             errs.add(

@@ -18,8 +18,10 @@ FORMATS = ("png", "svg", "pdf")
 RECORDS = ("all", "final")
 #: Largest step budget of one run.
 MAX_STEPS = 10_000_000
-#: Largest number of runs in one grid entry.
+#: Largest number of runs in one grid entry (its grid points times the starts).
 MAX_GRID = 100_000
+#: Largest number of start points (``start: [[...], [...], ...]``).
+MAX_STARTS = 1000
 #: Limits of a whole config after command-line overrides (see optiviz.config.cost for the
 #: estimates): work in run-steps weighted by the evaluations of one step (about an hour at
 #: the engine's speed), memory of the records of every entry plus one entry's per-step
@@ -64,8 +66,11 @@ surface: NAME | mapping
     {expression: TEXT, variables: [x, y], parameters: {p: v}, l1, l2, window,
      minima: [{point: [...], value: float}], description: TEXT}
     {data: KIND, dataset: {...}, ...}   a data surface (see optiviz.data)
-start: [x1, ..., xn]   the first iterate (one finite number per variable)
-start_prev: [...]      the iterate before start (problems stated from a history)
+start: [x1, ..., xn] | [[x1, ..., xn], ...]   the first iterate (one finite number per
+                       variable), or several (at most 1000): every entry runs from each;
+                       runs are numbered entry by entry, start by start, grid point by point
+start_prev: [...]      the iterate before start (problems stated from a history); with
+                       several starts, one per start: [[...], [...]]
 steps: int             step budget of every run, 1 .. 10^7 (default 1000)
 tolerance: {grad: float > 0 | null, loss: float >= 0 | null}   stop when met (default none)
 divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged

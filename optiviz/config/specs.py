@@ -215,7 +215,17 @@ class ExperimentConfig:
     expect: tuple[Expectation, ...] = ()
     path: str | None = None
     variables: tuple[str, ...] = ()  # the surface's variables (filled in by validation)
+    #: Every start point (``start`` is the first); each entry runs from each of them.
+    starts: tuple[tuple[float, ...], ...] = ()
+    #: The iterate before each start (``start_prev`` is the first), or None.
+    starts_prev: tuple[tuple[float, ...], ...] | None = None
     _surface: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.starts:
+            object.__setattr__(self, "starts", (tuple(self.start),))
+        if self.starts_prev is None and self.start_prev is not None:
+            object.__setattr__(self, "starts_prev", (tuple(self.start_prev),))
 
     # -- derived -----------------------------------------------------------------------
     def steps_of(self, spec: OptimizerSpec) -> int:
@@ -232,14 +242,25 @@ class ExperimentConfig:
 
     @property
     def n_runs(self) -> int:
-        return sum(o.n_runs for o in self.optimizers)
+        """Every run: each entry's grid points from each start."""
+        return sum(o.n_runs for o in self.optimizers) * len(self.starts)
+
+    def runs_of(self, spec: OptimizerSpec) -> int:
+        """The runs of one entry: its grid points times the starts."""
+        return spec.n_runs * len(self.starts)
 
     def cost(self):
         """The work, memory and CSV size of the whole config
         (:class:`~optiviz.config.cost.ConfigCost`)."""
         from optiviz.config.cost import config_cost
 
-        return config_cost(self.optimizers, self.steps, self.record, len(self.variables) or 1)
+        return config_cost(
+            self.optimizers,
+            self.steps,
+            self.record,
+            len(self.variables) or 1,
+            starts=len(self.starts),
+        )
 
     def build_surface(self):
         """The surface (built once during validation and cached)."""
@@ -267,8 +288,8 @@ class ExperimentConfig:
             "name": self.name,
             "description": self.description,
             "surface": surface,
-            "start": list(self.start),
-            "start_prev": None if self.start_prev is None else list(self.start_prev),
+            "start": points_as_written(self.starts),
+            "start_prev": None if self.starts_prev is None else points_as_written(self.starts_prev),
             "steps": self.steps,
             "tolerance": {"grad": self.tolerance.grad, "loss": self.tolerance.loss},
             "divergence_bound": self.divergence_bound,
@@ -286,6 +307,11 @@ class ExperimentConfig:
             "report": self.report.to_dict(),
             "expect": [e.to_dict() for e in self.expect],
         }
+
+
+def points_as_written(points: tuple[tuple[float, ...], ...]) -> list:
+    """``start`` as a config writes it: one point ``[x, y]``, or a list of points."""
+    return list(points[0]) if len(points) == 1 else [list(p) for p in points]
 
 
 def with_defaults(spec: OptimizerSpec) -> dict:

@@ -59,8 +59,19 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
     if config.description:
         lines += [config.description.strip(), ""]
     lines += [
-        f"Surface `{result.surface.name}`, start {list(config.start)}"
-        + (f" (previous iterate {list(config.start_prev)})" if config.start_prev else "")
+        f"Surface `{result.surface.name}`, "
+        + (
+            f"start {list(config.start)}"
+            if len(config.starts) == 1
+            else f"{len(config.starts)} starts {', '.join(str(list(p)) for p in config.starts)} "
+            "(runs entry by entry, start by start)"
+        )
+        + (
+            f" (previous iterate{'s' if len(config.starts) > 1 else ''} "
+            f"{', '.join(str(list(p)) for p in config.starts_prev)})"
+            if config.starts_prev
+            else ""
+        )
         + f", seed {config.seed}; {plural_count(len(result.runs), 'run')}.",
         "",
     ]

@@ -24,6 +24,7 @@ import numpy as np
 
 from optiviz._format import json_safe
 from optiviz.config import ExperimentConfig
+from optiviz.config.specs import points_as_written
 from optiviz.errors import OptivizError
 from optiviz.experiment.markdown import report_markdown
 from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
@@ -106,8 +107,10 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             "versions": _versions(),
             "seed": config.seed,
             "surface": _surface_info(result.surface),
-            "start": list(config.start),
-            "start_prev": None if config.start_prev is None else list(config.start_prev),
+            "start": points_as_written(config.starts),
+            "start_prev": None
+            if config.starts_prev is None
+            else points_as_written(config.starts_prev),
             "eta_opt": result.eta_opt,
             "n_runs": len(result.runs),
             "wall_time": result.wall_time,
@@ -122,30 +125,114 @@ def _csv_text_rows(records: list[RunRecord]):
     for r in records:
         tr = r.trajectory
         if tr.points is not None:
-            yield from tr.to_rows(run_offset=r.run, label=r.label)
+            for row in tr.to_rows(run_offset=r.run, label=r.label):
+                yield r, row
         else:  # record: final -> one row per run: its final point
-            yield [
-                r.run,
-                r.label,
-                tr.optimizer,
-                int(tr.n_steps),
-                *np.asarray(tr.final_point, dtype=float).tolist(),
-                float(tr.final_loss),
-                float(tr.final_grad_norm),
-            ]
+            yield (
+                r,
+                [
+                    r.run,
+                    r.label,
+                    tr.optimizer,
+                    int(tr.n_steps),
+                    *np.asarray(tr.final_point, dtype=float).tolist(),
+                    float(tr.final_loss),
+                    float(tr.final_grad_norm),
+                ],
+            )
 
 
-def write_csv(path_or_buffer: Any, surface: Any, records: list[RunRecord]) -> None:
-    """Write the long-format CSV of every run (see the module docstring for the policy)."""
+def hyperparameter_columns(records: list[RunRecord], taken: Any = ()) -> list[tuple]:
+    """The hyperparameter columns of trajectories.csv: ``(column, key, part)`` for every
+    hyperparameter of every run, in order of first appearance (entry order, then each
+    optimizer's own order). A pair such as ``betas`` is two columns, ``betas_1`` and
+    ``betas_2`` (``part`` 0 and 1; ``None`` for a single value). A name already ``taken``
+    (a variable of the surface, a fixed column) gets the prefix ``hp_``."""
+    seen: dict[str, int | None] = {}
+    for r in records:
+        for key, v in (r.trajectory.hyperparameters or {}).items():
+            size = len(v) if isinstance(v, (tuple, list, np.ndarray)) else None
+            if key not in seen or (size or 0) > (seen[key] or 0):
+                seen[key] = size
+    taken = set(taken)
+    out = []
+    for key, size in seen.items():
+        for part in [None] if size is None else range(size):
+            col = key if part is None else f"{key}_{part + 1}"
+            if col in taken:
+                col = f"hp_{col}"
+            taken.add(col)
+            out.append((col, key, part))
+    return out
+
+
+def _cell(hyper: dict, key: str, part: int | None) -> str:
+    """One hyperparameter cell: floats at full precision (``repr``), ints, ``true`` /
+    ``false``, text; empty where the run's optimizer has no such hyperparameter."""
+    if key not in hyper:
+        return ""
+    v = hyper[key]
+    if part is not None:
+        if not isinstance(v, (tuple, list, np.ndarray)) or part >= len(v):
+            return ""
+        v = v[part]
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return str(v)
+
+
+def _start_indices(records: list[RunRecord], config: ExperimentConfig) -> dict[int, int]:
+    """Run number -> index of its start in ``config.starts`` (an entry's runs are its grid
+    from each start in turn)."""
+    grid = {s.index: s.n_runs for s in config.optimizers}
+    within: dict[int, int] = {}
+    out = {}
+    for r in records:
+        k = within.get(r.entry, 0)
+        within[r.entry] = k + 1
+        out[r.run] = k // grid[r.entry]
+    return out
+
+
+def write_csv(
+    path_or_buffer: Any,
+    surface: Any,
+    records: list[RunRecord],
+    config: ExperimentConfig | None = None,
+) -> None:
+    """Write the long-format CSV of every run: ``run, label, optimizer, step, <variables>,
+    loss, grad_norm``, then (with several starts in ``config``) ``start``, the index of the
+    run's start in the config's list, then one column per hyperparameter
+    (:func:`hyperparameter_columns`; empty where a run's optimizer lacks it)."""
     if isinstance(path_or_buffer, (str, Path)):
         with open(path_or_buffer, "w", newline="", encoding="utf-8") as fh:
-            write_csv(fh, surface, records)
+            write_csv(fh, surface, records, config)
         return
     w = csv.writer(path_or_buffer, lineterminator="\n")
     nv = len(surface.variables)
-    w.writerow(["run", "label", "optimizer", "step", *surface.variables, "loss", "grad_norm"])
-    for row in _csv_text_rows(records):
-        w.writerow(row[:4] + [repr(float(v)) for v in row[4 : 4 + nv + 2]])
+    head = ["run", "label", "optimizer", "step", *surface.variables, "loss", "grad_norm"]
+    starts = None
+    if config is not None and len(config.starts) > 1:
+        starts = _start_indices(records, config)
+        head.append("start" if "start" not in head else "hp_start")
+    hyper = hyperparameter_columns(records, head)
+    w.writerow(head + [col for col, _, _ in hyper])
+    cells: tuple = ()
+    last: Any = None
+    for r, row in _csv_text_rows(records):
+        if r is not last:  # the same cells on every row of one run
+            h = r.trajectory.hyperparameters or {}
+            cells = (*([str(starts[r.run])] if starts is not None else []),) + tuple(
+                _cell(h, key, part) for _, key, part in hyper
+            )
+            last = r
+        w.writerow(row[:4] + [repr(float(v)) for v in row[4 : 4 + nv + 2]] + list(cells))
 
 
 def _config_yaml(config: ExperimentConfig) -> str:
@@ -349,7 +436,10 @@ def _stage(
 ) -> list[str]:
     """Write every output into the folder ``staged``; return the file names, run.json last."""
     _write_file(staged / "config.yaml", lambda fh: fh.write(_config_yaml(config)))
-    _write_file(staged / "trajectories.csv", lambda fh: write_csv(fh, result.surface, result.runs))
+    _write_file(
+        staged / "trajectories.csv",
+        lambda fh: write_csv(fh, result.surface, result.runs, config),
+    )
     _write_file(staged / "report.md", lambda fh: fh.write(report))
     names = ["config.yaml", "trajectories.csv", "report.md"]
     if config.figures:

@@ -76,6 +76,48 @@ def _make_schedule(spec: OptimizerSpec):
     return make_schedule(spec.schedule.name, **spec.schedule.params)
 
 
+def _entry_runs(config: ExperimentConfig, spec: OptimizerSpec, eta_opt: float | None):
+    """``(optimizer, x0, x_prev)`` of one entry: from one start, the optimizer of its grid
+    (if any) and that point; from S starts, every grid point from every start as one batch
+    of S x G runs, start by start (run ``s * G + g``: grid point g from start s)."""
+    starts = config.starts
+    if len(starts) == 1:
+        x0 = np.asarray(config.start, dtype=float)
+        xp = None if config.start_prev is None else np.asarray(config.start_prev, dtype=float)
+        return _make_optimizer(config, spec, eta_opt), x0, xp
+    from optiviz.optimizers import make_optimizer
+
+    G, S = spec.n_runs, len(starts)
+    hp = {
+        k: np.tile(v, S) if isinstance(v, np.ndarray) and v.ndim == 1 and spec.is_grid else v
+        for k, v in expand_grid(spec, eta_opt).items()
+    }
+    try:
+        opt = make_optimizer(spec.name, **hp)
+    except OptivizError as exc:
+        raise ConfigError(f"{_src(config)}optimizers[{spec.index}]: {exc}") from None
+    x0 = np.repeat(np.asarray(starts, dtype=float), G, axis=0)
+    prev = config.starts_prev
+    xp = None if prev is None else np.repeat(np.asarray(prev, dtype=float), G, axis=0)
+    return opt, x0, xp
+
+
+def start_label(point: Sequence[float]) -> str:
+    """How legends name a start: ``from (-1.2, 1)``."""
+    from optiviz._format import fmt_point
+
+    return f"from {fmt_point(point, 4)}"
+
+
+def start_labels(config: ExperimentConfig, spec: OptimizerSpec, traj: Any) -> list[str]:
+    """Run labels of an entry run from several starts: the entry's (or grid point's) label
+    followed by its start, ``gd (lr=0.001) from (-1.2, 1)``."""
+    G = spec.n_runs
+    R = G * len(config.starts)
+    base = list(traj.run_labels) if spec.is_grid and traj.run_labels else [traj.label] * R
+    return [f"{base[i]} {start_label(config.starts[i // G])}" for i in range(R)]
+
+
 def run_entries(
     config: ExperimentConfig, surface: Any = None, progress: Progress | None = None
 ) -> tuple[list, list[RunRecord], float | None]:
@@ -92,12 +134,10 @@ def run_entries(
     eta_opt = resolve_eta_opt(config, surface)
     trajectories: list = []
     records: list[RunRecord] = []
-    x0 = np.asarray(config.start, dtype=float)
-    xp = None if config.start_prev is None else np.asarray(config.start_prev, dtype=float)
     steps = None if progress is None else progress.steps
     try:
         for spec in config.optimizers:
-            opt = _make_optimizer(config, spec, eta_opt)
+            opt, x0, xp = _entry_runs(config, spec, eta_opt)
             if progress is not None:
                 what = f"{spec.label or spec.name}" + (
                     f" ({spec.n_runs} runs)" if spec.is_grid else ""
@@ -122,6 +162,8 @@ def run_entries(
                 traj.optimizer_label = spec.label
                 if traj.batched and traj.run_labels:
                     traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
+            if len(config.starts) > 1:
+                traj.run_labels = start_labels(config, spec, traj)
             runs = [
                 RunRecord(run=len(records) + i, entry=spec.index, label=tr.label, trajectory=tr)
                 for i, tr in enumerate(traj.runs())

@@ -24,19 +24,20 @@ def summarize(result: ExperimentResult) -> list[str]:
         if not recs:
             continue
         if not spec.is_grid:
-            r = recs[0]
-            tr = r.trajectory
-            extra = ""
-            if tr.status == "diverged":
-                extra = f" at step {tr.diverged_at}"
-            elif tr.steps_to_tolerance is not None:
-                extra = f" in {plural_count(int(tr.steps_to_tolerance), 'step')}"
-            flag = end_words(_end(result, tr))
-            if flag:
-                extra += f", {flag} {fmt_point(tr.final_point)}, not a minimum"
-            lines.append(
-                f"  [{r.run}] {r.label}: {tr.status}{extra}, final loss {float(tr.final_loss):.6g}"
-            )
+            for r in recs:  # one run, or one per start
+                tr = r.trajectory
+                extra = ""
+                if tr.status == "diverged":
+                    extra = f" at step {tr.diverged_at}"
+                elif tr.steps_to_tolerance is not None:
+                    extra = f" in {plural_count(int(tr.steps_to_tolerance), 'step')}"
+                flag = end_words(_end(result, tr))
+                if flag:
+                    extra += f", {flag} {fmt_point(tr.final_point)}, not a minimum"
+                lines.append(
+                    f"  [{r.run}] {r.label}: {tr.status}{extra}, final loss "
+                    f"{float(tr.final_loss):.6g}"
+                )
             continue
         status: dict[str, int] = {}
         for r in recs:

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.lr_sweep` per optimizer entry that sweeps lr, in
-    entry order."""
+    entry order: one line per value of the entry's other grids (and per start)."""
     config = result.config
     return [
-        _lr_sweep(spec, traj, result.analysis, result.eta_opt, colors)
+        _lr_sweep(spec, traj, result.analysis, result.eta_opt, colors, config.starts)
         for spec, traj in zip(config.optimizers, result.trajectories, strict=True)
         if spec.sweeps_lr
     ]
@@ -76,19 +76,28 @@ def sweep_stability_limit(
 
 
 def _lr_sweep(
-    spec: OptimizerSpec, traj: Any, analysis: Any, eta_opt: float | None, colors: Any
+    spec: OptimizerSpec,
+    traj: Any,
+    analysis: Any,
+    eta_opt: float | None,
+    colors: Any,
+    starts: tuple = ((),),
 ) -> Any:
-    """The lr-sweep figure of one entry's batched trajectory ``traj``."""
+    """The lr-sweep figure of one entry's batched trajectory ``traj`` (run from
+    ``starts``: its runs are the grid from each start in turn)."""
+    from optiviz._format import fmt_point
     from optiviz.optimizers import get_class
     from optiviz.plotting import lr_sweep
+    from optiviz.plotting.curves import sweep_series
 
-    lrs = np.asarray(traj.hyperparameters["lr"], dtype=float).reshape(-1)
     m = getattr(analysis, "minimum", None)
     eta = None if m is None else m.eta
     label = spec.label or spec.name
-    others = [k for k in spec.grids if k != "lr"]
-    if others:
-        label += f" (all {', '.join(others)} values)"
+    series = {k: v for k, v in sweep_series(traj).items() if k != "start"}
+    if len(starts) > 1:
+        series["start"] = np.repeat(
+            np.asarray([fmt_point(p, 4) for p in starts], dtype=object), spec.n_runs
+        )
     title = f"{label}: final loss after {traj.steps} steps against the learning rate"
     limit, limit_label = (
         (None, None)
@@ -100,9 +109,8 @@ def _lr_sweep(
     if eta_opt is None and eta is not None and get_class(traj.optimizer).has_linear_theory():
         eta_opt = eta["inverse_lambda_max"]
     return lr_sweep(
-        lrs,
-        traj.final_loss,
-        traj.status,
+        traj,
+        series=series,
         label=label,
         f_min=traj.f_min,
         stability_limit=limit,

@@ -3,8 +3,9 @@
 Figures accept a list whose items are :class:`~optiviz.trajectory.Trajectory` objects (they
 carry ``.label``), ``(label, trajectory)`` pairs, or a ``{label: trajectory}`` mapping.
 Batched trajectories (``points`` of shape ``(R, T+1, n)``) become a :class:`RunGroup` of R
-single-run views; the swept hyperparameter (a list-valued entry of ``hyperparameters``) is
-recorded so a figure can colour the family by it.
+single-run views (one entry of an experiment: its runs share a colour, ``key``, and differ by
+line style, ``variant``: their start or swept value); the swept hyperparameter (a
+list-valued entry of ``hyperparameters``) is recorded so a figure can colour the family by it.
 
 Anything trajectory-like works (duck typing): ``points``, ``losses``, ``effective_lr``,
 ``status``, ``diverged_at``, ``n_steps`` are read with ``getattr`` and may be missing.
@@ -34,6 +35,11 @@ class RunView:
     f_min: float | None = None
     hyper: dict = field(default_factory=dict)
     sweep_value: float | None = None
+    key: str = ""  # the entry's colour key (its group's label, made unique in the figure)
+    variant: int = 0  # the run's position within its entry: its line style
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.label
 
     @property
     def diverged(self) -> bool:
@@ -69,6 +75,12 @@ class RunGroup:
     sweep_name: str | None = None
     sweep_values: Array | None = None
     optimizer: str = ""  # the optimizer's name, when known
+    key: str = ""  # colour key: the label, made unique among the groups of one figure
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.label
+        for i, r in enumerate(self.runs):
+            r.key, r.variant = self.key, i
 
     @property
     def n_diverged(self) -> int:
@@ -207,13 +219,20 @@ def normalize(runs: Any) -> list[RunGroup]:
         items = [runs]
     else:
         items = list(runs)
-    groups = []
+    groups: list[RunGroup] = []
     for item in items:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             label, traj = item
         else:
             label, traj = traj_label(item), item
-        groups.append(_group(traj, label))
+        g = _group(traj, label)
+        # two entries with one label still get two colours
+        seen = len([h for h in groups if h.label == label])
+        if seen:
+            g.key = f"{label} #{seen + 1}"
+            for r in g.runs:
+                r.key = g.key
+        groups.append(g)
     return groups
 
 

@@ -40,6 +40,8 @@ from optiviz.plotting.style import (
     DPI,
     FIGSIZE,
     MINIMUM_COLOR,
+    START_EDGE,
+    START_FACE,
     ColorMap,
     family_cmap,
     figure_and_axes,
@@ -153,7 +155,7 @@ def contour(
         elif isinstance(title, str) and title:
             ax.set_title(title, pad=pad)
         if legend and handles:
-            legend_below(fig, handles, ax=ax)
+            legend_below(fig, handles, ax=ax, grow=own)
         finish_axes(ax)
         if own and ax.get_aspect() == 1.0:
             fit_figure_to_axes(fig, ax)
@@ -577,20 +579,10 @@ def draw_path(
             alpha=0.75 * alpha,
             zorder=zorder,
         )
-    # start and end markers inside the window are drawn whole, even on its edge
+    # start and end markers inside the window are drawn whole, even on its edge; the
+    # start is neutral (runs from one start share it: no run's colour may claim it)
     if endpoints and inn[0]:
-        ax.plot(
-            Q[0, 0],
-            Q[0, 1],
-            marker="o",
-            markersize=7.5,
-            color=color,
-            markeredgecolor="white",
-            markeredgewidth=1.0,
-            zorder=zorder + 2,
-            linestyle="none",
-            clip_on=False,
-        )
+        draw_start(ax, Q[0], zorder=zorder + 2.2)
     mark = None
     if view.diverged:
         mark = exit_pt if exit_pt is not None else (Q[-1] if inn[-1] else None)
@@ -633,21 +625,39 @@ def draw_path(
     return mark
 
 
+def draw_start(ax, q, *, zorder: float = 5.2, size: float = 8.0) -> None:
+    """The neutral start marker at ``q`` (x, y): white with a dark edge, above the paths."""
+    ax.plot(
+        q[0],
+        q[1],
+        marker="o",
+        markersize=size,
+        markerfacecolor=START_FACE,
+        markeredgecolor=START_EDGE,
+        markeredgewidth=1.5,
+        zorder=zorder,
+        linestyle="none",
+        clip_on=False,
+    )
+
+
 def _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_threshold) -> list:
     handles = []
     any_div = False
     any_run = False  # an individually drawn run (start and end markers)
     any_family = False
+    n_families = 0
     for g in groups:
         family = g.batched and len(g.runs) > family_threshold
         if family:
-            handles.append(_draw_family(fig, ax, g, plane, lo, hi, max_runs))
+            handles.append(_draw_family(fig, ax, g, plane, lo, hi, max_runs, n_families))
+            n_families += 1
             any_family = True
             any_div |= g.n_diverged > 0
             continue
         for r in g.runs:
             P = r.finite_prefix()
-            st = colors.style_for(r.label)
+            st = colors.style_for(r.key, r.variant)
             handles.append(
                 Line2D(
                     [],
@@ -676,11 +686,12 @@ def _marker_legend(start: bool, end: bool, diverged: bool) -> list:
             Line2D(
                 [],
                 [],
-                color="0.25",
                 marker="o",
                 linestyle="none",
-                markersize=6.5,
-                markeredgecolor="white",
+                markersize=7,
+                markerfacecolor=START_FACE,
+                markeredgecolor=START_EDGE,
+                markeredgewidth=1.5,
                 label="start",
             )
         )
@@ -729,7 +740,7 @@ def _subset(R: int, max_runs: int) -> Array:
     return np.unique(np.linspace(0, R - 1, max_runs).round().astype(int))
 
 
-def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs) -> Line2D:
+def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs, nth: int = 0) -> Line2D:
     R = len(g.runs)
     norm, has_values = _family_norm(g.sweep_values, R)
     cmap = family_cmap()
@@ -747,21 +758,11 @@ def _draw_family(fig, ax, g: RunGroup, plane, lo, hi, max_runs) -> Line2D:
             ax, Q, r, c, "-", "o", lo, hi, lw=0.9, ms=0, alpha=0.85, endpoints=False, zorder=2.5
         )
         starts.append((Q[0], c))
-    for q, c in starts:
-        if geo.inside(q[None, :], lo, hi)[0]:
-            ax.plot(
-                q[0],
-                q[1],
-                marker="o",
-                markersize=6.5,
-                color=c,
-                markeredgecolor="white",
-                markeredgewidth=0.8,
-                linestyle="none",
-                zorder=4,
-            )
+    for q in {tuple(q) for q, _ in starts}:  # neutral, once per distinct start
+        if geo.inside(np.asarray(q)[None, :], lo, hi)[0]:
+            draw_start(ax, q, zorder=4.2)
     if has_values:
-        family_colorbar(fig, ax, norm, cmap, g)
+        family_colorbar(fig, ax, norm, cmap, g, nth)
     shown = f"{len(idx)} of {R} runs" if len(idx) < R else f"{R} runs"
     div = f", {g.n_diverged} diverged" if g.n_diverged else ""
     return Line2D([], [], color=cmap(0.5), linewidth=1.2, label=f"{family_label(g)} ({shown}{div})")
@@ -777,12 +778,13 @@ def family_label(g: RunGroup) -> str:
     return g.label.replace(token, rng) if token in g.label else f"{g.label}, {rng}"
 
 
-def family_colorbar(fig, ax, norm, cmap, g: RunGroup):
+def family_colorbar(fig, ax, norm, cmap, g: RunGroup, nth: int = 0):
     """Colorbar of a family's swept hyperparameter (the colour of each of its runs), to the
-    right of the background's colorbar (an inset too, so it has the axes' height)."""
+    right of the background's colorbar (an inset too, so it has the axes' height); the
+    ``nth`` family's (from 0) right of the earlier ones'."""
     from matplotlib.transforms import ScaledTranslation
 
-    shift = ax.transAxes + ScaledTranslation(0.72, 0.0, fig.dpi_scale_trans)
+    shift = ax.transAxes + ScaledTranslation(0.72 + 0.95 * nth, 0.0, fig.dpi_scale_trans)
     cax = ax.inset_axes([1.035, 0.0, 0.035, 1.0], transform=shift)
     cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax)
     who = f" of {g.optimizer}" if g.optimizer else ""
@@ -997,7 +999,7 @@ def _contour_1d(
     if len(runs) > max_runs:
         runs = [runs[i] for i in _subset(len(runs), max_runs)]
     for r in runs:
-        st = colors.style_for(r.label)
+        st = colors.style_for(r.key, r.variant)
         handles.append(
             Line2D(
                 [],
@@ -1044,16 +1046,7 @@ def _contour_1d(
             zorder=4,
         )
         if inn[0]:
-            ax.plot(
-                Q[0, 0],
-                inv(Q[0, 1]),
-                marker="o",
-                markersize=8,
-                color=st["color"],
-                markeredgecolor="white",
-                linestyle="none",
-                zorder=5,
-            )
+            draw_start(ax, (Q[0, 0], inv(Q[0, 1])), zorder=5.2)
         if r.diverged:
             any_div = True
             mark = exit_pt if exit_pt is not None else (Q[-1] if inn[-1] else None)

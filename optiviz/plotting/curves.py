@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
@@ -48,6 +49,8 @@ from optiviz.plotting.style import (
 
 Array = np.ndarray
 
+#: Markers along each loss line (the entry's marker, evenly spaced in steps).
+LOSS_MARKERS = 8
 #: Coordinates in effective-lr panels are told apart by these line styles.
 COORD_STYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
 
@@ -119,13 +122,15 @@ def loss(
                 continue
             for r in g.runs:
                 y = ys[id(r)]
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 handles.append(
                     Line2D(
                         [],
                         [],
                         color=st["color"],
                         linestyle=st["linestyle"],
+                        marker=st["marker"],
+                        markersize=4.5,
                         linewidth=1.8,
                         label=r.legend_label,
                     )
@@ -133,11 +138,18 @@ def loss(
                 if y is None:
                     continue
                 t = np.arange(len(y))
+                # the entry's marker on a few points (a second cue beside its colour),
+                # staggered so the markers of lines on top of each other stay apart
+                k = len(handles) - 1
+                every = max(1, len(y) // LOSS_MARKERS)
                 ax.plot(
                     t,
                     _masked(y, negative, floor),
                     color=st["color"],
                     linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4.5,
+                    markevery=((k * every) // 7 % every, every),
                     linewidth=1.8,
                     zorder=3,
                 )
@@ -202,7 +214,7 @@ def loss(
             ax.set_title(title)
         finish_axes(ax, grid=True)
         if handles:
-            legend_below(fig, handles, ax=None if own else ax)
+            legend_below(fig, handles, ax=None if own else ax, grow=own)
     return fig
 
 
@@ -415,13 +427,13 @@ def effective_lr(
         handles: list = []
         if ax is not None:
             for r in views:
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 _plot_coordinates(ax, _positive(rates[id(r)]), st["color"])
                 handles.append(Line2D([], [], color=st["color"], linewidth=1.7, label=r.label))
             handles += _coordinate_handles(names, n)
         elif per == "optimizer":
             for pax, r in zip(flat_axes, views, strict=False):
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 _plot_coordinates(pax, _positive(rates[id(r)]), st["color"])
                 # long labels (all hyperparameters) wrap to the panel's width
                 lines = wrap_to_width(r.legend_label, 0.82 * panel_w, 9.5, max_lines=3)
@@ -432,7 +444,7 @@ def effective_lr(
                 for r in views:
                     if j >= rates[id(r)].shape[1]:
                         continue
-                    st = colors.style_for(r.label)
+                    st = colors.style_for(r.key, r.variant)
                     E = _positive(rates[id(r)][:, j])
                     pax.plot(
                         np.arange(1, len(E) + 1),
@@ -443,7 +455,7 @@ def effective_lr(
                     )
                 pax.set_title(f"coordinate {names[j]}", fontsize=10)
             for r in views:
-                st = colors.style_for(r.label)
+                st = colors.style_for(r.key, r.variant)
                 handles.append(
                     Line2D(
                         [],
@@ -474,7 +486,7 @@ def effective_lr(
             if title:
                 width = 0.9 * fig.get_figwidth() * 72.0
                 fig.suptitle("\n".join(wrap_to_width(title, width, 11, 3)), fontsize=11)
-            legend_below(fig, handles)
+            legend_below(fig, handles, grow=True)
     return fig
 
 
@@ -515,12 +527,54 @@ def _variables_of(runs: Any, n: int) -> list[str]:
 
 
 # -- learning-rate sweep ------------------------------------------------------------------------
+def _is_trajectory(obj: Any) -> bool:
+    return hasattr(obj, "hyperparameters") and hasattr(obj, "final_loss")
+
+
+def _per_run(v: Any, R: int) -> Array | None:
+    """``v`` as R per-run values when it gives one value per run, else None."""
+    if isinstance(v, (list, tuple, np.ndarray)) and np.ndim(v) == 1 and len(v) == R:
+        return np.asarray(v)
+    return None
+
+
+def sweep_series(traj: Any) -> dict[str, Array]:
+    """What else varies across the runs of a batched trajectory besides ``lr``: each other
+    hyperparameter given one value per run with several distinct values, and the start
+    (``start``: the text ``(x, y)`` of each run's first point) when the runs start apart.
+    One line of an lr-sweep figure per combination of them."""
+    lrs = np.atleast_1d(np.asarray(traj.hyperparameters.get("lr"), dtype=float))
+    R = lrs.size
+    out: dict[str, Array] = {}
+    for key, v in (traj.hyperparameters or {}).items():
+        vals = _per_run(v, R) if key != "lr" else None
+        if vals is not None and len({repr(x) for x in vals.tolist()}) > 1:
+            out[key] = vals
+    pts = getattr(traj, "points", None)
+    if pts is not None and np.ndim(pts) == 3 and len(pts) == R:
+        from optiviz._format import fmt_point
+
+        x0 = [fmt_point(p, 4) for p in np.asarray(pts)[:, 0]]
+        if len(set(x0)) > 1:
+            out["start"] = np.asarray(x0, dtype=object)
+    return out
+
+
+def _series_name(key: str, value: Any) -> str:
+    if key == "start":
+        return f"from {value}"
+    if isinstance(value, (float, np.floating)):
+        return f"{key}={float(value):.4g}"
+    return f"{key}={value}"
+
+
 def lr_sweep(
     lrs: Any,
-    final_losses: Any,
+    final_losses: Any = None,
     statuses: Any = None,
     *,
-    label: str = "final loss",
+    series: dict | None = None,
+    label: str | None = None,
     f_min: float | None = None,
     stability_limit: float | None = None,
     eta_opt: float | None = None,
@@ -533,19 +587,43 @@ def lr_sweep(
 ) -> Figure:
     """Final loss (``f - f*`` when ``f_min`` is given) against the learning rate, log-log.
 
+    ``lr_sweep(traj)``: a batched :class:`~optiviz.trajectory.Trajectory` whose ``lr`` is
+    an array of values (a grid), like the other figures take it: the learning rates, final
+    losses, statuses, ``f*`` and label are read from it, and :func:`sweep_series` tells
+    what else varies. Or the arrays: ``lr_sweep(lrs, final_losses, statuses)``.
+
+    ``series``: ``{name: one value per run}`` for what else the grid varies (a second
+    hyperparameter, the start): one line per combination of values, each labelled
+    (``momentum=0.9``) in its own colour, never one zig-zag line through all the runs.
+
     Runs whose status is ``"diverged"`` (or whose final loss is not finite) are drawn as
-    red triangles on the top edge. ``eta_opt`` (``1/lambda_max``) and ``stability_limit``
-    are drawn as vertical lines. The stability limit is the swept method's own: GD's
-    ``2/lambda_max`` by default; pass ``stability_label`` (math text allowed) with another
-    limit, e.g. heavy ball's ``(2 + 2 beta)/lambda_max``::
+    triangles on the top edge, in their line's colour. ``eta_opt`` (``1/lambda_max``) and
+    ``stability_limit`` are drawn as vertical lines. The stability limit is the swept
+    method's own: GD's ``2/lambda_max`` by default; pass ``stability_label`` (math text
+    allowed) with another limit, e.g. heavy ball's ``(2 + 2 beta)/lambda_max``::
 
         lr_sweep(lrs, losses, statuses, stability_limit=(2 + 2 * 0.9) / lam_max,
                  stability_label=r"$(2 + 2\\beta)/\\lambda_{max}$ (heavy ball)")
 
-    The legend reads ``stability limit <label> = <value>``. ``ax``: an Axes to draw into
-    (its figure is returned; the legend goes below it); default a new figure of
-    ``figsize`` and ``dpi``.
+    The legend reads ``stability limit <label> = <value>``. A title is wrapped to the
+    figure's width. ``ax``: an Axes to draw into (its figure is returned; the legend goes
+    below it); default a new figure of ``figsize`` and ``dpi``.
     """
+    if _is_trajectory(lrs):
+        traj = lrs
+        if "lr" not in (traj.hyperparameters or {}):
+            raise OptivizError("lr_sweep needs a trajectory with an lr hyperparameter")
+        lrs = np.atleast_1d(np.asarray(traj.hyperparameters["lr"], dtype=float))
+        final_losses = np.atleast_1d(np.asarray(traj.final_loss, dtype=float))
+        if lrs.size == 1 and final_losses.size > 1:
+            lrs = np.full(final_losses.size, lrs[0])
+        statuses = np.atleast_1d(np.asarray(traj.status)) if statuses is None else statuses
+        f_min = traj.f_min if f_min is None else f_min
+        label = (getattr(traj, "optimizer_label", "") or traj.optimizer) if label is None else label
+        series = sweep_series(traj) if series is None else series
+    if final_losses is None:
+        raise OptivizError("lr_sweep needs final_losses (or a trajectory as first argument)")
+    label = "final loss" if label is None else label
     lrs = np.asarray(lrs, dtype=float).reshape(-1)
     fl = np.asarray(final_losses, dtype=float).reshape(-1)
     if lrs.shape != fl.shape:
@@ -561,37 +639,69 @@ def lr_sweep(
         if st.shape != lrs.shape:
             raise OptivizError("statuses must have one entry per learning rate")
         diverged = (st == "diverged") | ~np.isfinite(fl)
+    series = {k: np.asarray(v, dtype=object).reshape(-1) for k, v in (series or {}).items()}
+    for k, v in series.items():
+        if v.shape != lrs.shape:
+            raise OptivizError(f"series {k!r} must have one value per learning rate")
     colors = colors if colors is not None else ColorMap()
     y = fl.copy()
     if f_min is not None:
         with np.errstate(all="ignore"):
             y = y - f_min
-    order = np.argsort(lrs)
+    # one line per combination of the other swept values, in order of first appearance
+    keys = [tuple(v[i] for v in series.values()) for i in range(lrs.size)]
+    combos = list(dict.fromkeys(keys))
     with rc():
         own = ax is None
         fig, ax = figure_and_axes(ax, figsize, dpi)
-        st_ = colors.style_for(label)
         ok = ~diverged & np.isfinite(y)
         pos = ok & (y > 0)
         handles = []
-        yo = np.where(pos, y, np.nan)[order]
-        ax.plot(
-            lrs[order],
-            yo,
-            color=st_["color"],
-            linestyle="-",
-            marker=st_["marker"],
-            markersize=5,
-            linewidth=1.6,
-            zorder=3,
-        )
-        handles.append(
-            Line2D([], [], color=st_["color"], marker=st_["marker"], markersize=5, label=label)
-        )
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for j, combo in enumerate(combos):
+            idx = np.array([i for i, k in enumerate(keys) if k == combo], dtype=int)
+            name = ", ".join(_series_name(k, v) for k, v in zip(series, combo, strict=True))
+            line_label = f"{label}, {name}" if name else label
+            st_ = colors.style_for(line_label, j // len(colors.palette))
+            order = idx[np.argsort(lrs[idx], kind="stable")]
+            ax.plot(
+                lrs[order],
+                np.where(pos, y, np.nan)[order],
+                color=st_["color"],
+                linestyle=st_["linestyle"],
+                marker=st_["marker"],
+                markersize=5,
+                linewidth=1.6,
+                zorder=3,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=st_["color"],
+                    linestyle=st_["linestyle"],
+                    marker=st_["marker"],
+                    markersize=5,
+                    label=line_label,
+                )
+            )
+            div = idx[diverged[idx]]
+            if div.size:  # on the top edge; several lines' markers stacked below it
+                ax.plot(
+                    lrs[div],
+                    np.full(div.size, 1.0 - 0.04 * j),
+                    marker="^",
+                    markersize=8,
+                    color=DIVERGED_COLOR if len(combos) == 1 else st_["color"],
+                    markeredgecolor=DIVERGED_COLOR,
+                    linestyle="none",
+                    transform=trans,
+                    clip_on=False,
+                    zorder=5,
+                )
         ax.set_xscale("log")
         if pos.any():
             ax.set_yscale("log")
-        trans = blended_transform_factory(ax.transData, ax.transAxes)
         zero = ok & (y <= 0)
         if zero.any():
             ax.plot(
@@ -616,17 +726,6 @@ def lr_sweep(
                 )
             )
         if diverged.any():
-            ax.plot(
-                lrs[diverged],
-                np.ones(diverged.sum()),
-                marker="^",
-                markersize=8,
-                color=DIVERGED_COLOR,
-                linestyle="none",
-                transform=trans,
-                clip_on=False,
-                zorder=5,
-            )
             handles.append(
                 Line2D(
                     [],
@@ -635,7 +734,8 @@ def lr_sweep(
                     color=DIVERGED_COLOR,
                     linestyle="none",
                     markersize=7,
-                    label=f"diverged ({int(diverged.sum())})",
+                    label=f"diverged ({int(diverged.sum())})"
+                    + (" (filled in its line's colour)" if len(combos) > 1 else ""),
                 )
             )
         if eta_opt is not None:
@@ -667,10 +767,12 @@ def lr_sweep(
             )
         ax.set_xlabel("learning rate $\\eta$")
         ax.set_ylabel("final $f - f^*$" if f_min is not None else "final $f$")
-        if isinstance(title, str):
-            ax.set_title(title)
+        if isinstance(title, str) and title:
+            width = 0.92 * fig.get_figwidth() * 72.0
+            size = float(mpl.rcParams["axes.titlesize"])
+            ax.set_title("\n".join(wrap_to_width(title, width, size, 3)), fontsize=size)
         finish_axes(ax, grid=True)
-        legend_below(fig, handles, ax=None if own else ax)
+        legend_below(fig, handles, ax=None if own else ax, grow=own)
     return fig
 
 
@@ -702,7 +804,7 @@ def sharpness(
     if not (lr > 0 and math.isfinite(lr)):
         raise OptivizError(f"lr must be a positive number; got {lr!r}")
     colors = colors if colors is not None else ColorMap()
-    st = colors.style_for(r.label)
+    st = colors.style_for(r.key, r.variant)
     with rc():
         own = ax is None
         has_loss = r.losses is not None

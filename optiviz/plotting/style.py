@@ -1,11 +1,12 @@
 """Shared look of every optiviz figure: palette, label -> style map, fonts, figure factory.
 
-Colours are the Okabe-Ito colour-blind-safe palette (black is kept for known minima, yellow
-is dropped: it vanishes on a light background). Each label also gets a line style and a
-marker, so figures stay readable in greyscale.
+Colours (:data:`PALETTE`): twelve colour-blind-safe colours, Okabe-Ito's six first, then a
+dark grey and five of Paul Tol's (black is kept for known minima). Colour and marker follow
+the optimizer entry; line style tells apart the runs of one entry (its start points, or the
+values of its grid), so figures stay readable in greyscale. Starts are drawn neutral.
 
-A :class:`ColorMap` assigns styles in order of first appearance. Pass one shared instance
-to every figure of an experiment (``colors=``) so a label keeps its colour across the
+A :class:`ColorMap` assigns colours in order of first appearance. Pass one shared instance
+to every figure of an experiment (``colors=``) so an entry keeps its colour across the
 contour, loss and effective-learning-rate figures; without one, each figure starts its own.
 
 Figures are built as :class:`matplotlib.figure.Figure` objects (no pyplot: no global figure
@@ -28,7 +29,7 @@ from matplotlib.figure import Figure
 
 from optiviz.errors import OptivizError
 
-#: Okabe & Ito (2008) "Color Universal Design" palette, in the order paths get them.
+#: Okabe & Ito (2008) "Color Universal Design" palette.
 OKABE_ITO = {
     "vermillion": "#D55E00",
     "blue": "#0072B2",
@@ -39,6 +40,21 @@ OKABE_ITO = {
     "yellow": "#F0E442",
     "black": "#000000",
 }
+#: Paul Tol's qualitative schemes (https://personal.sron.nl/~pault/): the colours of his
+#: "muted" and "bright" sets this palette takes.
+TOL = {
+    "indigo": "#332288",  # muted
+    "green": "#117733",  # muted
+    "olive": "#999933",  # muted
+    "red": "#EE6677",  # bright
+    "sand": "#DDCC77",  # muted
+}
+#: The twelve run colours, in the order entries get them: Okabe-Ito's six (yellow dropped:
+#: it vanishes on a light background; black kept for known minima), a dark grey, then five
+#: of Paul Tol's colours. Chosen (from Okabe-Ito plus Tol's muted and bright sets) so that
+#: every pair stays apart under simulated protanopia, deuteranopia and tritanopia (Machado
+#: et al. 2009, full severity): CIELAB distance >= 10 between any two of the twelve, >= 16
+#: between any two of the first six, >= 22 for normal vision; tests/test_palette.py checks it.
 PALETTE: tuple[str, ...] = (
     OKABE_ITO["vermillion"],
     OKABE_ITO["blue"],
@@ -46,14 +62,28 @@ PALETTE: tuple[str, ...] = (
     OKABE_ITO["reddish_purple"],
     OKABE_ITO["orange"],
     OKABE_ITO["sky_blue"],
-    "#5D5D5D",  # dark grey: a seventh colour that still contrasts with the background
+    "#5D5D5D",  # dark grey: contrasts with the background
+    TOL["indigo"],
+    TOL["green"],
+    TOL["olive"],
+    TOL["red"],
+    TOL["sand"],
 )
-#: Line styles cycled with a period coprime to the palette's (7), so (colour, style)
-#: pairs repeat only after 28 labels.
-LINESTYLES: tuple = ("-", "--", "-.", (0, (1.2, 1.3)))
-#: Eight markers against seven colours: the eighth label (which repeats the first colour)
-#: still gets its own marker.
+#: Line styles tell apart the runs of one entry: its starts, or its swept values.
+LINESTYLES: tuple = (
+    "-",
+    "--",
+    "-.",
+    (0, (1.2, 1.3)),
+    (0, (5, 1.5, 1, 1.5, 1, 1.5)),
+    (0, (8, 2.5)),
+)
+#: Markers follow the entry too (a second cue beside its colour, for greyscale prints):
+#: eight against twelve colours, so (colour, marker) pairs repeat only after 24 entries.
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "<", "h")
+#: The start of every path: neutral (not any run's colour), white with a dark edge.
+START_FACE = "white"
+START_EDGE = "0.1"
 
 MINIMUM_COLOR = "#000000"
 DIVERGED_COLOR = "#B2182B"
@@ -171,11 +201,19 @@ def finish_axes(ax, grid: bool = False) -> None:
 
 
 class ColorMap:
-    """Label -> (colour, line style, marker), assigned in order of first appearance.
+    """Entry -> colour and marker, run within the entry -> line style.
+
+    Keys (an entry's label) get colours and markers in order of first appearance: twelve
+    entries have twelve different colours (:data:`PALETTE`), and a thirteenth repeats the
+    first colour with another marker. The runs of one entry (its starts, or the values of
+    its grid) share the entry's colour and differ by line style: ``variant`` is the run's
+    position within its entry.
 
     >>> cm = ColorMap()
     >>> cm.color_for("adam") == cm.color_for("adam")
     True
+    >>> cm.style_for("adam", 1)["linestyle"]
+    '--'
     """
 
     def __init__(
@@ -198,17 +236,19 @@ class ColorMap:
     def color_for(self, label: str) -> str:
         return self.palette[self.index(label) % len(self.palette)]
 
-    def linestyle_for(self, label: str):
-        return self.linestyles[self.index(label) % len(self.linestyles)]
+    def linestyle_for(self, label: str, variant: int = 0):
+        """The line style of run ``variant`` of the entry ``label`` (solid for the first)."""
+        self.index(label)
+        return self.linestyles[int(variant) % len(self.linestyles)]
 
     def marker_for(self, label: str) -> str:
         return self.markers[self.index(label) % len(self.markers)]
 
-    def style_for(self, label: str) -> dict:
+    def style_for(self, label: str, variant: int = 0) -> dict:
         """Keyword arguments for ``ax.plot``: color, linestyle, marker."""
         return {
             "color": self.color_for(label),
-            "linestyle": self.linestyle_for(label),
+            "linestyle": self.linestyle_for(label, variant),
             "marker": self.marker_for(label),
         }
 
@@ -437,17 +477,57 @@ def family_cmap():
     return LinearSegmentedColormap.from_list(f"{FAMILY_CMAP}_trunc", base(np.linspace(lo, hi, 256)))
 
 
-def legend_below(fig: Figure, handles: list, max_cols: int = 3, ax=None):
-    """A legend below the plot, outside the axes (so it never covers a path).
+#: Legend rows a figure's default size has room for below its plot; a longer legend makes
+#: a figure that :func:`legend_below` may resize (``grow=True``) that much taller.
+LEGEND_ROOM_ROWS = 4
+
+
+def _legend_layout(labels: list[str], width_pts: float, max_cols: int) -> tuple[int, list[str]]:
+    """``(ncol, labels)`` for a legend of ``labels`` within ``width_pts`` points: as many
+    columns (at most ``max_cols``) as fit side by side, labels wrapped when even one column
+    is too wide."""
+    size = float(RC["legend.fontsize"])
+    # handle (2.6 em), its gap (0.8 em), column spacing (1.6 em), frame padding (1 em)
+    extra = size * (2.6 + 0.8 + 1.6)
+    pad = size * 1.0
+
+    def width(lb: str) -> float:
+        return max(text_width(line, size, "$" in line) for line in lb.split("\n"))
+
+    widths = [width(lb) for lb in labels]
+    widest = max(widths, default=0.0)
+    ncol = max(1, min(max_cols, len(labels)))
+    while ncol > 1 and ncol * (widest + extra) + pad > width_pts:
+        ncol -= 1
+    room = width_pts - extra - pad
+    if widest > room:
+        labels = [
+            lb if w <= room or "$" in lb else "\n".join(wrap_to_width(lb, room, size, 3))
+            for lb, w in zip(labels, widths, strict=True)
+        ]
+    return ncol, labels
+
+
+def legend_below(fig: Figure, handles: list, max_cols: int = 3, ax=None, grow: bool = False):
+    """A legend below the plot, outside the axes (so it never covers a path), fitted to the
+    figure's width: as many columns (at most ``max_cols``) as fit, labels wrapped when one
+    column is too wide.
 
     With ``ax``: anchored just under that axes' x label (it follows the axes when an equal
     aspect makes them shorter than their slot); otherwise a figure legend at the bottom.
-    Columns: 3, or fewer for long labels.
+    ``grow``: the figure is the caller's own (not a user's): a legend of more than
+    :data:`LEGEND_ROOM_ROWS` rows makes it taller by those rows, so the plot keeps its size.
     """
-    labels = [h.get_label() for h in handles]
-    longest = max((len(lb) for lb in labels), default=0)
-    ncol = 1 if longest > 60 else 2 if longest > 32 else max_cols
-    ncol = max(1, min(ncol, len(handles)))
+    width_pts = 0.96 * fig.get_figwidth() * 72.0
+    ncol, labels = _legend_layout([h.get_label() for h in handles], width_pts, max_cols)
+    rows = math.ceil(len(handles) / ncol) if handles else 0
+    lines = rows * max((lb.count("\n") + 1 for lb in labels), default=1)
+    if grow and lines > LEGEND_ROOM_ROWS:
+        size = float(RC["legend.fontsize"])
+        row_h = size * (1.2 + 0.5) / 72.0  # inches: a text line and the label spacing
+        w, h = fig.get_size_inches()
+        h = math.ceil((h + (lines - LEGEND_ROOM_ROWS) * row_h) * fig.dpi) / fig.dpi
+        fig.set_size_inches(w, h)  # a whole number of pixels
     kw = dict(ncol=ncol, frameon=False, handlelength=2.6, columnspacing=1.6)
     if ax is None:
         return fig.legend(handles, labels, loc="outside lower center", **kw)

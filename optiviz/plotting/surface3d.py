@@ -159,7 +159,7 @@ def surface3d(
         if len(views) > max_runs:
             views = [views[i] for i in _subset(len(views), max_runs)]
         for r in views:
-            st = colors.style_for(r.label)
+            st = colors.style_for(r.key, r.variant)
             handles.append(
                 Line2D(
                     [],
