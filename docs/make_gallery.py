@@ -100,6 +100,24 @@ GALLERY: list[tuple[str, str, str, str]] = [
         "worked-a-contour.png",
         "Worked problem A: one step of GD, momentum, Nesterov and the lecture's RProp rule",
     ),
+    (
+        "basins-himmelblau",
+        "basins",
+        "basins-himmelblau.png",
+        "Basins of attraction of GD, heavy ball and Adam on Himmelblau (300 x 300 starts each)",
+    ),
+    (
+        "edge-of-stability",
+        "sharpness",
+        "edge-of-stability-sharpness.png",
+        "Sharpness along GD and Adam against 2/lr and Adam's 38/lr (edge of stability)",
+    ),
+    (
+        "lr-range-test",
+        "lr_range",
+        "lr-range-test.png",
+        "LR range test: the steepest-descent suggestion against the Hessian's 1/lambda_max",
+    ),
 ]
 
 

@@ -183,7 +183,8 @@ def basins(
         seed=seed,
         record="final",
     )
-    outcome = classify(tr.final_point, tr.status, points, numbers, float(tolerance))
+    final = np.asarray(tr.final_point, dtype=float)
+    outcome = classify(final, tr.status, points, numbers, float(tolerance))
     return Basins(
         axes=(int(axes[0]), int(axes[1])),
         variables=tuple(surface.variables),
@@ -193,7 +194,7 @@ def basins(
         outcome=outcome,
         minima=numbers,
         points=points,
-        final_points=np.asarray(tr.final_point, dtype=float),
+        final_points=final,
         steps=int(steps),
         tolerance=float(tolerance),
         wall_time=float(tr.wall_time),

@@ -52,9 +52,7 @@ def numbered_minima(analysis: Any) -> list[tuple[int, Any]]:
 def entry_run_settings(traj: Any) -> dict[str, Any]:
     """The engine settings an entry's runs had (tolerances, bound, mini-batches)."""
     s = dict(getattr(traj, "settings", {}) or {})
-    return {
-        k: s.get(k) for k in ("tol_grad", "tol_loss", "divergence_bound", "batch_size", "seed")
-    }
+    return {k: s.get(k) for k in ("tol_grad", "tol_loss", "divergence_bound", "batch_size", "seed")}
 
 
 def entry_schedule(spec: Any) -> Any:

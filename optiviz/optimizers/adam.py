@@ -140,7 +140,6 @@ class Adam(Optimizer):
             new["update"] = x_in - x
         return x, new
 
-
     @classmethod
     def preconditioned_stability(cls, h=None):
         """Adam with its preconditioner frozen is heavy ball with lr ``γ(1 − β₁)`` and

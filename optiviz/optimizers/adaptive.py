@@ -178,7 +178,6 @@ lr factor: γ / D"""
             "update": upd,
         }
 
-
     @classmethod
     def preconditioned_stability(cls, h=None):
         """RMSprop with its denominator ``D`` frozen is GD on ``D⁻¹H`` (heavy ball with

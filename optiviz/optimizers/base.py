@@ -439,7 +439,9 @@ class Optimizer:
 
     # -- edge of stability of a preconditioned method (override both) --------------------
     @classmethod
-    def preconditioned_stability(cls, h: Mapping[str, Any] | None = None) -> tuple[float, str] | None:
+    def preconditioned_stability(
+        cls, h: Mapping[str, Any] | None = None
+    ) -> tuple[float, str] | None:
         """``(c, label)`` for a diagonally preconditioned method: with its preconditioner
         ``P`` frozen, the method on a quadratic with Hessian ``H`` is stable for
         ``lr * lambda_max(P^-1 H) < c`` (the threshold of the preconditioned sharpness is

@@ -28,7 +28,7 @@ from optiviz.plotting.style import (
 __all__ = ["lr_range"]
 
 #: Line styles of the Hessian's rates: 1/lambda_max, 2/(lambda_min+lambda_max), 2/lambda_max.
-_HESSIAN_STYLE = {
+_HESSIAN_STYLE: dict[str, tuple[str, Any]] = {
     "inverse_lambda_max": ("0.15", "--"),
     "optimal_fixed": (OKABE_ITO["bluish_green"], "-."),
     "stability_limit": (DIVERGED_COLOR, ":"),
@@ -72,9 +72,7 @@ def lr_range(
                 ys = r.smoothed - shift
             ok = np.isfinite(y) & (y > 0)
             handles: list[Any] = []
-            (h,) = a.plot(
-                r.lr[ok], y[ok], color=color, linewidth=0.9, alpha=0.55, label="loss"
-            )
+            (h,) = a.plot(r.lr[ok], y[ok], color=color, linewidth=0.9, alpha=0.55, label="loss")
             handles.append(h)
             oks = np.isfinite(ys) & (ys > 0)
             (h,) = a.plot(r.lr[oks], ys[oks], color=color, linewidth=1.8, label="smoothed loss")
@@ -101,7 +99,7 @@ def lr_range(
                     )
                 )
             for key, value in r.hessian.items():
-                c, ls = _HESSIAN_STYLE.get(key, ("0.4", "--"))
+                c, ls = _HESSIAN_STYLE.get(key, ("0.4", "--"))  # (colour, line style)
                 a.axvline(value, color=c, linestyle=ls, linewidth=1.4)
                 ratio = r.ratios.get(key)
                 times = f" ({ratio:.3g} x the suggestion)" if ratio is not None else ""

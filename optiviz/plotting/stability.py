@@ -115,9 +115,16 @@ def sharpness_panels(
                 )
                 handles.append(h)
             vals = np.concatenate(
-                [np.asarray(getattr(e, n), float).ravel() for n in
-                 ("lambda_max", "threshold", "preconditioned", "preconditioned_threshold")
-                 if getattr(e, n) is not None]
+                [
+                    np.asarray(getattr(e, n), float).ravel()
+                    for n in (
+                        "lambda_max",
+                        "threshold",
+                        "preconditioned",
+                        "preconditioned_threshold",
+                    )
+                    if getattr(e, n) is not None
+                ]
             )
             if np.any(np.isfinite(vals) & (vals > 0)) and not np.any(vals[np.isfinite(vals)] <= 0):
                 a.set_yscale("log")
