@@ -118,6 +118,24 @@ GALLERY: list[tuple[str, str, str, str]] = [
         "lr-momentum-sweep.png",
         "Heavy ball over 30 learning rates x 3 momentum values: one line per beta",
     ),
+    (
+        "basins-himmelblau",
+        "basins",
+        "basins-himmelblau.png",
+        "Basins of attraction of GD, heavy ball and Adam on Himmelblau (300 x 300 starts each)",
+    ),
+    (
+        "edge-of-stability",
+        "sharpness",
+        "edge-of-stability-sharpness.png",
+        "Sharpness along GD and Adam against 2/lr and Adam's 38/lr (edge of stability)",
+    ),
+    (
+        "lr-range-test",
+        "lr_range",
+        "lr-range-test.png",
+        "LR range test: the steepest-descent suggestion against the Hessian's 1/lambda_max",
+    ),
 ]
 
 

@@ -81,6 +81,8 @@ class Schedule:
     name: ClassVar[str] = ""
     equations: ClassVar[str] = ""
     params: ClassVar[dict[str, _Spec]] = {}
+    #: True for a learning-rate range test (the ``lr_range`` figure draws such runs).
+    range_test: ClassVar[bool] = False
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]
@@ -381,6 +383,55 @@ class Cyclical(Schedule):
         s = np.where(x <= r, x / r, (x - 1) / (r - 1))
         lo = base if self.hyper["base_lr"] is None else self.hyper["base_lr"]
         return lo + (self.hyper["max_lr"] - lo) * s * self._scale(cycle, e)
+
+
+@_register
+class ExponentialRange(Schedule):
+    """The learning-rate range test's sweep: lr_min to lr_max geometrically over ``steps``.
+
+    The LR range test (Smith 2017, "Cyclical learning rates for training neural networks",
+    section 3.3; fastai's ``lr_find``) raises the rate exponentially over one run and reads
+    the loss against it. ``lr_min`` None starts at the optimizer's lr; after ``steps`` steps
+    the rate stays at ``lr_max``. Any optimizer can use it.
+    """
+
+    name = "exponential_range"
+    equations = (
+        "    lr_t = lr_min * (lr_max / lr_min) ** ((min(t, steps) - 1) / (steps - 1))\n"
+        "    (lr_min = base_lr when None; lr_1 = lr_min, lr_steps = lr_max)"
+    )
+    params = {
+        "lr_max": _Spec(low=0.0, low_open=True, doc="the rate reached at step `steps`"),
+        "steps": _Spec(kind="int", low=2, doc="steps from lr_min to lr_max"),
+        "lr_min": _Spec(None, low=0.0, low_open=True, optional=True, doc="the first rate"),
+    }
+
+    #: A range test: the ``lr_range`` figure reads the loss of such a run against its rate.
+    range_test: ClassVar[bool] = True
+
+    def _setup(self):
+        lo, hi = self.hyper["lr_min"], self.hyper["lr_max"]
+        if lo is not None and not lo < hi:
+            raise OptimizerError(
+                f"the 'exponential_range' schedule needs lr_min < lr_max; got lr_min={lo!r}, "
+                f"lr_max={hi!r}",
+                owner="schedule 'exponential_range'",
+                key="lr_min",
+                value=lo,
+                allowed=f"a float in the range (0, {hi!r})",
+            )
+
+    def _scalar(self, t, base):
+        lo = base if self.hyper["lr_min"] is None else self.hyper["lr_min"]
+        k = self.hyper["steps"]
+        return lo * (self.hyper["lr_max"] / lo) ** ((min(t, k) - 1) / (k - 1))
+
+    def _array(self, t, base):
+        lo = base if self.hyper["lr_min"] is None else self.hyper["lr_min"]
+        k = self.hyper["steps"]
+        e = (np.minimum(t, k) - 1.0) / (k - 1)
+        # (+ 0 * base: the shape of a batched base_lr also when lr_min is given)
+        return lo * np.power(self.hyper["lr_max"] / lo, e) + np.zeros_like(base)
 
 
 # -- registry API ----------------------------------------------------------------------

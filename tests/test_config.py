@@ -432,8 +432,13 @@ def test_yaml_is_read_safely(tmp_path):
 
 
 def test_every_figure_name_is_accepted():
+    range_test = {"name": "exponential_range", "lr_max": 1.0, "steps": 5}
     d = base(
-        figures=list(FIGURES), optimizers=[{"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}}]
+        figures=list(FIGURES),
+        optimizers=[
+            {"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}},  # lr_sweep
+            {"name": "gd", "lr": 1e-3, "schedule": range_test},  # basins, sharpness, lr_range
+        ],
     )
     assert parse_config(d, "x.yaml").figures == FIGURES
 

@@ -57,9 +57,12 @@ def test_the_builtin_kinds_in_their_listing_order():
         "effective_lr",
         "lr_factor",
         "lr_sweep",
+        "basins",
+        "sharpness",
+        "lr_range",
     )
     assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
-    assert FIGURES == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")
+    assert FIGURES[:6] == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")
     assert _config().figures == ("contour", "loss")  # the kinds marked default
 
 
@@ -106,8 +109,13 @@ def test_a_kind_whose_needs_are_not_met_is_refused_and_the_registry_says_why(fig
 
 
 def test_a_config_meeting_every_need_has_none_missing():
+    range_test = {"name": "exponential_range", "lr_max": 1.0, "steps": 5}
     config = _config(
-        optimizers=[{"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}}], figures=list(FIGURES)
+        optimizers=[
+            {"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}},
+            {"name": "gd", "lr": 0.01, "schedule": range_test},  # basins, sharpness, lr_range
+        ],
+        figures=list(FIGURES),
     )
     assert config.figures == tuple(FIGURES)
     assert missing_needs(config) == []

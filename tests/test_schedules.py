@@ -29,6 +29,7 @@ def test_available_names():
         "cosine",
         "warm_restarts",
         "cyclical",
+        "exponential_range",
     ]
 
 
@@ -122,6 +123,27 @@ def test_cyclical_modes():
     assert lrs(asym, range(1, 6)) == pytest.approx([1e-9, 1.0, 2 / 3, 1 / 3, 1e-9], abs=1e-9)
 
 
+def test_exponential_range_closed_form():
+    # lr_t = lr_min (lr_max / lr_min)^((t - 1)/(steps - 1)): 1e-4 to 1 over 5 steps is one
+    # decade per step, and the rate stays at lr_max after the last step of the range
+    s = make_schedule("exponential_range", lr_min=1e-4, lr_max=1.0, steps=5)
+    assert lrs(s, [1, 2, 3, 4, 5, 6, 50]) == pytest.approx(
+        [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1.0, 1.0], rel=1e-13
+    )
+    # the ratio of consecutive rates is (lr_max/lr_min)^(1/(steps-1)) at every step
+    s = make_schedule("exponential_range", lr_min=0.003, lr_max=7.0, steps=101)
+    r = np.array(lrs(s, range(1, 102)))
+    assert np.allclose(r[1:] / r[:-1], (7.0 / 0.003) ** (1 / 100), rtol=1e-12, atol=0)
+    assert r[0] == 0.003 and r[-1] == pytest.approx(7.0, rel=1e-14)
+    # lr_min None: the optimizer's lr is the first rate (per run in a batched sweep)
+    s = make_schedule("exponential_range", lr_max=1.0, steps=3)
+    assert s(1, 0.01) == 0.01 and s(2, 0.01) == pytest.approx(0.1) and s(3, 0.01) == 1.0
+    assert s.range_test and not make_schedule("constant").range_test
+    assert s.label() == "exponential_range(lr_max=1, steps=3)"
+    with pytest.raises(OptimizerError, match="lr_min < lr_max"):
+        make_schedule("exponential_range", lr_min=2.0, lr_max=1.0, steps=3)
+
+
 @pytest.mark.parametrize(
     "name,kw",
     [
@@ -132,6 +154,8 @@ def test_cyclical_modes():
         ("cosine", {"T_max": 7, "eta_min": 0.001}),
         ("warm_restarts", {"T_0": 3, "T_mult": 2}),
         ("cyclical", {"max_lr": 0.5, "step_size_up": 3}),
+        ("exponential_range", {"lr_max": 10.0, "steps": 20}),
+        ("exponential_range", {"lr_min": 1e-4, "lr_max": 10.0, "steps": 20}),
     ],
 )
 def test_vectorized_forms_agree_with_scalar(name, kw):
@@ -161,6 +185,9 @@ def test_vectorized_forms_agree_with_scalar(name, kw):
         ("warm_restarts", {"T_0": 2, "T_mult": 0}, "T_mult"),
         ("cyclical", {"max_lr": "big"}, "max_lr"),
         ("cyclical", {"max_lr": 1.0, "mode": "triangle"}, "mode"),
+        ("exponential_range", {"lr_max": 0.0, "steps": 10}, "lr_max"),
+        ("exponential_range", {"lr_max": 1.0, "steps": 1}, "steps"),
+        ("exponential_range", {"lr_max": 1.0, "steps": 10, "lr_min": -1e-3}, "lr_min"),
     ],
 )
 def test_validation_names_field_value_and_range(name, kw, field):

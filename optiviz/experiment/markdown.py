@@ -50,6 +50,19 @@ RESULTS_HEAD = [
 ]
 
 
+def _figure_sections(config: ExperimentConfig, result: ExperimentResult) -> list[str]:
+    """The sections the config's figure kinds add to the report (their ``report``)."""
+    from optiviz.figures import get
+
+    lines: list[str] = []
+    for kind in config.figures:
+        hook = get(kind).report
+        text = hook(result, config.options_of(kind)) if hook is not None else ""
+        if text:
+            lines += [text.rstrip(), ""]
+    return lines
+
+
 def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
     """The text of report.md."""
     from optiviz.report import to_markdown
@@ -99,6 +112,7 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
             note = f" -- {' '.join(e.expectation.note.split())}" if e.expectation.note else ""
             lines.append(f"- [{mark}] {e.message}{note}")
         lines.append("")
+    lines += _figure_sections(config, result)
     analysis_md = to_markdown(result.analysis).rstrip()
     # demote the analysis headings one level under the experiment's title
     analysis_md = "\n".join(

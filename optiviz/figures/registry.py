@@ -149,6 +149,8 @@ class FigureKind:
     order : position in listings (the allowed list, the schema, the docs table).
     options : what a config may set for this kind (:class:`Option`); the builder receives
         every one of them, filled with defaults.
+    report : optional ``report(result, options) -> str``: a Markdown section the kind adds
+        to report.md (its numbers in words; "" for none).
     """
 
     name: str
@@ -160,6 +162,7 @@ class FigureKind:
     default: bool = False
     order: int = 1000
     options: tuple[Option, ...] = ()
+    report: Callable[[Any, Mapping[str, Any]], str] | None = None
 
     def option(self, name: str) -> Option:
         """The option called ``name`` (``KeyError`` if the kind has none by that name)."""

@@ -140,6 +140,32 @@ class Adam(Optimizer):
             new["update"] = x_in - x
         return x, new
 
+    @classmethod
+    def preconditioned_stability(cls, h=None):
+        """Adam with its preconditioner frozen is heavy ball with lr ``γ(1 − β₁)`` and
+        momentum ``β₁`` on ``P⁻¹H``: stable for ``γ λ_max(P⁻¹H) < (2 + 2β₁)/(1 − β₁)``, i.e.
+        38/γ at β₁ = 0.9 (Cohen et al. 2022, "Adaptive gradient methods at the edge of
+        stability", arXiv:2207.14484). None with weight decay or maximize."""
+        hf = cls.theory_hyperparameters(h)
+        if hf is None:
+            return None
+        b1 = float(hf["betas"][0])
+        if not b1 < 1.0:
+            return None
+        c = (2.0 + 2.0 * b1) / (1.0 - b1)
+        return c, f"$(2+2\\beta_1)/((1-\\beta_1)\\eta)$ (Cohen et al. 2022), $\\beta_1$ = {b1:g}"
+
+    @classmethod
+    def inverse_preconditioner(cls, lr_factor, lr, t, h=None):
+        """``P_t⁻¹ = η_eff / (γ (1 − β₁ᵗ))``: Cohen et al.'s ``P_t = (1 − β₁ᵗ) diag(√v̂ + ε)``
+        (the bias correction of m folded into P), so that ``θ ← θ − γ P_t⁻¹ m``."""
+        hf = cls.theory_hyperparameters(h)
+        if hf is None:
+            return None
+        b1 = float(hf["betas"][0])
+        t = np.asarray(t, dtype=float)
+        return np.asarray(lr_factor, dtype=float) / (np.asarray(lr) * (1.0 - b1**t))
+
 
 @register
 class AdamW(Adam):

@@ -178,6 +178,27 @@ lr factor: γ / D"""
             "update": upd,
         }
 
+    @classmethod
+    def preconditioned_stability(cls, h=None):
+        """RMSprop with its denominator ``D`` frozen is GD on ``D⁻¹H`` (heavy ball with
+        momentum μ when μ > 0): stable for ``γ λ_max(D⁻¹H) < 2 + 2μ`` (2/γ without
+        momentum; Cohen et al. 2022, "Adaptive gradient methods at the edge of
+        stability"). None with weight decay or maximize."""
+        hf = cls.theory_hyperparameters(h)
+        if hf is None:
+            return None
+        mu = float(hf["momentum"])
+        if mu:
+            return 2.0 + 2.0 * mu, f"$(2+2\\mu)/\\eta$ (Cohen et al. 2022), $\\mu$ = {mu:g}"
+        return 2.0, "$2/\\eta$ (Cohen et al. 2022)"
+
+    @classmethod
+    def inverse_preconditioner(cls, lr_factor, lr, t, h=None):
+        """``P_t⁻¹ = 1/D = (γ/D)/γ``."""
+        if cls.theory_hyperparameters(h) is None:
+            return None
+        return np.asarray(lr_factor, dtype=float) / np.asarray(lr)
+
 
 @register
 class Adadelta(_Adaptive):

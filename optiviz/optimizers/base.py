@@ -437,6 +437,30 @@ class Optimizer:
 
         return bisect_stability_limit(radius_at, 1.0 / float(lambda_max))
 
+    # -- edge of stability of a preconditioned method (override both) --------------------
+    @classmethod
+    def preconditioned_stability(
+        cls, h: Mapping[str, Any] | None = None
+    ) -> tuple[float, str] | None:
+        """``(c, label)`` for a diagonally preconditioned method: with its preconditioner
+        ``P`` frozen, the method on a quadratic with Hessian ``H`` is stable for
+        ``lr * lambda_max(P^-1 H) < c`` (the threshold of the preconditioned sharpness is
+        ``c / lr``; Cohen et al. 2022, "Adaptive gradient methods at the edge of
+        stability"). None (the default): the method is not such a method, or not with
+        these hyperparameters. Classes that override it also override
+        :meth:`inverse_preconditioner`.
+        """
+        return None
+
+    @classmethod
+    def inverse_preconditioner(
+        cls, lr_factor: Any, lr: Any, t: Any, h: Mapping[str, Any] | None = None
+    ) -> Array | None:
+        """The diagonal of ``P_t^-1`` of step ``t`` from its recorded lr factor
+        (``state["eff_lr"]``, ``Trajectory.lr_factor``) and learning rate ``lr``
+        (broadcast over ``(..., n)``); None without :meth:`preconditioned_stability`."""
+        return None
+
     # -- explainer ---------------------------------------------------------------------
     def render_step(self, e: StepExplanation) -> list[str] | None:
         """The explainer's arithmetic for one step ``e`` (override), as indented lines from

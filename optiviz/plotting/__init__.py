@@ -9,22 +9,28 @@ Pass one :class:`ColorMap` (``colors=``) to all the figures of an experiment so 
 keeps its colour and line style throughout.
 """
 
+from optiviz.plotting.basins import basins
 from optiviz.plotting.contour import contour
 from optiviz.plotting.curves import effective_lr, loss, lr_sweep, sharpness
+from optiviz.plotting.range_test import lr_range
 from optiviz.plotting.save import save_figure
+from optiviz.plotting.stability import sharpness_panels
 from optiviz.plotting.style import PALETTE, ColorMap, formula_title, var_label
 from optiviz.plotting.surface3d import surface3d
 
 __all__ = [
     "ColorMap",
     "PALETTE",
+    "basins",
     "contour",
     "effective_lr",
     "formula_title",
     "loss",
+    "lr_range",
     "lr_sweep",
     "save_figure",
     "sharpness",
+    "sharpness_panels",
     "surface3d",
     "var_label",
 ]

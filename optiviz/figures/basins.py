@@ -1,0 +1,168 @@
+"""The ``basins`` figure: for each optimizer entry, which minimum each start of a grid over
+the window reaches (:func:`optiviz.analysis.basins.basins`, one batched run per entry),
+with ``basins.csv`` beside the image."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from optiviz._validation import Interval, OrNone
+from optiviz.figures.registry import TWO_VARIABLES, Drawn, FigureKind, Need, Option, register
+
+
+def _single_entry(config: Any) -> bool:
+    return any(not o.is_grid for o in config.optimizers)
+
+
+def _only_grids(kind: str, config: Any) -> str:
+    return (
+        ": every optimizer entry is a grid of hyperparameters; a basins figure runs one "
+        "optimizer (an entry without a grid) from a grid of starts"
+    )
+
+
+#: An entry that is one optimizer (no grid of hyperparameters).
+SINGLE_ENTRY = Need("an optimizer entry without a hyperparameter grid", _single_entry, _only_grids)
+
+
+def plane_of(result: Any) -> tuple[int, int]:
+    """The grid's two variables: the config's ``projection`` pair, else the first two."""
+    proj = result.config.projection
+    variables = list(result.surface.variables)
+    if isinstance(proj, tuple) and len(proj) == 2:
+        return variables.index(proj[0]), variables.index(proj[1])
+    return 0, 1
+
+
+def numbered_minima(analysis: Any) -> list[tuple[int, Any]]:
+    """``(number, point)`` of each minimum of the analysis, numbered by its 1-based
+    position in ``analysis.stationary_points`` (the report table's ``#`` column)."""
+    if analysis is None:
+        return []
+    return [
+        (i, np.asarray(p.point, dtype=float))
+        for i, p in enumerate(analysis.stationary_points, 1)
+        if p.kind == "minimum"
+    ]
+
+
+def entry_run_settings(traj: Any) -> dict[str, Any]:
+    """The engine settings an entry's runs had (tolerances, bound, mini-batches)."""
+    s = dict(getattr(traj, "settings", {}) or {})
+    return {k: s.get(k) for k in ("tol_grad", "tol_loss", "divergence_bound", "batch_size", "seed")}
+
+
+def entry_schedule(spec: Any) -> Any:
+    """The entry's learning-rate schedule object (None without one)."""
+    if spec.schedule is None:
+        return None
+    from optiviz.schedules import make_schedule
+
+    return make_schedule(spec.schedule.name, **spec.schedule.params)
+
+
+def compute(result: Any, options: Mapping[str, Any]) -> list[tuple[int, str, Any]]:
+    """``(entry index, label, Basins)`` for every entry that is one optimizer."""
+    from optiviz.analysis.basins import basins
+    from optiviz.optimizers import make_optimizer
+
+    config = result.config
+    surface = result.surface
+    axes = plane_of(result)
+    minima = numbered_minima(result.analysis)
+    out = []
+    for spec, traj in zip(config.optimizers, result.trajectories, strict=True):
+        if spec.is_grid:
+            continue
+        opt = make_optimizer(traj.optimizer, **dict(traj.hyperparameters))
+        steps = options.get("steps") or config.steps_of(spec)
+        b = basins(
+            surface,
+            opt,
+            minima=minima,
+            steps=int(steps),
+            resolution=int(options["resolution"]),
+            axes=axes,
+            base=np.asarray(config.start, dtype=float),
+            tolerance=options.get("tolerance"),
+            schedule=entry_schedule(spec),
+            **entry_run_settings(traj),
+        )
+        label = f"{spec.label or traj.optimizer_label}: {b.steps} steps"
+        out.append((spec.index, label, b))
+    return out
+
+
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
+    """One figure with a panel per entry, and ``basins.csv``."""
+    from optiviz._format import fmt_point
+    from optiviz.analysis.basins import basins_csv
+    from optiviz.plotting.basins import basins as draw_basins
+
+    found = compute(result, options)
+    if not found:
+        return Drawn([], {})
+    res = found[0][2].resolution
+    n = result.surface.n
+    pts = {k: p for k, p in numbered_minima(result.analysis)}
+    names = [f"minimum #{k} {fmt_point(pts[k])}" for k in found[0][2].minima]
+    held = ""
+    if n > 2:
+        i, j = found[0][2].axes
+        others = [v for m, v in enumerate(result.surface.variables) if m not in (i, j)]
+        held = f"; {', '.join(others)} held at the start"
+    title = options.get("title") or (
+        f"Basins of attraction on {result.surface.name}: {res} x {res} starts, tolerance "
+        f"{found[0][2].tolerance:.3g}{held}"
+    )
+    kw: dict[str, Any] = {}
+    if options.get("size") is not None:
+        kw["figsize"] = tuple(options["size"])
+    if options.get("dpi") is not None:
+        kw["dpi"] = options["dpi"]
+    fig = draw_basins(
+        [b for _, _, b in found],
+        [label for _, label, _ in found],
+        minima_labels=names,
+        title=title,
+        **kw,
+    )
+    csv = basins_csv([(entry, b) for entry, _, b in found])
+    return Drawn([fig], {"basins.csv": csv})
+
+
+KIND = register(
+    FigureKind(
+        name="basins",
+        build=build,
+        doc="for each optimizer entry, a grid of starts over the window coloured by the "
+        "minimum each run reaches (diverged and not converged marked), one batched run per "
+        "entry; `basins.csv` beside it",
+        needs=(TWO_VARIABLES, SINGLE_ENTRY),
+        order=60,
+        options=(
+            Option(
+                "resolution",
+                Interval("int", 2, 1000),
+                300,
+                "starts per side of the grid (resolution x resolution runs per entry)",
+            ),
+            Option(
+                "steps",
+                OrNone(Interval("int", 1, 100_000), "null"),
+                None,
+                "steps of every run (null: the entry's steps)",
+            ),
+            Option(
+                "tolerance",
+                OrNone(Interval("float", 0.0, None, closed="neither"), "null"),
+                None,
+                "largest final distance from a minimum that counts as reaching it "
+                "(null: 1% of the window's largest side)",
+            ),
+        ),
+    )
+)
