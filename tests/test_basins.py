@@ -213,3 +213,35 @@ def test_a_config_of_only_grids_cannot_draw_basins():
     raw = {**BASE, "optimizers": [{"name": "gd", "lr": {"grid": {"values": [0.01, 0.02]}}}]}
     with pytest.raises(ConfigError, match="'basins' is not allowed: every optimizer entry"):
         parse_config({**raw, "figures": ["basins"]}, "x.yaml")
+
+
+# -- the basins runs count in the config's limits ------------------------------------------------
+def _basins_config(resolution: int, steps: int, **extra):
+    return {
+        "name": "basins-cost",
+        "surface": "himmelblau",
+        "start": [0.0, 0.0],
+        "steps": 100,
+        "optimizers": [{"name": "gd", "lr": 0.01}, {"name": "newton"}],
+        "figures": [{"basins": {"resolution": resolution, "steps": steps}}],
+        **extra,
+    }
+
+
+def test_the_basins_runs_count_in_the_config_s_work():
+    config = parse_config(_basins_config(50, 200), "<basins>")
+    # entries: 2 runs x 100 steps, gd 1 evaluation and newton 1 + n = 3 per step;
+    # basins: 50^2 starts per entry x 200 steps with the same evaluations per step
+    assert config.cost().work == 100 * (1 + 3) + 2500 * 200 * (1 + 3)
+    assert "work: 2000400 run-steps" in config.cost().summary()
+
+
+def test_a_basins_grid_beyond_the_work_limit_is_refused_at_the_figure():
+    from optiviz.config.schema import MAX_WORK
+
+    # 1000^2 starts x 100,000 steps x (1 + 3) evaluations: 4e11 run-steps > MAX_WORK
+    assert 1000**2 * 100_000 * 4 > MAX_WORK
+    with pytest.raises(ConfigError) as info:
+        parse_config(_basins_config(1000, 100_000), "<basins>")
+    assert "figures[0]: the config is too much work" in str(info.value)
+    assert "basins figure's own runs: 4e+11" in str(info.value)

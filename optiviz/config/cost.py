@@ -20,13 +20,17 @@ CSV
     final``) of about 40 + 24 (n + 2 + h) bytes, h the entry's hyperparameter columns (an
     upper estimate: each float written by ``repr``).
 
+figures
+    a figure kind that runs its own runs (``basins``: a grid of starts per entry) states
+    their work and memory (``FigureKind.work``); they count with the entries'.
+
 The limits (:data:`~optiviz.config.schema.MAX_WORK`, ``MAX_MEMORY``, ``MAX_CSV_BYTES``) are
 documented in docs/config.md; ``optiviz validate`` prints the estimate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,21 +61,32 @@ class EntryCost:
 
 
 @dataclass(frozen=True)
+class FigureCost:
+    """The cost of a figure kind's own runs (``figures[index]``: a basins grid, ...)."""
+
+    index: int
+    kind: str
+    work: int
+    memory: int
+
+
+@dataclass(frozen=True)
 class ConfigCost:
-    """The cost of a whole config: its entries' costs and their totals."""
+    """The cost of a whole config: its entries' and figures' costs and their totals."""
 
     entries: tuple[EntryCost, ...]
+    figures: tuple[FigureCost, ...] = ()
 
     @property
     def work(self) -> int:
-        return sum(e.work for e in self.entries)
+        return sum(e.work for e in self.entries) + sum(f.work for f in self.figures)
 
     @property
     def memory(self) -> int:
-        """Records of every entry plus the largest per-step temporaries of one entry."""
-        return sum(e.record_bytes for e in self.entries) + max(
-            (e.temp_bytes for e in self.entries), default=0
-        )
+        """Records of every entry plus the largest temporaries of one entry or figure (the
+        figures run one at a time, after the entries, while their records are kept)."""
+        temps = [e.temp_bytes for e in self.entries] + [f.memory for f in self.figures]
+        return sum(e.record_bytes for e in self.entries) + max(temps, default=0)
 
     @property
     def csv_bytes(self) -> int:
@@ -132,10 +147,26 @@ def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> E
 
 
 def config_cost(
-    optimizers: Sequence[Any], steps: int, record: str, n: int, starts: int = 1
+    optimizers: Sequence[Any],
+    steps: int,
+    record: str,
+    n: int,
+    starts: int = 1,
+    figures: Sequence[tuple[str, Mapping[str, Any]]] = (),
+    view: Any = None,
 ) -> ConfigCost:
     """The cost of the entries ``optimizers`` (each entry's own ``steps`` and ``record``
-    over the config's), each run from ``starts`` start points."""
+    over the config's), each run from ``starts`` start points, and of the figures
+    ``[(kind, options)]`` whose kind runs its own (``FigureKind.work``, given ``view``: the
+    config or the validation's view of it)."""
+    from optiviz.figures import get
+
+    figs = []
+    for i, (name, options) in enumerate(figures):
+        work = get(name).work
+        if work is not None and view is not None:
+            w, m = work(view, options)
+            figs.append(FigureCost(i, name, int(w), int(m)))
     return ConfigCost(
         tuple(
             entry_cost(
@@ -146,7 +177,8 @@ def config_cost(
                 starts,
             )
             for o in optimizers
-        )
+        ),
+        tuple(figs),
     )
 
 
@@ -159,7 +191,15 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
     top_work = max(cost.entries, key=lambda e: e.work)
     top_mem = max(cost.entries, key=lambda e: e.record_bytes + e.temp_bytes)
     top_csv = max(cost.entries, key=lambda e: e.csv_bytes)
-    if cost.work > MAX_WORK:
+    top_fig = max(cost.figures, key=lambda f: f.work, default=None)
+    if cost.work > MAX_WORK and top_fig is not None and top_fig.work > top_work.work:
+        errs.add(
+            f"figures[{top_fig.index}]",
+            f"the config is too much work: {cost.work:.3g} run-steps in all (this "
+            f"{top_fig.kind} figure's own runs: {top_fig.work:.3g}); at most {MAX_WORK:.0e} "
+            f"per config: lower its resolution or steps",
+        )
+    elif cost.work > MAX_WORK:
         e = top_work
         per = f" x {e.step_cost} evaluations per step" if e.step_cost > 1 else ""
         errs.add(
@@ -168,7 +208,19 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
             f"{e.runs} runs x {e.steps} steps{per}); at most {MAX_WORK:.0e} per config: "
             f"use fewer steps ({steps_key}), a coarser grid or fewer entries",
         )
-    if cost.memory > MAX_MEMORY:
+    big_fig = max(cost.figures, key=lambda f: f.memory, default=None)
+    if (
+        cost.memory > MAX_MEMORY
+        and big_fig is not None
+        and big_fig.memory > (top_mem.record_bytes + top_mem.temp_bytes)
+    ):
+        errs.add(
+            f"figures[{big_fig.index}]",
+            f"the config needs about {_mb(cost.memory)} of memory in all (this "
+            f"{big_fig.kind} figure's own runs: {_mb(big_fig.memory)}); at most "
+            f"{_mb(MAX_MEMORY)} per config: lower its resolution",
+        )
+    elif cost.memory > MAX_MEMORY:
         e = top_mem
         what = (
             f"{e.runs} runs x {e.steps} steps with record: {e.record} would keep "

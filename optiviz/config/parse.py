@@ -54,7 +54,7 @@ from optiviz.config.specs import (
 )
 from optiviz.config.surface import build_surface, parse_surface, surface_error_path
 from optiviz.errors import ConfigError, OptivizError, suggest
-from optiviz.figures.registry import TWO_VARIABLES, missing_needs
+from optiviz.figures.registry import TWO_VARIABLES, missing_needs, option_defaults
 
 STEPS = Interval("int", 1, MAX_STEPS)
 SEED = Interval("int", 0, 2**32 - 1)
@@ -89,7 +89,7 @@ def parse_config(
     if surface is not None:
         _check_batches(errs, v["optimizers"], surface)
         eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
-    _check_work(errs, v, len(variables) or 1)
+    _check_work(errs, v, variables)
     _check_figures(errs, v, variables)
     _check_expect(errs, v, variables)
     if surface is not None and not errs:
@@ -537,8 +537,10 @@ def resolve_eta_opt(surface: Any, at: Sequence[float] | None = None) -> float | 
     return value
 
 
-def _check_work(errs: Problems, v: dict, n: int) -> None:
-    """The whole config within the work, memory and CSV limits (:mod:`optiviz.config.cost`)."""
+def _check_work(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
+    """The whole config within the work, memory and CSV limits (:mod:`optiviz.config.cost`),
+    the figures' own runs included."""
+    n = len(variables) or 1
     optimizers, steps, record = v["optimizers"], v["steps"], v["record"]
     if optimizers is INVALID or steps is INVALID or record is INVALID or v["starts"] is INVALID:
         return
@@ -550,7 +552,15 @@ def _check_work(errs: Problems, v: dict, n: int) -> None:
                 f"{o.n_runs} grid points from {starts} starts make {o.n_runs * starts} runs; "
                 f"at most {MAX_GRID} runs are allowed in one entry",
             )
-    check_cost(errs, config_cost(optimizers, steps, record, n, starts))
+    figures = v["figures"]
+    view = _FigureView(optimizers, variables, record, steps=steps)
+
+    named = (
+        []
+        if figures is INVALID
+        else [(f, option_defaults(f) | dict(v["figure_options"].get(f, {}))) for f in figures]
+    )
+    check_cost(errs, config_cost(optimizers, steps, record, n, starts, named, view))
 
 
 def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
@@ -589,9 +599,13 @@ class _FigureView:
     variables: tuple[str, ...]
     record: str
     figures: Sequence[str] = ()
+    steps: int = 1000
 
     def record_of(self, spec: Any) -> str:
         return spec.record if spec.record is not None else self.record
+
+    def steps_of(self, spec: Any) -> int:
+        return spec.steps if spec.steps is not None else self.steps
 
 
 def _check_hessian_projection(errs: Problems, v: dict, surface: Any) -> None:

@@ -260,6 +260,8 @@ class ExperimentConfig:
             self.record,
             len(self.variables) or 1,
             starts=len(self.starts),
+            figures=[(f, self.options_of(f)) for f in self.figures],
+            view=self,
         )
 
     def build_surface(self):

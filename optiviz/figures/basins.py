@@ -96,6 +96,26 @@ def compute(result: Any, options: Mapping[str, Any]) -> list[tuple[int, str, Any
     return out
 
 
+def work(config: Any, options: Mapping[str, Any]) -> tuple[int, int]:
+    """The run-steps and memory of the basins runs: resolution^2 starts per entry without a
+    grid, each for the figure's (or the entry's) steps, with the step's evaluations counted
+    as for the entry itself; memory the final-only records of one entry's runs plus the
+    optimizer state (a few n-vectors per run)."""
+    from optiviz.config.cost import entry_cost
+
+    runs = int(options["resolution"]) ** 2
+    n = len(config.variables) or 2
+    total, largest = 0, 0
+    for spec in config.optimizers:
+        if spec.is_grid:
+            continue
+        steps = int(options.get("steps") or config.steps_of(spec))
+        cost = entry_cost(spec, steps, "final", n, starts=runs)
+        total += cost.work
+        largest = max(largest, cost.record_bytes + cost.temp_bytes + 8 * 8 * runs * n)
+    return total, largest
+
+
 def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
     """One figure with a panel per entry, and ``basins.csv``."""
     from optiviz._format import fmt_point
@@ -143,6 +163,7 @@ KIND = register(
         "entry; `basins.csv` beside it",
         needs=(TWO_VARIABLES, SINGLE_ENTRY),
         order=60,
+        work=work,
         options=(
             Option(
                 "resolution",

@@ -162,6 +162,12 @@ class FigureKind:
     default: bool = False
     order: int = 1000
     options: tuple[Option, ...] = ()
+    #: ``work(config, options) -> (run-steps, bytes)``: what the kind's own runs cost (a
+    #: basins grid, a rate map), counted with the entries' runs in the config's limits
+    #: (:mod:`optiviz.config.cost`); None for kinds that only draw the entries' runs.
+    #: ``config`` is a validated config or the validation's view of one (``optimizers``,
+    #: ``variables``, ``steps_of(entry)``, ``record_of(entry)``).
+    work: Callable[[Any, Mapping[str, Any]], tuple[int, int]] | None = None
     report: Callable[[Any, Mapping[str, Any]], str] | None = None
 
     def option(self, name: str) -> Option:
