@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.lr_sweep` per optimizer entry that sweeps lr, in
     entry order."""
+    from optiviz.figures._surface import caption, common
+
     config = result.config
+    kw = common(options)
     return [
-        _lr_sweep(spec, traj, result.analysis, result.eta_opt, colors)
+        _lr_sweep(spec, traj, result.analysis, result.eta_opt, colors, caption(result), kw)
         for spec, traj in zip(config.optimizers, result.trajectories, strict=True)
         if spec.sweeps_lr
     ]
@@ -76,7 +79,13 @@ def sweep_stability_limit(
 
 
 def _lr_sweep(
-    spec: OptimizerSpec, traj: Any, analysis: Any, eta_opt: float | None, colors: Any
+    spec: OptimizerSpec,
+    traj: Any,
+    analysis: Any,
+    eta_opt: float | None,
+    colors: Any,
+    caption: str = "",
+    common: dict | None = None,
 ) -> Any:
     """The lr-sweep figure of one entry's batched trajectory ``traj``."""
     from optiviz.optimizers import get_class
@@ -90,6 +99,10 @@ def _lr_sweep(
     if others:
         label += f" (all {', '.join(others)} values)"
     title = f"{label}: final loss after {traj.steps} steps against the learning rate"
+    if caption:
+        title += f"\n{caption}"
+    kw = dict(common or {})
+    title = kw.pop("title", title)
     limit, limit_label = (
         (None, None)
         if m is None or eta is None
@@ -110,4 +123,5 @@ def _lr_sweep(
         eta_opt=eta_opt,
         title=title,
         colors=colors,
+        **kw,
     )

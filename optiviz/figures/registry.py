@@ -148,7 +148,12 @@ class FigureKind:
     default : in the figures of a config that names none.
     order : position in listings (the allowed list, the schema, the docs table).
     options : what a config may set for this kind (:class:`Option`); the builder receives
-        every one of them, filled with defaults.
+        every one of them, filled with defaults. :func:`register` appends the options
+        every kind has (``title``, ``size``, ``dpi``: :data:`optiviz.figures._options.COMMON`)
+        that the kind does not declare itself.
+    check : optional ``check(options) -> None | (option, value, allowed)``: a refusal of
+        options that are valid one by one but not together (e.g. log levels that are not
+        all positive); ``options`` are the config's, checked, without defaults.
     """
 
     name: str
@@ -160,6 +165,7 @@ class FigureKind:
     default: bool = False
     order: int = 1000
     options: tuple[Option, ...] = ()
+    check: Callable[[Mapping[str, Any]], tuple[str, Any, str] | None] | None = None
 
     def option(self, name: str) -> Option:
         """The option called ``name`` (``KeyError`` if the kind has none by that name)."""
@@ -173,7 +179,12 @@ _KINDS: dict[str, FigureKind] = {}
 
 
 def register(kind: FigureKind) -> FigureKind:
-    """Add ``kind`` to the registry (its name must be new); returns it."""
+    """Add ``kind`` to the registry (its name must be new), with the options common to
+    every kind appended (those it does not declare itself); returns it as registered."""
+    from dataclasses import replace
+
+    from optiviz.figures._options import COMMON
+
     if kind.name in _KINDS:
         raise ValueError(f"figure kind {kind.name!r} is already registered")
     if not kind.name.isidentifier():
@@ -181,6 +192,7 @@ def register(kind: FigureKind) -> FigureKind:
     names = [o.name for o in kind.options]
     if len(set(names)) != len(names):
         raise ValueError(f"figure kind {kind.name!r} declares an option twice: {names}")
+    kind = replace(kind, options=kind.options + tuple(o for o in COMMON if o.name not in names))
     _KINDS[kind.name] = kind
     return kind
 
