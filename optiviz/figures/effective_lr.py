@@ -24,7 +24,7 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
         if get_class(t.optimizer).order == 1 and not get_class(t.optimizer).searches_step
     ]
     kw = common(options)
-    kw.setdefault("title", f"effective learning rate per step: {caption(result)}")
+    kw.setdefault("title", f"effective learning rate: {caption(result)}")
     return [effective_lr(first_order or runs, colors=colors, **kw)]
 
 

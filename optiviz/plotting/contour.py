@@ -1225,7 +1225,9 @@ def _contour_1d(
     if window is None or (isinstance(window, str) and window == "auto"):
         W = _window_1d(surface, groups, window)
     else:
-        w = np.asarray(window, dtype=float).reshape(-1)
+        w = np.asarray(window, dtype=float)
+        # a figure option's [[low, high], [low, high]]: its first row is the x range
+        w = (w[0] if w.shape == (2, 2) else w).reshape(-1)
         if w.shape != (2,) or not np.all(np.isfinite(w)) or w[0] >= w[1]:
             raise OptivizError(f"window of a 1-D surface must be [low, high]; got {window!r}")
         W = w
