@@ -174,6 +174,8 @@ def loss(
                     pax.set_ylabel("")
                 if k + ncols < len(shown):
                     pax.set_xlabel("")
+                else:  # the lowest panel of its column shows the step ticks
+                    pax.xaxis.set_tick_params(labelbottom=True)
             for pax in axes.flat[len(shown) :]:
                 pax.remove()
             head = title if isinstance(title, str) and title else caption
