@@ -266,9 +266,11 @@ def test_figure_options_reach_the_builder_with_defaults_filled(with_options, tmp
     config = _config(figures=["loss", {"toyopt": {"width": 4}}])
     assert config.figures == ("loss", "toyopt")
     assert config.figure_options == {"toyopt": {"width": 4.0}}  # Interval float: 4 -> 4.0
-    assert config.options_of("toyopt") == {"width": 4.0, "scale": "log"}  # default filled
+    # defaults filled, the common options (title, size, dpi: decided by the figure) too
+    filled = {"width": 4.0, "scale": "log", "title": None, "size": None, "dpi": None}
+    assert config.options_of("toyopt") == filled
     run_experiment(config, out_dir=tmp_path / "out")
-    assert _options_build.seen == {"width": 4.0, "scale": "log"}
+    assert _options_build.seen == filled
     # 4 x 2 inches at the saved dpi: the option, not the default 3 inches, made the figure
     assert imread(tmp_path / "out" / "toyopt.png").shape[:2] == (2 * DPI, 4 * DPI)
     # the resolved config.yaml writes the options back and reads as the same config
@@ -286,10 +288,9 @@ def test_figure_options_reach_the_builder_with_defaults_filled(with_options, tmp
         ({"toyopt": {"scale": "symlog"}}, "figures[0].toyopt.scale: 'symlog' is not allowed"),
         ({"toyopt": {"widht": 2}}, "figures[0].toyopt.widht"),
         ({"toyopt": [1, 2]}, "figures[0].toyopt: [1, 2] is not allowed: must be a mapping"),
-        (
+        (  # a kind declaring no options has the common ones only (title, size, dpi)
             {"toyplain": {"width": 2}},
-            "figures[0].toyplain: {width: 2} is not allowed: must be nothing: "
-            "the toyplain figure has no options",
+            "figures[0].toyplain.width: unknown key 'width'; allowed keys: title, size, dpi",
         ),
         ({"toyopt": {}, "loss": {}}, "figures[0]"),
     ],

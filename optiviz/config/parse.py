@@ -212,7 +212,12 @@ def _figure_options(errs: Problems, path: str, name: str, given: Any) -> Any:
     for key, v in gm.items():
         if key in allowed:
             out[key] = errs.check(join(join(path, name), key), v, kind.option(key).constraint)
-    return INVALID if INVALID in out.values() else out
+    if INVALID in out.values():
+        return INVALID
+    clash = kind.check(out) if kind.check is not None else None
+    if clash is not None:  # valid one by one, not together
+        return errs.bad(join(join(path, name), clash[0]), clash[1], clash[2])
+    return out
 
 
 #: What ``start`` (and ``start_prev``) may be.

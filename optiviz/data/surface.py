@@ -23,6 +23,7 @@ its values never go through a sympy expression of the N samples.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -60,8 +61,9 @@ _CHUNK_ELEMENTS = 1 << 22
 class DataSurface:
     """The loss of a one-neuron model (linear predictor + link + per-sample loss) on data.
 
-    A :class:`optiviz.protocols.SurfaceLike`. Variables: the weights (``w1..wd`` unless
-    ``variables`` names them) then the bias ``b`` (if ``bias``); at most
+    A :class:`optiviz.protocols.SurfaceLike`. Variables: the weights (named after the data's
+    feature columns, :func:`weight_names`, unless ``variables`` names them) then the bias
+    ``b`` (if ``bias``); at most
     ``MAX_VARIABLES`` (a :class:`Dataset` has at most ``MAX_VARIABLES - 1`` features).
     Evaluation has the protocol's shapes and ``check=``, and ``batch=``: an index array of
     samples (shape ``(B,)``, shared by every point; or ``(..., B)`` matching the points'
@@ -128,7 +130,7 @@ class DataSurface:
         self._k = _kernel(link, loss)
         n = d + int(self.bias)
         if variables is None:
-            variables = [f"w{j + 1}" for j in range(d)] + (["b"] if self.bias else [])
+            variables = weight_names(dataset.feature_names) + (["b"] if self.bias else [])
         if isinstance(variables, str) or not isinstance(variables, Sequence):
             raise SurfaceError(f"variables must be a list of names; got {variables!r}")
         variables = [str(v) for v in variables]
@@ -248,8 +250,13 @@ class DataSurface:
     @cached_property
     def latex(self) -> Mapping[str, str]:
         """LaTeX of ``"f"``, ``"gradient"`` and ``"hessian"``, each rendered on first use."""
-        return _LazyLatex(
-            {"f": self.expression, "gradient": self.gradient, "hessian": self.hessian}
+        return _NamedLatex(
+            {"f": self.expression, "gradient": self.gradient, "hessian": self.hessian},
+            {
+                sym: rf"{name[0]}_{{\mathrm{{{name[2:].replace('_', chr(92) + '_')}}}}}"
+                for sym, name in zip(self.symbols, self.variables, strict=True)
+                if _WORD_WEIGHT.fullmatch(name)
+            },
         )
 
     @property
@@ -642,6 +649,54 @@ class DataSurface:
             f"reduction={self.reduction!r}, n_samples={self.n_samples}, "
             f"variables={list(self.variables)})"
         )
+
+
+#: A weight named after a column (``w_hours``): LaTeX ``w_{\mathrm{hours}}``, as the axes.
+_WORD_WEIGHT = re.compile(r"[A-Za-z]_[A-Za-z][A-Za-z0-9_]*")
+
+
+class _NamedLatex(_LazyLatex):
+    """:class:`optiviz.surface._LazyLatex` with the LaTeX of some symbols given."""
+
+    def __init__(self, objects: dict, names: dict):
+        super().__init__(objects)
+        self._names = names
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._text:
+            self._text[key] = sp.latex(self._objects[key], symbol_names=self._names)
+        return self._text[key]
+
+
+#: Feature names that say nothing (the defaults ``x1..xd``, ``x``, ``x_2``): weight ``w<j>``.
+_GENERIC_FEATURE = re.compile(r"x_?\d*")
+
+
+def weight_names(features: Sequence[str]) -> list[str]:
+    """The weights' variable names for a data set's feature columns, in order.
+
+    A column with a name gets ``w_<name>`` (``hours`` -> ``w_hours``; a leading ``x_`` is
+    dropped, ``x_dense`` -> ``w_dense``), the name sanitized to an identifier: each run of
+    characters other than ASCII letters, digits and ``_`` becomes one ``_``, ``_`` at the
+    ends is dropped (``"hours studied"`` -> ``w_hours_studied``, ``"Temp (C)"`` ->
+    ``w_Temp_C``). A generic column name (``x``, ``x1``, ``x_2``: the defaults), one left
+    empty by sanitizing, or one whose name would repeat another's gets ``w<j>`` (its
+    1-based position), as every weight did before the data had names; so would every
+    name when two columns sanitize alike.
+    """
+    out = []
+    for j, raw in enumerate(features):
+        name = str(raw)
+        stem = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
+        if stem.startswith("x_") and len(stem) > 2:
+            stem = stem[2:]
+        if _GENERIC_FEATURE.fullmatch(name) or not stem:
+            out.append(f"w{j + 1}")
+        else:
+            out.append(f"w_{stem}")
+    if len(set(out)) != len(out):  # two columns sanitized alike: positions, as before
+        return [f"w{j + 1}" for j in range(len(out))]
+    return out
 
 
 def _exact(v: float) -> sp.Expr:

@@ -451,8 +451,9 @@ def _stage(
             if progress is not None:
                 progress.describe(f"drawing {kind}")
             figures, data = draw(kind, result, colors, config.figure_options.get(kind))
+            dpi = config.options_of(kind).get("dpi")  # the figure option, else the default
             for name, fig in figures:
-                save_figure(fig, staged / name, list(config.formats))
+                save_figure(fig, staged / name, list(config.formats), *([dpi] if dpi else []))
                 names += [f"{name}.{fmt}" for fmt in config.formats]
                 fig.clear()
             for file_name, body in data.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from optiviz.figures._surface import caption, common
 from optiviz.figures.registry import PER_STEP, FigureKind, register
 
 
@@ -22,7 +23,9 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
         for t in runs
         if get_class(t.optimizer).order == 1 and not get_class(t.optimizer).searches_step
     ]
-    return [effective_lr(first_order or runs, colors=colors)]
+    kw = common(options)
+    kw.setdefault("title", f"effective learning rate: {caption(result)}")
+    return [effective_lr(first_order or runs, colors=colors, **kw)]
 
 
 KIND = register(

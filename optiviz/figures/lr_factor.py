@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from optiviz.figures._surface import caption, common
 from optiviz.figures.registry import PER_STEP, FigureKind, register
 
 
@@ -18,9 +19,13 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.effective_lr` with ``quantity="lr_factor"`` of the runs
     that recorded it."""
     from optiviz.plotting import effective_lr
+    from optiviz.plotting.curves import _factor_names
 
     runs = [t for t in result.trajectories if t.lr_factor is not None]
-    return [effective_lr(runs, quantity="lr_factor", colors=colors)]
+    kw = common(options)
+    names = "; ".join(_factor_names(runs) or ["each optimizer"])
+    kw.setdefault("title", f"lr factor of {names}\n{caption(result)}")
+    return [effective_lr(runs, quantity="lr_factor", colors=colors, **kw)]
 
 
 KIND = register(

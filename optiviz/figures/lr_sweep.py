@@ -17,9 +17,14 @@ if TYPE_CHECKING:
 def build(result: Any, colors: Any, options: Mapping[str, Any]) -> list[Any]:
     """One :func:`optiviz.plotting.lr_sweep` per optimizer entry that sweeps lr, in
     entry order: one line per value of the entry's other grids (and per start)."""
+    from optiviz.figures._surface import caption, common
+
     config = result.config
+    kw = common(options)
     return [
-        _lr_sweep(spec, traj, result.analysis, result.eta_opt, colors, config.starts)
+        _lr_sweep(
+            spec, traj, result.analysis, result.eta_opt, colors, config.starts, caption(result), kw
+        )
         for spec, traj in zip(config.optimizers, result.trajectories, strict=True)
         if spec.sweeps_lr
     ]
@@ -82,6 +87,8 @@ def _lr_sweep(
     eta_opt: float | None,
     colors: Any,
     starts: tuple = ((),),
+    caption: str = "",
+    common: dict | None = None,
 ) -> Any:
     """The lr-sweep figure of one entry's batched trajectory ``traj`` (run from
     ``starts``: its runs are the grid from each start in turn)."""
@@ -99,6 +106,10 @@ def _lr_sweep(
             np.asarray([fmt_point(p, 4) for p in starts], dtype=object), spec.n_runs
         )
     title = f"{label}: final loss after {traj.steps} steps against the learning rate"
+    if caption:
+        title += f"\n{caption}"
+    kw = dict(common or {})
+    title = kw.pop("title", title)
     limit, limit_label = (
         (None, None)
         if m is None or eta is None
@@ -118,4 +129,5 @@ def _lr_sweep(
         eta_opt=eta_opt,
         title=title,
         colors=colors,
+        **kw,
     )

@@ -148,7 +148,12 @@ class FigureKind:
     default : in the figures of a config that names none.
     order : position in listings (the allowed list, the schema, the docs table).
     options : what a config may set for this kind (:class:`Option`); the builder receives
-        every one of them, filled with defaults.
+        every one of them, filled with defaults. :func:`register` appends the options
+        every kind has (``title``, ``size``, ``dpi``: :data:`optiviz.figures._options.COMMON`)
+        that the kind does not declare itself.
+    check : optional ``check(options) -> None | (option, value, allowed)``: a refusal of
+        options that are valid one by one but not together (e.g. log levels that are not
+        all positive); ``options`` are the config's, checked, without defaults.
     report : optional ``report(result, options) -> str``: a Markdown section the kind adds
         to report.md (its numbers in words; "" for none).
     """
@@ -169,6 +174,7 @@ class FigureKind:
     #: ``variables``, ``steps_of(entry)``, ``record_of(entry)``).
     work: Callable[[Any, Mapping[str, Any]], tuple[int, int]] | None = None
     report: Callable[[Any, Mapping[str, Any]], str] | None = None
+    check: Callable[[Mapping[str, Any]], tuple[str, Any, str] | None] | None = None
 
     def option(self, name: str) -> Option:
         """The option called ``name`` (``KeyError`` if the kind has none by that name)."""
@@ -182,7 +188,12 @@ _KINDS: dict[str, FigureKind] = {}
 
 
 def register(kind: FigureKind) -> FigureKind:
-    """Add ``kind`` to the registry (its name must be new); returns it."""
+    """Add ``kind`` to the registry (its name must be new), with the options common to
+    every kind appended (those it does not declare itself); returns it as registered."""
+    from dataclasses import replace
+
+    from optiviz.figures._options import COMMON
+
     if kind.name in _KINDS:
         raise ValueError(f"figure kind {kind.name!r} is already registered")
     if not kind.name.isidentifier():
@@ -190,6 +201,7 @@ def register(kind: FigureKind) -> FigureKind:
     names = [o.name for o in kind.options]
     if len(set(names)) != len(names):
         raise ValueError(f"figure kind {kind.name!r} declares an option twice: {names}")
+    kind = replace(kind, options=kind.options + tuple(o for o in COMMON if o.name not in names))
     _KINDS[kind.name] = kind
     return kind
 
@@ -300,16 +312,27 @@ def missing_needs(config: Any) -> list[tuple[str, Need]]:
 
 
 def schema_line() -> str:
-    """The ``figures:`` lines of the config schema (:data:`optiviz.config.SCHEMA`)."""
-    head = f"figures: [{', '.join(FIGURE_NAMES)}]"
-    line = f"{head:<59}   (default [{', '.join(default_figures())}])\n"
-    with_options = [k.name for k in kinds() if k.options]
-    if not with_options:
-        return line
-    return line + (
-        "    an item may be {KIND: {option: value}} to set that figure's options\n"
-        f"    (kinds with options: {', '.join(with_options)}; see docs/config.md)\n"
-    )
+    """The ``figures:`` lines of the config schema (:data:`optiviz.config.SCHEMA`), the
+    names wrapped to the schema's width."""
+    import textwrap
+
+    names = textwrap.wrap(", ".join(FIGURE_NAMES), 50)
+    lines = [f"figures: [{names[0]}" + ("]" if len(names) == 1 else "")]
+    lines += [f"          {n}" for n in names[1:]]
+    lines[-1] += "]" if len(names) > 1 else ""
+    lines[-1] = f"{lines[-1]:<59}   (default [{', '.join(default_figures())}])"
+    from optiviz.figures._options import COMMON
+
+    common = [o.name for o in COMMON]
+    own = [k.name for k in kinds() if any(o.name not in common for o in k.options)]
+    if own or common:
+        lines.append("    an item may be {KIND: {option: value}} to set that figure's options")
+        if common:
+            lines.append(f"    (every kind: {', '.join(common)}; more for: {', '.join(own)};")
+            lines.append("    see docs/config.md)")
+        else:
+            lines.append(f"    (kinds with options: {', '.join(own)}; see docs/config.md)")
+    return "\n".join(lines) + "\n"
 
 
 def _files(kind: FigureKind) -> str:

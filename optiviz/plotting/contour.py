@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LogNorm, Normalize
+from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -47,9 +48,15 @@ from optiviz.plotting.style import (
     figure_and_axes,
     finish_axes,
     fit_figure_to_axes,
+    fitted_title,
+    formula_titles,
     legend_below,
+    new_figure,
+    panel_grid,
+    panels,
     rc,
     set_formula_title,
+    text_width,
     var_label,
     wrap_to_width,
 )
@@ -80,12 +87,16 @@ def contour(
     window: Any = None,
     projection: Any = None,
     title: str | bool | None = None,
+    caption: str = "",
     colors: ColorMap | None = None,
+    f_min: float | None = None,
+    history: Any = None,
+    layout: str = "single",
     grid: int = 300,
     max_runs: int = 40,
     family_threshold: int = 6,
     legend: bool = True,
-    figsize: tuple[float, float] = FIGSIZE,
+    figsize: tuple[float, float] | None = None,
     dpi: float = DPI,
     ax: Axes | None = None,
 ) -> Figure:
@@ -103,14 +114,27 @@ def contour(
     log_levels : force log (True) or linear (False) levels; default: the surface's
         ``log_levels`` hint, else automatic.
     window : plot window, ``[[lo, hi], [lo, hi]]`` in the plotted coordinates (or one row
-        per variable; ``[lo, hi]`` for a 1-D surface); default the surface's window,
-        widened when non-divergent paths overshoot it by at most 20% of its size (paths
-        going further are clipped at its edge).
+        per variable; ``[lo, hi]`` for a 1-D surface), or ``"auto"``: the box of every
+        non-divergent run's path (and ``history``) with a margin of
+        :data:`AUTO_WINDOW_MARGIN` of its size on each side (a side shorter than
+        :data:`AUTO_WINDOW_MIN_RATIO` of the other is widened to it); default the
+        surface's window, widened when non-divergent paths overshoot it by at most 20% of
+        its size (paths going further are clipped at its edge).
     projection : two variable names (n > 2: which variables to plot; n = 2: their order),
         or ``"hessian"`` (the plane of the top two Hessian eigenvectors at the minimum).
     title : str, or False for none; default the surface's formula (math text when it fits
         and mathtext can render it, else the plain expression text).
+    caption : a line under the default title (e.g. the surface, start and step budget:
+        :func:`optiviz.plotting.style.run_caption`).
     colors : shared :class:`ColorMap` (consistent label colours across figures).
+    f_min : the reference value f* of the levels (default the surface's lowest known
+        minimum); shown as 0 at rounding level
+        (:func:`optiviz.plotting._reference.round_f_star`).
+    history : the point before the start (``w(t-1)`` of a problem stated from a history):
+        drawn hollow, with the step from it to the start.
+    layout : ``"single"``, or ``"panels"``: one panel per run (each entry, each swept
+        value of a batched one; at most :data:`MAX_PANELS`), with shared window, levels
+        and colours, one legend below.
     grid : grid points per axis for evaluating f (1-D: four times as many).
     max_runs, family_threshold : batched trajectories with more than ``family_threshold``
         runs are drawn as a family; at most ``max_runs`` paths per family.
@@ -123,43 +147,215 @@ def contour(
     """
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
+    if layout not in ("single", "panels"):
+        raise OptivizError(f"layout must be 'single' or 'panels'; got {layout!r}")
+    f_ref = _reference(surface, groups, f_min)
+    kw = dict(
+        analysis=analysis,
+        levels=levels,
+        log_levels=log_levels,
+        projection=projection,
+        grid=grid,
+        max_runs=max_runs,
+        family_threshold=family_threshold,
+        f_min=f_ref,
+        history=history,
+    )
     with rc():
+        if layout == "panels" and ax is None:
+            return _contour_panels(
+                surface, groups, colors, window, title, caption, legend, figsize, dpi, kw
+            )
         own = ax is None
-        fig, ax = figure_and_axes(ax, figsize, dpi)
-        note = ""
-        if surface.n == 1:
-            handles = _contour_1d(
-                fig, ax, surface, groups, colors, levels, log_levels, window, grid, max_runs
-            )
-        else:
-            handles, note = _contour_2d(
-                fig,
-                ax,
-                surface,
-                groups,
-                colors,
-                analysis,
-                levels,
-                log_levels,
-                window,
-                projection,
-                grid,
-                max_runs,
-                family_threshold,
-            )
+        fig, ax = figure_and_axes(ax, figsize or FIGSIZE, dpi)
+        handles, note = _draw_contour(fig, ax, surface, groups, colors, window, **kw)
         # the title clears the colorbar's top tick label; an n > 2 surface's note on how
         # the plane was chosen sits between the title and the axes, wrapped (never clipped)
         pad = TITLE_PAD + subtitle(fig, ax, note) if note else TITLE_PAD
         if title is None:
-            set_formula_title(ax, surface, fig, pad=pad)
+            set_formula_title(ax, surface, fig, extra=caption, pad=pad)
         elif isinstance(title, str) and title:
-            ax.set_title(title, pad=pad)
+            fitted_title(ax, title, fig, pad=pad)
         if legend and handles:
             legend_below(fig, handles, ax=ax, grow=own)
         finish_axes(ax)
         if own and ax.get_aspect() == 1.0:
             fit_figure_to_axes(fig, ax)
     return fig
+
+
+#: ``window="auto"``: margin on each side, as a fraction of the paths' extent.
+AUTO_WINDOW_MARGIN = 0.10
+#: ``window="auto"``: a side shorter than this fraction of the other is widened to it.
+AUTO_WINDOW_MIN_RATIO = 1 / 3
+#: At most this many panels in ``layout="panels"`` (evenly chosen runs beyond).
+MAX_PANELS = 16
+
+
+def _reference(surface: Any, groups: list[RunGroup], f_min: float | None) -> float | None:
+    """f* of the figure: ``f_min``, else the surface's known one; 0 at rounding level of
+    the runs' recorded values."""
+    from optiviz.plotting._reference import round_f_star
+
+    value = f_min if f_min is not None else getattr(surface, "f_min", None)
+    if value is None:
+        return None
+    vals = [
+        np.abs(r.losses[np.isfinite(r.losses)])
+        for g in groups
+        for r in g.runs
+        if r.losses is not None
+    ]
+    scale = max((float(v.max()) for v in vals if v.size), default=0.0)
+    return round_f_star(float(value), scale)
+
+
+def _draw_contour(fig, ax, surface, groups, colors, window, **kw) -> tuple[list, str]:
+    """Draw the contour figure of ``groups`` into ``ax``; ``(legend handles, note)``."""
+    if surface.n == 1:
+        handles = _contour_1d(
+            fig,
+            ax,
+            surface,
+            groups,
+            colors,
+            kw["levels"],
+            kw["log_levels"],
+            window,
+            kw["grid"],
+            kw["max_runs"],
+            kw["f_min"],
+        )
+        return handles, ""
+    return _contour_2d(fig, ax, surface, groups, colors, window=window, **kw)
+
+
+def panel_runs(groups: list[RunGroup], max_panels: int = MAX_PANELS) -> list[RunGroup]:
+    """One single-run group per panel: each run of each entry (a batched entry gives one
+    per swept value), at most ``max_panels`` (evenly chosen beyond)."""
+    runs = [
+        RunGroup(label=r.label, runs=[r], optimizer=g.optimizer) for g in groups for r in g.runs
+    ]
+    if len(runs) > max_panels:
+        runs = [runs[i] for i in _subset(len(runs), max_panels)]
+    return runs
+
+
+def _contour_panels(surface, groups, colors, window, title, caption, legend, figsize, dpi, kw):
+    """``layout="panels"``: one contour panel per run, sharing window, levels and colours."""
+    shown = panel_runs(groups)
+    total = sum(len(g.runs) for g in groups)
+    nrows, ncols = panel_grid(len(shown))
+    fig = new_figure(figsize or (3.3 * ncols + 0.9, 3.0 * nrows + 1.4), dpi)
+    axes = panels(fig, None, nrows, ncols, sharex=True, sharey=True)
+    if surface.n >= 2:
+        plane, win = make_plane(surface, groups, kw["analysis"], kw["projection"])
+        window = _resolve_window(window, win, groups, plane, surface.n, kw["history"])
+        kw = dict(kw, plane=plane)
+    elif window is None or (isinstance(window, str) and window == "auto"):
+        window = _window_1d(surface, groups, window)
+    handles: dict[str, Any] = {}
+    cb_label = ""
+    entry_labels = {r.legend_label for g in shown for r in g.runs}
+    for k, g in enumerate(shown):
+        ax = axes.flat[k]
+        got, _ = _draw_contour(fig, ax, surface, [g], colors, window, **kw)
+        for h in got:
+            if h.get_label() not in entry_labels:
+                handles.setdefault(h.get_label(), h)
+        r = g.runs[0]
+        st = colors.style_for(r.key, r.variant)
+        ax.set_title(
+            "\n".join(wrap_to_width(r.legend_label, 0.95 * fig.get_figwidth() * 72 / ncols, 9, 2)),
+            fontsize=9,
+            color=st["color"],
+        )
+        for child in list(ax.child_axes):  # one colorbar for all: the levels are shared
+            cb_label = child.get_ylabel() or cb_label
+            child.remove()
+        if k + ncols < len(shown):
+            ax.set_xlabel("")
+        else:  # the lowest panel of its column shows the x ticks
+            ax.xaxis.set_tick_params(labelbottom=True)
+        if k % ncols:
+            ax.set_ylabel("")
+        finish_axes(ax)
+    for ax in axes.flat[len(shown) :]:
+        ax.remove()
+    filled = [c for c in axes.flat[0].collections if isinstance(c, ContourSet) and c.filled]
+    if filled:
+        cb = fig.colorbar(filled[0], ax=list(axes.flat[: len(shown)]), shrink=0.85, aspect=30)
+        cb.set_label(cb_label)
+        cb.ax.tick_params(labelsize=8.5)
+    if title is None or title is True:
+        math, plain = formula_titles(surface)
+        head = (
+            math
+            if math is not None and text_width(math, 11, True) <= 0.9 * fig.get_figwidth() * 72
+            else plain
+        )
+        more = f"{len(shown)} of {total} runs shown" if len(shown) < total else ""
+        tail = ", ".join(x for x in (caption, more) if x)
+        fig.suptitle(
+            head
+            + (
+                "\n" + "\n".join(wrap_to_width(tail, 0.9 * fig.get_figwidth() * 72, 10))
+                if tail
+                else ""
+            ),
+            fontsize=11,
+        )
+    elif isinstance(title, str) and title:
+        fitted_title(fig, title, fig)
+    if legend and handles:
+        legend_below(fig, list(handles.values()))
+    return fig
+
+
+def _resolve_window(window, win, groups, plane, n, history) -> Array:
+    """The plotted window: explicit, ``"auto"`` (fit the paths), or the surface's widened
+    by slightly overshooting paths."""
+    if window is None:
+        return _expand_window(win, groups, plane)
+    if isinstance(window, str):
+        if window != "auto":
+            raise OptivizError(
+                f"window must be 'auto' or [[low, high], [low, high]]; got {window!r}"
+            )
+        return auto_window(win, groups, plane, history)
+    return _window_arg(window, plane, n)
+
+
+def _path_points(groups: list[RunGroup], plane) -> Array:
+    """Projected points of every non-divergent run (every run when all diverged: their
+    finite prefixes), (k, 2)."""
+    runs = [r for g in groups for r in g.runs]
+    keep = [r for r in runs if not r.diverged] or runs
+    pts = [plane.project(P) for r in keep if (P := r.finite_prefix()) is not None and len(P)]
+    if not pts:
+        return np.zeros((0, 2))
+    Q = np.concatenate(pts)
+    return Q[np.isfinite(Q).all(axis=1) & (np.abs(Q) < 1e150).all(axis=1)]
+
+
+def auto_window(win: Array, groups: list[RunGroup], plane, history: Any = None) -> Array:
+    """``window="auto"``: the box of the paths (and the history point) with a margin of
+    :data:`AUTO_WINDOW_MARGIN` of its size on each side; a side shorter than
+    :data:`AUTO_WINDOW_MIN_RATIO` of the other is widened to that (about its centre); the
+    surface's window ``win`` when there is no path."""
+    Q = _path_points(groups, plane)
+    if history is not None:
+        h = np.asarray(history, dtype=float).reshape(1, -1)
+        Q = np.concatenate([Q, plane.project(h)]) if h.shape[1] == plane.basis.shape[0] else Q
+    if not len(Q):
+        return win
+    lo, hi = Q.min(axis=0), Q.max(axis=0)
+    span = hi - lo
+    floor = 1e-3 * float(np.max(win[:, 1] - win[:, 0]))  # a single point: a small box
+    span = np.maximum(span, max(floor, AUTO_WINDOW_MIN_RATIO * float(span.max())))
+    mid = 0.5 * (lo + hi)
+    half = 0.5 * span * (1 + 2 * AUTO_WINDOW_MARGIN)
+    return np.stack([mid - half, mid + half], axis=1)
 
 
 #: Points between the top of the axes and the title (clear of the colorbar's tick label).
@@ -209,11 +405,12 @@ def wants_log(D: Array, hint: bool | None, forced: bool | None) -> bool:
     return q <= 0 or hi / q > AUTO_LOG_RATIO
 
 
-def reference_value(surface: Any, Z: Array) -> tuple[float, bool]:
-    """``(f_ref, known)``: the known minimum value f*, or the grid minimum when f* is not
-    known or the grid goes below it."""
+def reference_value(surface: Any, Z: Array, f_min: float | None = None) -> tuple[float, bool]:
+    """``(f_ref, known)``: the known minimum value f* (``f_min``, else the surface's), or
+    the grid minimum when f* is not known or the grid goes below it."""
     zmin = float(np.min(Z[np.isfinite(Z)]))
-    f_min = getattr(surface, "f_min", None)
+    if f_min is None:
+        f_min = getattr(surface, "f_min", None)
     if f_min is not None and zmin >= f_min - 1e-9 * max(1.0, abs(f_min)):
         return float(f_min), True
     return zmin, False
@@ -442,6 +639,7 @@ def _contour_2d(
     surface,
     groups,
     colors,
+    *,
     analysis,
     levels,
     log_levels,
@@ -450,19 +648,22 @@ def _contour_2d(
     grid,
     max_runs,
     family_threshold,
+    f_min=None,
+    history=None,
+    plane=None,
 ) -> tuple[list, str]:
-    plane, win = make_plane(surface, groups, analysis, projection)
-    if window is not None:
-        win = _window_arg(window, plane, surface.n)
-    else:
-        win = _expand_window(win, groups, plane)
+    if plane is None:
+        plane, win = make_plane(surface, groups, analysis, projection)
+        win = _resolve_window(window, win, groups, plane, surface.n, history)
+    else:  # panels: the plane and window chosen once for all of them
+        win = np.asarray(window, dtype=float)
     u = np.linspace(win[0, 0], win[0, 1], grid)
     v = np.linspace(win[1, 0], win[1, 1], grid)
     U, V = np.meshgrid(u, v)
     Z = evaluate(surface, plane.lift(np.stack([U, V], axis=-1)))
     handles: list = []
     if np.isfinite(Z).any():
-        f_ref, known = reference_value(surface, Z)
+        f_ref, known = reference_value(surface, Z, f_min)
         with np.errstate(all="ignore"):
             D = Z - f_ref
         log = wants_log(D, surface_log_hint(surface), log_levels)
@@ -482,7 +683,9 @@ def _contour_2d(
         )
     lo, hi = win[:, 0], win[:, 1]
     handles += _draw_groups(fig, ax, groups, plane, lo, hi, colors, max_runs, family_threshold)
-    handles += _draw_minima(ax, surface, analysis, plane, lo, hi)
+    if history is not None:
+        handles += draw_history(ax, history, groups, plane, lo, hi)
+    handles += _draw_minima(ax, surface, analysis, plane, lo, hi, f_min)
     handles += _draw_stationary(ax, analysis, plane, lo, hi)
     if np.isfinite(Z).any() and not np.isfinite(Z).all():
         handles.append(
@@ -793,8 +996,75 @@ def family_colorbar(fig, ax, norm, cmap, g: RunGroup, nth: int = 0):
     return cb
 
 
-def _draw_minima(ax, surface, analysis, plane, lo, hi) -> list:
-    """The surface's known minima plus the other minima the analysis found."""
+#: The earlier point of a history (``start_prev``) and the step from it.
+HISTORY_COLOR = "0.2"
+
+
+def draw_history(ax, history: Any, groups: list[RunGroup], plane, lo, hi) -> list:
+    """The point before the start, ``w(t-1)``, as a hollow circle, with a dashed arrow of
+    the step from it to each distinct start (clipped to the window); its legend handle."""
+    h = np.asarray(history, dtype=float).reshape(-1)
+    if h.shape[0] != plane.basis.shape[0]:
+        return []
+    q = plane.project(h[None, :])[0]
+    starts: list[Array] = []
+    for g in groups:
+        for r in g.runs:
+            P = r.finite_prefix()
+            if P is not None and len(P):
+                s0 = plane.project(P[:1])[0]
+                if not any(np.allclose(s0, s) for s in starts):
+                    starts.append(s0)
+    for s0 in starts:
+        ax.annotate(
+            "",
+            xy=(s0[0], s0[1]),
+            xytext=(q[0], q[1]),
+            arrowprops=dict(
+                arrowstyle="-|>",
+                color=HISTORY_COLOR,
+                linestyle="--",
+                linewidth=1.3,
+                shrinkA=4,
+                shrinkB=6,
+                mutation_scale=12,
+            ),
+            zorder=4,
+            annotation_clip=True,
+        )
+    if not geo.inside(q[None, :], lo, hi)[0]:
+        return []
+    ax.plot(
+        q[0],
+        q[1],
+        marker="o",
+        markersize=7.5,
+        markerfacecolor="white",
+        markeredgecolor=HISTORY_COLOR,
+        markeredgewidth=1.6,
+        linestyle="none",
+        zorder=5,
+    )
+    return [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markersize=6.5,
+            markerfacecolor="white",
+            markeredgecolor=HISTORY_COLOR,
+            markeredgewidth=1.4,
+            color=HISTORY_COLOR,
+            linestyle="--",
+            linewidth=1.2,
+            label="earlier point $w(t-1)$, step to the start",
+        )
+    ]
+
+
+def _draw_minima(ax, surface, analysis, plane, lo, hi, f_min=None) -> list:
+    """The surface's known minima plus the other minima the analysis found (values at
+    rounding level of ``f_min`` = 0 shown as 0)."""
     minima = list(getattr(surface, "minima", []) or [])
     if analysis is not None:
         W = np.asarray(surface.window, dtype=float)
@@ -808,8 +1078,14 @@ def _draw_minima(ax, surface, analysis, plane, lo, hi) -> list:
             p = np.asarray(s.point, dtype=float)
             if all(np.linalg.norm(p - k) > tol for k in known):
                 minima.append(s)
+
+    def shown(v: float) -> float:
+        # f* rounded to 0 (an infimum 0 found as 5e-31): its minima say 0 too
+        return 0.0 if f_min == 0.0 and abs(v) <= abs(f_star_raw) else v
+
+    f_star_raw = min((float(m.value) for m in minima), default=0.0)
     items = [
-        (plane.project(np.asarray(m.point, dtype=float)[None, :])[0], float(m.value))
+        (plane.project(np.asarray(m.point, dtype=float)[None, :])[0], shown(float(m.value)))
         for m in minima
     ]
     return mark_minima(ax, items, lo, hi)
@@ -914,33 +1190,49 @@ def _draw_stationary(ax, analysis, plane, lo, hi) -> list:
 
 
 # -- 1-D -----------------------------------------------------------------------------------
-def _contour_1d(
-    fig, ax, surface, groups, colors, levels, log_levels, window, grid, max_runs
-) -> list:
+def _window_1d(surface, groups, window) -> Array:
+    """The x range of a 1-D contour for ``window`` None (the surface's, widened by
+    slightly overshooting paths) or ``"auto"`` (the iterates with a margin)."""
     W = np.asarray(surface.window, dtype=float)[0]
-    if window is not None:
-        w = np.asarray(window, dtype=float).reshape(-1)
+    visited = [
+        P[:, 0]
+        for g in groups
+        for r in g.runs
+        if not r.diverged and (P := r.finite_prefix()) is not None and len(P)
+    ]
+    if not visited:
+        return W
+    x = np.concatenate(visited)
+    if window is not None:  # "auto"
+        lo, hi = float(x.min()), float(x.max())
+        span = max(hi - lo, 1e-3 * float(W[1] - W[0]))
+        mid = 0.5 * (lo + hi)
+        half = 0.5 * span * (1 + 2 * AUTO_WINDOW_MARGIN)
+        return np.array([mid - half, mid + half])
+    width = W[1] - W[0]
+    lim = EXPAND_LIMIT * width
+    if x.min() >= W[0] - lim and x.max() <= W[1] + lim:
+        W = np.array(
+            [
+                min(W[0], x.min() - 0.04 * width) if x.min() < W[0] else W[0],
+                max(W[1], x.max() + 0.04 * width) if x.max() > W[1] else W[1],
+            ]
+        )
+    return W
+
+
+def _contour_1d(
+    fig, ax, surface, groups, colors, levels, log_levels, window, grid, max_runs, f_min=None
+) -> list:
+    if window is None or (isinstance(window, str) and window == "auto"):
+        W = _window_1d(surface, groups, window)
+    else:
+        w = np.asarray(window, dtype=float)
+        # a figure option's [[low, high], [low, high]]: its first row is the x range
+        w = (w[0] if w.shape == (2, 2) else w).reshape(-1)
         if w.shape != (2,) or not np.all(np.isfinite(w)) or w[0] >= w[1]:
             raise OptivizError(f"window of a 1-D surface must be [low, high]; got {window!r}")
         W = w
-    else:
-        visited = [
-            r.finite_prefix()[:, 0]
-            for g in groups
-            for r in g.runs
-            if not r.diverged and r.finite_prefix() is not None and len(r.finite_prefix())
-        ]
-        if visited:
-            x = np.concatenate(visited)
-            width = W[1] - W[0]
-            lim = EXPAND_LIMIT * width
-            if x.min() >= W[0] - lim and x.max() <= W[1] + lim:
-                W = np.array(
-                    [
-                        min(W[0], x.min() - 0.04 * width) if x.min() < W[0] else W[0],
-                        max(W[1], x.max() + 0.04 * width) if x.max() > W[1] else W[1],
-                    ]
-                )
     xs = np.linspace(W[0], W[1], max(grid * 4, 400))
     Z = evaluate(surface, xs[:, None])
     name = surface.variables[0]
@@ -956,7 +1248,7 @@ def _contour_1d(
         )
         ax.set_xlim(*W)
         return []
-    f_ref, known = reference_value(surface, Z)
+    f_ref, known = reference_value(surface, Z, f_min)
     with np.errstate(all="ignore"):
         D = Z - f_ref
     log = wants_log(D, surface_log_hint(surface), log_levels)

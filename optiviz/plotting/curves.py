@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
@@ -39,8 +40,10 @@ from optiviz.plotting.style import (
     figure_and_axes,
     figure_of,
     finish_axes,
+    fitted_title,
     legend_below,
     new_figure,
+    panel_grid,
     panels,
     rc,
     var_label,
@@ -71,151 +74,303 @@ def _last_finite(y: Array) -> int | None:
     return int(ok[-1]) if ok.size else None
 
 
+#: ``log_x="auto"``: a log step axis when the shortest run is under this fraction of the
+#: longest (Newton's 6 steps beside 3000 would be a sliver at the left edge).
+LOG_X_SHORT = 0.05
+#: A diverging run is clipped (the y axis kept to the others' range) when its values go
+#: more than this factor (3 decades) above every non-diverged run's.
+CLIP_FACTOR = 1e3
+
+
+def wants_log_x(lengths: Sequence[int], log_x: Any) -> bool:
+    """``log_x`` True / False, or for ``"auto"``: the shortest run (in steps, at least 1)
+    is under :data:`LOG_X_SHORT` of the longest."""
+    if not isinstance(log_x, str):
+        return bool(log_x)
+    if log_x != "auto":
+        raise OptivizError(f"log_x must be True, False or 'auto'; got {log_x!r}")
+    steps = [k for k in lengths if k >= 1]
+    return bool(steps) and min(steps) < LOG_X_SHORT * max(steps)
+
+
 def loss(
     runs: Any,
     *,
     f_min: float | None = None,
     relative: bool = True,
     title: str | bool | None = None,
+    caption: str = "",
     colors: ColorMap | None = None,
-    logx: bool = False,
+    logx: bool | str = "auto",
+    layout: str = "single",
     family_threshold: int = 6,
     max_runs: int = 60,
-    figsize: tuple[float, float] = FIGSIZE,
+    figsize: tuple[float, float] | None = None,
     dpi: float = DPI,
     ax: Axes | None = None,
 ) -> Figure:
     """Loss per step, one line per run.
 
     ``relative=True`` plots ``f - f*`` (``f_min`` given, or the trajectories' own
-    ``f_min``); without a known ``f*`` (or ``relative=False``) it plots ``f``. The y axis
-    is logarithmic when the plotted values are all >= 0 (exact zeros, i.e. reaching
-    ``f*`` exactly, are drawn at the bottom edge as a down-triangle); if some are negative
-    (``f*`` is not a lower bound here) it is symmetric-log and the axis label says so.
-    Batched trajectories with more than ``family_threshold`` runs become a family coloured
-    by the swept hyperparameter. ``ax``: an Axes to draw into (its figure is returned; the
-    legend goes below it); default a new figure of ``figsize`` and ``dpi``.
+    ``f_min``; an f* at rounding level of the losses, see
+    :func:`optiviz.plotting._reference.round_f_star`, is 0); without a known ``f*`` (or
+    ``relative=False``) it plots ``f``. The y axis is logarithmic when the plotted values
+    are all >= 0 (exact zeros, i.e. reaching ``f*`` exactly, are drawn at the bottom edge
+    as a down-triangle); if some are negative (``f*`` is not a lower bound here) it is
+    symmetric-log and the axis label says so. A diverging run whose values go more than
+    :data:`CLIP_FACTOR` above every other run's is clipped: the y axis keeps the others'
+    range (with a margin) and an up-triangle on the top edge marks where it leaves.
+    ``logx``: a symmetric-log step axis (True), linear (False), or ``"auto"``
+    (:func:`wants_log_x`). ``layout="panels"``: one panel per run (each entry, each swept
+    value of a batched one), shared axes. ``title``: a string, False for none; default
+    ``caption`` (when given). Batched trajectories with more than ``family_threshold`` runs
+    become a family coloured by the swept hyperparameter. ``ax``: an Axes to draw into (its
+    figure is returned; the legend goes below it); default a new figure of ``figsize`` and
+    ``dpi``.
     """
+    from optiviz.plotting._reference import round_f_star
+    from optiviz.plotting.contour import panel_runs
+
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
     views = flat(groups)
+    if layout not in ("single", "panels"):
+        raise OptivizError(f"layout must be 'single' or 'panels'; got {layout!r}")
     if f_min is None and relative:
         f_min = next((r.f_min for r in views if r.f_min is not None), None)
+    raw = [np.abs(r.losses[np.isfinite(r.losses)]) for r in views if r.losses is not None]
+    f_min = round_f_star(f_min, max((float(a.max()) for a in raw if a.size), default=0.0))
     use_rel = relative and f_min is not None
+    ys = {id(r): _y_values(r, f_min, use_rel) for r in views}
+    finite = [y[np.isfinite(y)] for y in ys.values() if y is not None]
+    allv = np.concatenate(finite) if finite else np.empty(0)
+    negative = bool(allv.size and allv.min() < 0)
+    pos = allv[allv > 0]
+    # exact zeros (f* reached to rounding) have no place on a log axis: they are drawn on
+    # the bottom edge, so a path that touches f* and leaves again stays connected
+    floor = float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0) else None
+    top = None if negative else _clip_top(views, ys)
+    log_x = wants_log_x([len(y) - 1 for y in ys.values() if y is not None], logx)
+    look = _LossLook(f_min, use_rel, negative, floor, top, log_x, family_threshold, max_runs)
     with rc():
+        if layout == "panels" and ax is None:
+            shown = panel_runs(groups)
+            nrows, ncols = panel_grid(len(shown))
+            fig = new_figure(figsize or (3.3 * ncols + 0.6, 2.7 * nrows + 1.5), dpi)
+            axes = panels(fig, None, nrows, ncols, sharex=True, sharey=True)
+            handles: dict[str, Any] = {}
+            labels = {r.legend_label for g in shown for r in g.runs}
+            for k, g in enumerate(shown):
+                pax = axes.flat[k]
+                for h in _loss_on(fig, pax, [g], ys, colors, look):
+                    if h.get_label() not in labels:
+                        handles.setdefault(h.get_label(), h)
+                r = g.runs[0]
+                pax.set_title(
+                    "\n".join(
+                        wrap_to_width(r.legend_label, 0.95 * fig.get_figwidth() * 72 / ncols, 9, 2)
+                    ),
+                    fontsize=9,
+                    color=colors.color_for(r.key),
+                )
+                if k % ncols:
+                    pax.set_ylabel("")
+                if k + ncols < len(shown):
+                    pax.set_xlabel("")
+                else:  # the lowest panel of its column shows the step ticks
+                    pax.xaxis.set_tick_params(labelbottom=True)
+            for pax in axes.flat[len(shown) :]:
+                pax.remove()
+            head = title if isinstance(title, str) and title else caption
+            if head and title is not False:
+                fitted_title(fig, head, fig)
+            if handles:
+                legend_below(fig, list(handles.values()))
+            return fig
         own = ax is None
-        fig, ax = figure_and_axes(ax, figsize, dpi)
-        ys = {id(r): _y_values(r, f_min, use_rel) for r in views}
-        finite = [y[np.isfinite(y)] for y in ys.values() if y is not None]
-        allv = np.concatenate(finite) if finite else np.empty(0)
-        negative = bool(allv.size and allv.min() < 0)
-        pos = allv[allv > 0]
-        handles: list = []
-        bottom_marks: list = []
-        # exact zeros (f* reached to rounding) have no place on a log axis: they are drawn
-        # on the bottom edge, so a path that touches f* and leaves again stays connected
-        floor = float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0) else None
-        for g in groups:
-            family = g.batched and len(g.runs) > family_threshold
-            if family:
-                handles.append(_loss_family(fig, ax, g, ys, max_runs))
-                continue
-            for r in g.runs:
-                y = ys[id(r)]
-                st = colors.style_for(r.key, r.variant)
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        color=st["color"],
-                        linestyle=st["linestyle"],
-                        marker=st["marker"],
-                        markersize=4.5,
-                        linewidth=1.8,
-                        label=r.legend_label,
-                    )
-                )
-                if y is None:
-                    continue
-                t = np.arange(len(y))
-                # the entry's marker on a few points (a second cue beside its colour),
-                # staggered so the markers of lines on top of each other stay apart
-                k = len(handles) - 1
-                every = max(1, len(y) // LOSS_MARKERS)
-                ax.plot(
-                    t,
-                    _masked(y, negative, floor),
-                    color=st["color"],
-                    linestyle=st["linestyle"],
-                    marker=st["marker"],
-                    markersize=4.5,
-                    markevery=((k * every) // 7 % every, every),
-                    linewidth=1.8,
-                    zorder=3,
-                )
-                _mark_end(ax, r, y, t, st["color"], negative, bottom_marks)
-        if negative:
-            lin = float(np.quantile(np.abs(allv[allv != 0]), 0.05)) if np.any(allv != 0) else 1.0
-            ax.set_yscale("symlog", linthresh=max(lin, 1e-300))
-        elif pos.size:
-            ax.set_yscale("log")
-            if bottom_marks:
-                ax.set_ylim(bottom=floor)
-                trans = blended_transform_factory(ax.transData, ax.transAxes)
-                for t_ in bottom_marks:
-                    ax.plot(
-                        t_,
-                        0.0,
-                        marker="v",
-                        markersize=8,
-                        color="0.2",
-                        linestyle="none",
-                        transform=trans,
-                        clip_on=False,
-                        zorder=6,
-                    )
-                handles.append(
-                    Line2D(
-                        [],
-                        [],
-                        marker="v",
-                        color="0.2",
-                        linestyle="none",
-                        label="reached $f^*$ (to rounding)",
-                    )
-                )
-        if any(r.diverged for r in views):
+        fig, ax = figure_and_axes(ax, figsize or FIGSIZE, dpi)
+        handles_ = _loss_on(fig, ax, groups, ys, colors, look)
+        head = title if isinstance(title, str) and title else caption
+        if head and title is not False:
+            fitted_title(ax, head, fig)
+        if handles_:
+            legend_below(fig, handles_, ax=None if own else ax, grow=own)
+    return fig
+
+
+@dataclass(frozen=True)
+class _LossLook:
+    """What every panel of one loss figure shares: f*, the scales, the clip level."""
+
+    f_min: float | None
+    relative: bool
+    negative: bool
+    floor: float | None
+    top: float | None  # clip the y axis here (a diverging run goes far above the others)
+    log_x: bool
+    family_threshold: int
+    max_runs: int
+
+
+def _clip_top(views: list[RunView], ys: dict) -> float | None:
+    """The top of the y axis when a diverging run would squash the others: the largest
+    value of the non-diverged runs times a margin (half a decade), when some diverged run
+    goes more than :data:`CLIP_FACTOR` above it; else None (nothing to clip)."""
+
+    def top_of(r: RunView) -> float | None:
+        y = ys[id(r)]
+        if y is None:
+            return None
+        y = y[np.isfinite(y) & (y > 0)]
+        return float(y.max()) if y.size else None
+
+    calm = [v for r in views if not r.diverged and (v := top_of(r)) is not None]
+    wild = [v for r in views if r.diverged and (v := top_of(r)) is not None]
+    if not calm or not wild or max(wild) <= CLIP_FACTOR * max(calm):
+        return None
+    return max(calm) * 10**0.5
+
+
+def _loss_on(fig, ax, groups: list[RunGroup], ys: dict, colors: ColorMap, look: _LossLook) -> list:
+    """Draw the loss curves of ``groups`` into ``ax``; returns the legend handles."""
+    negative, floor = look.negative, look.floor
+    views = flat(groups)
+    handles: list = []
+    bottom_marks: list = []
+    clipped: list = []
+    for g in groups:
+        family = g.batched and len(g.runs) > look.family_threshold
+        if family:
+            handles.append(_loss_family(fig, ax, g, ys, look.max_runs))
+            continue
+        for r in g.runs:
+            y = ys[id(r)]
+            st = colors.style_for(r.key, r.variant)
             handles.append(
                 Line2D(
                     [],
                     [],
-                    marker="x",
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4.5,
+                    linewidth=1.8,
+                    label=r.legend_label,
+                )
+            )
+            if y is None:
+                continue
+            t = np.arange(len(y))
+            # the entry's marker on a few points (a second cue beside its colour),
+            # staggered so the markers of lines on top of each other stay apart
+            k = len(handles) - 1
+            every = max(1, len(y) // LOSS_MARKERS)
+            ax.plot(
+                t,
+                _masked(y, negative, floor),
+                color=st["color"],
+                linestyle=st["linestyle"],
+                marker=st["marker"],
+                markersize=4.5,
+                markevery=((k * every) // 7 % every, every),
+                linewidth=1.8,
+                zorder=3,
+            )
+            _mark_end(ax, r, y, t, st["color"], negative, bottom_marks)
+            if look.top is not None and r.diverged:
+                over = np.flatnonzero(np.isfinite(y) & (y > look.top))
+                if over.size:
+                    clipped.append((int(t[over[0]]), st["color"]))
+    ys_here = [ys[id(r)] for r in views if ys[id(r)] is not None]
+    pos_here = any(np.any(np.isfinite(y) & (y > 0)) for y in ys_here)
+    if negative:
+        allv = np.concatenate([y[np.isfinite(y)] for y in ys.values() if y is not None])
+        lin = float(np.quantile(np.abs(allv[allv != 0]), 0.05)) if np.any(allv != 0) else 1.0
+        ax.set_yscale("symlog", linthresh=max(lin, 1e-300))
+    elif pos_here or look.floor is not None:
+        ax.set_yscale("log")
+        if floor is not None:
+            ax.set_ylim(bottom=floor)
+        if bottom_marks:
+            trans = blended_transform_factory(ax.transData, ax.transAxes)
+            for t_ in bottom_marks:
+                ax.plot(
+                    t_,
+                    0.0,
+                    marker="v",
+                    markersize=8,
+                    color="0.2",
+                    linestyle="none",
+                    transform=trans,
+                    clip_on=False,
+                    zorder=6,
+                )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="v",
+                    color="0.2",
+                    linestyle="none",
+                    label="reached $f^*$ (to rounding)",
+                )
+            )
+    if look.top is not None:
+        ax.set_ylim(top=look.top)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for t_, c in clipped:
+            ax.plot(
+                t_,
+                1.0,
+                marker="^",
+                markersize=9,
+                color=c,
+                markeredgecolor="white",
+                linestyle="none",
+                transform=trans,
+                clip_on=False,
+                zorder=7,
+            )
+    if any(r.diverged for r in views):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="x",
+                color="0.25",
+                linestyle="none",
+                markersize=8,
+                markeredgewidth=1.8,
+                label="diverged: last finite value",
+            )
+        )
+        if clipped:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="^",
                     color="0.25",
                     linestyle="none",
                     markersize=8,
-                    markeredgewidth=1.8,
-                    label="diverged: last finite value",
+                    label="diverged: leaves the axis here (clipped)",
                 )
             )
-        if logx:
-            ax.set_xscale("symlog", linthresh=1.0)
-        ax.set_xlabel("step $t$")
-        if use_rel:
-            ylabel = "$f(x_t) - f^*$"
-            if f_min != 0:
-                ylabel += f"   ($f^*$ = {f_min:.6g})"
-        else:
-            ylabel = "$f(x_t)$"
-        if negative:
-            ylabel += "   [symmetric log scale: values < 0 occur]"
-        ax.set_ylabel(ylabel)
-        ax.set_xlim(left=0)
-        if isinstance(title, str):
-            ax.set_title(title)
-        finish_axes(ax, grid=True)
-        if handles:
-            legend_below(fig, handles, ax=None if own else ax, grow=own)
-    return fig
+    if look.log_x:
+        ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlabel("step $t$" + ("  (log scale after step 1)" if look.log_x else ""))
+    if look.relative:
+        ylabel = "$f(x_t) - f^*$"
+        if look.f_min != 0:
+            ylabel += f"   ($f^*$ = {look.f_min:.6g})"
+    else:
+        ylabel = "$f(x_t)$"
+    if negative:
+        ylabel += "   [symmetric log scale: values < 0 occur]"
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(left=0)
+    finish_axes(ax, grid=True)
+    return handles
 
 
 def _masked(y: Array, negative: bool, floor: float | None = None) -> Array:

@@ -192,6 +192,15 @@ def panels(fig: Figure, ax: Any, nrows: int, ncols: int = 1, **subplots_kw: Any)
     return out
 
 
+def panel_grid(k: int, max_cols: int = 3) -> tuple[int, int]:
+    """``(rows, columns)`` of ``k`` small-multiple panels: one row up to ``max_cols``, then
+    rows of ``max_cols`` (4 panels: 2 x 2)."""
+    if k <= max_cols:
+        return 1, max(k, 1)
+    ncols = 2 if k == 4 else max_cols
+    return math.ceil(k / ncols), ncols
+
+
 def finish_axes(ax, grid: bool = False) -> None:
     """Explicit tick sizes (ticks are created lazily at draw time, outside ``rc()``)."""
     ax.tick_params(labelsize=TICK_LABELSIZE)
@@ -299,14 +308,21 @@ _GREEK = {
     "Omega",
 }
 _NAME = re.compile(r"^([A-Za-z]+?)_?(\d+)?$")
+#: ``w_hours`` (a weight named after a data column): a one-letter symbol, a word subscript.
+_WORD_SUB = re.compile(r"^([A-Za-z])_([A-Za-z0-9][A-Za-z0-9_]*)$")
 
 
 def math_name(name: str) -> str | None:
-    """Mathtext body for a variable name (``x1`` -> ``x_{1}``, ``theta`` -> ``\\theta``), or
-    ``None`` when the name is a plain word better shown as text."""
+    """Mathtext body for a variable name (``x1`` -> ``x_{1}``, ``theta`` -> ``\\theta``,
+    ``w_hours`` -> ``w_{\\mathrm{hours}}``), or ``None`` when the name is a plain word
+    better shown as text."""
     m = _NAME.match(name)
     if not m:
-        return None
+        w = _WORD_SUB.match(name)
+        if w is None:
+            return None
+        sub = w.group(2).replace("_", "\\_")
+        return f"{w.group(1)}_{{\\mathrm{{{sub}}}}}"
     base, digits = m.group(1), m.group(2)
     if base in _GREEK:
         base = "\\" + base
@@ -397,6 +413,59 @@ def wrap_to_width(text: str, width_pts: float, size: float, max_lines: int = 4) 
     return [ln.replace("\x00", " ") for ln in lines]
 
 
+def _top_level_terms(body: str) -> list[str]:
+    """``body`` split before each top-level `` + `` / `` - `` (outside braces and
+    ``\\left ... \\right`` pairs); joined back, the pieces are ``body``."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(body):
+        if body.startswith("\\left", i):
+            depth += 1
+            i += 5
+            continue
+        if body.startswith("\\right", i):
+            depth -= 1
+            i += 6
+            continue
+        c = body[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and body.startswith((" + ", " - "), i) and i > start:
+            pieces.append(body[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(body[start:])
+    return pieces
+
+
+def split_math(math: str, max_w: float, size: float, max_lines: int = 3) -> list[str] | None:
+    """A ``"prefix $lhs = terms$"`` title broken into at most ``max_lines`` math-text lines
+    of at most ``max_w`` points at font ``size``, between top-level terms; None when it
+    does not fit so (or mathtext cannot lay a line out)."""
+    head, dollar, rest = math.partition("$")
+    if not dollar or not rest.endswith("$"):
+        return None
+    body = rest[:-1]
+    lines: list[str] = []
+    current = ""
+    for term in _top_level_terms(body):
+        trial = f"{current} {term.strip()}" if current else term
+        prefix = "" if lines else head
+        if current and text_width(f"{prefix}${trial}$", size, True) > max_w:
+            lines.append(current)
+            current = term.strip()
+        else:
+            current = trial
+    lines.append(current)
+    out = [f"{head if k == 0 else ''}${ln}$" for k, ln in enumerate(lines)]
+    if len(out) > max_lines or any(text_width(ln, size, True) > max_w for ln in out):
+        return None
+    if not all(mathtext_ok(ln[ln.index("$") :]) for ln in out):
+        return None
+    return out
+
+
 def set_formula_title(
     ax,
     surface,
@@ -422,6 +491,13 @@ def set_formula_title(
             if text_width(math, size, True) <= max_w:
                 ax.set_title(math + tail, fontsize=size, pad=pad)
                 return math + tail
+        # a long formula (a data surface's sum over its samples): math text over at most
+        # three lines, broken between top-level terms
+        lines = split_math(math, max_w, sizes[-1])
+        if lines is not None:
+            title = "\n".join(lines) + tail
+            ax.set_title(title, fontsize=sizes[-1], pad=pad)
+            return title
     size = sizes[-1] if len(plain) > 60 else sizes[0]
     per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
     width = max(int(max_w / per_char), 20)
@@ -432,6 +508,73 @@ def set_formula_title(
     title = "\n".join(lines) + tail
     ax.set_title(title, fontsize=size, pad=pad)
     return title
+
+
+def run_caption(
+    surface: str,
+    start: Any,
+    steps: Any,
+    *,
+    history: Any = None,
+    max_coords: int = 4,
+) -> str:
+    """The line a figure's title gives its experiment: the surface, the start and the step
+    budget, e.g. ``"rosenbrock, start (-1.2, 1), 3000 steps"``.
+
+    ``start``: one point, or several (a list of points: "3 starts"); ``history``: the point
+    before the start (``w(t-1)``) when the problem states one; ``steps``: the budget, one
+    number or one per entry (a range when they differ). Points of more than ``max_coords``
+    coordinates are cut with an ellipsis.
+    """
+    from optiviz._format import fmt_number
+
+    def point(p: Any) -> str:
+        v = [float(c) for c in np.asarray(p, dtype=float).reshape(-1)]
+        shown = ", ".join(fmt_number(c, 4) for c in v[:max_coords])
+        return f"({shown}{', …' if len(v) > max_coords else ''})"
+
+    a = np.asarray(start, dtype=float) if start is not None else None
+    if a is None or a.size == 0:
+        where = ""
+    elif a.ndim == 2 and a.shape[0] > 1:
+        where = f"{a.shape[0]} starts"
+    else:
+        where = f"start {point(a.reshape(-1))}"
+        if history is not None:
+            where += f" after {point(history)}"
+    budgets = sorted({int(b) for b in np.atleast_1d(np.asarray(steps, dtype=float))})
+    if not budgets:
+        budget = ""
+    elif len(budgets) == 1:
+        budget = f"{budgets[0]} step{'s' if budgets[0] != 1 else ''}"
+    else:
+        budget = f"{budgets[0]}–{budgets[-1]} steps"
+    return ", ".join(x for x in (surface, where, budget) if x)
+
+
+def fitted_title(
+    target: Any,
+    text: str,
+    fig: Figure,
+    *,
+    size: float = 11,
+    width: float = 0.9,
+    max_lines: int = 3,
+    pad: float | None = None,
+) -> str:
+    """Set ``text`` as the title of ``target`` (an Axes, or the Figure: a suptitle), each
+    line wrapped to ``width`` of the figure's width at font ``size`` (at most ``max_lines``
+    lines per paragraph, then an ellipsis), so it never runs off the image. Returns it."""
+    max_w = width * fig.get_figwidth() * 72.0
+    lines: list[str] = []
+    for para in text.split("\n"):
+        lines += wrap_to_width(para, max_w, size, max_lines)
+    out = "\n".join(lines)
+    if isinstance(target, Figure):
+        target.suptitle(out, fontsize=size)
+    else:
+        target.set_title(out, fontsize=size, pad=pad)
+    return out
 
 
 def fit_figure_to_axes(

@@ -20,9 +20,9 @@ from optiviz.errors import OptivizError
 from optiviz.plotting import _geometry as geo
 from optiviz.plotting._runs import normalize
 from optiviz.plotting.contour import (
-    _expand_window,
+    _reference,
+    _resolve_window,
     _subset,
-    _window_arg,
     evaluate,
     make_plane,
     reference_value,
@@ -36,6 +36,7 @@ from optiviz.plotting.style import (
     SURFACE3D_CMAP,
     ColorMap,
     figure_and_axes,
+    fitted_title,
     legend_below,
     rc,
     set_formula_title,
@@ -59,7 +60,9 @@ def surface3d(
     window: Any = None,
     projection: Any = None,
     title: str | bool | None = None,
+    caption: str = "",
     colors: ColorMap | None = None,
+    f_min: float | None = None,
     grid: int = 120,
     max_runs: int = 20,
     elev: float = 38.0,
@@ -73,7 +76,9 @@ def surface3d(
     ``log_z``: plot ``log10(f - f* + eps)`` (default: the surface's ``log_levels`` hint, or
     automatic for wide value ranges). ``ax``: a 3-D Axes to draw into (from
     ``add_subplot(projection="3d")``; its figure is returned); default a new figure of
-    ``figsize`` and ``dpi``. Other arguments as in :func:`optiviz.plotting.contour`.
+    ``figsize`` and ``dpi``. ``elev``, ``azim``: the view angles in degrees (elevation
+    above the x-y plane, azimuth about the z axis). ``window`` may be ``"auto"`` (fit the
+    paths). Other arguments as in :func:`optiviz.plotting.contour`.
     """
     if surface.n < 2:
         raise OptivizError(
@@ -89,18 +94,14 @@ def surface3d(
         own = ax is None
         fig, ax = figure_and_axes(ax, figsize, dpi, projection="3d", computed_zorder=False)
         plane, win = make_plane(surface, groups, analysis, projection)
-        win = (
-            _window_arg(window, plane, surface.n)
-            if window is not None
-            else _expand_window(win, groups, plane)
-        )
+        win = _resolve_window(window, win, groups, plane, surface.n, None)
         u = np.linspace(win[0, 0], win[0, 1], grid)
         v = np.linspace(win[1, 0], win[1, 1], grid)
         U, V = np.meshgrid(u, v)
         Z = evaluate(surface, plane.lift(np.stack([U, V], axis=-1)))
         if not np.isfinite(Z).any():
             raise OptivizError(f"f is not finite anywhere in the window of {surface.name!r}")
-        f_ref, known = reference_value(surface, Z)
+        f_ref, known = reference_value(surface, Z, _reference(surface, groups, f_min))
         with np.errstate(all="ignore"):
             D = Z - f_ref
         log = wants_log(D, surface_log_hint(surface), log_z)
@@ -217,7 +218,8 @@ def surface3d(
             )
         minima = list(getattr(surface, "minima", []) or [])
         if minima:
-            f_min = min(m.value for m in minima)
+            # the figure's f* (0 when the known minimum is at rounding level)
+            f_star = f_ref if known else min(m.value for m in minima)
             shown = False
             for m in minima:
                 q = plane.project(np.asarray(m.point, dtype=float)[None, :])
@@ -246,7 +248,7 @@ def surface3d(
                         color=MINIMUM_COLOR,
                         markeredgecolor="white",
                         linestyle="none",
-                        label=f"known minimum ($f^*$ = {f_min:.4g})",
+                        label=f"known minimum ($f^*$ = {f_star:.4g})",
                     )
                 )
         ax.set_xlim(lo[0], hi[0])
@@ -266,9 +268,10 @@ def surface3d(
                 note = "\n".join(
                     wrap_to_width(f"({plane.note})", 0.86 * fig.get_figwidth() * 72.0, 10.0)
                 )
-            set_formula_title(ax, surface, fig, extra=note)
-        elif title:
-            ax.set_title(title)
+            extra = "\n".join(x for x in (caption, note) if x)
+            set_formula_title(ax, surface, fig, extra=extra)
+        elif isinstance(title, str) and title:
+            fitted_title(ax, title, fig)
         if handles:
             legend_below(fig, handles, ax=None if own else ax)
     return fig
