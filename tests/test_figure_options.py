@@ -358,7 +358,7 @@ def test_a_problem_stated_from_a_history_draws_the_earlier_point_and_its_step():
     hollow = [
         ln
         for ln in ax.lines
-        if ln.get_marker() == "o" and ln.get_markerfacecolor() == "white" and len(ln.get_xdata())
+        if ln.get_marker() == "o" and ln.get_markerfacecolor() == "none" and len(ln.get_xdata())
     ]
     assert len(hollow) == 1 and (hollow[0].get_xdata()[0], hollow[0].get_ydata()[0]) == (1.0, 1.0)
     arrows = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None]

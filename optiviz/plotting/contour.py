@@ -1039,7 +1039,7 @@ def draw_history(ax, history: Any, groups: list[RunGroup], plane, lo, hi) -> lis
         q[1],
         marker="o",
         markersize=7.5,
-        markerfacecolor="white",
+        markerfacecolor="none",  # hollow: the start marker is white-filled
         markeredgecolor=HISTORY_COLOR,
         markeredgewidth=1.6,
         linestyle="none",
@@ -1051,7 +1051,7 @@ def draw_history(ax, history: Any, groups: list[RunGroup], plane, lo, hi) -> lis
             [],
             marker="o",
             markersize=6.5,
-            markerfacecolor="white",
+            markerfacecolor="none",
             markeredgecolor=HISTORY_COLOR,
             markeredgewidth=1.4,
             color=HISTORY_COLOR,

@@ -396,16 +396,23 @@ def text_width(text: str, size: float, math: bool) -> float:
 
 def wrap_to_width(text: str, width_pts: float, size: float, max_lines: int = 4) -> list[str]:
     """``text`` wrapped into lines of at most ``width_pts`` points at font ``size`` (plain
-    text; a longer text is cut with an ellipsis after ``max_lines``)."""
+    text; its own line breaks kept; a longer text is cut with an ellipsis after
+    ``max_lines``)."""
     import textwrap
 
     per_char = max(text_width("x" * 40, size, False) / 40.0, 1.0)
     width = max(int(width_pts / per_char), 20)
-    # never break inside $...$ (math text must stay whole on one line) nor around " = "
+    # never break inside $...$ (math text must stay whole on one line), inside a point such
+    # as (-2, 1.5), nor around " = "
     glued = re.sub(r"\$[^$]*\$", lambda m: m.group(0).replace(" ", "\x00"), text)
+    glued = re.sub(r"\([-+0-9.,eE\s]*\)", lambda m: m.group(0).replace(" ", "\x00"), glued)
     glued = glued.replace(" = ", "\x00=\x00")
-    lines = textwrap.wrap(glued, width=width, break_long_words=False, break_on_hyphens=False) or [
-        ""
+    lines = [  # a line break in ``text`` stays one (each of its lines wrapped on its own)
+        ln
+        for part in glued.split("\n")
+        for ln in (
+            textwrap.wrap(part, width=width, break_long_words=False, break_on_hyphens=False) or [""]
+        )
     ]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
