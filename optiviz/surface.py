@@ -525,7 +525,10 @@ class Surface:
         if scale is not None:
             what.append("scaled by (" + ", ".join(f"{float(v):g}" for v in scale) + ")")
         note = " and ".join(what) or "not transformed"
-        spec = {"rotate": deg, "scale": None if scale is None else [float(v) for v in scale]}
+        spec: dict[str, Any] = {
+            "rotate": deg,
+            "scale": None if scale is None else [float(v) for v in scale],
+        }
         if plane is not None:
             spec["plane"] = list(plane)
         rebuild = self._rebuild
