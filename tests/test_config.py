@@ -428,8 +428,21 @@ def test_yaml_is_read_safely(tmp_path):
 
 
 def test_every_figure_name_is_accepted():
+    # the map kinds also need a single run with two numeric hyperparameters, and the rate
+    # map its two axes
+    rate_map = {
+        "rate_map": {
+            "entry": 1,
+            "x": {"lr": {"logspace": [-3, -2, 3]}},
+            "y": {"momentum": {"values": [0.0, 0.5]}},
+        }
+    }
     d = base(
-        figures=list(FIGURES), optimizers=[{"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}}]
+        figures=[rate_map if k == "rate_map" else k for k in FIGURES],
+        optimizers=[
+            {"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}},
+            {"name": "momentum", "lr": 1e-3, "momentum": 0.5},
+        ],
     )
     assert parse_config(d, "x.yaml").figures == FIGURES
 

@@ -57,9 +57,20 @@ def test_the_builtin_kinds_in_their_listing_order():
         "effective_lr",
         "lr_factor",
         "lr_sweep",
+        "rate_map",
+        "modes",
     )
     assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
-    assert FIGURES == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")
+    assert FIGURES == (
+        "contour",
+        "surface3d",
+        "loss",
+        "effective_lr",
+        "lr_factor",
+        "lr_sweep",
+        "rate_map",
+        "modes",
+    )
     assert _config().figures == ("contour", "loss")  # the kinds marked default
 
 
@@ -105,9 +116,22 @@ def test_a_kind_whose_needs_are_not_met_is_refused_and_the_registry_says_why(fig
     assert f"figures[0]: '{figure}' is not allowed" in str(info.value)
 
 
+#: What the map kinds need besides a grid entry: a single run of a method with two numeric
+#: hyperparameters (modes, rate_map), and the rate map's axes.
+MAP_ENTRY = {"name": "momentum", "lr": 0.05, "momentum": 0.5}
+MAP_OPTIONS = {
+    "rate_map": {
+        "entry": 1,
+        "x": {"lr": {"logspace": [-2, -1, 3]}},
+        "y": {"momentum": {"values": [0.0, 0.5]}},
+    }
+}
+
+
 def test_a_config_meeting_every_need_has_none_missing():
     config = _config(
-        optimizers=[{"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}}], figures=list(FIGURES)
+        optimizers=[{"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}}, MAP_ENTRY],
+        figures=[MAP_OPTIONS if k == "rate_map" else k for k in FIGURES],
     )
     assert config.figures == tuple(FIGURES)
     assert missing_needs(config) == []

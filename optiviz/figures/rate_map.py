@@ -103,7 +103,7 @@ OPTIONS = (
         None,
         "horizontal axis: {hyperparameter: {logspace: [a, b, n]}} (a log axis), linspace or values",
     ),
-    Option("y", OrNone(SweepAxis(), "null"), None, "vertical axis, as x"),
+    Option("y", OrNone(SweepAxis(), "null"), None, "required: the vertical axis, as x"),
     Option(
         "entry",
         Interval("int", 0, None),
