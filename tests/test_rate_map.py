@@ -217,6 +217,9 @@ def test_config_refuses_bad_options():
         _cfg(x={"lr": {"logspace": [0, -3, 20]}}, y=ok["y"])
     with pytest.raises(ConfigError, match="entry 3 does not exist"):
         _cfg(**ok, entry=3)
+    nest = {**RAW, "optimizers": [{"name": "sgd", "lr": 0.1, "momentum": 0.5, "nesterov": True}]}
+    with pytest.raises(ConfigError, match="refuses the map's grid: sgd with nesterov=True"):
+        parse_config({**nest, "figures": [{"rate_map": ok}]})  # momentum 0 in the grid
     with pytest.raises(ConfigError, match="both sweep 'lr'"):
         _cfg(x=ok["x"], y={"lr": {"linspace": [0.1, 0.2, 3]}})
 

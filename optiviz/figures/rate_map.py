@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from optiviz._validation import Choice, Constraint, Interval, Invalid, OrNone
+from optiviz.errors import OptivizError
 from optiviz.figures.registry import Drawn, FigureKind, Need, Option, register
 
 #: Values per axis, and cells per map.
@@ -182,6 +183,14 @@ def _problem(config: Any) -> str | None:
             f": optimizers[{i}] sweeps {what}; the map's entry must give its other "
             "hyperparameters one value each"
         )
+    try:  # rules across hyperparameters (e.g. torch's nesterov needs momentum > 0)
+        from optiviz.optimizers import make_optimizer
+
+        xs, ys = np.meshgrid(axis_of(opts["x"]).values, axis_of(opts["y"]).values)
+        fixed = {k: v for k, v in spec.hyperparameters.items() if k not in names}
+        make_optimizer(spec.name, **fixed, **{names[0]: xs.ravel(), names[1]: ys.ravel()})
+    except OptivizError as exc:
+        return f": optimizers[{i}] ({spec.name}) refuses the map's grid: {exc}"
     if spec.batch_size is not None:
         return f": optimizers[{i}] runs mini-batches; a rate map runs full-batch (drop batch_size)"
     if cells > MAX_CELLS:
