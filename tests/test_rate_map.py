@@ -224,6 +224,35 @@ def test_config_refuses_bad_options():
         _cfg(x=ok["x"], y={"lr": {"linspace": [0.1, 0.2, 3]}})
 
 
+def test_a_pair_element_is_swept():
+    # Adam's betas is a pair: betas[1] sweeps beta2 beside the entry's beta1
+    raw = {**RAW, "optimizers": [{"name": "adam", "lr": 0.01, "betas": [0.8, 0.999]}]}
+    ax = {"x": {"lr": {"logspace": [-3, -1, 3]}}, "y": {"betas[1]": {"values": [0.9, 0.99]}}}
+    cfg = parse_config({**raw, "figures": [{"rate_map": ax}]})
+    assert cfg.options_of("rate_map")["y"] == {"betas[1]": {"values": [0.9, 0.99]}}
+    bad = {"x": ax["x"], "y": {"betas[1]": {"values": [0.9, 1.5]}}}
+    with pytest.raises(ConfigError, match=r"betas\[1\] the value 1.5, out of its range"):
+        parse_config({**raw, "figures": [{"rate_map": bad}]})
+    s = Surface.from_expression(QUAD, ["x", "y"], minima=[{"point": [0, 0], "value": 0}])
+    m = rate_map(
+        s,
+        "adam",
+        Axis("lr", np.array([0.01, 0.1])),
+        Axis("betas[1]", np.array([0.9, 0.99])),
+        [1.0, 1.0],
+        20,
+        fixed={"betas": (0.8, 0.999)},
+    )
+    # each cell equals a run of Adam with that (lr, (0.8, beta2)) alone
+    for iy, b2 in enumerate([0.9, 0.99]):
+        for ix, lr in enumerate([0.01, 0.1]):
+            one = optiviz.run(
+                s, optiviz.make_optimizer("adam", lr=lr, betas=(0.8, b2)), [1.0, 1.0], 20
+            )
+            assert m.final_loss[iy, ix] == pytest.approx(one.final_loss, rel=1e-12)
+    assert m.theory is None
+
+
 def test_figure_and_csv(tmp_path):
     from optiviz.experiment import run_experiment
 

@@ -40,6 +40,7 @@ Hessian is known at the minimum (exact on a quadratic, local elsewhere):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,6 +153,40 @@ class RateMap:
         return "\n".join(lines) + "\n"
 
 
+def split_name(name: str) -> tuple[str, int | None]:
+    """``"lr"`` -> ``("lr", None)``; ``"betas[1]"`` -> ``("betas", 1)`` (one element of a
+    pair hyperparameter, e.g. Adam's beta2)."""
+    m = re.fullmatch(r"([A-Za-z_]\w*)\[([01])\]", name)
+    return (m.group(1), int(m.group(2))) if m else (name, None)
+
+
+def with_axes(cls: Any, h: Mapping[str, Any], axes: Mapping[str, Any]) -> dict:
+    """``h`` with each axis ``{name: values}`` put in (a pair's element beside the other
+    element's value in ``h``, else its default)."""
+    out = dict(h)
+    for name, values in axes.items():
+        base, i = split_name(name)
+        if i is None:
+            out[base] = values
+            continue
+        pair = list(out.get(base, cls.params[base].default))
+        pair[i] = values
+        out[base] = tuple(pair)
+    return out
+
+
+def sweepable(cls: Any) -> list[str]:
+    """The names a map may sweep for an optimizer class: its numeric batchable
+    hyperparameters, and ``NAME[0]`` / ``NAME[1]`` for a pair (``betas[1]``)."""
+    out = []
+    for k, p in cls.params.items():
+        if p.batchable and p.kind in ("float", "int"):
+            out.append(k)
+        elif p.batchable and p.kind == "pair":
+            out.extend([f"{k}[0]", f"{k}[1]"])
+    return out
+
+
 def _num(v: float) -> str:
     """A float for the CSV: repr, empty for nan; inf as 'inf'."""
     v = float(v)
@@ -182,7 +217,7 @@ def theory_on_grid(
     if not cls.has_linear_theory():
         return None
     XX, YY = np.meshgrid(x.values, y.values, indexing="xy")  # (ny, nx)
-    h = dict(fixed or {}) | {x.name: XX, y.name: YY}
+    h = with_axes(cls, dict(fixed or {}), {x.name: XX, y.name: YY})
     hf = cls.theory_hyperparameters(h)
     if hf is None:
         return None
@@ -327,10 +362,9 @@ def rate_map(
     cls = get_class(optimizer)
     if x.name == y.name:
         raise OptimizerError(f"a rate map needs two different hyperparameters; got {x.name!r}")
+    able = sweepable(cls)
     for ax in (x, y):
-        spec = cls.params.get(ax.name)
-        if spec is None or not spec.batchable or spec.kind not in ("float", "int"):
-            able = [k for k, p in cls.params.items() if p.batchable and p.kind in ("float", "int")]
+        if ax.name not in able:
             raise OptimizerError(
                 f"{optimizer} has no numeric hyperparameter {ax.name!r} to sweep; it takes: "
                 f"{', '.join(able)}",
@@ -339,7 +373,7 @@ def rate_map(
             )
     xs, ys = _grid_h(x, y)
     h = {k: v for k, v in dict(fixed or {}).items() if k not in (x.name, y.name)}
-    opt = make_optimizer(optimizer, **h, **{x.name: xs, y.name: ys})
+    opt = make_optimizer(optimizer, **with_axes(cls, h, {x.name: xs, y.name: ys}))
     windows = loss_windows(steps)
     kept = sorted({0, *(s for a, b in windows for s in range(a, b + 1))})
     traj = run(

@@ -18,6 +18,7 @@ The map's runs start where the config's runs start, for the entry's steps (after
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,8 +50,10 @@ class SweepAxis(Constraint):
         if not isinstance(value, Mapping) or len(value) != 1:
             raise Invalid(value, self.describe())
         ((name, grid),) = value.items()
-        if not isinstance(name, str) or not name.isidentifier():
-            raise Invalid(name, "a hyperparameter name", at=(name,))
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_]\w*(\[[01]\])?", name):
+            raise Invalid(
+                name, "a hyperparameter name (NAME[0] / NAME[1]: a pair's element)", at=(name,)
+            )
         if not isinstance(grid, Mapping) or len(grid) != 1 or next(iter(grid)) not in _FORMS:
             raise Invalid(grid, f"one of {_GRID}", at=(name,))
         ((form, args),) = grid.items()
@@ -150,31 +153,35 @@ def _problem(config: Any) -> str | None:
     cls = REGISTRY.get(spec.name)
     if cls is None:
         return None  # the entry's own error says why
+    from optiviz.analysis.maps import split_name, sweepable, with_axes
+
     names = []
     cells = 1
+    able = sweepable(cls)
     for key in ("x", "y"):
         ((name, _),) = opts[key].items()
         names.append(name)
-        p = cls.params.get(name)
-        sweepable = [k for k, q in cls.params.items() if q.batchable and q.kind in ("float", "int")]
-        if p is None or name not in sweepable:
+        if name not in able:
             return (
                 f": {key} sweeps {name!r}, which optimizers[{i}] ({spec.name}) does not have as a "
-                f"number; it can sweep {', '.join(sweepable)}"
+                f"number; it can sweep {', '.join(able)}"
             )
+        base, elem = split_name(name)
+        p = cls.params[base]
+        c = getattr(p.constraint, "inner") if elem is not None else p.constraint  # noqa: B009
         values = axis_of(opts[key]).values
-        bad = p.constraint.check_array(values) if hasattr(p.constraint, "check_array") else None
+        bad = c.check_array(values) if hasattr(c, "check_array") else None
         if bad is not None:
             return (
                 f": {key} gives {name} the value {values[bad]:g}, out of its range; "
-                f"{spec.name}'s {name} must be {p.describe_range()}"
+                f"{spec.name}'s {name} must be {c.describe()}"
             )
         if p.kind == "int" and not np.all(values == np.round(values)):
             return f": {key} gives the int hyperparameter {name} values that are not ints"
         cells *= values.size
     if names[0] == names[1]:
         return f": x and y both sweep {names[0]!r}; a map needs two hyperparameters"
-    others = [k for k in spec.grids if k not in names]
+    others = [k for k in spec.grids if k not in {split_name(n)[0] for n in names}]
     if others or (
         spec.lr_times_eta_opt is not None and not isinstance(spec.lr_times_eta_opt, (int, float))
     ):
@@ -188,7 +195,8 @@ def _problem(config: Any) -> str | None:
 
         xs, ys = np.meshgrid(axis_of(opts["x"]).values, axis_of(opts["y"]).values)
         fixed = {k: v for k, v in spec.hyperparameters.items() if k not in names}
-        make_optimizer(spec.name, **fixed, **{names[0]: xs.ravel(), names[1]: ys.ravel()})
+        grid = {names[0]: xs.ravel(), names[1]: ys.ravel()}
+        make_optimizer(spec.name, **with_axes(cls, fixed, grid))
     except OptivizError as exc:
         return f": optimizers[{i}] ({spec.name}) refuses the map's grid: {exc}"
     if spec.batch_size is not None:

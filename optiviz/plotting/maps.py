@@ -46,6 +46,8 @@ _SYMBOL = {
     "lr": "\\eta",
     "momentum": "\\beta",
     "beta1": "\\beta_1",
+    "betas[0]": "\\beta_1",
+    "betas[1]": "\\beta_2",
     "beta2": "\\beta_2",
     "eps": "\\epsilon",
     "alpha": "\\alpha",
