@@ -95,6 +95,27 @@ GALLERY: list[tuple[str, str, str, str]] = [
         "The same runs on the sigmoid-neuron loss surface (log levels)",
     ),
     (
+        "rate-map-heavy-ball",
+        "rate_map",
+        "rate-map-heavy-ball.png",
+        "Heavy ball over 200 x 200 (lr, momentum) cells in one batched run, beside the exact "
+        "theory: stability boundary, critical damping, Polyak's pair, regimes",
+    ),
+    (
+        "modes-gd",
+        "modes",
+        "modes-gd.png",
+        "The error along each Hessian eigenvector: GD's (1 - lr lambda)^t and heavy ball's "
+        "2x2 recurrence over the measured curves",
+    ),
+    (
+        "rotation-invariance",
+        "contour",
+        "rotation-invariance-contour.png",
+        "A quadratic turned by 45 degrees: GD and Newton as unrotated, AdaGrad, RMSprop and "
+        "Adam not",
+    ),
+    (
         "worked-a-correlated-quadratic",
         "contour",
         "worked-a-contour.png",

@@ -439,6 +439,122 @@ class Surface:
         """A new surface with ``l1 * ||w||_1 + l2 / 2 * ||w||^2`` added (on top of any existing)."""
         return self._copy(l1=self.l1 + _check_reg("l1", l1), l2=self.l2 + _check_reg("l2", l2))
 
+    def transformed(
+        self,
+        rotate: float = 0.0,
+        scale: Sequence[float] | None = None,
+        plane: Sequence[str] | None = None,
+    ) -> Surface:
+        """This surface turned by ``rotate`` degrees (counter-clockwise, in the ``plane`` of
+        two variables; for n = 2 the plane of both) and then stretched by ``scale[i]``
+        along variable i.
+
+        Convention: the new surface is ``g(u) = f(x)`` with ``u = S R x``, i.e. ``x =
+        R^T S^-1 u`` (R the rotation, S = diag(scale)); an optimizer on it sees ``u``. Its
+        expression is ``f`` with that substitution, so its gradient ``S^-1 R grad f(x)`` and
+        Hessian ``S^-1 R H(x) R^T S^-1`` are exact (derived from the new expression);
+        known minima move to ``S R x*`` with the same values; the window becomes the box
+        around the image of the old one. Regularization (``l1``, ``l2``) is added in ``u``.
+        Raises :class:`SurfaceError` naming ``transform`` for a bad argument.
+        """
+        n = self.n
+        names = self.variables
+        deg = _transform_number("rotate", rotate)
+        if deg and n == 1:
+            raise SurfaceError(
+                f"surface {self.name!r}: transform.rotate needs two variables; this surface "
+                f"has one ({names[0]}): use transform.scale only"
+            )
+        if plane is None:
+            if deg and n > 2:
+                raise SurfaceError(
+                    f"surface {self.name!r}: transform.rotate on {n} variables needs "
+                    f"transform.plane, the two variables to rotate (of {', '.join(names)})"
+                )
+            ij = (0, 1) if n >= 2 else (0, 0)
+        else:
+            if (
+                isinstance(plane, str)
+                or len(plane) != 2
+                or any(p not in names for p in plane)
+                or plane[0] == plane[1]
+            ):
+                raise SurfaceError(
+                    f"surface {self.name!r}: transform.plane must be two different variables "
+                    f"of {', '.join(names)}; got {plane!r}"
+                )
+            ij = (names.index(plane[0]), names.index(plane[1]))
+        factors = [sp.Integer(1)] * n
+        if scale is not None:
+            if isinstance(scale, str) or len(scale) != n:
+                raise SurfaceError(
+                    f"surface {self.name!r}: transform.scale must give one factor per variable "
+                    f"({', '.join(names)}); got {scale!r}"
+                )
+            factors = []
+            for v in scale:
+                f = _transform_number("scale", v)
+                if not f > 0:
+                    raise SurfaceError(
+                        f"surface {self.name!r}: transform.scale factors must be > 0; got {v!r}"
+                    )
+                factors.append(to_exact(v))
+        theta = to_exact(deg) * sp.pi / 180
+        R = sp.eye(n)
+        if deg:
+            i, j = ij
+            c, s_ = sp.cos(theta), sp.sin(theta)
+            R[i, i], R[i, j], R[j, i], R[j, j] = c, -s_, s_, c
+        S = sp.diag(*factors)
+        A = R.T * S.inv()  # x = A u
+        u = sp.Matrix(self.symbols)
+        x_of_u = A * u
+        sub = {self.symbols[k]: x_of_u[k] for k in range(n)}
+        expr = self.base_expression.xreplace(sub)
+        forward = np.array((S * R).evalf(17).tolist(), dtype=float)  # u = forward x
+        minima = [
+            KnownMinimum(forward @ np.asarray(m.point, dtype=float), m.value) for m in self.minima
+        ]
+        w = np.asarray(self.window, dtype=float)
+        center, half = w.mean(axis=1), (w[:, 1] - w[:, 0]) / 2
+        c2, h2 = forward @ center, np.abs(forward) @ half
+        window = np.stack([c2 - h2, c2 + h2], axis=1)
+        what = []
+        if deg:
+            what.append(f"rotated by {deg:g} degrees in the ({names[ij[0]]}, {names[ij[1]]}) plane")
+        if scale is not None:
+            what.append("scaled by (" + ", ".join(f"{float(v):g}" for v in scale) + ")")
+        note = " and ".join(what) or "not transformed"
+        spec: dict[str, Any] = {
+            "rotate": deg,
+            "scale": None if scale is None else [float(v) for v in scale],
+        }
+        if plane is not None:
+            spec["plane"] = list(plane)
+        rebuild = self._rebuild
+
+        def rebuild_transformed(**overrides: Any) -> Surface:
+            if rebuild is None:
+                raise SurfaceError(f"surface {self.name!r} has no parameters to override")
+            return rebuild(**overrides).transformed(rotate, scale, plane)
+
+        return Surface(
+            expr,
+            self.symbols,
+            name=self.name,
+            text=str(expr),
+            parameters=self.parameters,
+            window=window,
+            minima=minima,
+            description=(self.description + " " if self.description else "") + f"({note}: "
+            "u = S R x, the optimizer sees u)",
+            source=self.source,
+            l1=self.l1,
+            l2=self.l2,
+            rebuild=None if rebuild is None else rebuild_transformed,
+            extra={**self.extra, "transform": spec, "transform_matrix": forward.tolist()},
+        )
+
     def _copy(self, **changes: Any) -> Surface:
         kw: dict[str, Any] = dict(
             name=self.name,
@@ -645,6 +761,16 @@ class Surface:
 
     def __repr__(self) -> str:
         return f"Surface(name={self.name!r}, f={self.text!r}, variables={list(self.variables)})"
+
+
+def _transform_number(key: str, value: Any) -> float:
+    """A finite number of a transform (``rotate`` degrees, a ``scale`` factor)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise SurfaceError(f"transform.{key} must be a finite number; got {value!r}")
+    v = float(value)
+    if not np.isfinite(v) or abs(v) > 1e12:
+        raise SurfaceError(f"transform.{key} must be a finite number within 1e12; got {value!r}")
+    return v
 
 
 def make_window(window: Any, name: str, variables: Sequence[str]) -> Array:

@@ -158,6 +158,8 @@ class Trajectory:
     steps: int = 0  # steps requested
     wall_time: float = 0.0
     settings: dict = field(default_factory=dict)
+    loss_steps: tuple[int, ...] = ()  # run(loss_steps=...): the steps of losses_at's columns
+    losses_at: Array | None = None  # (R, len(loss_steps)) kept losses (nan after a stop)
 
     # -- basic facts -------------------------------------------------------------------
     @property
@@ -266,6 +268,8 @@ class Trajectory:
             run_labels=None,
             batched=False,
             settings=dict(self.settings),
+            loss_steps=(),
+            losses_at=None,
         )
 
     def runs(self) -> list[Trajectory]:

@@ -432,11 +432,21 @@ def test_yaml_is_read_safely(tmp_path):
 
 
 def test_every_figure_name_is_accepted():
+    # the map kinds also need a single run with two numeric hyperparameters, and the rate
+    # map its two axes; the lr-range kinds a range-test schedule
+    rate_map = {
+        "rate_map": {
+            "entry": 1,
+            "x": {"lr": {"logspace": [-3, -2, 3]}},
+            "y": {"momentum": {"values": [0.0, 0.5]}},
+        }
+    }
     range_test = {"name": "exponential_range", "lr_max": 1.0, "steps": 5}
     d = base(
-        figures=list(FIGURES),
+        figures=[rate_map if k == "rate_map" else k for k in FIGURES],
         optimizers=[
             {"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}},  # lr_sweep
+            {"name": "momentum", "lr": 1e-3, "momentum": 0.5},  # rate_map, modes
             {"name": "gd", "lr": 1e-3, "schedule": range_test},  # basins, sharpness, lr_range
         ],
     )

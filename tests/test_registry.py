@@ -58,6 +58,8 @@ def test_the_builtin_kinds_in_their_listing_order():
         "lr_factor",
         "lr_sweep",
         "basins",
+        "rate_map",
+        "modes",
         "sharpness",
         "lr_range",
     )
@@ -109,14 +111,27 @@ def test_a_kind_whose_needs_are_not_met_is_refused_and_the_registry_says_why(fig
     assert f"figures[0]: '{figure}' is not allowed" in str(info.value)
 
 
+#: What the map kinds need besides a grid entry: a single run of a method with two numeric
+#: hyperparameters (modes, rate_map), and the rate map's axes.
+MAP_ENTRY = {"name": "momentum", "lr": 0.05, "momentum": 0.5}
+MAP_OPTIONS = {
+    "rate_map": {
+        "entry": 1,
+        "x": {"lr": {"logspace": [-2, -1, 3]}},
+        "y": {"momentum": {"values": [0.0, 0.5]}},
+    }
+}
+
+
 def test_a_config_meeting_every_need_has_none_missing():
     range_test = {"name": "exponential_range", "lr_max": 1.0, "steps": 5}
     config = _config(
         optimizers=[
             {"name": "gd", "lr": {"grid": {"values": [0.01, 0.05]}}},
+            MAP_ENTRY,  # modes, rate_map (entry 1)
             {"name": "gd", "lr": 0.01, "schedule": range_test},  # basins, sharpness, lr_range
         ],
-        figures=list(FIGURES),
+        figures=[MAP_OPTIONS if k == "rate_map" else k for k in FIGURES],
     )
     assert config.figures == tuple(FIGURES)
     assert missing_needs(config) == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -575,7 +575,12 @@ def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
     if figures is INVALID or optimizers is INVALID:
         return
     view = _FigureView(
-        optimizers, variables, record if record is not INVALID else "all", tuple(figures)
+        optimizers,
+        variables,
+        record if record is not INVALID else "all",
+        tuple(figures),
+        v["figure_options"],
+        v["steps"] if v["steps"] is not INVALID else 0,
     )
     for kind, need in missing_needs(view):
         if need is TWO_VARIABLES and not variables:
@@ -604,6 +609,7 @@ class _FigureView:
     variables: tuple[str, ...]
     record: str
     figures: Sequence[str] = ()
+    figure_options: Mapping[str, Any] = field(default_factory=dict)
     steps: int = 1000
 
     def record_of(self, spec: Any) -> str:

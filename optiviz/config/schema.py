@@ -128,7 +128,7 @@ TOP_KEYS = (
     "report",
     "expect",
 )
-LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window")
+LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window", "transform")
 EXPRESSION_SURFACE_KEYS = (
     "expression",
     "variables",
@@ -138,6 +138,7 @@ EXPRESSION_SURFACE_KEYS = (
     "window",
     "minima",
     "description",
+    "transform",
     "name",
 )
 ENTRY_KEYS = ("name", "label", "schedule", "batch_size", "steps", "record")

@@ -44,6 +44,7 @@ class SurfaceSpec:
     minima: tuple | None = None
     description: str = ""
     data: dict | None = None  # the whole mapping for data surfaces
+    transform: dict | None = None  # {rotate: degrees, scale: [...], plane: [a, b]}
     base_dir: str | None = field(default=None, compare=False)  # resolves dataset.csv paths
 
     def to_dict(self) -> dict:
@@ -65,6 +66,8 @@ class SurfaceSpec:
                 out["minima"] = [dict(m) for m in self.minima]
             if self.description:
                 out["description"] = self.description
+        if self.transform is not None:
+            out["transform"] = dict(self.transform)
         return out
 
 

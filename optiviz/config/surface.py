@@ -146,10 +146,19 @@ def parse_surface(errs: Problems, value: Any) -> Any:
     l1 = number(errs, join(path, "l1"), m.get("l1", 0.0), NONNEG)
     l2 = number(errs, join(path, "l2"), m.get("l2", 0.0), NONNEG)
     window = parse_window(errs, join(path, "window"), m.get("window"))
-    ok &= all(v is not INVALID for v in (params, l1, l2, window))
+    transform = parse_transform(errs, join(path, "transform"), m.get("transform"))
+    ok &= all(v is not INVALID for v in (params, l1, l2, window, transform))
     if kind == "library":
         return (
-            SurfaceSpec(kind="library", name=name, parameters=params, l1=l1, l2=l2, window=window)
+            SurfaceSpec(
+                kind="library",
+                name=name,
+                parameters=params,
+                l1=l1,
+                l2=l2,
+                window=window,
+                transform=transform,
+            )
             if ok
             else INVALID
         )
@@ -215,7 +224,46 @@ def parse_surface(errs: Problems, value: Any) -> Any:
         window=window,
         minima=minima,
         description=desc,
+        transform=transform,
     )
+
+
+_TRANSFORM_KEYS = ("rotate", "scale", "plane")
+
+
+def parse_transform(errs: Problems, path: str, value: Any) -> Any:
+    """``transform: {rotate: degrees, scale: [s1, ..., sn], plane: [a, b]}`` (each key
+    optional; ``plane`` names the two variables ``rotate`` turns, needed for n > 2). The
+    lengths against the variables are checked when the surface is built."""
+    if value is None:
+        return None
+    m = mapping(errs, path, value, "a mapping {rotate: degrees, scale: [...], plane: [a, b]}")
+    if m is INVALID:
+        return INVALID
+    unknown_keys(errs, path, m, _TRANSFORM_KEYS, "a transform")
+    out: dict[str, Any] = {}
+    if "rotate" in m:
+        out["rotate"] = number(errs, join(path, "rotate"), m["rotate"], FINITE)
+    if "scale" in m:
+        sc = vector(
+            errs, join(path, "scale"), m["scale"], what="a list of numbers > 0, one per variable"
+        )
+        if sc is not INVALID and any(not v > 0 for v in sc):
+            sc = errs.bad(
+                join(path, "scale"), m["scale"], "a list of numbers > 0, one per variable"
+            )
+        out["scale"] = sc if sc is INVALID else list(sc)
+    if "plane" in m:
+        p = m["plane"]
+        if (
+            not isinstance(p, (list, tuple))
+            or len(p) != 2
+            or not all(isinstance(v, str) for v in p)
+        ):
+            out["plane"] = errs.bad(join(path, "plane"), p, "two variable names [a, b]")
+        else:
+            out["plane"] = list(p)
+    return INVALID if INVALID in out.values() else out
 
 
 def build_surface(spec: SurfaceSpec):
@@ -224,27 +272,41 @@ def build_surface(spec: SurfaceSpec):
         from optiviz.library import load_surface
 
         reg = {k: v for k, v in (("l1", spec.l1), ("l2", spec.l2)) if v}
-        s = load_surface(spec.name or "", **spec.parameters, **reg)
+        s = _transform(load_surface(spec.name or "", **spec.parameters, **reg), spec)
         if spec.window is not None:
             _set_window(s, spec.window)
         return s
     if spec.kind == "expression":
         from optiviz.surface import Surface
 
-        return Surface.from_expression(
+        window = None if spec.window is None else [list(w) for w in spec.window]
+        s = Surface.from_expression(
             spec.expression or "",
             list(spec.variables),
             dict(spec.parameters),
             name=spec.name,
-            window=None if spec.window is None else [list(w) for w in spec.window],
+            window=window if spec.transform is None else None,
             minima=None if spec.minima is None else [dict(m) for m in spec.minima],
             l1=spec.l1,
             l2=spec.l2,
             description=spec.description,
         )
+        s = _transform(s, spec)
+        if spec.transform is not None and spec.window is not None:
+            _set_window(s, spec.window)
+        return s
     from optiviz.data import make_data_surface
 
     return make_data_surface(dict(spec.data or {}), base_dir=spec.base_dir)
+
+
+def _transform(surface, spec: SurfaceSpec):
+    """The surface with the spec's transform (the window and start are then in the new
+    coordinates, the expression's minima in the old ones)."""
+    t = spec.transform
+    if not t:
+        return surface
+    return surface.transformed(t.get("rotate", 0.0), t.get("scale"), t.get("plane"))
 
 
 def _set_window(surface, window) -> None:
@@ -264,6 +326,8 @@ def surface_error_path(spec: SurfaceSpec, exc: Exception) -> str:
     from optiviz.errors import ExpressionError
 
     msg = str(exc)
+    if "transform." in msg:
+        return "surface.transform"
     if spec.kind == "expression" and isinstance(exc, ExpressionError):
         return "surface.expression"
     if spec.kind != "data" and spec.parameters and "parameter" in msg:

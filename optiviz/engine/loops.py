@@ -314,12 +314,16 @@ def loop_batched(
     keep: bool,
     keep_eff: bool,
     progress: Progress | None = None,
+    loss_steps: tuple[int, ...] = (),
 ) -> dict:
     """R runs. Stopping rules are evaluated on blocks of K steps (vectorized over the
     block), which finds exactly the same first stopping step of each run as a per-step
     test: a run detected as stopped at step s is rolled back to its row s (later rows are
     discarded and its x is frozen from then on). Engine evaluations are counted
-    arithmetically; the optimizer's own oracle calls are taken from a per-step history."""
+    arithmetically; the optimizer's own oracle calls are taken from a per-step history.
+
+    ``loss_steps``: steps (0 .. T, increasing) whose losses are also kept, whatever the
+    record, as ``losses_at`` of shape ``(R, len(loss_steps))`` (nan after a run's stop)."""
     R, n = X.shape
     # Column-major (R, n) arrays: each coordinate's R values are contiguous, so the
     # compiled formulas read whole columns and an (R, 1) hyperparameter broadcasts along
@@ -374,6 +378,10 @@ def loop_batched(
     G2r = None if keep else np.empty((K, R))
     frozen_col = np.zeros((R, 1), dtype=bool)
     n_frozen = 0
+    row_of = {s: i for i, s in enumerate(loss_steps)}  # kept losses: step -> row of LA
+    LA = np.full((len(loss_steps), R), np.nan) if loss_steps else None
+    if LA is not None and 0 in row_of:
+        LA[row_of[0]] = F
 
     def check_block(t0, m, f_before, X_end, F_end):
         """Test steps t0 .. t0+m-1 (rows 0..m-1 of the block); stop runs that fail.
@@ -520,6 +528,8 @@ def loop_batched(
                 else:
                     Xr[j] = X.T
                     Fr[j] = F
+                if LA is not None and t in row_of:
+                    LA[row_of[t]] = F
                 if grad_rows:
                     GR[t] = Gt
                 else:
@@ -588,6 +598,10 @@ def loop_batched(
         if keep_eff:
             eff, factor = (a.transpose(2, 0, 1) for a in rates)
         best = np.fmin.reduce(losses, axis=1)
+    losses_at = None
+    if LA is not None:  # rows after a run's stop (or never reached) become nan
+        LA[np.asarray(loss_steps)[:, None] > stop_at[None, :]] = np.nan
+        losses_at = LA.T
     if progress is not None:
         progress(t_last if interrupted and rest.size and t_last < T else T, T)
     return dict(
@@ -607,4 +621,5 @@ def loop_batched(
         final_loss=f_fin,
         final_grad_norm=np.sqrt(g2_fin),
         best_loss=best,
+        losses_at=losses_at,
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ def run(
     record: str = "all",
     divergence_bound: float | None = None,
     progress: Callable[[int, int], Any] | None = None,
+    loss_steps: Any = (),
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``x0`` for up to ``steps`` steps.
 
@@ -100,6 +102,11 @@ def run(
         then after a block of steps at most every ~0.1 s (never per step), and once at the
         end with ``(total, total)`` (a run that stopped early needs no more steps), or with
         the steps done if interrupted. For R runs, ``done`` counts the steps of the batch.
+    loss_steps : sequence of int, optional
+        R runs only: steps (each in 0 .. steps) whose losses are also kept, whatever
+        ``record`` is, as ``Trajectory.losses_at`` ``(R, k)`` (columns in increasing step
+        order, ``Trajectory.loss_steps``; nan after a run's stop): e.g. the few losses a
+        rate fit over the tail of a large sweep needs with ``record="final"``.
 
     Returns
     -------
@@ -166,6 +173,12 @@ def run(
         if XP is not None:
             XP = np.ascontiguousarray(np.broadcast_to(XP, (R, surface.n)), dtype=float)
 
+    kept = tuple(sorted({_int("loss_steps", s, 0, T) for s in loss_steps}))
+    if kept and single:
+        raise OptimizerError(
+            "'loss_steps' keeps losses of batched runs only; this is a single run (give "
+            "the hyperparameters as arrays, or x0 as (R, n), or use record='all')"
+        )
     check_memory(record, T, R, surface.n)
     minima = getattr(surface, "minima", None) or []
     f_min = getattr(surface, "f_min", None)
@@ -178,7 +191,9 @@ def run(
     )
 
     t0 = time.perf_counter()
-    loop = loop_single if single else loop_batched
+    loop: Callable[..., dict] = (
+        loop_single if single else functools.partial(loop_batched, loss_steps=kept)
+    )
     try:
         with np.errstate(all="ignore"):
             res = loop(
@@ -223,6 +238,7 @@ def run(
         batched=not single,
         record=record,
         steps=T,
+        loss_steps=kept,
         wall_time=wall,
         settings={
             "tol_grad": tol_grad,

@@ -327,11 +327,12 @@ def schema_line() -> str:
     own = [k.name for k in kinds() if any(o.name not in common for o in k.options)]
     if own or common:
         lines.append("    an item may be {KIND: {option: value}} to set that figure's options")
-        if common:
-            lines.append(f"    (every kind: {', '.join(common)}; more for: {', '.join(own)};")
-            lines.append("    see docs/config.md)")
-        else:
-            lines.append(f"    (kinds with options: {', '.join(own)}; see docs/config.md)")
+        text = (
+            f"(every kind: {', '.join(common)}; more for: {', '.join(own)}; see docs/config.md)"
+            if common
+            else f"(kinds with options: {', '.join(own)}; see docs/config.md)"
+        )
+        lines += [f"    {ln}" for ln in textwrap.wrap(text, 84)]
     return "\n".join(lines) + "\n"
 
 
