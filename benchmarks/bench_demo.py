@@ -130,6 +130,15 @@ def style(i: int) -> dict:
     return dict(color=COLORS[i % 7], linestyle=STYLES[i % 4], marker=MARKERS[i % 8])
 
 
+#: The figures' sizes in pixels at 150 dpi (optiviz's; :func:`bench_demo` reads them from
+#: its warm-up run, so the script keeps up with changes of optiviz's layout).
+SIZES = {"contour": (781, 825), "loss": (1050, 825), "effective_lr": (1050, 1170)}
+
+
+def inches(name: str) -> tuple[float, float]:
+    return SIZES[name][0] / 150, SIZES[name][1] / 150
+
+
 def baseline_figures(runs: list, out: Path) -> None:
     """The three figures, as a user writes them with pyplot."""
     import matplotlib.pyplot as plt
@@ -139,7 +148,7 @@ def baseline_figures(runs: list, out: Path) -> None:
 
     with plt.rc_context(cast(Any, RC)):
         # contour: log-spaced filled levels of f - f* on a 300 x 300 grid, the paths on top
-        fig, ax = plt.subplots(figsize=(781 / 150, 5.5), dpi=150, layout="constrained")
+        fig, ax = plt.subplots(figsize=inches("contour"), dpi=150, layout="constrained")
         u, v = np.linspace(*WINDOW[0], 300), np.linspace(*WINDOW[1], 300)
         U, V = np.meshgrid(u, v)
         Z = (1 - U) ** 2 + 100 * (V - U**2) ** 2
@@ -180,7 +189,7 @@ def baseline_figures(runs: list, out: Path) -> None:
         plt.close(fig)
 
         # loss: f - f* per step, log scale
-        fig, ax = plt.subplots(figsize=(7.0, 5.5), dpi=150, layout="constrained")
+        fig, ax = plt.subplots(figsize=inches("loss"), dpi=150, layout="constrained")
         for i, (label, (_, losses, _)) in enumerate(runs):
             st = style(i)
             ax.semilogy(losses, color=st["color"], linestyle=st["linestyle"], lw=1.8, label=label)
@@ -192,8 +201,10 @@ def baseline_figures(runs: list, out: Path) -> None:
         plt.close(fig)
 
         # effective learning rate: one panel per first-order run, coordinates by line style
-        fig, axes = plt.subplots(3, 3, figsize=(7.0, 7.8), dpi=150, sharex=True, sharey=True,
-                                 layout="constrained")  # fmt: skip
+        fig, axes = plt.subplots(
+            3, 3, figsize=inches("effective_lr"), dpi=150, sharex=True, sharey=True,
+            layout="constrained",
+        )  # fmt: skip
         for i, (pax, (label, (_, _, E))) in enumerate(zip(axes.flat, runs[:7], strict=False)):
             t = np.arange(1, len(E) + 1)
             with np.errstate(invalid="ignore"):
@@ -277,6 +288,10 @@ def bench_demo(repeats: int = 5) -> dict:
         opt_dir, base_dir = tmp / "optiviz", tmp / "script"
         base_dir.mkdir()
         optiviz_demo(opt_dir)  # warm up both sides (imports, caches), then check them
+        from PIL import Image
+
+        for name in SIZES:
+            SIZES[name] = Image.open(opt_dir / f"{name}.png").size
         runs = baseline_demo(base_dir)
         _check(opt_dir, base_dir, runs)
         cpu: dict[str, list[float]] = {"optiviz": [], "baseline": []}
