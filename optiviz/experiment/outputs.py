@@ -113,7 +113,9 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             else points_as_written(config.starts_prev),
             "eta_opt": result.eta_opt,
             "n_runs": len(result.runs),
-            "wall_time": result.wall_time,
+            # seconds: see optiviz.experiment.results.TIMING_KEYS (the same as "timing.total")
+            "wall_time": result.timing.get("total", result.wall_time),
+            "timing": dict(result.timing),
             "runs": runs,
             "expectations": [e.to_dict() for e in result.expectations],
             "files": files,
@@ -393,6 +395,7 @@ def write_outputs(
     ("no space left on <target>" for a full disk). Returns file name -> path (under
     ``target`` as given).
     """
+    started = time.perf_counter()
     real = check_output_folder(target)
     report = report_markdown(config, result)
     made: list[Path] = []  # missing ancestors this call created, deepest last
@@ -406,7 +409,7 @@ def write_outputs(
                 folder.mkdir(exist_ok=True)
             staged = real.parent / f".tmp-{real.name[:100]}-{secrets.token_hex(4)}"
             staged.mkdir()
-            names = _stage(staged, config, result, report, progress)
+            names = _stage(staged, config, result, report, progress, started)
             if progress is not None:
                 progress.describe(f"writing {target}")
             _swap_in(target, real, staged)
@@ -433,8 +436,16 @@ def _stage(
     result: ExperimentResult,
     report: str,
     progress: Progress | None,
+    started: float,
 ) -> list[str]:
-    """Write every output into the folder ``staged``; return the file names, run.json last."""
+    """Write every output into the folder ``staged``; return the file names, run.json last.
+
+    ``result.timing`` gets the seconds of the figures, of the other files (from
+    ``started``, when :func:`write_outputs` began, to the figures: rendering the report and
+    writing config.yaml, trajectories.csv and report.md; run.json's own few milliseconds
+    are not counted) and the total up to writing run.json (``timing["total"]`` held the
+    total before writing began).
+    """
     _write_file(staged / "config.yaml", lambda fh: fh.write(_config_yaml(config)))
     _write_file(
         staged / "trajectories.csv",
@@ -442,6 +453,7 @@ def _stage(
     )
     _write_file(staged / "report.md", lambda fh: fh.write(report))
     names = ["config.yaml", "trajectories.csv", "report.md"]
+    t_figures = time.perf_counter()
     if config.figures:
         from optiviz.figures import draw
         from optiviz.plotting import ColorMap, save_figure
@@ -462,6 +474,11 @@ def _stage(
             if progress is not None:
                 progress.advance()
     names.append("run.json")
+    now = time.perf_counter()
+    timing = result.timing
+    timing["figures"] = now - t_figures
+    timing["other_files"] = t_figures - started
+    timing["total"] = timing.get("total", result.wall_time) + (now - started)
     text = json.dumps(_run_json(config, result, names), indent=2, allow_nan=False)
     _write_file(staged / "run.json", lambda fh: fh.write(text))
     for name in names:

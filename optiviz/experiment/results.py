@@ -9,6 +9,19 @@ from typing import Any, Protocol
 from optiviz._format import json_safe
 from optiviz.config import Expectation, ExperimentConfig
 
+#: What each entry of ``ExperimentResult.timing`` (and run.json's ``timing``) measures, in
+#: wall-clock seconds. The parts do not add up to the total: building the surface and
+#: checking the output folder are in the total only.
+TIMING_KEYS = {
+    "runs": "running every optimizer entry",
+    "analysis": "the analysis of the surface and the expect: checks",
+    "figures": "drawing and writing the figures",
+    "other_files": "writing config.yaml, trajectories.csv and report.md (run.json's few "
+    "milliseconds are not counted)",
+    "total": "all of run_experiment, the config already loaded, to the outputs in place "
+    "(in run.json: up to writing run.json itself, the last file written)",
+}
+
 
 @dataclass
 class RunRecord:
@@ -49,7 +62,10 @@ class ExperimentResult:
     analysis: Any
     eta_opt: float | None
     expectations: list[ExpectationResult] = field(default_factory=list)
+    #: seconds, the whole of :func:`~optiviz.experiment.run_experiment` (= ``timing["total"]``)
     wall_time: float = 0.0
+    #: seconds per part of the work (:data:`TIMING_KEYS`); run.json's ``timing``
+    timing: dict[str, float] = field(default_factory=dict)
     #: Ctrl-C stopped the runs: only the entries run so far, no analysis, nothing written
     interrupted: bool = False
 

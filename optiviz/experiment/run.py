@@ -235,8 +235,11 @@ def run_experiment(
     if progress is not None:
         progress.begin(n_units)
     try:
+        t = time.perf_counter()
         trajectories, records, eta_opt = run_entries(config, surface, progress)
+        timing = {"runs": time.perf_counter() - t}
         if entries_interrupted(config, trajectories):
+            total = time.perf_counter() - t0
             return ExperimentResult(
                 config=config,
                 out_dir=None,
@@ -246,15 +249,19 @@ def run_experiment(
                 runs=records,
                 analysis=None,
                 eta_opt=eta_opt,
-                wall_time=time.perf_counter() - t0,
+                wall_time=total,
+                timing={**timing, "total": total},
                 interrupted=True,
             )
         if progress is not None:
             progress.describe("analysing")
+        t = time.perf_counter()
         analysis = _analyze(config, surface, trajectories)
         if progress is not None:
             progress.advance()
         expectations = check_expectations(config, records, analysis)
+        timing["analysis"] = time.perf_counter() - t
+        timing.update(figures=0.0, other_files=0.0)
         result = ExperimentResult(
             config=config,
             out_dir=None,
@@ -265,12 +272,14 @@ def run_experiment(
             analysis=analysis,
             eta_opt=eta_opt,
             expectations=expectations,
+            timing=timing,
         )
         if write:
             result.out_dir = target
-            result.wall_time = time.perf_counter() - t0
+            # so far; write_outputs adds its parts (run.json's total is as of its writing)
+            result.wall_time = timing["total"] = time.perf_counter() - t0
             result.files = write_outputs(target, config, result, progress)
-        result.wall_time = time.perf_counter() - t0
+        result.wall_time = timing["total"] = time.perf_counter() - t0
         return result
     finally:
         if progress is not None:

@@ -1,16 +1,17 @@
-"""Writing figures to disk atomically."""
+"""Writing figures to disk atomically, with one layout pass and one draw per PNG."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from optiviz.errors import OptivizError
-from optiviz.plotting.style import DPI, rc
+from optiviz.plotting.style import DPI, agg_canvas, layout, rc
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -22,6 +23,29 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()
+
+
+@contextlib.contextmanager
+def _laid_out_once(fig: Figure, fmt: str, dpi: float) -> Iterator[None]:
+    """While inside, ``fig`` is laid out for ``savefig`` and draws without a layout pass.
+
+    With a layout engine, ``savefig`` draws the figure twice: once, rendering nothing, to
+    lay it out, then for real. Only the layout is needed from the first: here it is made
+    (:func:`~optiviz.plotting.style.layout`, the same constrained-layout pass at the same
+    size and dpi) and the engine is detached during the save, so the figure is drawn once;
+    the image is the same. Raster output at the figure's own dpi only: a vector backend
+    measures text with its own renderer, so its layout is left to matplotlib.
+    """
+    engine = fig.get_layout_engine()
+    if fmt != "png" or dpi != fig.dpi or engine is None:
+        yield
+        return
+    layout(fig)
+    fig.set_layout_engine(None)
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def save_figure(
@@ -46,6 +70,7 @@ def save_figure(
         )
     base = Path(path_without_ext)
     base.parent.mkdir(parents=True, exist_ok=True)
+    agg_canvas(fig)
     written = []
     for fmt in dict.fromkeys(formats):
         target = base.parent / f"{base.name}.{fmt}"
@@ -56,7 +81,7 @@ def save_figure(
             if fmt == "pdf":
                 metadata["CreationDate"] = None
                 metadata.pop("Date")
-            with os.fdopen(fd, "wb") as fh, rc():
+            with os.fdopen(fd, "wb") as fh, rc(), _laid_out_once(fig, fmt, dpi):
                 fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata)
             os.replace(tmp, target)
         except BaseException:

@@ -584,6 +584,59 @@ def fitted_title(
     return out
 
 
+@lru_cache(maxsize=1)
+def _agg_canvas_class() -> type:
+    """:class:`FigureCanvasAgg` whose renderers share one math-text parser."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shared: list = []  # the first renderer's parser
+
+    class OptivizCanvas(FigureCanvasAgg):
+        """An Agg canvas whose renderers share one math-text parser.
+
+        matplotlib caches parsed math text per parser, and every renderer (one per
+        figure, and a new one whenever a figure changes size) makes its own: each
+        ``$10^{-2}$`` tick label, each formula title would be parsed again (~15 ms each
+        with pyparsing; tens of them per figure). Shared, each is parsed once.
+        """
+
+        def get_renderer(self):
+            renderer = super().get_renderer()
+            if not shared:
+                shared.append(renderer.mathtext_parser)
+            renderer.mathtext_parser = shared[0]
+            return renderer
+
+    return OptivizCanvas
+
+
+def agg_canvas(fig: Figure) -> Any:
+    """Give ``fig`` an Agg canvas (see ``_agg_canvas_class``) if it has none; returns its
+    canvas.
+
+    A pyplot-free Figure has a bare ``FigureCanvasBase``: then every layout pass and every
+    ``savefig`` makes a new canvas and renderer, and with the renderer go matplotlib's
+    caches of text extents and parsed math text. A figure with a real canvas (pyplot's, a
+    GUI's) keeps it.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if type(fig.canvas) is FigureCanvasBase:
+        _agg_canvas_class()(fig)
+    return fig.canvas
+
+
+def layout(fig: Figure) -> None:
+    """One layout pass (what a draw does first), without drawing anything: the layout
+    engine's (constrained layout) positions for the current size. Afterwards
+    ``fig.get_tightbbox()`` measures what a draw would draw (it also applies each axes'
+    aspect)."""
+    agg_canvas(fig)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+
+
 def fit_figure_to_axes(
     fig: Figure,
     ax,
@@ -598,8 +651,12 @@ def fit_figure_to_axes(
     empty bands there. The figure is shrunk in that direction only, to the measured
     extent of everything drawn (axes, colorbars, title, legend) plus ``margin`` inches,
     never below ``min_size``.
+
+    Cost: one layout pass and one measurement per size tried (no draws; usually two
+    sizes: the first and the shrunk one, which the second pass confirms).
     """
-    fig.draw_without_rendering()
+    layout(fig)
+    extent = fig.get_tightbbox()  # inches; applies the equal aspect to ax
     slot = ax.get_position(original=True)
     box = ax.get_position(original=False)
     w, h = fig.get_size_inches()
@@ -609,7 +666,6 @@ def fit_figure_to_axes(
     axis = 1 if dh >= dw else 0  # 1: shrink the height, 0: the width
     for _ in range(rounds):
         size = fig.get_size_inches()
-        extent = fig.get_tightbbox()  # inches
         used = extent.height if axis else extent.width
         # a whole number of pixels, so every backend agrees on the image size
         new = math.ceil(max(min_size[axis], used + 2 * margin) * fig.dpi) / fig.dpi
@@ -617,7 +673,8 @@ def fit_figure_to_axes(
             return
         size[axis] = new
         fig.set_size_inches(*size)
-        fig.draw_without_rendering()
+        layout(fig)
+        extent = fig.get_tightbbox()
 
 
 def family_cmap():
