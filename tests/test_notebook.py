@@ -17,6 +17,11 @@ from matplotlib.figure import Figure
 import optiviz
 from optiviz import plotting
 from optiviz.analysis import analyze
+from optiviz.analysis.basins import basins
+from optiviz.analysis.edge import edge_of_stability
+from optiviz.analysis.lr_range import lr_range_test
+from optiviz.analysis.maps import Axis, rate_map
+from optiviz.analysis.modes import modes
 from optiviz.engine import run
 from optiviz.explain import explain_step
 from optiviz.library import load_surface
@@ -54,7 +59,46 @@ def _entry_points(seed, traj):
         "lr_sweep": lambda: plotting.lr_sweep([0.1, 0.3, 1.0], [0.2, 0.1, 0.05]),
         # seed_quadratic's Hessian is constant: lambda_max = 0.578062 along the whole path
         "sharpness": lambda: plotting.sharpness(traj, 0.3, np.full(len(traj.points), 0.578062)),
+        "sharpness_panels": lambda: plotting.sharpness_panels(
+            [("gd", traj.losses, edge_of_stability(traj, seed))]
+        ),
+        "basins": lambda: plotting.basins(
+            [
+                basins(
+                    seed, make_optimizer("gd", lr=0.3), minima=_minima(seed), steps=20, resolution=8
+                )
+            ],
+            ["gd"],
+        ),
+        "lr_range": lambda: plotting.lr_range(
+            [("gd", lr_range_test(np.geomspace(1e-3, 10, 30), _range_run(seed).losses))]
+        ),
+        "rate_map": lambda: plotting.rate_map(
+            rate_map(
+                seed,
+                "momentum",
+                Axis("lr", np.geomspace(0.1, 1, 4), True),
+                Axis("momentum", np.linspace(0, 0.9, 3), False),
+                [1.5, 2.0],
+                20,
+            )
+        ),
+        "modes": lambda: plotting.modes(
+            [("gd", modes(traj.points, analyze(seed).minimum, make_optimizer("gd", lr=0.3)))]
+        ),
     }
+
+
+def _minima(surface):
+    a = analyze(surface)
+    return [(i, p.point) for i, p in enumerate(a.stationary_points, 1) if p.kind == "minimum"]
+
+
+def _range_run(surface):
+    from optiviz.schedules import make_schedule
+
+    sched = make_schedule("exponential_range", lr_max=10.0, steps=30, lr_min=1e-3)
+    return run(surface, make_optimizer("gd", lr=1e-3), [1.5, 2.0], 30, schedule=sched)
 
 
 def test_every_plotting_entry_point_is_covered():
@@ -62,12 +106,10 @@ def test_every_plotting_entry_point_is_covered():
 
     drawing = {n for n in names if n[0].islower() and n not in ("save_figure", "formula_title")}
     drawing -= {"var_label"}
-    assert drawing == {"contour", "surface3d", "loss", "effective_lr", "lr_sweep", "sharpness"}
+    assert drawing == set(_entry_points(None, None))
 
 
-@pytest.mark.parametrize(
-    "name", ["contour", "surface3d", "loss", "effective_lr", "lr_sweep", "sharpness"]
-)
+@pytest.mark.parametrize("name", sorted(_entry_points(None, None)))
 def test_returned_figures_display_as_png(seed, traj, name):
     # Today's defect: a bare matplotlib Figure has no _repr_png_, so IPython shows only
     # "<Figure size 1050x825 with 1 Axes>" unless pyplot's inline backend registered one.

@@ -12,6 +12,7 @@ keeps its colour and line style throughout.
 from optiviz.plotting.basins import basins
 from optiviz.plotting.contour import contour
 from optiviz.plotting.curves import effective_lr, loss, lr_sweep, sharpness
+from optiviz.plotting.maps import modes, rate_map
 from optiviz.plotting.range_test import lr_range
 from optiviz.plotting.save import save_figure
 from optiviz.plotting.stability import sharpness_panels
@@ -28,6 +29,8 @@ __all__ = [
     "loss",
     "lr_range",
     "lr_sweep",
+    "modes",
+    "rate_map",
     "save_figure",
     "sharpness",
     "sharpness_panels",
