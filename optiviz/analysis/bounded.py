@@ -52,10 +52,11 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
     except Exception:  # noqa: BLE001 - sympy assumption queries can fail on odd input
         pass
     if getattr(surface, "is_polynomial", False):
-        from optiviz.surface import MAX_EXPAND_DEGREE
+        from optiviz.surface import expand_refusal
 
-        if (surface.degree or 0) > MAX_EXPAND_DEGREE:
-            return None, f"a polynomial of degree {surface.degree}: too high to expand"
+        refusal = expand_refusal(surface)
+        if refusal is not None:
+            return None, f"a polynomial, not expanded: {refusal}"
         poly = sp.Poly(sp.expand(expr), *syms)
         deg = poly.total_degree()
         if deg % 2 == 1:
