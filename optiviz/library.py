@@ -366,6 +366,27 @@ def _quadratic_n(A: Any) -> int:
     return n
 
 
+def _check_quadratic_size(A_raw: list, n: int) -> None:
+    """Refuse, before anything symbolic is built, an ``A`` whose surface would exceed the
+    derivation size limit: a nonzero entry above the diagonal is a term ``a x_i x_j`` of at
+    least 3 nodes touching 5 derivative entries (15), one on it ``a/2 x_i**2`` at least 3
+    nodes and 2 entries (6); entries given as text are not counted (a lower bound)."""
+    from optiviz.surface import MAX_DERIVATION_SIZE
+
+    def nonzero(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
+
+    off = sum(nonzero(A_raw[i][j]) for i in range(n) for j in range(i + 1, n))
+    diag = sum(nonzero(A_raw[i][i]) for i in range(n))
+    size = 15 * off + 6 * diag
+    if size > MAX_DERIVATION_SIZE:
+        raise SurfaceError(
+            f"surface 'quadratic' is too large to derive: 'A' has {off:,} nonzero entries "
+            f"above the diagonal and {diag:,} on it, a derivation size of at least {size:,} "
+            f"(at most {MAX_DERIVATION_SIZE:,}): use a sparser A or fewer variables"
+        )
+
+
 def _build_quadratic(params: dict) -> FamilyBuild:
     import numpy as np
     import sympy as sp
@@ -383,6 +404,7 @@ def _build_quadratic(params: dict) -> FamilyBuild:
             f"quadratic parameter 'A' must be a square n x n matrix (a list of n rows of n "
             f"numbers); got {params['A']!r}"
         )
+    _check_quadratic_size(A_raw, n)
     A = sp.Matrix(n, n, lambda i, j: _exact(A_raw[i][j], f"quadratic parameter 'A'[{i}][{j}]"))
     for i in range(n):
         for j in range(i + 1, n):
@@ -402,9 +424,17 @@ def _build_quadratic(params: dict) -> FamilyBuild:
         b = sp.Matrix([_exact(b_raw, "quadratic parameter 'b'")] * n)
     c = _exact(params["c"], "quadratic parameter 'c'")
     syms = tuple(symbol(v) for v in _family_variable_names(n))
-    w = sp.Matrix(syms)
-    expr = sp.Rational(1, 2) * (w.T * A * w)[0, 0] + (b.T * w)[0, 0] + c
-    expr = sp.expand(expr)
+    # 1/2 w^T A w + b^T w + c, expanded, written term by term (the matrix product of a
+    # 100 x 100 A is 10,000 symbolic products: seconds), skipping zero entries.
+    half = sp.Rational(1, 2)
+    terms = [half * A[i, i] * syms[i] ** 2 for i in range(n) if A[i, i] != 0]
+    terms += [
+        A[i, j] * syms[i] * syms[j] for i in range(n) for j in range(i + 1, n) if A[i, j] != 0
+    ]
+    terms += [b[i] * syms[i] for i in range(n) if b[i] != 0]
+    expr = sp.Add(*terms, c)
+    if not all(e.is_Rational for e in [*A, *b, c]):  # rational terms are expanded already
+        expr = sp.expand(expr)
 
     An = np.array(A.evalf(30).tolist(), dtype=float)
     bn = np.array(b.evalf(30), dtype=float).reshape(-1)
@@ -539,9 +569,27 @@ def _common(name: str, info: dict) -> dict:
 
 
 def _load_family(name: str, info: dict, params: dict, rebuild: Callable) -> Surface:
+    from optiviz.surface import BUILD_BUDGET, _OutOfTime, cpu_budget
+
+    # The family's expression is built within the surface's build budget too (a dense
+    # 100 x 100 quadratic is 5,050 symbolic terms); the surface gets what is left of it.
+    try:
+        with cpu_budget(BUILD_BUDGET):
+            built = FAMILIES[info["family"]].build(params)
+            return _family_surface(name, info, params, rebuild, built)
+    except _OutOfTime:
+        raise SurfaceError(
+            f"surface {name!r}: building the {info['family']!r} family's expression, its "
+            f"exact gradient and Hessian takes longer than {BUILD_BUDGET:g} s of CPU time "
+            "(the limit): use fewer variables"
+        ) from None
+
+
+def _family_surface(
+    name: str, info: dict, params: dict, rebuild: Callable, built: FamilyBuild
+) -> Surface:
     from optiviz.surface import Surface
 
-    built = FAMILIES[info["family"]].build(params)
     return Surface(
         built.expression,
         built.symbols,

@@ -16,8 +16,12 @@ the engine calls them with ``check=False`` inside its own ``np.errstate`` block.
 
 from __future__ import annotations
 
+import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -71,14 +75,136 @@ def to_exact(value: Any) -> sp.Expr:
     raise SurfaceError(f"parameter value {value!r} is not a number")
 
 
-#: CPU seconds (``time.process_time``, not wall-clock: the same on a loaded machine) the
-#: symbolic gradient and Hessian may take before the surface is refused (a 100-variable
-#: expression with products of 50 variables needs minutes; every library surface takes < 1 s).
-DERIVE_BUDGET = 30.0
+#: CPU seconds (``time.process_time``, not wall-clock: the same on a loaded machine) that
+#: deriving and compiling the exact gradient and Hessian may take before the surface is
+#: refused (issue 14: every surface is built or refused within a second). The limit is a
+#: hard one: a CPU-time timer interrupts a long sympy call (see :func:`cpu_budget`). The
+#: slowest library surface takes 0.3-0.55 s on a loaded machine, 100 squares 0.4 s.
+BUILD_BUDGET = 1.0
 
 #: Polynomials up to this total degree are expanded for exact answers (degree, symbolic
 #: stationary points); beyond it only the expression tree is read.
 MAX_EXPAND_DEGREE = 24
+#: Largest derivation size (:func:`derivation_size`) of a surface, checked before any
+#: derivative is taken. Every library surface is below 400 and 30-variable Rosenbrock is
+#: 2,001 (0.7 s to build); 50-variable Rosenbrock (3,381) would take 1.5 s and a dense
+#: 100-variable quadratic (about 70,000) half a minute.
+MAX_DERIVATION_SIZE = 3_000
+#: ... and only when the expansion has at most this many terms (estimated from the tree by
+#: :func:`expansion_terms`): ``(a+b+...+j)**24`` expands to 38.6 million terms (minutes and
+#: gigabytes), so its degree is read off the tree instead.
+MAX_EXPAND_TERMS = 5_000
+
+
+class _OutOfTime(BaseException):
+    """Raised by the CPU-time timer of :func:`cpu_budget` (a BaseException, so sympy's own
+    ``except Exception`` clauses cannot swallow it)."""
+
+
+@contextmanager
+def cpu_budget(seconds: float) -> Iterator[Callable[[], bool]]:
+    """Bound the CPU time (``ITIMER_PROF``: user + system time of the process) of a block.
+
+    In the main thread of a platform with ``signal.setitimer``, a timer raises a private
+    exception inside whatever call is running when ``seconds`` of CPU time have passed
+    (sympy's long calls included); the block sees it as :class:`_OutOfTime`. Elsewhere (a
+    worker thread, Windows), the block gets only the yielded ``expired()`` check, which it
+    calls between steps. Inside an outer budget the block gets at most what is left of it;
+    on exit the timer and the signal handler are restored (an outer budget keeps running,
+    minus the time this block used).
+    """
+    start = time.process_time()
+
+    def expired() -> bool:
+        return time.process_time() - start > seconds
+
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield expired
+        return
+    active = [True]
+
+    def on_timer(signum, frame):
+        if active[0]:
+            raise _OutOfTime
+
+    old_handler = signal.signal(signal.SIGPROF, on_timer)
+    old_delay, old_interval = signal.getitimer(signal.ITIMER_PROF)
+    if old_delay > 0:  # inside an outer budget: this block gets at most what is left of it
+        seconds = min(seconds, old_delay)
+    signal.setitimer(signal.ITIMER_PROF, max(seconds, 1e-6))
+    try:
+        yield expired
+    finally:
+        active[0] = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old_handler)
+        if old_delay > 0:  # an outer timer was running: give it back what is left of it
+            left = old_delay - (time.process_time() - start)
+            signal.setitimer(signal.ITIMER_PROF, max(left, 1e-6), old_interval)
+
+
+def derivation_size(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
+    """What deriving and compiling the gradient and Hessian of ``expr`` costs, read off the
+    tree before any derivative is taken: over the terms of the top-level sum, the term's
+    node count times the entries it contributes to (v gradient entries and v (v + 1) / 2
+    Hessian entries for a term of v variables). Build time grows about linearly with it
+    (about 0.3 ms per unit for polynomials; ``Max``/``Min`` cost more, bounded by the
+    parser)."""
+    syms = set(symbols)
+    size = 0
+    for term in expr.args if expr.is_Add else (expr,):
+        v = len(term.free_symbols & syms)
+        if v:
+            size += sum(1 for _ in sp.preorder_traversal(term)) * v * (v + 3) // 2
+    return size
+
+
+def expansion_terms(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
+    """An upper bound on the number of terms of ``sympy.expand(expr)`` for a polynomial,
+    read off the tree: sums add, products multiply, ``p**k`` of a ``t``-term ``p`` has at
+    most ``C(t + k - 1, k)`` (the multisets of k terms). Saturates at ``10**12``."""
+    syms = set(symbols)
+    cap = 10**12
+    memo: dict[sp.Basic, int] = {}
+
+    def terms(e: sp.Expr) -> int:
+        if e in memo:
+            return memo[e]
+        if not (e.free_symbols & syms):
+            out = 1
+        elif e.is_Symbol:
+            out = 1
+        elif e.is_Add:
+            out = sum(terms(a) for a in e.args)
+        elif e.is_Mul:
+            out = 1
+            for a in e.args:
+                out = min(out * terms(a), cap)
+        elif e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+            t, k = terms(e.base), int(e.exp)
+            out = 1 if t == 1 else math.comb(t + k - 1, k) if t < cap else cap
+        else:
+            out = cap
+        memo[e] = min(out, cap)
+        return memo[e]
+
+    return terms(expr)
+
+
+def expand_refusal(surface: Any) -> str | None:
+    """Why the polynomial ``surface.expression`` should not be expanded (its degree above
+    :data:`MAX_EXPAND_DEGREE` or its expansion above :data:`MAX_EXPAND_TERMS` terms), or
+    None when it may be. The analysis asks this before ``sympy.expand``."""
+    degree = surface.degree or 0
+    if degree > MAX_EXPAND_DEGREE:
+        return f"the degree {degree} is too high to expand"
+    terms = expansion_terms(surface.expression, surface.symbols)
+    if terms > MAX_EXPAND_TERMS:
+        return (
+            f"its expansion has up to {terms:.3g} terms (at most {MAX_EXPAND_TERMS:,} are expanded)"
+        )
+    return None
 
 
 def degree_bound(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
@@ -107,6 +233,68 @@ def _strip_distributions(expr: sp.Expr) -> sp.Expr:
     if expr.has(sp.DiracDelta):
         expr = expr.replace(sp.DiracDelta, lambda *args: sp.S.Zero)
     return expr
+
+
+class _HeldMax(sp.Max):
+    """A ``Max`` whose construction compares nothing.
+
+    sympy builds every ``Max``/``Min`` by comparing its arguments pair by pair
+    (``_find_localzeros``: factoring each difference), and it builds them again and again:
+    the derivative of ``Max(a1, ..., ak)`` holds ``Max`` of the other k - 1 arguments for
+    each ``ai``, and lambdify's common-subexpression pass rebuilds each of them with new
+    arguments. A ``Max`` of 8 compound terms costs seconds that way. The arguments here are
+    those of a ``Max`` sympy has already reduced, or some of them (no pair of them was found
+    comparable), so there is nothing left to compare. Derivation and compilation use the
+    held forms; the public gradient and Hessian are sympy's ``Max`` again. Values are the
+    same: a max or min is an exact selection.
+    """
+
+    def __new__(cls, *args):
+        obj = sp.Expr.__new__(cls, *args)
+        obj._argset = frozenset(args)
+        return obj
+
+    def fdiff(self, argindex=1):  # sympy's Max.fdiff, with the rest held
+        k = argindex - 1
+        others = self.args[:k] + self.args[k + 1 :]
+        rest = others[0] if len(others) == 1 else type(self)(*others)
+        return sp.Heaviside(self.args[k] - rest)
+
+
+class _HeldMin(sp.Min):
+    """``Min`` as :class:`_HeldMax` is ``Max``."""
+
+    def __new__(cls, *args):
+        obj = sp.Expr.__new__(cls, *args)
+        obj._argset = frozenset(args)
+        return obj
+
+    def fdiff(self, argindex=1):  # sympy's Min.fdiff, with the rest held
+        k = argindex - 1
+        others = self.args[:k] + self.args[k + 1 :]
+        rest = others[0] if len(others) == 1 else type(self)(*others)
+        return sp.Heaviside(rest - self.args[k])
+
+
+def _swap_minmax(expr: sp.Expr, hold: bool, memo: dict) -> sp.Expr:
+    """``expr`` with every Max/Min replaced by its held form (``hold``) or back by sympy's
+    own, built without comparing the arguments again."""
+    if not expr.args or not expr.has(sp.Max, sp.Min):
+        return expr
+    done = memo.get(expr)
+    if done is not None:
+        return done
+    args = [_swap_minmax(a, hold, memo) for a in expr.args]
+    if isinstance(expr, sp.Max):
+        out = _HeldMax(*args) if hold else sp.Max(*args, evaluate=False)
+    elif isinstance(expr, sp.Min):
+        out = _HeldMin(*args) if hold else sp.Min(*args, evaluate=False)
+    elif all(a is b for a, b in zip(args, expr.args, strict=True)):
+        out = expr
+    else:
+        out = expr.func(*args)
+    memo[expr] = out
+    return out
 
 
 class _ProductPowers(NumPyPrinter):
@@ -185,21 +373,49 @@ def _lambdify(args, expr):
 
 
 class _Compiled:
-    """lambdified value / gradient / Hessian / fused value-and-gradient of one expression."""
+    """lambdified value / gradient / Hessian / fused value-and-gradient of one expression.
 
-    def __init__(self, expr: sp.Expr, gradient: sp.Matrix, hessian: sp.Matrix, symbols):
+    ``g`` (the gradient alone) is compiled on first use. The Hessian is compiled sparsely:
+    entries that are constants are computed once into ``h_template``; ``h`` computes the
+    other entries of the upper triangle (``h_index``), mirrored below the diagonal by
+    :meth:`hessian` (a 100-variable sum of squares has none: its Hessian is the constant 2 I).
+    """
+
+    def __init__(self, expr: sp.Expr, gradient: Sequence[sp.Expr], hessian: Mapping, symbols):
         n = len(symbols)
         self.n = n
         args = list(symbols)
+        self._args, self._gradient = args, list(gradient)
         self.f = _lambdify(args, expr)
-        self.g = _lambdify(args, list(gradient))
-        self.vg = _lambdify(args, [expr, *list(gradient)])
-        self.h = _lambdify(args, list(hessian))
+        self.vg = _lambdify(args, [expr, *self._gradient])
+        template = np.zeros((n, n))
+        printed = []  # constants whose float value is whatever the printed code computes
+        index = []
+        for (i, j), e in hessian.items():
+            if e.free_symbols:
+                index.append((i, j))
+            elif e.is_Rational:  # exact (ints) or correctly rounded (p/q), as printed
+                template[i, j] = template[j, i] = float(e)
+            else:
+                printed.append((i, j, e))
+        if printed:
+            values = _lambdify([], [e for _, _, e in printed])()
+            for (i, j, _), v in zip(printed, values, strict=True):
+                template[i, j] = template[j, i] = v
+        self.h_template = template
+        self.h_index = index
+        self.h = _lambdify(args, [hessian[k] for k in index]) if index else None
         # Python floats are the cheapest scalars for one point, but a non-integer power of
         # a negative float is complex in Python (nan in numpy): use them only when every
         # power has an integer exponent.
-        pows = set().union(*(e.atoms(sp.Pow) for e in [expr, *gradient, *hessian]))
+        pows = set().union(*(e.atoms(sp.Pow) for e in [expr, *gradient, *hessian.values()]))
         self.float_ok = all(p.exp.is_integer for p in pows)
+
+    @cached_property
+    def g(self) -> Callable:
+        """The gradient alone, compiled on first use (its cost is bounded by that of
+        ``vg``, compiled within the build budget)."""
+        return _lambdify(self._args, self._gradient)
 
     def call(self, fn: Callable, X: Array):
         """Evaluate a lambdified function on points ``X`` of shape (n,) or (..., n)."""
@@ -213,6 +429,18 @@ class _Compiled:
         if X.ndim == 2:  # contiguous columns: elementwise ops on strided views are slower
             return fn(*(X.T if X.flags.f_contiguous else X.T.copy()))
         return fn(*[X[..., i] for i in range(self.n)])
+
+    def hessian(self, X: Array) -> Array:
+        """The Hessians at ``X`` (n,) or (..., n): shape (n, n) or (..., n, n)."""
+        batch = X.shape[:-1]
+        out = np.empty(batch + (self.n, self.n))
+        out[...] = self.h_template
+        if self.h is not None:
+            for (i, j), p in zip(self.h_index, self.call(self.h, X), strict=True):
+                out[..., i, j] = p
+                if i != j:
+                    out[..., j, i] = p
+        return out
 
 
 def _as_points(X: Any, n: int, names: Sequence[str]) -> Array:
@@ -591,22 +819,62 @@ class Surface:
         return out
 
     def _derive(self) -> None:
-        expr = self.expression
-        n, syms = self.n, self.symbols
-        start = time.process_time()
+        """The exact gradient and Hessian, compiled, within :data:`BUILD_BUDGET` CPU
+        seconds (refused with a :class:`SurfaceError` naming the limit beyond it)."""
+        n = self.n
+        done = [0, 0]  # gradient entries, Hessian entries
 
-        def out_of_time(done: int) -> SurfaceError:
+        def refusal() -> SurfaceError:
+            what = (
+                f"{done[0]} of {n} gradient entries"
+                if done[0] < n
+                else f"{done[1]} of {n * (n + 1) // 2} Hessian entries"
+                if done[1] < n * (n + 1) // 2
+                else "all derivatives, compiling them"
+            )
             return SurfaceError(
-                f"surface {self.name!r}: deriving its exact Hessian takes longer than "
-                f"{DERIVE_BUDGET:g} s of CPU time ({done} of {n * (n + 1) // 2} entries "
-                f"done, {n} variables); simplify the expression or use fewer variables"
+                f"surface {self.name!r}: deriving and compiling its exact gradient and "
+                f"Hessian takes longer than {BUILD_BUDGET:g} s of CPU time (the limit; "
+                f"{what} done, {n} variables): simplify the expression or use fewer variables"
             )
 
+        size = derivation_size(self.expression, self.symbols)
+        if size > MAX_DERIVATION_SIZE:
+            raise SurfaceError(
+                f"surface {self.name!r} is too large to derive: its derivation size is "
+                f"{size:,} (at most {MAX_DERIVATION_SIZE:,}: over the terms of the sum, "
+                "nodes x the gradient and Hessian entries each term touches; "
+                f"{n} variables): simplify the expression or use fewer variables"
+            )
+        try:
+            with cpu_budget(BUILD_BUDGET) as expired:
+                self._derive_within(expired, done, refusal)
+        except _OutOfTime:
+            raise refusal() from None
+        except (RecursionError, MemoryError):
+            raise SurfaceError(
+                f"surface {self.name!r}: its exact gradient and Hessian are too large to "
+                f"compile ({n} variables): simplify the expression or use fewer variables"
+            ) from None
+
+    def _derive_within(self, expired: Callable[[], bool], done: list, refusal) -> None:
+        syms = self.symbols
+        memo: dict = {}
+        expr = _swap_minmax(self.expression, True, memo)
+        # d/dx of a sum is the sum of the derivatives of the terms that hold x: each term is
+        # differentiated only by its own variables (100-variable Rosenbrock: 600 term
+        # derivatives instead of 30,000), the same result as sympy.diff of the whole sum.
+        terms: dict[sp.Symbol, list] = {s: [] for s in syms}
+        for term in expr.args if expr.is_Add else (expr,):
+            for s in term.free_symbols:
+                if s in terms:
+                    terms[s].append(term)
         grad = []
-        for i in range(n):
-            if time.process_time() - start > DERIVE_BUDGET:
-                raise out_of_time(0)
-            grad.append(_strip_distributions(sp.diff(expr, syms[i])))
+        for s in syms:
+            if expired():
+                raise refusal()
+            grad.append(_strip_distributions(sp.Add(*[sp.diff(t, s) for t in terms[s]])))
+            done[0] += 1
         # Heaviside and sign (from derivatives of Max/Min/abs) are constant almost
         # everywhere: their derivatives are DiracDelta terms that would be stripped. Hold
         # them as symbols while differentiating, so sympy does not rebuild every Max of the
@@ -615,15 +883,24 @@ class Surface:
         held = [g.xreplace(steps) for g in grad] if steps else grad
         back = {d: a for a, d in steps.items()}
         entries: dict[tuple[int, int], sp.Expr] = {}
-        for i in range(n):  # the upper triangle; the Hessian is symmetric
-            for j in range(i, n):
-                if time.process_time() - start > DERIVE_BUDGET:
-                    raise out_of_time(len(entries))
-                entry = sp.diff(held[i], syms[j])
-                entries[i, j] = _strip_distributions(entry.xreplace(back) if back else entry)
+        for i in range(self.n):  # the upper triangle; the Hessian is symmetric
+            free = held[i].free_symbols
+            for j in range(i, self.n):
+                if expired():
+                    raise refusal()
+                if syms[j] in free:
+                    entry = sp.diff(held[i], syms[j])
+                    entries[i, j] = _strip_distributions(entry.xreplace(back) if back else entry)
+                else:
+                    entries[i, j] = sp.S.Zero
+                done[1] += 1
+        self._c = _Compiled(expr, grad, entries, syms)
+        if expr is not self.expression:  # the public forms hold sympy's own Max and Min
+            back_memo: dict = {}
+            grad = [_swap_minmax(g, False, back_memo) for g in grad]
+            entries = {k: _swap_minmax(e, False, back_memo) for k, e in entries.items()}
         self.gradient = sp.Matrix(grad)
-        self.hessian = sp.Matrix(n, n, lambda i, j: entries[min(i, j), max(i, j)])
-        self._c = _Compiled(expr, self.gradient, self.hessian, self.symbols)
+        self.hessian = sp.Matrix(self.n, self.n, lambda i, j: entries[min(i, j), max(i, j)])
 
     # -- derived facts -------------------------------------------------------------------
     @property
@@ -644,15 +921,18 @@ class Surface:
     def degree(self) -> int | None:
         """Total degree of a polynomial surface (None otherwise).
 
-        Exact up to :data:`MAX_EXPAND_DEGREE`; above it, the degree read off the expression
-        tree without expanding (an upper bound: expanding ``(x+y+1)**100 * ...`` to five
-        hundred thousand terms would take minutes).
+        Exact up to :data:`MAX_EXPAND_DEGREE` when the expansion has at most
+        :data:`MAX_EXPAND_TERMS` terms; otherwise the degree read off the expression tree
+        without expanding (an upper bound: expanding ``(x+y+1)**100 * ...`` to five hundred
+        thousand terms, or ``(a+b+...+j)**24`` to 38.6 million, would take minutes).
         """
         if not self.is_polynomial:
             return None
         bound = degree_bound(self.expression, self.symbols)
         if bound > MAX_EXPAND_DEGREE:
             return bound
+        if expansion_terms(self.expression, self.symbols) > MAX_EXPAND_TERMS:
+            return bound  # (a+b+...+j)**24: 38.6 million terms
         return int(sp.Poly(self.expression, *self.symbols).total_degree())
 
     @property
@@ -741,8 +1021,7 @@ class Surface:
         """Exact Hessian at ``X``; returns ``(n, n)`` or ``(..., n, n)``."""
         X = self._prepare(X, batch)
         with np.errstate(all="ignore") if check else _NULL:
-            flat = _fill(self._c.call(self._c.h, X), X.shape[:-1], self.n * self.n)
-        out = flat.reshape(X.shape[:-1] + (self.n, self.n))
+            out = self._c.hessian(X)
         return self._checked("the Hessian", out, X) if check else out
 
     def _prepare(self, X: Any, batch: Any) -> Array:

@@ -215,13 +215,17 @@ class Trajectory:
         """Per-step ``loss - f_min`` (``f_min``: lowest known minimum value)."""
         if self.f_min is None or self.losses is None:
             return None
-        return self.losses - self.f_min
+        with np.errstate(all="ignore"):  # inf - inf (data of 1e308) is nan, not a warning
+            return self.losses - self.f_min
 
     @property
     def final_suboptimality(self):
+        """Final ``loss - f_min`` (float or (R,)); nan when both are inf (data of 1e308
+        make the known minimum value inf), with no RuntimeWarning."""
         if self.f_min is None or self.final_loss is None:
             return None
-        out = np.asarray(self.final_loss) - self.f_min
+        with np.errstate(all="ignore"):
+            out = np.asarray(self.final_loss) - self.f_min
         return float(out) if not self.batched else out
 
     # -- views -------------------------------------------------------------------------

@@ -178,8 +178,8 @@ def test_symbolic_hessian_has_a_time_budget(monkeypatch):
     # differentiation; past the budget the surface is refused with a message, not a hang.
     import optiviz.surface as surface_module
 
-    monkeypatch.setattr(surface_module, "DERIVE_BUDGET", -1.0)
-    with pytest.raises(SurfaceError, match=r"deriving its exact Hessian takes longer than"):
+    monkeypatch.setattr(surface_module, "BUILD_BUDGET", -1.0)
+    with pytest.raises(SurfaceError, match=r"deriving and compiling its exact gradient and"):
         Surface.from_expression("x*y + y**2", ["x", "y"])
 
 
@@ -188,3 +188,162 @@ def test_hessian_is_symmetric_by_construction_and_latex_renders_on_demand():
     assert s.hessian[0, 1] is s.hessian[1, 0]  # one derivation, shared
     assert s.hessian[0, 1] == sp.diff(s.expression, s.symbols[0], s.symbols[1])
     assert set(s.latex) == {"f", "gradient", "hessian"} and "e^{x y}" in s.latex["f"]
+
+
+# -- issue 14: every surface is built or refused within a second of CPU time ----------------
+def _cpu(fn):
+    """(result or the SurfaceError raised, CPU seconds)."""
+    import time
+
+    start = time.process_time()
+    try:
+        out = fn()
+    except SurfaceError as exc:
+        out = exc
+    return out, time.process_time() - start
+
+
+_MAX8 = "Max(x**2+y, x*y-1, sin(x)+y**2, x-y, exp(x)-y, y**3-x, x**2*y, cos(y)+x)"
+
+
+def test_a_max_of_eight_compound_terms_builds_within_a_second_with_the_active_gradient():
+    # once 2 CPU s: sympy compared the arguments of every Max pair by pair, again for each
+    # Max of the other seven in the derivative and again in lambdify's CSE
+    s, cpu = _cpu(lambda: Surface.from_expression(_MAX8, ["x", "y"]))
+    assert isinstance(s, Surface) and cpu < 1.0, cpu
+    # at (0.3, -1.7): the terms are -1.61, -1.51, 3.185, 2.0, -0.35, -5.213, -0.153, 0.4289;
+    # sin(x) + y**2 is the largest, so grad = (cos(0.3), 2*(-1.7)) and the Hessian is
+    # diag(-sin(0.3), 2)
+    x, y = 0.3, -1.7
+    np.testing.assert_allclose(s.f([x, y]), np.sin(x) + y**2, rtol=1e-15)
+    np.testing.assert_allclose(s.grad([x, y]), [np.cos(x), 2 * y], rtol=1e-15)
+    np.testing.assert_allclose(s.hess([x, y]), [[-np.sin(x), 0], [0, 2]], rtol=1e-15)
+    # the public derivatives hold sympy's own Max (the held forms stay internal)
+    from optiviz.surface import _HeldMax, _HeldMin
+
+    assert not s.gradient.has(_HeldMax, _HeldMin) and not s.hessian.has(_HeldMax, _HeldMin)
+    assert s.gradient.has(sp.Max) and s.gradient.has(sp.Heaviside)
+
+
+def test_a_sum_of_squares_of_100_variables_builds_within_a_second():
+    # once 6 s: each gradient entry differentiated all 100 terms (9,900 of them zero) and
+    # the Hessian compiled 10,000 entries, 9,900 of them the constant 0
+    names = [f"x{i}" for i in range(100)]
+    s, cpu = _cpu(lambda: Surface.from_expression(" + ".join(f"{v}**2" for v in names), names))
+    assert isinstance(s, Surface) and cpu < 1.0, cpu
+    x = np.linspace(-1, 1, 100)
+    np.testing.assert_array_equal(s.grad(x), 2 * x)  # d/dx_i sum x_j^2 = 2 x_i
+    np.testing.assert_array_equal(s.hess(x), 2 * np.eye(100))
+    assert s.hess(np.zeros((3, 100))).shape == (3, 100, 100)
+
+
+@pytest.mark.parametrize(
+    "build, size",
+    [
+        # 99 terms 100*(x_{i+1} - x_i**2)**2 of 11 nodes and 2 variables (2 + 3 entries)
+        # and 99 terms (1 - x_i)**2 of 7 nodes and 1 variable (1 + 1): 99*(55 + 14)
+        (lambda: __import__("optiviz").load_surface("rosenbrock", n=100), "6,831"),
+        (lambda: __import__("optiviz").load_surface("rosenbrock", n=50), "3,381"),
+    ],
+)
+def test_large_nd_families_are_refused_at_once_stating_the_limit(build, size):
+    err, cpu = _cpu(build)
+    assert isinstance(err, SurfaceError) and cpu < 1.0, (err, cpu)
+    assert f"its derivation size is {size} (at most 3,000" in str(err)
+
+
+def test_a_dense_100_variable_quadratic_is_refused_within_a_second():
+    # 5,050 symbolic terms: once half a minute, then a foreign RecursionError from Python's
+    # compiler; its construction counts against the same budget
+    import optiviz
+
+    A = [[101 if i == j else 1 for j in range(100)] for i in range(100)]
+    err, cpu = _cpu(lambda: optiviz.load_surface("quadratic", A=A))
+    assert isinstance(err, SurfaceError) and cpu < 1.0, (err, cpu)
+    # 4,950 entries above the diagonal (15 each at least) and 100 on it (6 each)
+    assert "4,950 nonzero entries above the diagonal and 100 on it" in str(err)
+    assert "a derivation size of at least 74,850 (at most 3,000)" in str(err)
+
+
+def test_a_power_of_a_long_sum_is_kept_unexpanded():
+    # (a+...+j)**24 expands to C(33, 9) = 38,567,100 terms (minutes and gigabytes): the
+    # surface, its degree and the analysis' bounded-below check read the tree instead
+    from optiviz.analysis.bounded import bounded_below
+    from optiviz.surface import expand_refusal, expansion_terms
+
+    names = list("abcdefghij")
+    s, cpu = _cpu(lambda: Surface.from_expression("(a+b+c+d+e+f+g+h+i+j)**24", names))
+    assert isinstance(s, Surface) and cpu < 1.0, cpu
+    assert expansion_terms(s.expression, s.symbols) == 38_567_100
+    odd = Surface.from_expression("(a+b+c+d+e+f+g+h+i+j)**23 + a", names)
+    (degree, why), cpu = _cpu(lambda: (odd.degree, bounded_below(odd)))
+    assert cpu < 1.0, cpu
+    assert degree == 23 and s.degree == 24  # read off the tree (exact: nothing cancels)
+    assert why == (None, f"a polynomial, not expanded: {expand_refusal(odd)}")
+    assert "its expansion has up to" in expand_refusal(odd)
+    # small polynomials are still expanded: (x+1)^3 - x^3 has degree 2 after cancellation
+    assert expansion_terms(sp.sympify("(x+y+1)**3"), sp.symbols("x y")) == 10  # C(5, 3)
+
+
+def test_the_cpu_budget_interrupts_one_long_sympy_call():
+    # the budget is a timer on the process' CPU time: it stops sympy inside one call
+    # (expanding (x1+...+x10)**12, 293,930 terms, takes seconds), not between steps
+    import signal
+    import time
+
+    from optiviz.surface import _OutOfTime, cpu_budget
+
+    xs = sp.symbols("x1:11")
+    before = signal.getsignal(signal.SIGPROF)
+    start = time.process_time()
+    with pytest.raises(_OutOfTime):
+        with cpu_budget(0.2):
+            sp.expand(sp.Add(*xs) ** 12)
+    assert time.process_time() - start < 0.6
+    assert signal.getsignal(signal.SIGPROF) is before
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_a_nested_cpu_budget_gives_the_outer_one_back():
+    import signal
+
+    from optiviz.surface import cpu_budget
+
+    with cpu_budget(5.0):
+        with cpu_budget(10.0):  # gets at most what is left of the outer 5 s
+            assert signal.getitimer(signal.ITIMER_PROF)[0] <= 5.02  # (kernel ticks: 4 ms)
+        left = signal.getitimer(signal.ITIMER_PROF)[0]
+        assert 4.0 < left <= 5.02  # the outer timer runs on
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_outside_the_main_thread_the_budget_is_checked_between_steps():
+    import signal
+    import threading
+
+    from optiviz.surface import cpu_budget
+
+    seen = {}
+
+    def worker():
+        with cpu_budget(-1.0) as expired:
+            seen["timer"] = signal.getitimer(signal.ITIMER_PROF)
+            seen["expired"] = expired()
+        seen["surface"] = _cpu(lambda: Surface.from_expression("x**2 + y", ["x", "y"]))[0]
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen["timer"] == (0.0, 0.0) and seen["expired"] is True
+    assert isinstance(seen["surface"], Surface)
+
+
+def test_a_build_past_the_budget_is_refused_inside_a_sympy_call(monkeypatch):
+    # with a budget of 20 ms the Max of eight terms (one lambdify call alone takes ~0.1 s)
+    # is refused inside that call, naming the limit
+    import optiviz.surface as surface_module
+
+    monkeypatch.setattr(surface_module, "BUILD_BUDGET", 0.02)
+    err, cpu = _cpu(lambda: Surface.from_expression(_MAX8, ["x", "y"]))
+    assert isinstance(err, SurfaceError), err
+    assert "takes longer than 0.02 s of CPU time (the limit" in str(err)

@@ -62,12 +62,17 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
             f"{fmt_number(lo)}, up to round-off"
         )
     if getattr(surface, "is_polynomial", False):
-        from optiviz.surface import MAX_EXPAND_DEGREE
+        from optiviz.surface import expand_refusal
 
-        if (surface.degree or 0) > MAX_EXPAND_DEGREE:
-            return None, f"a polynomial of degree {surface.degree}: too high to expand"
+        refusal = expand_refusal(surface)
+        if refusal is not None:
+            return None, f"a polynomial, not expanded: {refusal}"
         return _polynomial_bounded(sp.Poly(sp.expand(expr), *syms))
     # a polynomial part plus terms with finite interval bounds
+    from optiviz.surface import MAX_EXPAND_TERMS, expansion_terms
+
+    if expansion_terms(expr, syms) > MAX_EXPAND_TERMS:
+        return None, "not decided (too large to expand)"
     terms = sp.Add.make_args(sp.expand(expr))
     poly_terms = []
     for t in terms:

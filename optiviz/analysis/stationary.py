@@ -94,6 +94,18 @@ def _dedupe(X: Array, tol: float) -> Array:
     return kept
 
 
+def _width(lo: Array, hi: Array) -> Array:
+    """``hi - lo``, at most the largest float (``[-1e308, 1e308]`` is 2e308 wide)."""
+    with np.errstate(over="ignore"):
+        return np.minimum(hi - lo, np.finfo(float).max)
+
+
+def _diagonal(width: Array) -> float:
+    """The length of a window's diagonal, at most the largest float."""
+    with np.errstate(over="ignore"):
+        return min(float(np.linalg.norm(width)), float(np.finfo(float).max))
+
+
 def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
     n = surface.n
     lo, hi = surface.window[:, 0], surface.window[:, 1]
@@ -102,12 +114,13 @@ def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
     n_starts = max(1, int(n_starts))
     if n <= 2:
         k = max(1, int(math.ceil(n_starts ** (1.0 / n))))
-        axes = [lo[i] + (np.arange(k) + 0.5) / k * (hi[i] - lo[i]) for i in range(n)]
+        width = _width(lo, hi)
+        axes = [lo[i] + (np.arange(k) + 0.5) / k * width[i] for i in range(n)]
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
     else:
         rng = np.random.default_rng(seed)
         u = np.argsort(rng.random((n, n_starts)), axis=1).T + rng.random((n_starts, n))
-        grid = lo + u / n_starts * (hi - lo)
+        grid = lo + u / n_starts * _width(lo, hi)
     known = [m.point for m in getattr(surface, "minima", []) or []]
     if known:
         grid = np.vstack([grid, np.array(known, dtype=float).reshape(-1, n)])
@@ -219,8 +232,8 @@ def _numeric_stationary(
     X0 = X.copy()
     S, n = X.shape
     lo, hi = surface.window[:, 0], surface.window[:, 1]
-    width = hi - lo
-    diag = float(np.linalg.norm(width))
+    width = _width(lo, hi)
+    diag = _diagonal(width)
     max_step = 0.25 * diag
     with np.errstate(all="ignore"):
         G = surface.grad(X, check=False)
@@ -385,10 +398,11 @@ def _symbolic_candidates(surface: Any) -> tuple[str, Any]:
     syms = list(surface.symbols)
     if len(syms) > SYMBOLIC_MAX_VARS:
         return f"more than {SYMBOLIC_MAX_VARS} variables", None
-    from optiviz.surface import MAX_EXPAND_DEGREE
+    from optiviz.surface import expand_refusal
 
-    if (surface.degree or 0) > MAX_EXPAND_DEGREE:
-        return f"the degree {surface.degree} is too high to expand", None
+    refusal = expand_refusal(surface)
+    if refusal is not None:
+        return refusal, None
     polys = [sp.Poly(sp.expand(g), *syms) for g in surface.gradient]
     if any(not (p.domain.is_ZZ or p.domain.is_QQ) for p in polys):
         return "coefficients are not rational", None
@@ -453,7 +467,7 @@ def stationary_points(
                     moved = float(np.max(np.abs(c - c0))) if len(c) else 0.0
                     if np.isfinite(gn) and moved <= 1e-6 * (1 + float(np.max(np.abs(c0)))):
                         good.append(c)
-                diag = float(np.linalg.norm(surface.window[:, 1] - surface.window[:, 0]))
+                diag = _diagonal(_width(surface.window[:, 0], surface.window[:, 1]))
                 pts = _dedupe(np.array(good).reshape(-1, surface.n), 1e-9 * diag)
                 info.update(method="symbolic", complete=True)
             elif ok:

@@ -266,7 +266,8 @@ def _earlier_run_files(folder: Path) -> set[str]:
 
 
 def _refuse(target: Path, why: str) -> OptivizError:
-    return OptivizError(f"output folder {target}: {why}")
+    shown = str(target) if str(target).isprintable() else repr(str(target))  # one line
+    return OptivizError(f"output folder {shown}: {why}")
 
 
 def check_output_folder(target: Path) -> Path:
