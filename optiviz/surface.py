@@ -163,7 +163,9 @@ def derivation_size(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
 def expansion_terms(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
     """An upper bound on the number of terms of ``sympy.expand(expr)`` for a polynomial,
     read off the tree: sums add, products multiply, ``p**k`` of a ``t``-term ``p`` has at
-    most ``C(t + k - 1, k)`` (the multisets of k terms). Saturates at ``10**12``."""
+    most ``C(t + k - 1, k)`` (the multisets of k terms). A function or a real power counts
+    as one term whose arguments are expanded too (as ``sympy.expand`` does): the largest of
+    its arguments' counts. Saturates at ``10**12``."""
     syms = set(symbols)
     cap = 10**12
     memo: dict[sp.Basic, int] = {}
@@ -184,8 +186,8 @@ def expansion_terms(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> int:
         elif e.is_Pow and e.exp.is_Integer and e.exp >= 0:
             t, k = terms(e.base), int(e.exp)
             out = 1 if t == 1 else math.comb(t + k - 1, k) if t < cap else cap
-        else:
-            out = cap
+        else:  # a function (exp, Abs, ...) or a real power: one term, its arguments expanded
+            out = max(terms(a) for a in e.args)
         memo[e] = min(out, cap)
         return memo[e]
 
