@@ -84,3 +84,8 @@ def json_safe(obj: Any) -> Any:
     if hasattr(obj, "to_dict"):
         return obj.to_dict()
     return str(obj)
+
+
+def plural_count(k: int, noun: str, plural_noun: str | None = None) -> str:
+    """``1 run``, ``2 runs``, ``0 runs`` (``plural_noun`` for irregular plurals)."""
+    return f"{k} {noun if k == 1 else (plural_noun or noun + 's')}"

@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from optiviz._format import json_float, json_safe
+from optiviz._format import json_float, json_safe, plural_count
 from optiviz.errors import OptivizError
 
 Array = np.ndarray
@@ -537,7 +537,8 @@ class Trajectory:
         if self.batched:
             st = ", ".join(f"{k}: {v}" for k, v in self.status_counts().items())
             return (
-                f"Trajectory({self.label!r} on {self.surface!r}, {self.n_runs} runs, "
+                f"Trajectory({self.label!r} on {self.surface!r}, "
+                f"{plural_count(int(self.n_runs or 0), 'run')}, "
                 f"up to {int(np.max(self.n_steps))} steps; {st})"
             )
         return (

@@ -205,3 +205,12 @@ def test_summary_is_json_safe():
     single = json.loads(json.dumps(tr.run(0).summary(), allow_nan=False))
     assert single["status"] == "converged" and single["steps_to_tolerance"] == tr.n_steps[0]
     assert "converged: 1" in repr(tr) and "converged" in repr(tr.run(0))
+
+
+def test_a_batched_run_of_one_says_one_run_not_one_runs():
+    import numpy as np
+
+    from optiviz import load_surface, make_optimizer, run
+
+    traj = run(load_surface("booth"), make_optimizer("gd", lr=np.array([0.01])), [0.0, 0.0], 3)
+    assert ", 1 run, " in repr(traj)

@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from optiviz._format import plural_count
 from optiviz.config.fields import Problems
 from optiviz.config.schema import MAX_CSV_BYTES, MAX_MEMORY, MAX_WORK
 
@@ -205,7 +206,8 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
         errs.add(
             f"optimizers[{e.index}]",
             f"the config is too much work: {cost.work:.3g} run-steps in all (this entry: "
-            f"{e.runs} runs x {e.steps} steps{per}); at most {MAX_WORK:.0e} per config: "
+            f"{plural_count(e.runs, 'run')} x {e.steps} steps{per}); at most {MAX_WORK:.0e} "
+            "per config: "
             f"use fewer steps ({steps_key}), a coarser grid or fewer entries",
         )
     big_fig = max(cost.figures, key=lambda f: f.memory, default=None)
@@ -223,7 +225,7 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
     elif cost.memory > MAX_MEMORY:
         e = top_mem
         what = (
-            f"{e.runs} runs x {e.steps} steps with record: {e.record} would keep "
+            f"{plural_count(e.runs, 'run')} x {e.steps} steps with record: {e.record} would keep "
             f"{_mb(e.record_bytes)}"
             + (f", and its Hessians take {_mb(e.temp_bytes)} per step" if e.temp_bytes else "")
         )
@@ -241,7 +243,8 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
         e = top_csv
         errs.add(
             f"optimizers[{e.index}]",
-            f"trajectories.csv would be about {_mb(cost.csv_bytes)} (this entry: {e.runs} runs x "
+            f"trajectories.csv would be about {_mb(cost.csv_bytes)} (this entry: "
+            f"{plural_count(e.runs, 'run')} x "
             f"{e.steps + 1} recorded steps); at most {_mb(MAX_CSV_BYTES)} per config: add "
             "'record: final' to the entry or use fewer steps",
         )

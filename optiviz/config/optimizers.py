@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import plural_count
 from optiviz._validation import Constraint, Interval
 from optiviz.config.fields import (
     INVALID,
@@ -308,7 +309,9 @@ def _check_run_count(errs: Problems, path: str, grids: dict, rel: Any) -> bool:
             ok = False
     if n_runs > MAX_GRID:
         errs.add(
-            path, f"the grids make {n_runs} runs; at most {MAX_GRID} runs are allowed in one entry"
+            path,
+            f"the grids make {plural_count(n_runs, 'run')}; at most {MAX_GRID} runs are "
+            "allowed in one entry",
         )
         ok = False
     return ok

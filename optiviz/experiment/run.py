@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz._format import plural_count
 from optiviz.config import ExperimentConfig, OptimizerSpec, apply_overrides, expand_grid
 from optiviz.errors import ConfigError, OptivizError
 from optiviz.experiment.expect import check_expectations
@@ -140,7 +141,7 @@ def run_entries(
             opt, x0, xp = _entry_runs(config, spec, eta_opt)
             if progress is not None:
                 what = f"{spec.label or spec.name}" + (
-                    f" ({spec.n_runs} runs)" if spec.is_grid else ""
+                    f" ({plural_count(spec.n_runs, 'run')})" if spec.is_grid else ""
                 )
                 progress.describe(f"running {what}")
             traj = run(

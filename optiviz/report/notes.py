@@ -12,6 +12,7 @@ from typing import Any
 
 from optiviz._format import fmt_number as num
 from optiviz._format import fmt_point as pt
+from optiviz._format import plural_count  # noqa: F401 - re-exported
 
 __all__ = [
     "KINK_NOTE",
@@ -43,11 +44,6 @@ def plural(kind: str, k: int) -> str:
     if k == 1:
         return "degenerate point" if kind == "degenerate" else kind
     return _PLURALS[kind]
-
-
-def plural_count(k: int, noun: str, plural_noun: str | None = None) -> str:
-    """``1 run``, ``2 runs``, ``0 runs`` (``plural_noun`` for irregular plurals)."""
-    return f"{k} {noun if k == 1 else (plural_noun or noun + 's')}"
 
 
 def flat_words(relu_net: bool) -> str:
