@@ -631,8 +631,10 @@ def effective_lr(
             if i // ncols == nrows - 1 or i + ncols >= k:
                 pax.set_xlabel("step $t$")
                 pax.xaxis.set_tick_params(labelbottom=True)
-            if i % ncols == 0:
+            if i % ncols == 0 and nrows == 1:
                 pax.set_ylabel(RATE_QUANTITIES[quantity])
+        if nrows > 1:  # one label for the rows (one per row would overlap its neighbours)
+            fig.supylabel(RATE_QUANTITIES[quantity], fontsize=11)
         if ax is not None:
             if title:
                 ax.set_title("\n".join(wrap_to_width(title, 0.9 * panel_w, 10, 3)), fontsize=10)
