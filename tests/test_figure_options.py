@@ -403,3 +403,15 @@ def test_configs_get_the_column_names_and_keep_their_starts():
     assert caption(run_experiment(parse_config({**config.to_dict(), "steps": 3}, "x"))) == (
         "linear_regression, start (0, 0), 3 steps"
     )
+
+
+def test_a_title_counts_several_starts():
+    # Today's defect: with four starts the title said "start (0, 0)" (the first only)
+    from optiviz.config import load_config
+
+    config = load_config("configs/several-starts.yaml")
+    assert len(config.starts) == 4
+    result = run_experiment(config)
+    fig = figures_of("loss", result, ColorMap(), config.options_of("loss"))[0][1]
+    title = " ".join(t.get_text() for t in fig.texts) + fig.axes[0].get_title()
+    assert "4 starts" in title and "start (0, 0)" not in title

@@ -304,3 +304,20 @@ def test_the_map_s_runs_count_in_the_config_s_work():
     )
     # the entry's one run of 100 steps, and 30 x 20 cells of 100 steps (1 evaluation each)
     assert config.cost().work == 100 + 30 * 20 * 100
+
+
+def test_kept_losses_survive_the_engine_s_lean_path_for_large_batches(quad):
+    # 40,000 runs x 2 variables is above the engine's lean-loop threshold (R n > ~65k,
+    # record="final", no tolerance): the kept losses must come out the same as on the
+    # per-step path (a record="path" run of the same cells). Today's defect: every kept
+    # loss after step 0 was nan there, so a 200 x 200 rate map measured no rate at all.
+    lrs = np.tile(np.geomspace(1e-3, 0.5, 200), 200)
+    moms = np.repeat(np.linspace(0.0, 0.9, 200), 200)
+    opt = optiviz.make_optimizer("momentum", lr=lrs, momentum=moms)
+    kept = optiviz.run(quad, opt, [1.0, 1.0], 30, record="final", loss_steps=[0, 10, 30])
+    path = optiviz.run(quad, opt, [1.0, 1.0], 30, record="path")
+    want = path.losses[:, [0, 10, 30]].copy()
+    for i in np.flatnonzero(path.n_steps < 30):  # stopped runs: nan after their stop
+        want[i, [s > path.n_steps[i] for s in (0, 10, 30)]] = np.nan
+    assert np.isfinite(kept.losses_at[:, 1]).sum() > 30_000
+    np.testing.assert_array_equal(kept.losses_at, want)

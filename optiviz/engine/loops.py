@@ -478,6 +478,8 @@ def loop_batched(
             Fn, Gn = vg(Xn, check=False)
             Fn = np.asarray(Fn, dtype=float)
             pending = (Xn, Fn, Gn)
+            if LA is not None and t in row_of:  # kept losses (masked after a stop below)
+                LA[row_of[t]] = Fn
             hfa(oracle.n_f)
             hga(oracle.n_grad)
             hha(oracle.n_hess)

@@ -67,7 +67,10 @@ def caption(result: Any, *, named: bool = True) -> str:
     config = result.config
     steps = [config.steps_of(spec) for spec in config.optimizers] or [config.steps]
     name = str(getattr(result.surface, "name", "") or "") if named else ""
-    return run_caption(name, config.start, steps, history=config.start_prev)
+    starts = getattr(config, "starts", None) or (config.start,)
+    start = starts[0] if len(starts) == 1 else [list(p) for p in starts]
+    history = config.start_prev if len(starts) == 1 else None
+    return run_caption(name, start, steps, history=history)
 
 
 def common(options: Mapping[str, Any]) -> dict[str, Any]:
