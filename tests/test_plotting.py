@@ -751,3 +751,34 @@ def test_contour_of_values_near_the_float_limit_has_finite_levels():
     assert np.all(np.isfinite(lv)) and lv[-1] <= 1e300 and np.all(np.diff(lv) > 0)
     lin = make_levels(Z, Z, False, None)
     assert np.all(np.isfinite(lin)) and np.all(np.diff(lin) > 0)
+
+
+def test_an_isolated_effective_lr_value_is_marked():
+    # Worked problem E2: Adam's effective lr is 1 at step 1 and undefined at step 2 (g = 0),
+    # so a line alone never drew the step-1 value; it gets a marker at (1, 1).
+    import numpy as np
+
+    from optiviz.plotting.curves import isolated
+
+    assert isolated(np.array([1.0, np.nan, 2.0, 3.0, np.nan])).tolist() == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    from optiviz.config import load_config
+    from optiviz.experiment import run_experiment
+    from optiviz.figures import figures_of
+    from optiviz.plotting import ColorMap
+
+    config = load_config("configs/worked-e2-adam-adamax-effective-lr.yaml")
+    result = run_experiment(config)
+    fig = figures_of("effective_lr", result, ColorMap(), config.options_of("effective_lr"))[0][1]
+    marks = [
+        (float(ln.get_xdata()[0]), float(ln.get_ydata()[0]))
+        for ax in fig.axes
+        for ln in ax.lines
+        if ln.get_marker() == "o" and ln.get_linestyle() == "None"
+    ]
+    assert (1.0, 1.0) in marks

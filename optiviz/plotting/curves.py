@@ -655,6 +655,17 @@ def _plot_coordinates(ax: Any, E: Array, color: Any) -> None:
         ax.plot(
             t, E[:, j], color=color, linestyle=COORD_STYLES[j % len(COORD_STYLES)], linewidth=1.7
         )
+        lone = isolated(E[:, j])
+        if lone.any():  # a value with no finite neighbour draws no line: mark it
+            ax.plot(t[lone], E[lone, j], color=color, marker="o", markersize=4, linestyle="none")
+
+
+def isolated(y: Array) -> Array:
+    """Where ``y`` is finite but neither neighbour is (a line through it draws nothing)."""
+    ok = np.isfinite(y)
+    left = np.concatenate([[False], ok[:-1]])
+    right = np.concatenate([ok[1:], [False]])
+    return ok & ~left & ~right
 
 
 def _coordinate_handles(names: list[str], n: int) -> list:
