@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from optiviz._validation import Interval
+from optiviz.figures._surface import caption, common, f_star
 from optiviz.figures.registry import Drawn, FigureKind, Need, Option, register
 
 
@@ -137,18 +138,15 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
     found = compute(result, options)
     if not found:
         return Drawn([], {})
-    kw: dict[str, Any] = {}
-    if options.get("size") is not None:
-        kw["figsize"] = tuple(options["size"])
-    if options.get("dpi") is not None:
-        kw["dpi"] = options["dpi"]
-    title = options.get("title") or (
+    kw = common(options)
+    title = kw.pop("title", None) or (
         f"LR range test on {result.surface.name}: the steepest descent of the loss and the "
         "Hessian's rates"
+        f"\n{caption(result, named=False)}"
     )
     fig = lr_range(
         [(label, r) for _, label, r in found],
-        f_min=getattr(result.surface, "f_min", None),
+        f_min=f_star(result),
         labels=HESSIAN_RATES,
         colors=colors,
         title=title,

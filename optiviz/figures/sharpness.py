@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from optiviz.figures._surface import caption, common, f_star
 from optiviz.figures.registry import Drawn, FigureKind, Need, register
 
 
@@ -79,18 +80,15 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
     found = compute(result)
     if not found:
         return Drawn([], {})
-    kw: dict[str, Any] = {}
-    if options.get("size") is not None:
-        kw["figsize"] = tuple(options["size"])
-    if options.get("dpi") is not None:
-        kw["dpi"] = options["dpi"]
-    title = options.get("title") or (
+    kw = common(options)
+    title = kw.pop("title", None) or (
         f"Edge of stability on {result.surface.name}: sharpness along each path against "
         "its stability threshold"
+        f"\n{caption(result, named=False)}"
     )
     fig = sharpness_panels(
         [(label, losses, e) for _, label, losses, e in found],
-        f_min=getattr(result.surface, "f_min", None),
+        f_min=f_star(result),
         colors=colors,
         title=title,
         **kw,
