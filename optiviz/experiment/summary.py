@@ -70,7 +70,4 @@ def _end(result: ExperimentResult, tr: Any) -> str | None:
     fp = getattr(tr, "final_point", None)
     if fp is None:
         return None
-    try:
-        return end_kind(result.surface, fp)
-    except Exception:  # noqa: BLE001 - a flag is extra; a surface that cannot say gives none
-        return None
+    return end_kind(result.surface, fp)  # None where it cannot say (non-finite, no Hessian)
