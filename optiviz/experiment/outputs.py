@@ -497,7 +497,7 @@ def _swap_in(target: Path, real: Path, staged: Path) -> None:
         staged.chmod(real.stat().st_mode & 0o7777)  # the folder keeps its permissions
     except FileNotFoundError:  # a new folder: the staged one has the umask's
         pass
-    with _signals_held():
+    with _signals_held(), _parent_locked(real.parent):
         for attempt in range(3):
             if real.is_dir():
                 _check_replaceable(target, real)
@@ -516,6 +516,25 @@ def _swap_in(target: Path, real: Path, staged: Path) -> None:
                 raise
             shutil.rmtree(aside, ignore_errors=True)
             return
+
+
+@contextlib.contextmanager
+def _parent_locked(parent: Path) -> Iterator[None]:
+    """While inside, no other optiviz swap into ``parent`` runs (an advisory ``flock`` on
+    the folder itself: nothing is written beside the user's files). Runs that swap into
+    one folder at once otherwise race between moving the old folder aside and putting it
+    back. Without ``fcntl`` (not POSIX) nothing is locked and the swap's retries remain."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 @contextlib.contextmanager
