@@ -343,6 +343,12 @@ def _put(text: str, fh: TextIO) -> None:
     fh.write(text)
 
 
+def _write_bytes(path: Path, body: bytes) -> None:
+    """A new binary file ``path`` (a data file a figure kind returned as bytes)."""
+    with open(path, "xb") as fh:
+        fh.write(body)
+
+
 def _write_file(path: Path, fill: Callable[[TextIO], object]) -> None:
     """The one low-level write of the text outputs: a new file ``path`` filled by ``fill``."""
     with open(path, "x", newline="", encoding="utf-8") as fh:
@@ -470,7 +476,10 @@ def _stage(
                 names += [f"{name}.{fmt}" for fmt in config.formats]
                 fig.clear()
             for file_name, body in data.items():
-                _write_file(staged / file_name, functools.partial(_put, body))
+                if isinstance(body, bytes):
+                    _write_bytes(staged / file_name, body)
+                else:
+                    _write_file(staged / file_name, functools.partial(_put, body))
                 names.append(file_name)
             if progress is not None:
                 progress.advance()

@@ -100,11 +100,13 @@ LR_SWEEP = Need(
 @dataclass(frozen=True)
 class Drawn:
     """What a builder may return instead of a plain list of figures: the figures and the
-    data files written beside them (``{file name: text}``, e.g. ``{"rate_map.csv": ...}``),
-    so the numbers behind an image are computed once and saved with it."""
+    data files written beside them (``{file name: text or bytes}``, e.g.
+    ``{"rate_map.csv": ...}`` or ``{"animation.gif": b"..."}``), so the numbers behind an
+    image are computed once and saved with it, and outputs that are not matplotlib figures
+    (animations, pages) are written the same staged way."""
 
     figures: list[Any]
-    data: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, str | bytes] = field(default_factory=dict)
 
 
 #: ``build(result, colors, options)``: the figures of one kind for an
@@ -281,9 +283,10 @@ def option_defaults(name: str) -> dict[str, Any]:
 
 def draw(
     name: str, result: Any, colors: Any, options: Mapping[str, Any] | None = None
-) -> tuple[list[tuple[str, Any]], dict[str, str]]:
+) -> tuple[list[tuple[str, Any]], dict[str, str | bytes]]:
     """The figure(s) of kind ``name`` for an experiment result, ``[(file stem, Figure)]``,
-    and the data files its builder wrote (``{file name: text}``; empty for most kinds).
+    and the data files its builder wrote (``{file name: text or bytes}``; empty for most
+    kinds).
 
     ``options`` are the config's options of this kind (already validated); those it does
     not give take their defaults.
