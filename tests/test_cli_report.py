@@ -298,14 +298,18 @@ def test_bare_optiviz_prints_help_with_exit_0():
 
 
 def test_shell_completion_script_and_install(tmp_path):
-    r = _cli("--show-completion", "bash")
+    # typer's own switch for tests: the shell is the one named, not the one detected from
+    # the process tree (detection failed under pytest-xdist on a loaded machine, and then
+    # "bash" was ignored)
+    named = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    r = _cli("--show-completion", "bash", env=named)
     assert r.returncode == 0 and "_OPTIVIZ_COMPLETE=complete_bash" in r.stdout
     # the completion the script asks for completes command names
     r = _cli(env={"_OPTIVIZ_COMPLETE": "complete_bash", "COMP_WORDS": "optiviz li",
                   "COMP_CWORD": "1"})  # fmt: skip
     assert r.returncode == 0 and r.stdout.split() == ["list"]
     # --install-completion writes the script and sources it from ~/.bashrc
-    r = _cli("--install-completion", "bash", env={"HOME": str(tmp_path)})
+    r = _cli("--install-completion", "bash", env={"HOME": str(tmp_path), **named})
     assert r.returncode == 0, r.stderr
     assert "_OPTIVIZ_COMPLETE" in (tmp_path / ".bash_completions" / "optiviz.sh").read_text()
     assert "optiviz.sh" in (tmp_path / ".bashrc").read_text()
