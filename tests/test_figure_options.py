@@ -114,7 +114,9 @@ def test_size_dpi_and_title_reach_the_saved_image(tmp_path):
     config = _config(figures=[{"loss": {"size": [4, 3], "dpi": 40, "title": "My own title"}}])
     run_experiment(config, out_dir=tmp_path / "out")
     assert imread(tmp_path / "out" / "loss.png").shape[:2] == (120, 160)
-    fig = figures_of("loss", run_experiment(config), ColorMap(), config.options_of("loss"))[0][1]
+    fig = figures_of(
+        "loss", run_experiment(config, write=False), ColorMap(), config.options_of("loss")
+    )[0][1]
     assert "My own title" in _texts(fig)
 
 
@@ -134,7 +136,7 @@ def test_every_figure_kind_titles_surface_start_and_budget_inside_the_image():
         ],
         figures=["contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep"],
     )
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     colors = ColorMap()
     for kind in config.figures:
         for _, fig in figures_of(kind, result, colors, config.options_of(kind)):
@@ -175,7 +177,7 @@ def _linear_data_config():
 
 def test_contour_and_loss_use_one_f_star_shown_as_zero_on_a_data_surface():
     config = _linear_data_config()
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     assert 0 < result.surface.f_min < 1e-25  # what the figures said before: 5.37e-31
     assert f_star(result) == 0.0
     colors = ColorMap()
@@ -227,13 +229,15 @@ def _filled(ax):
 
 def test_contour_levels_count_list_and_scale_reach_the_drawing():
     config = _config(figures=[{"contour": {"levels": 7, "level_scale": "linear"}}])
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     fig = figures_of("contour", result, ColorMap(), config.options_of("contour"))[0][1]
     # 7 linear levels from min f to max f over the window: f = 0 .. 0.5*2.5^2 + 1.5*2^2
     assert np.allclose(_filled(fig.axes[0]).levels, np.linspace(0.0, 3.125 + 6.0, 7), atol=1e-3)
     lv = [0.1, 0.5, 1, 2, 5]
     config = _config(figures=[{"contour": {"levels": lv, "level_scale": "log"}}])
-    fig = figures_of("contour", run_experiment(config), ColorMap(), config.options_of("contour"))
+    fig = figures_of(
+        "contour", run_experiment(config, write=False), ColorMap(), config.options_of("contour")
+    )
     assert np.allclose(_filled(fig[0][1].axes[0]).levels, lv)
 
 
@@ -268,7 +272,7 @@ def test_window_auto_shows_the_sgd_zigzag():
     config = load_config("configs/sgd-minibatch-sigmoid.yaml")
     assert config.options_of("contour")["window"] == "auto"
     config = parse_config({**config.to_dict(), "steps": 40}, "x.yaml")
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     fig = figures_of("contour", result, ColorMap(), config.options_of("contour"))[0][1]
     ax = fig.axes[0]
     P = np.concatenate([t.points.reshape(-1, 2) for t in result.trajectories])
@@ -283,7 +287,7 @@ def test_window_auto_shows_the_sgd_zigzag():
 def test_surface3d_view_angles():
     config = _config(figures=[{"surface3d": {"elev": 12, "azim": 75}}])
     fig = figures_of(
-        "surface3d", run_experiment(config), ColorMap(), config.options_of("surface3d")
+        "surface3d", run_experiment(config, write=False), ColorMap(), config.options_of("surface3d")
     )
     ax = fig[0][1].axes[0]
     assert (ax.elev, ax.azim) == (12.0, 75.0)
@@ -299,7 +303,7 @@ def test_panels_one_per_entry_with_shared_window_and_entry_colours():
         ],
         figures=[{"contour": {"layout": "panels"}}, {"loss": {"layout": "panels"}}],
     )
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     colors = ColorMap()
     for kind in ("contour", "loss"):
         fig = figures_of(kind, result, colors, config.options_of(kind))[0][1]
@@ -324,7 +328,9 @@ def test_panels_of_a_grid_entry_one_per_swept_value():
         optimizers=[{"name": "gd", "lr": {"grid": {"values": [0.1, 0.2, 0.3, 0.4]}}}],
         figures=[{"contour": {"layout": "panels"}}],
     )
-    fig = figures_of("contour", run_experiment(config), ColorMap(), config.options_of("contour"))
+    fig = figures_of(
+        "contour", run_experiment(config, write=False), ColorMap(), config.options_of("contour")
+    )
     titles = [ax.get_title() for ax in fig[0][1].axes if ax.get_title()]
     assert len(titles) == 4 and all(
         f"lr={v}" in t for v, t in zip((0.1, 0.2, 0.3, 0.4), titles, strict=True)
@@ -336,7 +342,9 @@ def test_the_lr_dependence_config_draws_one_panel_per_eta():
 
     config = load_config("configs/lr-dependence.yaml")
     assert config.options_of("contour")["layout"] == "panels"
-    fig = figures_of("contour", run_experiment(config), ColorMap(), config.options_of("contour"))
+    fig = figures_of(
+        "contour", run_experiment(config, write=False), ColorMap(), config.options_of("contour")
+    )
     titles = [ax.get_title() for ax in fig[0][1].axes if ax.get_title()]
     assert [t.split(" (")[0] for t in titles] == [
         "eta = 0.75 eta_opt",
@@ -353,7 +361,7 @@ def test_a_problem_stated_from_a_history_draws_the_earlier_point_and_its_step():
 
     config = load_config("configs/worked-a-correlated-quadratic.yaml")
     assert config.start_prev == (1.0, 1.0)
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     ax = figures_of("contour", result, ColorMap(), config.options_of("contour"))[0][1].axes[0]
     hollow = [
         ln
@@ -400,9 +408,9 @@ def test_configs_get_the_column_names_and_keep_their_starts():
     assert config.build_surface().variables == ("w_dense", "w_sparse")
     four = load_config("configs/sgd-minibatch-sigmoid.yaml").build_surface()
     assert four.variables == ("w1", "w2")  # the notes' data set names its columns x1, x2
-    assert caption(run_experiment(parse_config({**config.to_dict(), "steps": 3}, "x"))) == (
-        "linear_regression, start (0, 0), 3 steps"
-    )
+    assert caption(
+        run_experiment(parse_config({**config.to_dict(), "steps": 3}, "x"), write=False)
+    ) == ("linear_regression, start (0, 0), 3 steps")
 
 
 def test_a_title_counts_several_starts():
@@ -411,7 +419,7 @@ def test_a_title_counts_several_starts():
 
     config = load_config("configs/several-starts.yaml")
     assert len(config.starts) == 4
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     fig = figures_of("loss", result, ColorMap(), config.options_of("loss"))[0][1]
     title = " ".join(t.get_text() for t in fig.texts) + fig.axes[0].get_title()
     assert "4 starts" in title and "start (0, 0)" not in title

@@ -773,7 +773,7 @@ def test_an_isolated_effective_lr_value_is_marked():
     from optiviz.plotting import ColorMap
 
     config = load_config("configs/worked-e2-adam-adamax-effective-lr.yaml")
-    result = run_experiment(config)
+    result = run_experiment(config, write=False)
     fig = figures_of("effective_lr", result, ColorMap(), config.options_of("effective_lr"))[0][1]
     marks = [
         (float(ln.get_xdata()[0]), float(ln.get_ydata()[0]))
