@@ -28,6 +28,27 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 BROKEN = sorted((ROOT / "tests" / "broken_configs").glob("*.yaml"))
 MAX_STEPS = 200
+#: Figure kinds that run their own grid of runs are drawn on a coarser grid here (their
+#: full-size work is `make bench`'s; their correctness has its own tests: test_basins.py,
+#: test_rate_map.py): at most this many starts / cells per side.
+MAX_SIDE = 60
+
+
+def _lighter(cfg):
+    """``cfg`` with the basins resolution and the rate-map axes capped at MAX_SIDE (the
+    runs, the answers and every other figure are the config's own)."""
+    import dataclasses
+
+    opts = {k: dict(v) for k, v in cfg.figure_options.items()}
+    if "resolution" in opts.get("basins", {}):
+        opts["basins"]["resolution"] = min(opts["basins"]["resolution"], MAX_SIDE)
+    for axis in ("x", "y"):
+        for name, grid in dict(opts.get("rate_map", {}).get(axis, {})).items():
+            form, args = next(iter(grid.items()))
+            if form in ("logspace", "linspace") and args[2] > MAX_SIDE:
+                opts["rate_map"][axis] = {name: {form: [args[0], args[1], MAX_SIDE]}}
+    return dataclasses.replace(cfg, figure_options=opts)
+
 
 #: The configs the project promises (quickstart, one per worked problem, the seed figures).
 REQUIRED = [
@@ -83,7 +104,7 @@ def test_config_runs_and_its_answers_hold(path, tmp_path):
     if path.stem.startswith("worked-"):
         assert cfg.expect, f"{path.name} must state its answers in an expect: block"
         assert cfg.description
-    result = run_experiment(cfg, out_dir=tmp_path, formats=["png"], max_steps=MAX_STEPS)
+    result = run_experiment(_lighter(cfg), out_dir=tmp_path, formats=["png"], max_steps=MAX_STEPS)
     failed = [e.message for e in result.failed_expectations()]
     assert not failed, "\n".join(failed)
     assert {"config.yaml", "trajectories.csv", "run.json", "report.md"} <= set(result.files)
@@ -100,6 +121,17 @@ def test_config_runs_and_its_answers_hold(path, tmp_path):
     # the resolved config is itself a valid config that describes the same experiment
     again = load_config(tmp_path / "config.yaml")
     assert again.to_dict() == result.config.to_dict()
+
+
+def test_the_lighter_configs_cap_only_the_grids_of_basins_and_rate_maps():
+    rate = load_config(ROOT / "configs" / "rate-map-heavy-ball.yaml")
+    light = _lighter(rate).figure_options["rate_map"]
+    assert light["x"] == {"lr": {"logspace": [-3.0, 0.0, MAX_SIDE]}}
+    assert light["y"] == {"momentum": {"linspace": [0.0, 0.99, MAX_SIDE]}}
+    basins = _lighter(load_config(ROOT / "configs" / "basins-himmelblau.yaml"))
+    assert basins.figure_options["basins"] == {"resolution": MAX_SIDE}
+    quick = load_config(ROOT / "configs" / "quickstart.yaml")
+    assert _lighter(quick).to_dict() == quick.to_dict()
 
 
 def _assert_not_blank(path: Path) -> np.ndarray:
