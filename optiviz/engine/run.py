@@ -50,6 +50,48 @@ def _run_labels(optimizer: Any, R: int) -> RunLabels | None:
 
 
 # -- the public entry point --------------------------------------------------------------
+def _backend(backend: Any, surface: Any, optimizer: Any, batches: Any, R: int, T: int) -> str:
+    """The loop to use, ``"numpy"`` or ``"jax"``, for ``backend=`` (checked here)."""
+    from optiviz import backends
+
+    if backend not in backends.BACKENDS:
+        raise OptimizerError(
+            f"'backend' must be one of {', '.join(map(repr, backends.BACKENDS))}; got {backend!r}"
+        )
+    use = backends.choose(backend, R, T)
+    if use != "jax":
+        return use
+    if not backends.available():
+        raise OptimizerError(
+            "backend 'jax' needs JAX, which is not installed: pip install 'optiviz[jax]' "
+            "(or use backend 'numpy' or 'auto')"
+        )
+    from optiviz.backends.jax import Unsupported, supports
+
+    why = supports(surface, optimizer, batches)
+    if why is None:
+        return "jax"
+    if backend == "auto":
+        return "numpy"
+    raise Unsupported(f"backend 'jax': {why}")
+
+
+def _compiled_or_numpy(
+    loop: Callable[..., dict], single: bool, kept: tuple[int, ...], *args: Any
+) -> dict:
+    """``backend="auto"``: the compiled loop, or numpy's when the step cannot be traced
+    (``args``: the loops' positional arguments, points as the compiled loop takes them)."""
+    from optiviz.backends.jax import Unsupported
+
+    try:
+        return loop(*args)
+    except Unsupported:
+        surface, optimizer, X0, XP, *rest = args
+        if single:
+            return loop_single(surface, optimizer, X0[0], None if XP is None else XP[0], *rest)
+        return loop_batched(surface, optimizer, X0, XP, *rest, loss_steps=kept)  # type: ignore[misc]
+
+
 def run(
     surface: SurfaceLike,
     optimizer: Any,
@@ -66,6 +108,7 @@ def run(
     divergence_bound: float | None = None,
     progress: Callable[[int, int], Any] | None = None,
     loss_steps: Any = (),
+    backend: str = "numpy",
 ) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``x0`` for up to ``steps`` steps.
 
@@ -107,6 +150,13 @@ def run(
         ``record`` is, as ``Trajectory.losses_at`` ``(R, k)`` (columns in increasing step
         order, ``Trajectory.loss_steps``; nan after a run's stop): e.g. the few losses a
         rate fit over the tail of a large sweep needs with ``record="final"``.
+    backend : {"numpy", "jax", "auto"}
+        "numpy" (the default) steps with the numpy loops; "jax" compiles the surface, the
+        optimizer's step and the loop into one jitted program (``pip install
+        optiviz[jax]``; refused with the reason for runs it cannot compile: data surfaces,
+        mini-batches, line searches); "auto" compiles when JAX is installed, the run can
+        be compiled and the work is at least ``optiviz.backends.AUTO_MIN_WORK`` run-steps
+        (see :mod:`optiviz.backends`). Results agree to rounding (tests/test_backend_jax.py).
 
     Returns
     -------
@@ -190,28 +240,57 @@ def run(
         else np.zeros((0, surface.n))
     )
 
+    use = _backend(backend, surface, optimizer, batches, 1 if R is None else R, T)
     t0 = time.perf_counter()
     loop: Callable[..., dict] = (
         loop_single if single else functools.partial(loop_batched, loss_steps=kept)
     )
+    if use == "jax":
+        from optiviz.backends.jax import loop_jax
+
+        loop = functools.partial(loop_jax, loss_steps=kept, single=single)
+        if single:
+            X0 = X0[None, :]
+            XP = None if XP is None else XP[None, :]
     try:
         with np.errstate(all="ignore"):
-            res = loop(
-                surface,
-                optimizer,
-                X0,
-                XP,
-                T,
-                sched,
-                tol_grad,
-                tol_loss,
-                f_min,
-                bound,
-                batches,
-                record != "final",
-                record == "all",
-                progress,
-            )
+            if use == "jax" and backend == "auto":
+                res = _compiled_or_numpy(
+                    loop,
+                    single,
+                    kept,
+                    surface,
+                    optimizer,
+                    X0,
+                    XP,
+                    T,
+                    sched,
+                    tol_grad,
+                    tol_loss,
+                    f_min,
+                    bound,
+                    batches,
+                    record != "final",
+                    record == "all",
+                    progress,
+                )
+            else:
+                res = loop(
+                    surface,
+                    optimizer,
+                    X0,
+                    XP,
+                    T,
+                    sched,
+                    tol_grad,
+                    tol_loss,
+                    f_min,
+                    bound,
+                    batches,
+                    record != "final",
+                    record == "all",
+                    progress,
+                )
     except KeyError as exc:
         if exc.args == ("eff_lr",):
             raise OptimizerError(

@@ -103,6 +103,7 @@ class Adam(Optimizer):
         return {"m": z, "v": z, "v_max": z} if self._ams else {"m": z, "v": z}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         x_in = x
         if self._max:
             g = -g
@@ -120,15 +121,15 @@ class Adam(Optimizer):
         v += state["v"] * self._kb2
         m_hat = m / (1.0 - self._b1**t)
         if self._ams:
-            v_max = np.maximum(state["v_max"], v)
+            v_max = xp.maximum(state["v_max"], v)
             v_hat = v_max / (1.0 - self._b2**t)
         else:
             v_hat = v / (1.0 - self._b2**t)
         if self._inside:
             d = v_hat + self._eps
-            np.sqrt(d, out=d)
+            d = np.sqrt(d, out=d) if xp is np else xp.sqrt(d)
         else:
-            d = np.sqrt(v_hat)
+            d = xp.sqrt(v_hat)
             d += self._eps
         eff = lr / d
         upd = eff * m_hat
@@ -245,16 +246,17 @@ lr factor: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1,
         return {"m": z, "u": z}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         _, g = torch_preamble(x, g, lr, maximize=self.h["maximize"], weight_decay=self._wd)
         b1, b2 = self.h["betas"]
         eps = self.h["eps"]
         m = b1 * state["m"] + (1.0 - b1) * g
         m_hat = m / (1.0 - b1**t)
         if self.h["variant"] == "torch":
-            u = np.maximum(b2 * state["u"], np.abs(g) + eps)
+            u = xp.maximum(b2 * state["u"], xp.abs(g) + eps)
             eff = lr / u
         else:
-            u = np.maximum(b2 * state["u"], np.abs(g))
+            u = xp.maximum(b2 * state["u"], xp.abs(g))
             eff = lr / (u + eps)
         upd = eff * m_hat
         return x - upd, {"g": g, "m": m, "u": u, "m_hat": m_hat, "eff_lr": eff, "update": upd}
@@ -300,10 +302,11 @@ lr factor: η_eff"""
         return {"v": np.zeros_like(x0, dtype=float)}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         _, g = torch_preamble(
             x, g, lr, maximize=self.h["maximize"], weight_decay=self.h["weight_decay"]
         )
-        v = np.maximum(self.h["beta"] * state["v"], np.abs(g))
+        v = xp.maximum(self.h["beta"] * state["v"], xp.abs(g))
         eff = lr / (v + self.h["eps"])
         upd = eff * g
         return x - upd, {"g": g, "v": v, "eff_lr": eff, "update": upd}
@@ -360,6 +363,7 @@ lr factor: η_eff"""
         return {"m": z, "v": z, "mu_product": 1.0}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         h = self.h
         x_in = x
         x, g = torch_preamble(
@@ -380,9 +384,9 @@ lr factor: η_eff"""
         m_hat = (mu_next / (1.0 - prod * mu_next)) * m + ((1.0 - mu) / (1.0 - prod)) * g
         v_hat = v / (1.0 - b2**t)
         if h["eps_placement"] == "inside":
-            eff = lr / np.sqrt(v_hat + h["eps"])
+            eff = lr / xp.sqrt(v_hat + h["eps"])
         else:
-            eff = lr / (np.sqrt(v_hat) + h["eps"])
+            eff = lr / (xp.sqrt(v_hat) + h["eps"])
         upd = eff * m_hat
         x = x - upd
         return x, {
@@ -449,6 +453,7 @@ lr factor: η_eff"""
         return {"m": z, "v": z}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         h = self.h
         x_in = x
         x, g = torch_preamble(
@@ -466,20 +471,20 @@ lr factor: η_eff"""
         bc2 = 1.0 - b2**t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
         rho_t = rho_inf - 2.0 * t * b2**t / bc2
-        if isinstance(rho_t, np.ndarray):  # batched betas: decide per run
+        if xp is not np or isinstance(rho_t, np.ndarray):  # batched betas or traced t: per run
             on = rho_t > 5.0
             with np.errstate(all="ignore"):
-                l_t = np.sqrt(bc2) / (np.sqrt(v) + h["eps"])
-                r_t = np.sqrt(
+                l_t = xp.sqrt(bc2) / (xp.sqrt(v) + h["eps"])
+                r_t = xp.sqrt(
                     (rho_t - 4.0)
                     * (rho_t - 2.0)
                     * rho_inf
                     / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
                 )
-                r_t = np.where(on, r_t, np.nan)
-                eff = np.where(on, lr * r_t * l_t, lr)
+                r_t = xp.where(on, r_t, np.nan)
+                eff = xp.where(on, lr * r_t * l_t, lr)
         elif rho_t > 5.0:
-            l_t = np.sqrt(bc2) / (np.sqrt(v) + h["eps"])
+            l_t = xp.sqrt(bc2) / (xp.sqrt(v) + h["eps"])
             r_t = (
                 (rho_t - 4.0)
                 * (rho_t - 2.0)

@@ -76,11 +76,12 @@ lr factor: η_eff"""
         return {"sum": full_like(x0, self.h["initial_accumulator_value"])}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         g = self._grad(x, g)
         decay = self.h["lr_decay"]
         clr = lr if is_zero(decay) else lr / (1.0 + (t - 1) * decay)
         s = state["sum"] + g * g
-        denom = np.sqrt(s + self._eps) if self._inside else np.sqrt(s) + self._eps
+        denom = xp.sqrt(s + self._eps) if self._inside else xp.sqrt(s) + self._eps
         eff = clr / denom
         upd = eff * g
         return x - upd, {"g": g, "clr": clr, "sum": s, "eff_lr": eff, "update": upd}
@@ -151,6 +152,7 @@ lr factor: γ / D"""
         }
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         g = self._grad(x, g)
         a = self.h["alpha"]
         v = a * state["square_avg"] + (1.0 - a) * (g * g)
@@ -160,7 +162,7 @@ lr factor: γ / D"""
             vt = v - ga * ga
         else:
             vt = v
-        denom = np.sqrt(vt + self._eps) if self._inside else np.sqrt(vt) + self._eps
+        denom = xp.sqrt(vt + self._eps) if self._inside else xp.sqrt(vt) + self._eps
         eff = lr / denom
         buf = None
         if state["buf"] is not None:
@@ -237,10 +239,11 @@ lr factor: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
         return {"square_avg": z, "acc_delta": z}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         g = self._grad(x, g)
         rho, eps = self.h["rho"], self._eps
         v = rho * state["square_avg"] + (1.0 - rho) * (g * g)
-        ratio = np.sqrt(state["acc_delta"] + eps) / np.sqrt(v + eps)
+        ratio = xp.sqrt(state["acc_delta"] + eps) / xp.sqrt(v + eps)
         delta = ratio * g
         u = rho * state["acc_delta"] + (1.0 - rho) * (delta * delta)
         upd = lr * delta

@@ -177,6 +177,11 @@ class Optimizer:
     searches_step: ClassVar[bool] = False
     #: What ``state["eff_lr"]`` is (``Trajectory.lr_factor``): a short label for figures.
     lr_factor_name: ClassVar[str] = "lr factor"
+    #: The array namespace ``step`` computes with: numpy, or ``jax.numpy`` on a copy the
+    #: compiled backend (:mod:`optiviz.backends`) traces. A step written against ``xp``
+    #: (no in-place change of its inputs, no Python branch on array values) is written
+    #: once for both.
+    xp: ClassVar[Any] = np
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]

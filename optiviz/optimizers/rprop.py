@@ -130,6 +130,7 @@ lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         return {"prev": np.zeros_like(x0, dtype=float), "step_size": full_like(x0, self.h["lr"])}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         if self.h["maximize"]:
             g = -g
         if self.h["variant"] == "lecture":
@@ -137,10 +138,10 @@ lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         em, ep = self.h["etas"]
         s_min, s_max = self.h["step_sizes"]
         prod = g * state["prev"]
-        factor = np.where(prod > 0, ep, np.where(prod < 0, em, 1.0))
-        step_size = np.clip(state["step_size"] * factor, s_min, s_max)
-        g = np.where(prod < 0, 0.0, g)
-        upd = np.sign(g) * step_size
+        factor = xp.where(prod > 0, ep, xp.where(prod < 0, em, 1.0))
+        step_size = xp.clip(state["step_size"] * factor, s_min, s_max)
+        g = xp.where(prod < 0, 0.0, g)
+        upd = xp.sign(g) * step_size
         return x - upd, {
             "g": g,
             "prev": g,
@@ -150,14 +151,15 @@ lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
         }
 
     def _lecture(self, x, g, state, lr):
+        xp = self.xp
         d = state["d"]
         if d is None:
-            x_new = x - lr * np.sign(g)
+            x_new = x - lr * xp.sign(g)
             same = None
         else:
             em, ep = self.h["etas"]
-            same = np.sign(g) == np.sign(state["g_prev"])
-            x_new = np.where(same, x + ep * d, state["x_prev"] + em * d)
+            same = xp.sign(g) == xp.sign(state["g_prev"])
+            x_new = xp.where(same, x + ep * d, state["x_prev"] + em * d)
         d_new = x_new - x
         return x_new, {
             "g": g,
@@ -165,7 +167,7 @@ lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
             "same_sign": same,
             "x_prev": x,
             "d": d_new,
-            "eff_lr": np.abs(d_new),
+            "eff_lr": xp.abs(d_new),
             "update": -d_new,
         }
 

@@ -7,6 +7,8 @@ All three work on R runs at once: per-run quantities have shape (R, 1) ((1,) for
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from optiviz.optimizers._util import column, drop_quantities, lr_param, row_sum
@@ -15,8 +17,11 @@ from optiviz.optimizers.base import Optimizer, Param, register
 # -- Newton --------------------------------------------------------------------------------
 
 
-def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve H d = g over a batch; a singular system gives a non-finite d instead of raising."""
+def _solve(H: np.ndarray, g: np.ndarray, xp: Any = np) -> np.ndarray:
+    """Solve H d = g over a batch; a singular system gives a non-finite d instead of raising
+    (``xp``: the array namespace; jax.numpy's solve never raises)."""
+    if xp is not np:
+        return xp.linalg.solve(H, g[..., None])[..., 0]
     try:
         return np.linalg.solve(H, g[..., None])[..., 0]
     except np.linalg.LinAlgError:
@@ -31,8 +36,12 @@ def _solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
         return out
 
 
-def _abs_solve(H: np.ndarray, g: np.ndarray):
+def _abs_solve(H: np.ndarray, g: np.ndarray, xp: Any = np):
     """d = |H|⁻¹ g with |H| = V |Λ| Vᵀ rebuilt from the absolute eigenvalues (eigh)."""
+    if xp is not np:
+        w, V = xp.linalg.eigh(H)
+        coef = xp.einsum("...ji,...j->...i", V, g)
+        return xp.einsum("...ij,...j->...i", V, coef / xp.abs(w)), w
     try:
         w, V = np.linalg.eigh(H)
     except np.linalg.LinAlgError:
@@ -90,6 +99,7 @@ lr factor: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD metho
         return {}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         H = oracle.hess(x)
         mode = self.h["hessian_modification"]
         w = None
@@ -97,14 +107,14 @@ lr factor: |γ d_i / g_i| per coordinate (γ where g_i = 0): the step a GD metho
             damping = self.h["damping"]
             if isinstance(damping, np.ndarray):
                 damping = damping[..., None]
-            H = H + damping * np.eye(H.shape[-1])
+            H = H + damping * xp.eye(H.shape[-1])
         if mode == "abs":
-            d, w = _abs_solve(H, g)
+            d, w = _abs_solve(H, g, xp)
         else:
-            d = _solve(H, g)
+            d = _solve(H, g, xp)
         upd = lr * d
         with np.errstate(all="ignore"):
-            eff = np.where(g != 0, np.abs(upd / np.where(g != 0, g, 1.0)), lr)
+            eff = xp.where(g != 0, xp.abs(upd / xp.where(g != 0, g, 1.0)), lr)
         return x - upd, {
             "g": g,
             "H": H,

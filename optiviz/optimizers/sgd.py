@@ -266,6 +266,7 @@ lr factor: γ"""
         return {"buf": None}
 
     def step(self, x, g, state, oracle, lr, t):
+        xp = self.xp
         if self.h["maximize"]:
             g = -g
         if self._use_wd:
@@ -282,7 +283,7 @@ lr factor: γ"""
                 buf = mu * buf + g
             d = g + mu * buf if self.h["nesterov"] else buf
             if self._mixed_mu:  # torch skips the buffer entirely where μ = 0
-                d = np.where(mu == 0, g, d)
+                d = xp.where(mu == 0, g, d)
         else:
             d = g
         upd = lr * d
@@ -418,7 +419,8 @@ lr factor: γ"""
     def step(self, x, g, state, oracle, lr, t):
         beta = self.h["momentum"]
         v_prev = state["v"]
-        if np.any(v_prev) and not is_zero(beta):
+        # (compiled: t >= 2, where v_prev is nonzero, so the look-ahead is always taken)
+        if (self.xp is not np or np.any(v_prev)) and not is_zero(beta):
             x_look = x + beta * v_prev
             g_look = oracle.grad(x_look)
         else:

@@ -1,0 +1,491 @@
+"""The compiled backend: a surface, an optimizer and the engine's loop as one jitted program.
+
+:func:`loop_jax` returns the same fields as :func:`optiviz.engine.loops.loop_batched`
+(and, for one run, as ``loop_single``), computed by
+
+- the surface's exact value and gradient (and Hessian, for second-order methods), printed
+  by sympy's JAX printer with the numpy backend's product powers (``x**2`` as ``x*x``), so
+  both backends evaluate the same IEEE operations;
+- the optimizer's own ``step``, traced on a copy whose array namespace ``xp`` is
+  ``jax.numpy`` (no second copy of any update rule);
+- ``lax.scan`` over blocks of steps, each run frozen at its first stop by the rules of
+  :mod:`optiviz.engine.stopping` (the same expressions, on jax arrays).
+
+The first steps run in numpy, exactly as the numpy loops take them, until the optimizer's
+state has its steady shape (a buffer that is None before the first step): from then on
+every step has the same structure and is compiled once. Evaluation counts: the numpy
+steps' are counted by the oracle; a compiled step makes the evaluations its trace makes.
+
+Not compiled (a clear :class:`Unsupported` naming why; ``backend="auto"`` then uses numpy):
+data surfaces and mini-batches, optimizers that search their step (line searches: a
+data-dependent number of evaluations), steps that branch in Python on array values.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from optiviz.engine.effective import step_per_unit_gradient
+from optiviz.engine.stopping import (
+    CONVERGED,
+    DIVERGED,
+    INTERRUPTED,
+    RUNNING,
+    STATUS,
+    StoppingRules,
+    default_divergence_bound,
+)
+from optiviz.errors import OptimizerError
+from optiviz.optimizers.base import Oracle
+
+__all__ = ["Unsupported", "loop_jax", "compile_surface", "supports"]
+
+#: Steps per compiled block (the loop reports progress and may stop early between blocks).
+BLOCK = 512
+#: Steps run in numpy before compiling, at most (until the state's structure is steady).
+MAX_EAGER = 8
+
+
+class Unsupported(OptimizerError):
+    """The run cannot be compiled (the message says why); numpy can run it."""
+
+
+def _jax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax, jax.numpy
+
+
+# -- surfaces ------------------------------------------------------------------------------
+_COMPILED: dict[int, tuple[Any, Callable, Callable | None]] = {}
+
+
+def _printer():
+    from sympy.printing.numpy import JaxPrinter
+
+    from optiviz.surface import _PRINTER_SETTINGS, _ProductPowers
+
+    class _JaxProductPowers(_ProductPowers, JaxPrinter):
+        """The numpy backend's printer (product powers, positive-first sums) for jax."""
+
+    return _JaxProductPowers(dict(_PRINTER_SETTINGS))
+
+
+def compile_surface(surface: Any) -> tuple[Callable, Callable | None]:
+    """``(vg, hess)``: jax functions of ``X`` (R, n) giving ``(F (R,), G (R, n))`` and the
+    Hessians ``(R, n, n)`` (None until asked for: compiled on first use)."""
+    from optiviz.surface import _POWERS, Surface, _swap_minmax
+
+    if not isinstance(surface, Surface) or getattr(surface, "n_samples", None) is not None:
+        raise Unsupported(
+            f"backend 'jax' compiles expression surfaces; {getattr(surface, 'name', '?')!r} "
+            "is not one (data surfaces run with backend 'numpy')"
+        )
+    key = id(surface)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is surface:
+        return hit[1], hit[2]
+    import sympy as sp
+
+    _, jnp = _jax()
+    syms = list(surface.symbols)
+    n = len(syms)
+    memo: dict = {}
+    expr = _swap_minmax(surface.expression, True, memo)
+    grad = [_swap_minmax(g, True, memo) for g in surface.gradient]
+    fvg = sp.lambdify(syms, [expr, *grad], modules=[_POWERS, "jax"], cse=True, printer=_printer())
+
+    def vg(X):
+        R = X.shape[0]
+        out = fvg(*[X[:, i] for i in range(n)])
+        F = jnp.broadcast_to(jnp.asarray(out[0], dtype=jnp.float64), (R,))
+        G = jnp.stack(
+            [jnp.broadcast_to(jnp.asarray(o, dtype=jnp.float64), (R,)) for o in out[1:]], 1
+        )
+        return F, G
+
+    H = surface.hessian
+    entries = [_swap_minmax(H[i, j], True, memo) for i in range(n) for j in range(n)]
+    fh = sp.lambdify(syms, entries, modules=[_POWERS, "jax"], cse=True, printer=_printer())
+
+    def hess(X):
+        R = X.shape[0]
+        out = fh(*[X[:, i] for i in range(n)])
+        cols = [jnp.broadcast_to(jnp.asarray(o, dtype=jnp.float64), (R,)) for o in out]
+        return jnp.stack(cols, 1).reshape(R, n, n)
+
+    _COMPILED[key] = (surface, vg, hess)
+    return vg, hess
+
+
+class _TracedOracle:
+    """The oracle a compiled step calls: jax evaluations, counted while tracing."""
+
+    def __init__(self, vg: Callable, hess: Callable | None):
+        self._vg, self._hess = vg, hess
+        self.n_f = self.n_grad = self.n_hess = 0
+        self.batch = None
+
+    def value(self, x):
+        self.n_f += 1
+        return self._vg(x)[0]
+
+    def grad(self, x):
+        self.n_grad += 1
+        return self._vg(x)[1]
+
+    def value_and_grad(self, x):
+        self.n_f += 1
+        self.n_grad += 1
+        return self._vg(x)
+
+    def hess(self, x):
+        self.n_hess += 1
+        return self._hess(x)
+
+
+def supports(surface: Any, optimizer: Any, batches: Any = None) -> str | None:
+    """None when the run can be compiled, else the reason it cannot."""
+    from optiviz.surface import Surface
+
+    if batches is not None:
+        return "mini-batches are drawn in Python per step (run them with backend 'numpy')"
+    if not isinstance(surface, Surface):
+        return f"surface {getattr(surface, 'name', '?')!r} is not an expression surface"
+    if getattr(optimizer, "searches_step", False):
+        return (
+            f"optimizer {optimizer.name!r} searches its step (a data-dependent number of "
+            "evaluations per step); it runs with backend 'numpy'"
+        )
+    return None
+
+
+# -- the loop ------------------------------------------------------------------------------
+def _structure(state: dict) -> tuple:
+    return tuple(sorted((k, v is None, np.shape(v)) for k, v in state.items()))
+
+
+def _record_rows(eff: Any, R: int, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(eff, dtype=float), (R, n))
+
+
+def loop_jax(
+    surface: Any,
+    optimizer: Any,
+    X: np.ndarray,
+    X_prev: np.ndarray | None,
+    T: int,
+    sched: Any,
+    tol_grad: float | None,
+    tol_loss: float | None,
+    f_min: float | None,
+    bound: float | None,
+    batches: Any,
+    keep: bool,
+    keep_eff: bool,
+    progress: Any = None,
+    loss_steps: tuple[int, ...] = (),
+    single: bool = False,
+) -> dict:
+    """R runs (``X`` (R, n)) compiled with JAX: the fields of ``loop_batched`` (of
+    ``loop_single`` with ``single``, ``X`` then (1, n))."""
+    why = supports(surface, optimizer, batches)
+    if why is not None:
+        raise Unsupported(f"backend 'jax': {why}")
+    jax, jnp = _jax()
+    vg_j, hess_j = compile_surface(surface)
+    R, n = X.shape
+    oracle = Oracle(surface)
+    base = lr = optimizer.lr
+    state = optimizer.init(X, oracle, X_prev)
+    F, G = surface.value_and_grad(X, check=False)
+    F = np.array(np.broadcast_to(F, (R,)), dtype=float)
+    G = np.array(G, dtype=float)
+    bound_v = default_divergence_bound(F) if bound is None else bound
+    rules = StoppingRules(bound_v, tol_grad, tol_loss, f_min)
+    g2 = np.add.reduce(G * G, axis=1)
+
+    code = np.where(
+        ~rules.healthy(F, g2), DIVERGED, np.where(rules.met(F, g2, np.nan), CONVERGED, RUNNING)
+    ).astype(np.int8)
+    stop_at = np.zeros(R, dtype=np.int64)
+    best = F.copy()
+    counts = np.zeros((3, R), dtype=np.int64)  # the optimizer's own evaluations
+    kept = list(loss_steps)
+    row_of = {s: i for i, s in enumerate(kept)}
+    LA = np.full((len(kept), R), np.nan) if kept else None
+    if LA is not None and 0 in row_of:
+        LA[row_of[0]] = F
+    recs: list[tuple] = []  # per step: (X, F, g2, G handed, eff) as numpy, eager steps
+    if keep:
+        recs.append((X.copy(), F.copy(), g2.copy(), None, None))
+
+    def eager_step(t, X, F, G, g2, state, code, stop_at, best):
+        nonlocal lr
+        if sched is not None:
+            lr = sched(t, base)
+        nf, ng, nh = oracle.n_f, oracle.n_grad, oracle.n_hess
+        Xn, state = optimizer.step(X, G, state, oracle, lr, t)
+        step_counts = np.array([oracle.n_f - nf, oracle.n_grad - ng, oracle.n_hess - nh])
+        Fn, Gn = surface.value_and_grad(Xn, check=False)
+        Fn = np.array(np.broadcast_to(Fn, (R,)), dtype=float)
+        g2n = np.add.reduce(Gn * Gn, axis=1)
+        active = code == RUNNING
+        verdict = np.where(
+            ~rules.healthy(Fn, g2n), DIVERGED, np.where(rules.met(Fn, g2n, F), CONVERGED, RUNNING)
+        )
+        counts[:, active] += step_counts[:, None]
+        if keep:
+            eff = _record_rows(state["eff_lr"], R, n) if keep_eff else None
+            recs.append((Xn.copy(), Fn.copy(), g2n.copy(), G.copy() if keep_eff else None, eff))
+        a = active
+        X = np.where(a[:, None], Xn, X)
+        G = np.where(a[:, None], Gn, G)
+        best = np.where(a, np.fmin(best, Fn), best)
+        F = np.where(a, Fn, F)
+        g2 = np.where(a, g2n, g2)
+        stop_at = np.where(a, t, stop_at)
+        code = np.where(a, verdict, code).astype(np.int8)
+        if LA is not None and t in row_of:
+            LA[row_of[t]] = np.where(a, Fn, np.nan)
+        return X, F, G, g2, state, code, stop_at, best
+
+    # numpy steps until the state's structure is steady
+    jopt = copy.copy(optimizer)
+    jopt.xp = jnp
+    traced = _TracedOracle(vg_j, hess_j)
+    t = 0
+    with np.errstate(all="ignore"):
+        while t < T and (code == RUNNING).any() and t < MAX_EAGER:
+            t += 1
+            X, F, G, g2, state, code, stop_at, best = eager_step(
+                t, X, F, G, g2, state, code, stop_at, best
+            )
+            if t >= 1 and _steady(jax, jnp, jopt, traced, X, G, state, lr, t + 1):
+                break
+    if t >= MAX_EAGER and t < T and (code == RUNNING).any():
+        if not _steady(jax, jnp, jopt, traced, X, G, state, lr, t + 1):
+            raise Unsupported(
+                f"backend 'jax': the state of {optimizer.name!r} changes shape from step to "
+                "step; it runs with backend 'numpy'"
+            )
+    t_eager = t
+
+    # the compiled blocks
+    interrupted = False
+    if t < T and (code == RUNNING).any():
+        jstate = jax.tree_util.tree_map(jnp.asarray, state)
+        sample = (jnp.asarray(X), jnp.asarray(G), jstate, lr, t + 1)
+        body, per_step = _compiled_block(
+            jax, jnp, jopt, vg_j, hess_j, rules, keep, keep_eff, R, n, T, sample
+        )
+        carry = (
+            jnp.asarray(X),
+            jnp.asarray(F),
+            jnp.asarray(G),
+            jnp.asarray(g2),
+            jstate,
+            jnp.asarray(code),
+            jnp.asarray(stop_at),
+            jnp.asarray(best),
+        )
+        blocks = []
+        try:
+            while t < T and (np.asarray(carry[5]) == RUNNING).any():
+                ts = np.arange(t + 1, t + BLOCK + 1)
+                lrs = _lr_table(sched, base, ts, T)
+                carry, ys = body(carry, (jnp.asarray(ts), lrs))
+                blocks.append((t, ys))
+                t = min(T, t + BLOCK)
+                if progress is not None:
+                    progress(t, T)
+        except KeyboardInterrupt:  # the blocks done so far count; runs still going stop
+            interrupted = True
+        X, F, G, g2 = (np.asarray(c) for c in carry[:4])
+        code = np.asarray(carry[5]).astype(np.int8)
+        stop_at = np.asarray(carry[6]).astype(np.int64)
+        best = np.asarray(carry[7])
+        done_compiled = np.clip(stop_at - t_eager, 0, None)
+        counts += per_step[:, None] * done_compiled[None, :]
+        for t_start, ys in blocks:
+            ys = [None if y is None else np.asarray(y) for y in ys]
+            Xs, Fs, g2s, Gs, Es = ys
+            m = min(BLOCK, T - t_start)
+            if LA is not None:
+                for s in kept:
+                    if t_start < s <= t_start + m:
+                        row = Fs[s - t_start - 1]
+                        LA[row_of[s]] = np.where(stop_at >= s, row, np.nan)
+            if keep:
+                for j in range(m):
+                    recs.append(
+                        (
+                            Xs[j],
+                            Fs[j],
+                            g2s[j],
+                            None if Gs is None else Gs[j],
+                            None if Es is None else Es[j],
+                        )
+                    )
+    if interrupted:
+        code = np.where(code == RUNNING, INTERRUPTED, code).astype(np.int8)
+    elif progress is not None:
+        progress(T, T)
+    return _assemble(X, F, g2, code, stop_at, best, counts, recs, keep, keep_eff, LA, R, n, single)
+
+
+def _steady(jax, jnp, jopt, traced, X, G, state, lr, t) -> bool:
+    """The state after a compiled step from ``state`` has ``state``'s structure."""
+    try:
+        out = jax.eval_shape(
+            lambda X, G, s: jopt.step(X, G, s, traced, jnp.asarray(lr), jnp.asarray(t)),
+            jnp.asarray(X),
+            jnp.asarray(G),
+            jax.tree_util.tree_map(jnp.asarray, state),
+        )
+    except Exception as exc:  # a Python branch on array values, an unsupported call
+        raise Unsupported(
+            f"backend 'jax': the step of {jopt.name!r} cannot be traced "
+            f"({type(exc).__name__}); it runs with backend 'numpy'"
+        ) from None
+    new = out[1]
+    same = set(new) == set(state) and all(
+        (state[k] is None) == (new[k] is None)
+        and (state[k] is None or np.shape(state[k]) == tuple(new[k].shape))
+        for k in state
+    )
+    return same
+
+
+def _lr_table(sched, base, ts, T):
+    """The learning rate of each step of a block (steps past T repeat the last one)."""
+    if sched is None:
+        return np.broadcast_to(np.asarray(base, dtype=float), (len(ts),) + np.shape(base))
+    rows = [sched(int(min(s, T)), base) for s in ts]
+    return np.asarray(np.broadcast_arrays(*[np.asarray(r, dtype=float) for r in rows]))
+
+
+def _compiled_block(jax, jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, T, sample):
+    """A jitted ``(carry, (ts, lrs)) -> (carry, records)`` over one block of steps, and
+    the evaluations one step makes (counted on a trace of one step from ``sample``, the
+    ``(X, G, state, lr, t)`` of the first compiled step)."""
+    lax = jax.lax
+    bound = jnp.asarray(rules.bound)
+    counter = _TracedOracle(vg, hess)
+    X0, G0, s0, lr0, t0 = sample
+    jax.eval_shape(lambda X, G, s: jopt.step(X, G, s, counter, jnp.asarray(lr0), t0), X0, G0, s0)
+    per_step = np.array([counter.n_f, counter.n_grad, counter.n_hess])
+    oracle = _TracedOracle(vg, hess)
+
+    def healthy(f, g2):
+        return (jnp.abs(f) <= bound) & (g2 < jnp.inf)
+
+    def one(carry, inp):
+        X, F, G, g2, state, code, stop_at, best = carry
+        t, lr = inp
+        Xn, state_n = jopt.step(X, G, state, oracle, lr, t)
+        Fn, Gn = vg(Xn)
+        g2n = jnp.sum(Gn * Gn, axis=1)
+        active = (code == RUNNING) & (t <= T)
+        met = rules.met(Fn, g2n, F)
+        verdict = jnp.where(~healthy(Fn, g2n), DIVERGED, jnp.where(met, CONVERGED, RUNNING))
+        a = active[:, None]
+        out = (
+            jnp.where(a, Xn, X),
+            jnp.where(active, Fn, F),
+            jnp.where(a, Gn, G),
+            jnp.where(active, g2n, g2),
+            state_n,
+            jnp.where(active, verdict, code).astype(code.dtype),
+            jnp.where(active, t, stop_at),
+            jnp.where(active, jnp.fmin(best, Fn), best),
+        )
+        rec_x = Xn if keep else None
+        rec_g = G if keep_eff else None
+        rec_e = jnp.broadcast_to(state_n["eff_lr"], (R, n)) if keep_eff else None
+        return out, (rec_x, Fn, g2n if keep else None, rec_g, rec_e)
+
+    @jax.jit
+    def block(carry, xs):
+        return lax.scan(one, carry, xs)
+
+    return block, per_step
+
+
+def _assemble(X, F, g2, code, stop_at, best, counts, recs, keep, keep_eff, LA, R, n, single):
+    evals = stop_at + 1  # the engine's own evaluations
+    n_f, n_grad, n_hess = counts[0] + evals, counts[1] + evals, counts[2]
+    points = losses = norms = eff = factor = None
+    if keep:
+        k = int(stop_at.max())
+        P = np.stack([r[0] for r in recs[: k + 1]])  # (k+1, R, n)
+        L = np.stack([r[1] for r in recs[: k + 1]])
+        GN = np.stack([r[2] for r in recs[: k + 1]])
+        after = np.arange(k + 1)[:, None] > stop_at[None, :]
+        P[after] = np.nan
+        L[after] = np.nan
+        GN[after] = np.nan
+        np.sqrt(GN, out=GN)
+        if keep_eff and k:
+            GR = np.stack([r[3] for r in recs[1 : k + 1]])
+            E = np.stack([r[4] for r in recs[1 : k + 1]]).astype(float)
+            with np.errstate(all="ignore"):
+                EF = step_per_unit_gradient(P[:-1], P[1:], GR)
+            late = np.arange(k)[:, None] >= stop_at[None, :]
+            EF[late] = np.nan
+            E[late] = np.nan
+            eff, factor = EF.transpose(1, 0, 2), E.transpose(1, 0, 2)
+        elif keep_eff:
+            eff, factor = np.empty((R, 0, n)), np.empty((R, 0, n))
+        points, losses, norms = P.transpose(1, 0, 2), L.T, GN.T
+        best = np.fmin.reduce(losses, axis=1)
+    out = dict(
+        points=points,
+        losses=losses,
+        grad_norms=norms,
+        effective_lr=eff,
+        lr_factor=factor,
+        status=STATUS[code],
+        diverged_at=np.where(code == DIVERGED, stop_at, -1),
+        n_steps=stop_at,
+        n_f=n_f,
+        n_grad=n_grad,
+        n_hess=n_hess,
+        steps_to_tolerance=np.where(code == CONVERGED, stop_at, -1),
+        final_point=np.array(X, dtype=float),
+        final_loss=np.array(F, dtype=float),
+        final_grad_norm=np.sqrt(np.asarray(g2, dtype=float)),
+        best_loss=np.asarray(best, dtype=float),
+        losses_at=None if LA is None else LA.T,
+    )
+    if not single:
+        return out
+    k = int(stop_at[0])
+    c = int(code[0])
+    one = dict(
+        points=None if points is None else points[0],
+        losses=None if losses is None else losses[0],
+        grad_norms=None if norms is None else norms[0],
+        effective_lr=None if eff is None else eff[0],
+        lr_factor=None if factor is None else factor[0],
+        status=str(STATUS[c]),
+        diverged_at=k if c == DIVERGED else None,
+        n_steps=k,
+        n_f=int(n_f[0]),
+        n_grad=int(n_grad[0]),
+        n_hess=int(n_hess[0]),
+        steps_to_tolerance=k if c == CONVERGED else None,
+        final_point=out["final_point"][0],
+        final_loss=float(out["final_loss"][0]),
+        final_grad_norm=float(out["final_grad_norm"][0]),
+        best_loss=float(np.asarray(out["best_loss"])[0]),
+    )
+    if one["points"] is None and not math.isfinite(one["best_loss"]):
+        one["best_loss"] = one["final_loss"]
+    return one

@@ -1,0 +1,142 @@
+"""The compiled backend gives the numpy backend's results (issue 13).
+
+Every optimizer the backend compiles is run under both backends on the same runs (batched
+hyperparameters, record="all"), and every recorded field is compared: the points, losses,
+gradient norms, effective learning rates and lr factors to 1e-12 relative (norm-wise: the
+largest difference at most 1e-12 times the field's largest magnitude; XLA may round a few
+operations differently, and Rosenbrock's valley turns an ulp of a gradient into 1e-11 of
+an element near zero), the statuses, stopping steps and evaluation counts exactly. The
+numpy backend is the reference: it is the one checked against torch.optim and the worked
+problems (tests/test_optimizers.py). The module is skipped where JAX is not installed
+(``pip install optiviz[jax]``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optiviz
+from optiviz.errors import OptimizerError
+
+pytest.importorskip("jax")
+
+RTOL = 1e-12
+COSINE = optiviz.make_schedule("cosine", T_max=700)
+ROSEN = optiviz.load_surface("rosenbrock")
+
+#: One setting per compiled optimizer (two learning rates: a batched run of 2) and the
+#: steps to take: the update rules of tests/test_optimizers.py's lockstep cases.
+CASES = [
+    ("gd", {"lr": [1e-3, 2e-3]}),
+    ("sgd", {"lr": [1e-3, 2e-3], "momentum": 0.9, "nesterov": True}),
+    ("sgd", {"lr": [1e-3, 2e-3], "momentum": 0.9, "dampening": 0.5, "weight_decay": 0.1}),
+    ("momentum", {"lr": [1e-3, 2e-3], "momentum": 0.9}),
+    ("nesterov", {"lr": [1e-3, 2e-3], "momentum": 0.9}),
+    ("adagrad", {"lr": [0.1, 0.2], "lr_decay": 0.01}),
+    ("rmsprop", {"lr": [1e-3, 1e-2], "centered": True, "momentum": 0.5}),
+    ("adadelta", {"lr": [1.0, 0.5]}),
+    ("adam", {"lr": [1e-2, 5e-2], "amsgrad": True}),
+    ("adamw", {"lr": [1e-2, 5e-2]}),
+    ("adamax", {"lr": [1e-2, 5e-2]}),
+    ("nadam", {"lr": [1e-2, 5e-2]}),
+    ("radam", {"lr": [1e-2, 5e-2]}),
+    ("maxprop", {"lr": [1e-2, 5e-2]}),
+    ("rprop", {"lr": [1e-2, 5e-2]}),
+    ("newton", {"lr": [1.0, 0.5], "hessian_modification": "levenberg", "damping": 0.1}),
+]
+
+
+def _make(name, kw):
+    return optiviz.make_optimizer(
+        name, **{k: np.array(v) if isinstance(v, list) else v for k, v in kw.items()}
+    )
+
+
+def _same(a, b, what):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    assert a.shape == b.shape, (what, a.shape, b.shape)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), what
+    ok = ~np.isnan(a)
+    if ok.any():
+        scale = np.max(np.abs(a[ok]))
+        assert np.max(np.abs(b[ok] - a[ok])) <= RTOL * scale, what
+
+
+def _same_rates(a, b):
+    """The effective learning rates -dx/g agree to 1e-12 times their conditioning: the
+    step dx is a difference of iterates, so an ulp of x_t is |x_t| / |dx| of dx (a
+    step of 1e-6 against x of 1 turns 1e-16 into 1e-10 of the rate)."""
+    ea, eb = np.asarray(a.effective_lr), np.asarray(b.effective_lr)
+    P = np.asarray(a.points)
+    with np.errstate(all="ignore"):
+        cond = (np.abs(P[..., :-1, :]) + np.abs(P[..., 1:, :])) / np.abs(np.diff(P, axis=-2))
+        both = ~np.isnan(ea) & ~np.isnan(eb) & np.isfinite(cond)
+        assert np.all(np.abs(ea - eb)[both] <= RTOL * (cond * np.abs(ea))[both] + 1e-300)
+    assert np.mean(np.isnan(ea) != np.isnan(eb)) <= 0.01  # g exactly 0 in one rounding
+
+
+def _same_runs(a, b, factors=True):
+    for field in ("points", "losses", "grad_norms") + (("lr_factor",) if factors else ()):
+        if getattr(a, field) is not None:
+            _same(getattr(a, field), getattr(b, field), field)
+    if a.effective_lr is not None:
+        _same_rates(a, b)
+    for field in ("final_point", "final_loss", "best_loss"):
+        _same(getattr(a, field), getattr(b, field), field)
+    # a final gradient norm near the valley is a cancellation: compared on the scale of
+    # the run's gradient norms (as grad_norms above)
+    scale = np.nanmax(np.asarray(a.grad_norms)) if a.grad_norms is not None else 1.0
+    diff = np.abs(np.asarray(a.final_grad_norm) - np.asarray(b.final_grad_norm))
+    assert np.all(diff <= RTOL * max(scale, np.max(np.asarray(a.final_grad_norm))))
+    for field in ("status", "n_steps", "diverged_at", "steps_to_tolerance"):
+        assert np.array_equal(np.asarray(getattr(a, field)), np.asarray(getattr(b, field))), field
+    for field in ("n_f", "n_grad", "n_hess"):  # the evaluations each update rule states
+        assert np.array_equal(np.asarray(getattr(a, field)), np.asarray(getattr(b, field))), field
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_every_compiled_update_rule_gives_the_numpy_records(name, kw):
+    opt = _make(name, kw)
+    steps = 8 if name == "newton" else 40  # Newton is at the minimum (g = 0 to rounding) by 10
+    a = optiviz.run(ROSEN, opt, [-1.2, 1.0], steps)
+    b = optiviz.run(ROSEN, opt, [-1.2, 1.0], steps, backend="jax")
+    # Newton's lr factor |γ d_i / g_i| divides by gradient components that cancel to
+    # ~1e-17 at the minimum: a quotient of rounding errors (its points are compared)
+    _same_runs(a, b, factors=name != "newton")
+
+
+def test_stops_at_the_same_step_for_the_same_reason():
+    # lr 0.1 diverges on Rosenbrock from (-1.2, 1) within a few steps; lr 1e-3 meets the
+    # loose gradient tolerance; both stop, and the batch's other runs go on to the budget
+    opt = optiviz.make_optimizer("gd", lr=np.array([0.1, 1e-3, 1e-4]))
+    kw = dict(tol_grad=20.0, record="all")
+    a = optiviz.run(ROSEN, opt, [-1.2, 1.0], 30, **kw)
+    b = optiviz.run(ROSEN, opt, [-1.2, 1.0], 30, backend="jax", **kw)
+    assert list(a.status) == ["diverged", "converged", "max_steps"] or "diverged" in a.status
+    _same_runs(a, b)
+
+
+def test_a_single_run_has_the_single_run_fields_and_record_final_and_schedules_agree():
+    opt = optiviz.make_optimizer("adam", lr=0.05)
+    a = optiviz.run(ROSEN, opt, [-1.2, 1.0], 700, record="final", schedule=COSINE)
+    b = optiviz.run(ROSEN, opt, [-1.2, 1.0], 700, record="final", schedule=COSINE, backend="jax")
+    assert not b.batched and isinstance(b.n_steps, int) and isinstance(b.status, str)
+    assert b.points is None and a.points is None
+    _same_runs(a, b)
+    grid = optiviz.make_optimizer("adam", lr=np.array([0.01, 0.05]))
+    steps = (0, 10, 600, 699)
+    a = optiviz.run(ROSEN, grid, [-1.2, 1.0], 700, record="final", loss_steps=steps)
+    b = optiviz.run(ROSEN, grid, [-1.2, 1.0], 700, record="final", loss_steps=steps, backend="jax")
+    _same(a.losses_at, b.losses_at, "losses_at")
+    _same_runs(a, b)
+
+
+def test_what_cannot_be_compiled_is_refused_by_jax_and_run_by_auto():
+    armijo = optiviz.make_optimizer("armijo")
+    with pytest.raises(OptimizerError, match="armijo.*searches its step"):
+        optiviz.run(ROSEN, armijo, [-1.2, 1.0], 5, backend="jax")
+    auto = optiviz.run(ROSEN, armijo, [-1.2, 1.0], 5, backend="auto")
+    assert auto.n_steps == 5
+    with pytest.raises(OptimizerError, match="'backend' must be one of 'auto', 'numpy', 'jax'"):
+        optiviz.run(ROSEN, armijo, [-1.2, 1.0], 5, backend="gpu")
