@@ -137,8 +137,9 @@ PAGE_OPTIONS = Need(
     "to sweep, a second hyperparameter it has, values in their ranges)",
     lambda config: len(config.variables) == 2 and _problem(config) is None,
     lambda kind, config: (
-        f": the surface has {len(config.variables)} variables "
-        f"({', '.join(config.variables)}); the page draws a contour of exactly two"
+        f": the surface has {len(config.variables)} variable"
+        f"{'' if len(config.variables) == 1 else 's'} ({', '.join(config.variables)}); the "
+        "page draws a contour of exactly two"
         if len(config.variables) != 2
         else _problem(config) or ""
     ),

@@ -46,7 +46,7 @@ def pack(arrays: list[np.ndarray]) -> str:
     exponents) and zlib-deflated, in base64."""
     flat = np.concatenate([np.asarray(a, dtype="<f4").ravel() for a in arrays])
     shuffled = flat.view(np.uint8).reshape(-1, 4).T.copy()
-    return base64.b64encode(zlib.compress(shuffled.tobytes(), 9)).decode("ascii")
+    return base64.b64encode(zlib.compress(shuffled.tobytes(), 6)).decode("ascii")
 
 
 def unpack(text: str) -> np.ndarray:
