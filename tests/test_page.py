@@ -23,7 +23,7 @@ from optiviz.figures import draw
 from optiviz.page import pack, unpack
 from optiviz.page.sweep import run_sweep, sweep_axes
 from optiviz.plotting import ColorMap
-from optiviz.plotting.style import BACKGROUND_CMAP, PALETTE
+from optiviz.plotting.style import PALETTE
 
 #: f = (x^2 + 4 y^2) / 2: gradient A z with A = diag(1, 4), minimum 0 at the origin.
 QUAD = {
@@ -84,7 +84,9 @@ def test_runs_are_cells_lr_fastest_and_match_gd_closed_form_and_heavy_ball(small
                 xs.append(xs[-1] - lr * A @ xs[-1] + beta * (xs[-1] - xs[-2]))
             want = np.array(xs)
             if beta == 0:
-                gd = np.array([np.linalg.matrix_power(np.eye(2) - lr * A, t) @ X0 for t in range(7)])
+                gd = np.array(
+                    [np.linalg.matrix_power(np.eye(2) - lr * A, t) @ X0 for t in range(7)]
+                )
                 np.testing.assert_allclose(want, gd, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(sweep.points[r], want, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(sweep.grads[r], want @ A, rtol=1e-12, atol=1e-15)
@@ -113,7 +115,11 @@ def test_default_axes(small):
     np.testing.assert_allclose(lr.values[[0, 10, 20]], [0.01, 0.1, 1.0], rtol=1e-12)
     grid = _config()
     grid["optimizers"] = [
-        {"name": "momentum", "lr": {"grid": {"values": [0.1, 0.2]}}, "momentum": {"grid": {"values": [0.0, 0.9]}}}
+        {
+            "name": "momentum",
+            "lr": {"grid": {"values": [0.1, 0.2]}},
+            "momentum": {"grid": {"values": [0.0, 0.9]}},
+        }
     ]
     spec = parse_config(grid, "x.yaml").optimizers[0]
     lr, second = sweep_axes(spec, {"lr": None, "second": None}, None)
@@ -152,23 +158,6 @@ def test_page_data_and_picture(small):
     assert d["stability"] == pytest.approx(0.5)
 
 
-def test_log_levels_where_the_surface_needs_them(tmp_path):
-    """Rosenbrock's hint asks for log levels of f - f*: a log colorbar whose bands take the
-    background colormap's colours (the lowest band nearly white)."""
-    cfg = _config(lr={"values": [1e-4, 2e-4]})
-    cfg.update(surface="rosenbrock", start=[-1.2, 1.0], steps=3)
-    cfg["optimizers"] = [{"name": "gd", "lr": 1e-4}]
-    result = run_config(cfg, figures=["page"])
-    page = draw("page", result, ColorMap(), result.config.figure_options.get("page"))[1]
-    html = page["page.html"]
-    assert "f &#8722; f* (log scale)" in html
-    fills = re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})" fill-rule', html)
-    assert len(fills) >= 10
-    low = "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in BACKGROUND_CMAP(0.0)[:3]))
-    assert fills[0] in (low, "#fefefe", "#fdfdfe", "#fcfdfe")  # the lowest band: white end
-    assert _data(html)["loss"]["log"] is True
-
-
 def test_size_budget_is_far_from_reached_by_a_small_page(small):
     _, _, page = small
     assert len(page.encode()) < 300_000  # a small sweep: the picture and the script
@@ -178,13 +167,20 @@ def test_size_budget_is_far_from_reached_by_a_small_page(small):
 @pytest.mark.parametrize(
     ("page", "where", "words"),
     [
-        ({"second": {"betas[0]": {"values": [0.1, 0.2]}}}, "figures[0]", "does not have as a number"),
+        (
+            {"second": {"betas[0]": {"values": [0.1, 0.2]}}},
+            "figures[0]",
+            "does not have as a number",
+        ),
         ({"lr": {"linspace": [-1, 1, 5]}}, "figures[0]", "out of its range"),
         ({"lr": {"logspace": [-1, 1]}}, "figures[0].page.lr.logspace", "[a, b, n]"),
         ({"second": {"lr": {"values": [0.1, 0.2]}}}, "figures[0]", "another hyperparameter"),
         ({"entry": 3}, "figures[0]", "entry 3 does not exist"),
         (
-            {"lr": {"logspace": [-3, -1, 1000]}, "second": {"momentum": {"linspace": [0, 0.9, 1000]}}},
+            {
+                "lr": {"logspace": [-3, -1, 1000]},
+                "second": {"momentum": {"linspace": [0, 0.9, 1000]}},
+            },
             "figures[0]",
             "settings",
         ),
@@ -202,13 +198,17 @@ def test_a_surface_of_other_than_two_variables_is_refused():
     cfg = _config()
     cfg["surface"] = {"expression": "x**2 + y**2 + z**2", "variables": ["x", "y", "z"]}
     cfg["start"] = [1.0, 1.0, 1.0]
-    with pytest.raises(ConfigError, match=r"figures\[0\]: 'page' is not allowed: the surface has 3"):
+    with pytest.raises(
+        ConfigError, match=r"figures\[0\]: 'page' is not allowed: the surface has 3"
+    ):
         parse_config(cfg, "x.yaml")
 
 
 def test_the_sweep_counts_in_the_config_cost():
     cfg = parse_config(
-        _config(lr={"logspace": [-3, -1, 10]}, second={"momentum": {"values": [0, 0.5, 0.9, 0.95]}}),
+        _config(
+            lr={"logspace": [-3, -1, 10]}, second={"momentum": {"values": [0, 0.5, 0.9, 0.95]}}
+        ),
         "x.yaml",
     )
     (fig,) = cfg.cost().figures

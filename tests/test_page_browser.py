@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,9 +88,9 @@ class Browser:
         self.session: str | None = None
         targets = self.call("Target.getTargets")["targetInfos"]
         page = next(t for t in targets if t["type"] == "page")
-        self.session = self.call(
-            "Target.attachToTarget", targetId=page["targetId"], flatten=True
-        )["sessionId"]
+        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)[
+            "sessionId"
+        ]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable")
         self.call(
@@ -197,6 +196,29 @@ def test_a_40_by_20_sweep_of_200_steps_is_within_the_size_budget(page_file):
     # measured 2.79 MB (5 floats per iterate of 800 runs x 201 iterates: 3.2 MB as float32,
     # 1.9 MB shuffled and deflated, 2.5 MB in base64; the picture and script ~0.2 MB)
     assert size <= 5_000_000, size
+
+
+def test_log_levels_where_the_surface_needs_them(page_file):
+    """Rosenbrock's hint asks for log levels of f - f* (as the static contour): a log
+    colorbar, bands in the background colormap's colours from its white end up, and the
+    loss panel on a log axis of f - f*."""
+    import re
+
+    from optiviz.plotting.style import BACKGROUND_CMAP
+
+    html = page_file.read_text()
+    assert "f &#8722; f* (log scale)" in html
+    fills = re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})" fill-rule', html)
+    assert len(fills) >= 10
+    cmap = {
+        "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in BACKGROUND_CMAP(t)[:3]))
+        for t in np.linspace(0, 1, 2001)
+    }
+    assert set(fills) <= cmap
+    brightness = [sum(int(f[k : k + 2], 16) for k in (1, 3, 5)) for f in fills]
+    assert brightness[0] > 750 and brightness == sorted(brightness, reverse=True)
+    data = json.loads(html.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert data["loss"]["log"] is True and data["f_star"] == 0.0
 
 
 @pytest.fixture(scope="module")

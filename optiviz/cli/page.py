@@ -76,11 +76,16 @@ def page(
     body = text.encode("utf-8") if isinstance(text, str) else text
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    mask = os.umask(0)
+    os.umask(mask)
     try:
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    typer.echo(f"wrote {target} ({len(body) / 1e6:.1f} MB): open it in a browser (no network needed)")
+    typer.echo(
+        f"wrote {target} ({len(body) / 1e6:.1f} MB): open it in a browser (no network needed)"
+    )

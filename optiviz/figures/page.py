@@ -117,9 +117,6 @@ def _problem(config: Any) -> str | None:
     if spec.batch_size is not None:
         return f": optimizers[{i}] runs mini-batches; the page runs full-batch (drop batch_size)"
     lr, second = sweep_axes(spec, opts, None)
-    why = check_axes(spec, lr, second)
-    if why:
-        return why
     runs = (lr.size if lr is not None else 1) * (second.size if second is not None else 1)
     steps = int(opts["steps"] or config.steps_of(spec))
     if runs > MAX_RUNS:
@@ -129,7 +126,7 @@ def _problem(config: Any) -> str | None:
             f": {runs} settings x {steps + 1} iterates is more than {MAX_ITERATES} iterates per "
             "page (the page would be too large to load): fewer values or steps"
         )
-    return None
+    return check_axes(spec, lr, second)
 
 
 PAGE_OPTIONS = Need(

@@ -161,12 +161,12 @@ def page_html(result: Any, sweep: Sweep, colors: Any, options: Mapping[str, Any]
     spec = result.config.optimizers[options["entry"]]
     fixed = ", ".join(f"{k} = {fmt(v)}" for k, v in sweep.fixed.items())
     lr_target = spec.hyperparameters.get("lr")
-    second_target = (
-        None if sweep.second is None else spec.hyperparameters.get(sweep.second.name)
-    )
+    second_target = None if sweep.second is None else spec.hyperparameters.get(sweep.second.name)
     default = [
         _nearest(sweep.lr.values, lr_target, sweep.lr.log),
-        0 if sweep.second is None else _nearest(sweep.second.values, second_target, sweep.second.log),
+        0
+        if sweep.second is None
+        else _nearest(sweep.second.values, second_target, sweep.second.log),
     ]
     title = options.get("title") or f"{surface.name}: {sweep.label} over {sweep.runs} settings"
     data = {

@@ -158,8 +158,13 @@ def contour_picture(
         for k in range(lv.size - 1):
             lo = lv[k] - (1e-9 * span if k == 0 else 0.0)
             hi = lv[k + 1] + (1e-9 * span if k == lv.size - 2 else 0.0)
-            pts, offs = gen.filled(lo, hi)
-            rings = [p[o[i] : o[i + 1]] for p, o in zip(pts, offs, strict=True) for i in range(len(o) - 1)]
+            filled: Any = gen.filled(lo, hi)  # FillType.OuterOffset: (points, offsets)
+            pts, offs = filled[0], filled[1]
+            rings = [
+                p[o[i] : o[i + 1]]
+                for p, o in zip(pts, offs, strict=True)
+                for i in range(len(o) - 1)
+            ]
             d = _path(rings, frame)
             if d:
                 parts.append(f'<path d="{d}" fill="{colors[k]}" fill-rule="evenodd"/>')
@@ -252,7 +257,10 @@ def _colorbar(lv: np.ndarray, colors: list[str], log: bool, known: bool, W: floa
     if log:
         e0, e1 = math.ceil(math.log10(lv[0]) - 1e-9), math.floor(math.log10(lv[-1]) + 1e-9)
         step = max(1, math.ceil((e1 - e0 + 1) / 10))
-        ticks = [(10.0**e, f"10<tspan dy=\"-5\" font-size=\"9\">{e}</tspan>") for e in range(e0, e1 + 1, step)]
+        ticks = [
+            (10.0**e, f'10<tspan dy="-5" font-size="9">{e}</tspan>')
+            for e in range(e0, e1 + 1, step)
+        ]
     else:
         ticks = [(t, _tick_text(t)) for t in _ticks(float(lv[0]), float(lv[-1]))]
     for value, text in ticks:
