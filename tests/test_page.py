@@ -50,13 +50,15 @@ def _config(**page):
     }
 
 
-PAGE = {"lr": {"values": LRS}, "second": {"momentum": {"values": BETAS}}}
+PAGE = {"entry": 1, "lr": {"values": LRS}, "second": {"momentum": {"values": BETAS}}}
 
 
 @pytest.fixture(scope="module")
 def small():
-    """The small sweep's experiment result and its page."""
-    result = run_config(_config(**PAGE), figures=["page"])
+    """The small sweep's experiment result and its page (of the second entry)."""
+    cfg = _config(**PAGE)
+    cfg["optimizers"] = [{"name": "gd", "lr": 0.1}, *cfg["optimizers"]]
+    result = run_config(cfg, figures=["page"])
     options = result.config.options_of("page")
     sweep = run_sweep(result, options)
     _, files = draw("page", result, ColorMap(), result.config.figure_options.get("page"))
@@ -144,7 +146,8 @@ def test_page_data_and_picture(small):
     assert d["lr"] == {"name": "lr", "values": LRS, "log": False}
     assert d["second"]["name"] == "momentum" and d["second"]["values"] == BETAS
     assert d["default"] == [1, 1]  # the entry's own lr 0.1 and momentum 0.5
-    assert d["color"] == PALETTE[0]  # the first entry's colour, as in the static figures
+    # the second entry's colour, as in the static figures (even drawn with a new ColorMap)
+    assert d["color"] == PALETTE[1]
     assert d["variables"] == ["x", "y"]
     values = unpack(d["data"])
     assert values.size == 6 * 7 * 5
@@ -222,7 +225,7 @@ def test_optiviz_page_writes_the_page(tmp_path):
     import yaml
 
     src = tmp_path / "c.yaml"
-    cfg = _config(**PAGE)
+    cfg = _config()
     cfg["figures"] = ["contour"]  # the command draws the page whatever the figures list
     src.write_text(yaml.safe_dump(cfg))
     out = tmp_path / "deep" / "p.html"

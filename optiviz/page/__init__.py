@@ -109,14 +109,14 @@ def _nearest(values: np.ndarray, target: float | None, log: bool) -> int:
 
 def _loss_range(sweep: Sweep, f_star: float | None) -> tuple[bool, float, float]:
     """(log, low, high) of the loss panel, shared by every run: f - f* on a log axis from
-    100 (f0 - f*) down to the lowest value reached (at most 18 decades), where f* is known;
+    10 (f0 - f*) down to the lowest value reached (at most 18 decades), where f* is known;
     else f on a linear axis from its lowest value to 1.5 f0's distance above it."""
     L = sweep.losses
     f0 = float(L[0, 0])
     fin = L[np.isfinite(L)]
     if f_star is not None:
         d = fin - f_star
-        top = 100.0 * max(f0 - f_star, np.finfo(float).tiny)
+        top = 10.0 * max(f0 - f_star, np.finfo(float).tiny)
         pos = d[d > 0]
         low = float(pos.min()) if pos.size else top * 1e-18
         return True, max(low, top * 1e-18), top
@@ -158,6 +158,10 @@ def page_html(result: Any, sweep: Sweep, colors: Any, options: Mapping[str, Any]
         start=start,
     )
     log_loss, lo, hi = _loss_range(sweep, fstar)
+    from optiviz.plotting._runs import traj_label
+
+    for traj in result.trajectories:  # colours in entry order, as the static figures give them
+        colors.color_for(traj_label(traj))
     spec = result.config.optimizers[options["entry"]]
     fixed = ", ".join(f"{k} = {fmt(v)}" for k, v in sweep.fixed.items())
     lr_target = spec.hyperparameters.get("lr")
@@ -180,7 +184,7 @@ def page_html(result: Any, sweep: Sweep, colors: Any, options: Mapping[str, Any]
         "runs": sweep.runs,
         "n_steps": [int(v) for v in sweep.n_steps],
         "status": [str(s) for s in sweep.status],
-        "color": colors.color_for(sweep.label),
+        "color": colors.color_for(sweep.color_key),  # the entry's colour in every figure
         "label": sweep.label,
         "optimizer": sweep.optimizer,
         "fixed": fixed,

@@ -76,6 +76,10 @@
     id: "current" }, paths);
   const hoverMark = el("circle", { r: 8, fill: "none", stroke: "#111", "stroke-width": 1.5,
     visibility: "hidden" }, paths);
+  // a short label beside the hovered iterate (the readout has the rest)
+  const tip = el("g", { visibility: "hidden", id: "tip", "pointer-events": "none" }, $("paths").parentNode);
+  const tipBox = el("rect", { fill: "#fff", "fill-opacity": 0.92, stroke: "#555", rx: 3 }, tip);
+  const tipText = el("text", { x: 0, y: 0 }, tip);
 
   function drawPaths() {
     const r = run(), n = lastFinite(r), t = Math.min(state.t, n);
@@ -101,10 +105,21 @@
       diverged.setAttribute("d", `M${a - 6} ${b - 6}L${a + 6} ${b + 6}M${a - 6} ${b + 6}L${a + 6} ${b - 6}`);
     } else diverged.setAttribute("d", "");
     if (state.hover >= 0 && state.hover <= n) {
-      hoverMark.setAttribute("cx", px(xAt(r, state.hover)).toFixed(1));
-      hoverMark.setAttribute("cy", py(yAt(r, state.hover)).toFixed(1));
+      const hx = px(xAt(r, state.hover)), hy = py(yAt(r, state.hover));
+      hoverMark.setAttribute("cx", hx.toFixed(1));
+      hoverMark.setAttribute("cy", hy.toFixed(1));
       hoverMark.setAttribute("visibility", "visible");
-    } else hoverMark.setAttribute("visibility", "hidden");
+      tipText.textContent = "t = " + state.hover + ",  f = " + fmt(loss(r, state.hover));
+      const bb = tipText.getBBox();
+      const tx = Math.min(Math.max(hx + 12, 4), W - bb.width - 10), ty = Math.max(hy - 14, bb.height + 4);
+      tip.setAttribute("transform", `translate(${tx.toFixed(1)} ${ty.toFixed(1)})`);
+      tipBox.setAttribute("x", bb.x - 4); tipBox.setAttribute("y", bb.y - 2);
+      tipBox.setAttribute("width", bb.width + 8); tipBox.setAttribute("height", bb.height + 4);
+      tip.setAttribute("visibility", "visible");
+    } else {
+      hoverMark.setAttribute("visibility", "hidden");
+      tip.setAttribute("visibility", "hidden");
+    }
   }
 
   // -- the loss panel ----------------------------------------------------------------------

@@ -28,7 +28,8 @@ class Sweep:
     """A finished sweep; arrays are indexed by run ``r = j * lr.size + i``."""
 
     optimizer: str  # the registry name
-    label: str  # the entry's label (its colour key)
+    label: str  # the entry's label, else its optimizer's name
+    color_key: str  # the entry's key in the figures' ColorMap (its runs' optimizer label)
     lr: Axis
     second: Axis | None
     fixed: dict  # the entry's other hyperparameters
@@ -148,10 +149,13 @@ def run_sweep(result: Any, options: Mapping[str, Any]) -> Sweep:
     with np.errstate(all="ignore"):
         grads = np.asarray(result.surface.grad(points, check=False), dtype=float)
     grads = np.where(np.isfinite(points), grads, np.nan)
-    label = spec.label or result.trajectories[options["entry"]].optimizer_label
+    from optiviz.plotting._runs import traj_label
+
+    key = traj_label(result.trajectories[options["entry"]])  # as the static figures key it
     return Sweep(
         optimizer=spec.name,
-        label=str(label),
+        label=str(spec.label or spec.name),
+        color_key=str(key),
         lr=lr,
         second=second,
         fixed={k: v for k, v in hp.items() if k not in names},
