@@ -161,6 +161,23 @@ def test_page_data_and_picture(small):
     assert d["stability"] == pytest.approx(0.5)
 
 
+def test_text_from_the_config_cannot_leave_its_element(small):
+    """A label or title with markup is text on the page: escaped in HTML, and inside the
+    JSON block no "</script>" can close the element."""
+    from dataclasses import replace
+
+    from optiviz.page import page_html
+
+    result, sweep, _ = small
+    bad = '</script><script>alert("x")</script><b>&'
+    options = result.config.options_of("page") | {"title": bad}
+    page = page_html(result, replace(sweep, label=bad), ColorMap(), options)
+    assert "<script>alert" not in page and "<b>&" not in page
+    assert page.count("</script>") == 2  # the data block's and the script's own
+    assert "&lt;/script&gt;&lt;script&gt;alert" in page  # the title, as text
+    assert _data(page)["label"] == bad  # the JSON still reads back exactly
+
+
 def test_size_budget_is_far_from_reached_by_a_small_page(small):
     _, _, page = small
     assert len(page.encode()) < 300_000  # a small sweep: the picture and the script

@@ -65,6 +65,8 @@ def _window(result: Any, sweep: Sweep, option: Any) -> np.ndarray:
     keep = sweep.status != "diverged"
     pts = sweep.points[keep].reshape(-1, 2) if keep.any() else sweep.points.reshape(-1, 2)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if not pts.size:
+        return np.asarray(result.surface.window, dtype=float)[:2]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = np.maximum(0.1 * (hi - lo), 1e-9 * np.maximum(1.0, np.abs(hi)))
     return np.stack([lo - pad, hi + pad], axis=1)
