@@ -194,7 +194,7 @@ def page_file(tmp_path_factory):
 def test_a_40_by_20_sweep_of_200_steps_is_within_the_size_budget(page_file):
     size = page_file.stat().st_size
     # measured 2.79 MB (5 floats per iterate of 800 runs x 201 iterates: 3.2 MB as float32,
-    # 1.9 MB shuffled and deflated, 2.5 MB in base64; the picture and script ~0.2 MB)
+    # 1.9 MB shuffled and deflated, 2.5 MB in base64; the picture and script 0.3 MB)
     assert size <= 5_000_000, size
 
 
