@@ -56,6 +56,7 @@ _SUBMODULES = (
     "library",
     "limits",
     "optimizers",
+    "page",
     "plotting",
     "protocols",
     "report",

@@ -109,7 +109,8 @@ def test_config_runs_and_its_answers_hold(path, tmp_path):
     assert not failed, "\n".join(failed)
     assert {"config.yaml", "trajectories.csv", "run.json", "report.md"} <= set(result.files)
     figures = [n for n in result.files if n.endswith(".png")]
-    assert len(figures) >= len(cfg.figures)
+    pages = [n for n in result.files if n.endswith(".html")]  # the page kind draws no image
+    assert len(figures) + len(pages) >= len(cfg.figures)
     for name in figures:
         _assert_not_blank(tmp_path / name)
     report = (tmp_path / "report.md").read_text()

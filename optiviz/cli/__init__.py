@@ -9,6 +9,7 @@ Commands::
     optiviz list [optimizers|surfaces|schedules]
     optiviz describe NAME
     optiviz validate CONFIG
+    optiviz page CONFIG [--out FILE] [--steps N]
     optiviz init [NAME]
     optiviz --version | --install-completion | --show-completion
 
