@@ -80,6 +80,9 @@ def test_lr_dependence_uses_relative_learning_rates():
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_config_runs_and_its_answers_hold(path, tmp_path):
     cfg = load_config(path)
+    if getattr(cfg, "suite", None) is not None:
+        _check_suite_config(cfg, tmp_path)
+        return
     if path.stem.startswith("worked-"):
         assert cfg.expect, f"{path.name} must state its answers in an expect: block"
         assert cfg.description
@@ -98,6 +101,23 @@ def test_config_runs_and_its_answers_hold(path, tmp_path):
     section = report.split("### Stationary points", 1)[1].split("\n###", 1)[0]
     assert len([ln for ln in section.splitlines() if ln.startswith("| ")]) - 2 <= 12
     # the resolved config is itself a valid config that describes the same experiment
+    again = load_config(tmp_path / "config.yaml")
+    assert again.to_dict() == result.config.to_dict()
+
+
+#: A suite's lighter path: every surface of it is built and every entry run, for this many
+#: steps (a suite config runs hundreds of runs; tests/test_suite.py checks the numbers).
+SUITE_STEPS = 20
+
+
+def _check_suite_config(cfg, tmp_path):
+    result = run_experiment(cfg, out_dir=tmp_path, formats=["png"], max_steps=SUITE_STEPS)
+    assert {"config.yaml", "suite.csv", "run.json", "report.md"} <= set(result.files)
+    assert len(result.rows) == len(cfg.problems) * len(cfg.optimizers)
+    for name in [n for n in result.files if n.endswith(".png")]:
+        _assert_not_blank(tmp_path / name)
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith(f"# Suite `{cfg.name}`") and "## Ranks" in report
     again = load_config(tmp_path / "config.yaml")
     assert again.to_dict() == result.config.to_dict()
 

@@ -14,7 +14,7 @@ def _has_suite(config: Any) -> bool:
 def _no_suite(kind: str, config: Any) -> str:
     return (
         f": a {kind} figure compares the optimizers of a suite (suite: {{surfaces, starts, "
-        "optimizers}}, see configs/suite-library.yaml) and this config has no suite: block"
+        "optimizers}, see configs/suite-library.yaml) and this config has no suite: block"
     )
 
 
