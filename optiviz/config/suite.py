@@ -464,9 +464,7 @@ def _parse_surface_item(errs: Problems, i: int, item: Any) -> Any:
     for combo in combos or [{}]:
         s = replace(spec, parameters={**spec.parameters, **combo})
         expanded.append(SuiteSurface(index=i, label=surface_label(s), spec=s, starts=starts))
-    written: Any = (
-        spec.to_dict() if spec.kind != "library" or swept else _library_written(spec)
-    )
+    written: Any = spec.to_dict() if spec.kind != "library" or swept else _library_written(spec)
     if swept:
         written["parameters"] = {
             **written.get("parameters", {}),
