@@ -122,6 +122,14 @@ def _hyper_of(traj: Any) -> dict:
     return out
 
 
+def entry_settings(config: SuiteConfig, entry: int, surface: int) -> Any:
+    """The settings entry ``entry`` runs with on surface ``surface`` (an
+    :class:`~optiviz.config.OptimizerSpec`): its fixed settings (every slot of
+    ``config.spec.tune`` is None: the parser refuses ``tune`` in an entry). This is the one
+    place a tuned entry will get its per-surface settings from the tuning."""
+    return config.optimizers[entry]
+
+
 def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteResult:
     """Run every entry of ``config`` on every problem (see the module docstring).
 
@@ -148,7 +156,8 @@ def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteRes
                 progress.describe(f"running {ss.label} ({len(mine)} starts)")
             X0 = np.asarray([p.x0 for p in mine], dtype=float)
             results = []
-            for k, entry in enumerate(config.optimizers):
+            for k in range(len(config.optimizers)):
+                entry = entry_settings(config, k, j)
                 eta = config.eta_opts[j] if config.eta_opts else None
                 opt = make_optimizer(entry.name, **expand_grid(entry, eta))
                 traj = run(
