@@ -244,12 +244,22 @@ def test_random_starts_are_seeded_and_inside_each_window():
 def test_a_family_item_gives_one_surface_per_value_and_the_work_counts_every_run():
     raw = _suite(
         surfaces=[
-            {"name": "rosenbrock", "parameters": {"n": {"values": [2, 3]}}, "starts": {"random": 2}}
+            {
+                "name": "quadratic",
+                "parameters": {
+                    "A": {"values": [[[1, 0], [0, 2]], [[1, 0, 0], [0, 2, 0], [0, 0, 3]]]}
+                },
+                "starts": {"random": 2},
+            }
         ],
         optimizers=[{"name": "gd", "lr": 1e-3}, {"name": "newton"}],
     )
     cfg = parse_config(raw, "<f>")
-    assert [s.label for s in cfg.spec.surfaces] == ["rosenbrock (n=2)", "rosenbrock (n=3)"]
+    assert [s.label for s in cfg.spec.surfaces] == [
+        "quadratic (A=[[1,0],[0,2]])",
+        "quadratic (A=[[1,0,0],[0,2,0],[0,0,3]])",
+    ]
+    assert [len(p.x0) for p in cfg.problems] == [2, 2, 3, 3]
     # work: 2 surfaces x 2 starts x 60 steps, weighted 1 for gd and 1 + n for newton
     assert cfg.cost().work == 2 * 2 * 60 * 1 + 2 * 60 * (1 + 2) + 2 * 60 * (1 + 3)
 
@@ -302,6 +312,10 @@ def test_errors_name_the_field_and_validate_refuses_them(tmp_path):
     res = CliRunner().invoke(app, ["validate", str(p)])
     assert res.exit_code == 2 and "suite.cost: 'evaluations' is not allowed" in res.output
     assert sorted(tmp_path.iterdir()) == [p]
+    # the commands that analyse one surface refuse a suite (which one would they take?)
+    p.write_text(yaml.safe_dump(SMALL))
+    res = CliRunner().invoke(app, ["report", str(p)])
+    assert res.exit_code == 2 and "is a suite of 2 surfaces: name one surface" in res.output
 
 
 def test_a_suite_beyond_the_work_limit_is_refused_at_its_entry():

@@ -619,7 +619,8 @@ def _build_all(errs: Problems, spec: SuiteSpec) -> tuple:
                 "surface", join("suite.surfaces", s.index), 1
             )
             errs.add(where, f"{s.label}: {exc}")
-    return tuple(built) if len(built) == len(spec.surfaces) else ()
+            built.append(None)  # the others are still checked
+    return tuple(built)
 
 
 def draw_starts(surface: Any, label: str, count: int, seed: int):
@@ -637,6 +638,8 @@ def _problems(errs: Problems, spec: SuiteSpec, surfaces: tuple, seed: int) -> tu
 
     out: list[Problem] = []
     for j, (s, surf) in enumerate(zip(spec.surfaces, surfaces, strict=True)):
+        if surf is None:  # it did not build: its own error says why
+            continue
         own = s.starts is not None
         st = s.starts if s.starts is not None else spec.starts
         where = join(join("suite.surfaces", s.index), "starts") if own else "suite.starts"
@@ -656,7 +659,8 @@ def _problems(errs: Problems, spec: SuiteSpec, surfaces: tuple, seed: int) -> tu
                 )
                 continue
         for k, x0 in enumerate(points):
-            f0 = float(np.asarray(surf.f(np.asarray(x0), check=False)))
+            with np.errstate(all="ignore"):
+                f0 = float(np.asarray(surf.f(np.asarray(x0), check=False)))
             if not np.isfinite(f0):
                 errs.add(
                     join(where, k) if len(points) > 1 else where,
@@ -679,6 +683,9 @@ def _eta_opts(errs: Problems, spec: SuiteSpec, optimizers: tuple, surfaces: tupl
         return (None,) * len(surfaces)
     out: list[float | None] = []
     for s, surf in zip(spec.surfaces, surfaces, strict=True):
+        if surf is None:
+            out.append(None)
+            continue
         value = resolve_eta_opt(surf)
         if isinstance(value, str):
             errs.add(
