@@ -220,8 +220,12 @@ def test_the_resolved_config_reparses_to_the_same_suite(small, tmp_path):
     again = load_config(out / "config.yaml")
     assert again.to_dict() == cfg.to_dict()
     assert [p.x0 for p in again.problems] == [p.x0 for p in cfg.problems]
+    assert [s.label for s in again.spec.surfaces] == ["booth", "bowl"]
     capped = apply_overrides(cfg, max_steps=5)
     assert capped.steps == 5 and capped.suite == cfg.suite
+    with pytest.raises(ConfigError, match="'contour' is not allowed in a suite config"):
+        run_experiment(cfg, out_dir=tmp_path / "o", figures=["contour"])
+    assert not (tmp_path / "o").exists()
 
 
 # -- starts, cost, errors -----------------------------------------------------------------------

@@ -465,6 +465,8 @@ def _parse_surface_item(errs: Problems, i: int, item: Any) -> Any:
         s = replace(spec, parameters={**spec.parameters, **combo})
         expanded.append(SuiteSurface(index=i, label=surface_label(s), spec=s, starts=starts))
     written: Any = spec.to_dict() if spec.kind != "library" or swept else _library_written(spec)
+    if spec.kind == "expression" and spec.name and spec.name != "custom":
+        written["name"] = spec.name  # SurfaceSpec.to_dict leaves an expression's name out
     if swept:
         written["parameters"] = {
             **written.get("parameters", {}),

@@ -56,10 +56,19 @@ def run_suite_experiment(
     :func:`optiviz.experiment.run_experiment` does for a suite config): the output folder is
     checked before any run, the files staged and swapped in as a whole; nothing is written
     when the runs are interrupted."""
+    from optiviz.errors import ConfigError
     from optiviz.experiment.outputs import check_output_folder, write_outputs
+    from optiviz.figures import get
+    from optiviz.figures._suite import SUITE, suite_kinds
     from optiviz.suite.outputs import stage_suite
 
     t0 = time.perf_counter()
+    for kind in config.figures:  # an override (figures=[...]) may name any kind
+        if SUITE not in get(kind).needs:
+            raise ConfigError(
+                f"figures: {kind!r} is not allowed in a suite config: it draws the runs of one "
+                f"surface; a suite draws {', '.join(suite_kinds())}"
+            )
     target = Path(out_dir) if out_dir is not None else Path("outputs") / config.name
     if write:
         check_output_folder(target)
