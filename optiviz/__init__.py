@@ -61,6 +61,7 @@ _SUBMODULES = (
     "protocols",
     "report",
     "schedules",
+    "suite",
     "surface",
     "trajectory",
 )

@@ -100,6 +100,9 @@ def test_lr_dependence_uses_relative_learning_rates():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_config_runs_and_its_answers_hold(path, tmp_path):
+    if "suite:" in path.read_text(encoding="utf-8"):  # a suite: its lighter path
+        _check_suite_config(path, tmp_path)
+        return
     cfg = load_config(path)
     if path.stem.startswith("worked-"):
         assert cfg.expect, f"{path.name} must state its answers in an expect: block"
@@ -133,6 +136,31 @@ def test_the_lighter_configs_cap_only_the_grids_of_basins_and_rate_maps():
     assert basins.figure_options["basins"] == {"resolution": MAX_SIDE}
     quick = load_config(ROOT / "configs" / "quickstart.yaml")
     assert _lighter(quick).to_dict() == quick.to_dict()
+
+#: A suite's lighter path (compiling a suite's dozen surfaces alone costs seconds): the
+#: whole file is validated without building its surfaces, then the config runs end to end on
+#: its first SUITE_SURFACES surfaces for SUITE_STEPS steps, no figures (tests/test_suite.py
+#: draws them and checks the numbers).
+SUITE_SURFACES = 2
+SUITE_STEPS = 20
+
+
+def _check_suite_config(path, tmp_path):
+    import yaml
+
+    from optiviz.config import parse_config
+
+    load_config(path, build=False)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["suite"]["surfaces"] = raw["suite"]["surfaces"][:SUITE_SURFACES]
+    cfg = parse_config(raw, str(path))
+    result = run_experiment(cfg, out_dir=tmp_path, figures=[], max_steps=SUITE_STEPS)
+    assert {"config.yaml", "suite.csv", "run.json", "report.md"} <= set(result.files)
+    assert len(result.rows) == len(cfg.problems) * len(cfg.optimizers)
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith(f"# Suite `{cfg.name}`") and "## Ranks" in report
+    again = load_config(tmp_path / "config.yaml")
+    assert again.to_dict() == result.config.to_dict()
 
 
 def _assert_not_blank(path: Path) -> np.ndarray:

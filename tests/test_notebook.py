@@ -83,6 +83,13 @@ def _entry_points(seed, traj):
                 20,
             )
         ),
+        # two problems, two solvers: (1, 2) and (3, failed)
+        "performance_profile": lambda: plotting.performance_profile(
+            np.array([[1.0, 2.0], [3.0, np.inf]]), ["a", "b"]
+        ),
+        "data_profile": lambda: plotting.data_profile(
+            np.array([[1.0, 2.0], [3.0, np.inf]]), [2, 2], ["a", "b"], alpha_max=2.0
+        ),
         "modes": lambda: plotting.modes(
             [("gd", modes(traj.points, analyze(seed).minimum, make_optimizer("gd", lr=0.3)))]
         ),

@@ -295,6 +295,12 @@ def load_surface_arg(text: str, params: dict | None = None, variables: list[str]
         return expression_surface(text, params, variables), None
     if is_config_path(text) or Path(text).is_file():
         cfg = load_config(text)
+        suite = getattr(cfg, "suite", None)
+        if suite is not None:
+            raise OptivizError(
+                f"{text}: is a suite of {len(suite.surfaces)} surfaces: name one surface "
+                f"(e.g. {suite.surfaces[0].label!r}), or run the suite with optiviz run"
+            )
         surface = cfg.build_surface()
         if params:
             surface = surface.with_parameters(**params)

@@ -80,6 +80,11 @@ def run(
 
     bar = None if quiet else LazyBar()
     result = run_experiment(cfg, out_dir=None if out is None else Path(out), progress=bar)
+    if getattr(cfg, "suite", None) is not None:  # a suite: its own summary
+        from optiviz.suite.cli import report_suite
+
+        report_suite(result, quiet)
+        return
     if result.interrupted:
         raise interrupted(result)
     if not quiet:
@@ -123,6 +128,12 @@ def validate(
     from optiviz.config import load_config
 
     cfg = load_config(config)
+    if getattr(cfg, "suite", None) is not None:
+        from optiviz.suite.cli import validate_line
+
+        typer.echo(validate_line(config, cfg))
+        typer.echo(cfg.cost().summary())
+        return
     grids = sum(1 for o in cfg.optimizers if o.is_grid)
     typer.echo(
         f"ok: {config}: experiment {cfg.name!r} on surface {cfg.build_surface().name!r} "

@@ -77,6 +77,8 @@ class ConfigCost:
 
     entries: tuple[EntryCost, ...]
     figures: tuple[FigureCost, ...] = ()
+    #: Where an entry's index points (a suite's entries are ``suite.optimizers[i]``).
+    entry_key: str = "optimizers"
 
     @property
     def work(self) -> int:
@@ -183,6 +185,39 @@ def config_cost(
     )
 
 
+def suite_cost(
+    optimizers: Sequence[Any], steps: int, surfaces: Sequence[tuple[int, int, str]]
+) -> ConfigCost:
+    """The cost of a suite (:mod:`optiviz.config.suite`): each entry of ``optimizers`` run
+    for ``steps`` steps from the starts of every surface, ``surfaces`` giving ``(n, starts,
+    where)`` of each. An entry's work, memory and CSV are summed over the surfaces: its
+    runs keep the loss of every step (8 (steps + 1) bytes a run, with the batched loop's
+    per-step counts) and write one suite.csv row each."""
+    from optiviz.engine.checks import record_bytes
+
+    out = []
+    for o in optimizers:
+        parts = [entry_cost(o, steps, "final", n, starts) for n, starts, _ in surfaces if starts]
+        runs = sum(p.runs for p in parts)
+        out.append(
+            EntryCost(
+                index=o.index,
+                runs=runs,
+                steps=steps,
+                record="final",
+                step_cost=max((p.step_cost for p in parts), default=1),
+                work=sum(p.work for p in parts),
+                record_bytes=sum(
+                    8 * (steps + 1) * p.runs + record_bytes("final", steps, p.runs, 1)
+                    for p in parts
+                ),
+                temp_bytes=max((p.temp_bytes for p in parts), default=0),
+                csv_bytes=runs * (_CSV_ROW + _CSV_FLOAT * (12 + _hyper_columns(o.name))),
+            )
+        )
+    return ConfigCost(tuple(out), entry_key="suite.optimizers")
+
+
 def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> None:
     """Add a problem for each limit ``cost`` exceeds, at the key that decides it: the entry
     that takes the most (``optimizers[i]``), naming the totals and what to change.
@@ -204,7 +239,7 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
         e = top_work
         per = f" x {e.step_cost} evaluations per step" if e.step_cost > 1 else ""
         errs.add(
-            f"optimizers[{e.index}]",
+            f"{cost.entry_key}[{e.index}]",
             f"the config is too much work: {cost.work:.3g} run-steps in all (this entry: "
             f"{plural_count(e.runs, 'run')} x {e.steps} steps{per}); at most {MAX_WORK:.0e} "
             "per config: "
@@ -235,14 +270,14 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
             else "use fewer runs"
         )
         errs.add(
-            f"optimizers[{e.index}]",
+            f"{cost.entry_key}[{e.index}]",
             f"the config needs about {_mb(cost.memory)} of memory in all (this entry: "
             f"{what}); at most {_mb(MAX_MEMORY)} per config: {hint}",
         )
     if cost.csv_bytes > MAX_CSV_BYTES:
         e = top_csv
         errs.add(
-            f"optimizers[{e.index}]",
+            f"{cost.entry_key}[{e.index}]",
             f"trajectories.csv would be about {_mb(cost.csv_bytes)} (this entry: "
             f"{plural_count(e.runs, 'run')} x "
             f"{e.steps + 1} recorded steps); at most {_mb(MAX_CSV_BYTES)} per config: add "

@@ -78,6 +78,10 @@ def parse_config(
             f"{source}: the file is {kind}; a config is a YAML mapping "
             "(name: ..., surface: ..., start: ..., optimizers: [...])"
         )
+    if "suite" in raw:  # surfaces x starts x optimizers: optiviz.config.suite
+        from optiviz.config.suite import parse_suite_config
+
+        return parse_suite_config(raw, source, build=build, start_key=start_key)
     errs = Problems()
     unknown_keys(errs, "", raw, TOP_KEYS)
     v = _parse_blocks(errs, raw, source, start_key)

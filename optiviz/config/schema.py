@@ -105,6 +105,18 @@ expect:                a list of checks of the results (the test suite asserts t
   - {run: INDEX | LABEL, status | diverged_at | n_steps | steps_to_tolerance: value}
   - {analysis: dotted.path, value: value, tol: float}
     note: TEXT  (optional on any check: the question, the answer, the erratum)
+suite:                 surfaces x starts x optimizers instead of surface/start/optimizers
+                       (keys of a suite config: name, description, steps, divergence_bound,
+                       seed, figures, formats, suite; see docs/config.md "Suites")
+  surfaces: [NAME | {<surface mapping>, starts: STARTS}, ...]   a parameter may be swept:
+                       {name: rosenbrock, parameters: {n: {values: [2, 4, 8]}}}
+  starts: STARTS       [[x1, ..., xn], ...] | {random: K} (K points uniform in each
+                       surface's window, seeded by seed)
+  optimizers: [...]    entries as in optimizers:, fixed settings (no grid, steps, record)
+  tolerance: float     solved when f(x_t) <= f* + tolerance (f(x0) - f*), 0 < tol < 1
+                       (default 1e-3); f* the surface's lowest known minimum, else the
+                       lowest loss a non-diverged run reached on that problem
+  cost: steps          the unit of the cost to pass the test (default steps)
 """
 )
 
@@ -127,6 +139,7 @@ TOP_KEYS = (
     "projection",
     "report",
     "expect",
+    "suite",
 )
 LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window", "transform")
 EXPRESSION_SURFACE_KEYS = (

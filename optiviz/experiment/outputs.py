@@ -390,8 +390,13 @@ def write_outputs(
     config: ExperimentConfig,
     result: ExperimentResult,
     progress: Progress | None = None,
+    *,
+    stage: Callable[[Path], list[str]] | None = None,
 ) -> dict[str, Path]:
     """Write every output of ``result`` into ``target``, replacing the folder as a whole.
+
+    ``stage(folder) -> file names``: writes the files in place of the experiment's own
+    (a suite's, :mod:`optiviz.suite.outputs`), into the staged folder, with the same swap.
 
     ``target`` is checked by :func:`check_output_folder` (again just before the swap).
     Every file is written into a temporary sibling folder ``.tmp-<name>-XXXX``; then the
@@ -404,7 +409,7 @@ def write_outputs(
     """
     started = time.perf_counter()
     real = check_output_folder(target)
-    report = report_markdown(config, result)
+    report = report_markdown(config, result) if stage is None else ""
     made: list[Path] = []  # missing ancestors this call created, deepest last
     for parent in reversed(real.parents):
         if not parent.exists():
@@ -416,7 +421,11 @@ def write_outputs(
                 folder.mkdir(exist_ok=True)
             staged = real.parent / f".tmp-{real.name[:100]}-{secrets.token_hex(4)}"
             staged.mkdir()
-            names = _stage(staged, config, result, report, progress, started)
+            names = (
+                _stage(staged, config, result, report, progress, started)
+                if stage is None
+                else stage(staged)
+            )
             if progress is not None:
                 progress.describe(f"writing {target}")
             _swap_in(target, real, staged)

@@ -228,6 +228,10 @@ def run_experiment(
     t0 = time.perf_counter()
     if formats is not None or figures is not None or max_steps is not None:
         config = apply_overrides(config, formats=formats, figures=figures, max_steps=max_steps)
+    if getattr(config, "suite", None) is not None:  # surfaces x starts x optimizers
+        from optiviz.suite import run_suite_experiment
+
+        return run_suite_experiment(config, out_dir, progress, write=write)
     target = Path(out_dir) if out_dir is not None else Path("outputs") / config.name
     if write:
         check_output_folder(target)  # before any run: refuse a folder not to be replaced

@@ -13,6 +13,7 @@ from optiviz.plotting.basins import basins
 from optiviz.plotting.contour import contour
 from optiviz.plotting.curves import effective_lr, loss, lr_sweep, sharpness
 from optiviz.plotting.maps import modes, rate_map
+from optiviz.plotting.profiles import data_profile, performance_profile
 from optiviz.plotting.range_test import lr_range
 from optiviz.plotting.save import save_figure
 from optiviz.plotting.stability import sharpness_panels
@@ -24,12 +25,14 @@ __all__ = [
     "PALETTE",
     "basins",
     "contour",
+    "data_profile",
     "effective_lr",
     "formula_title",
     "loss",
     "lr_range",
     "lr_sweep",
     "modes",
+    "performance_profile",
     "rate_map",
     "save_figure",
     "sharpness",
