@@ -172,13 +172,14 @@ def test_run_writes_every_output(small, tmp_path):
             "trajectories.csv",
             "run.json",
             "report.md",
+            "results.npz",
             "contour.png",
             "contour.svg",
             "loss.png",
             "loss.svg",
         ]
     )
-    assert f"wrote 8 files to {out}/" in r.output
+    assert f"wrote 9 files to {out}/" in r.output
     for name in names:
         assert str(out / name) in r.output
     assert "[0] GD: max_steps" in r.output
