@@ -196,7 +196,7 @@ def test_run_quiet_prints_only_where_outputs_went(small, tmp_path):
     r = invoke("run", small, "--out", tmp_path / "o", "--quiet")
     assert r.exit_code == 0
     lines = r.output.splitlines()
-    assert lines[0].startswith("wrote 6 files to") and len(lines) == 7
+    assert lines[0].startswith("wrote 7 files to") and len(lines) == 8
 
 
 def test_run_defaults_to_outputs_name(small, tmp_path, monkeypatch):

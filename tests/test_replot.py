@@ -180,6 +180,30 @@ def test_results_npz_holds_every_trajectory_field_bit_for_bit(outputs, monkeypat
                 assert type(x) is type(y) and repr(x) == repr(y), f.name
 
 
+def test_kinds_drawn_from_the_saved_runs_compute_the_same_numbers_running_nothing(
+    outputs, monkeypatch
+):
+    """modes and sharpness (no runs of their own) redraw from the saved runs: the data they
+    compute from the read-back result equals, to the character, what they compute from a
+    fresh run of the same config, and no optimizer step is taken for it."""
+    import matplotlib.pyplot as plt
+
+    from optiviz.config import load_config
+    from optiviz.experiment import run_experiment
+    from optiviz.experiment.saved import load_output
+    from optiviz.figures import draw
+    from optiviz.plotting import ColorMap
+
+    fresh = run_experiment(load_config(outputs["tiny"].parent / "tiny.yaml"), write=False)
+    forbid_runs(monkeypatch)
+    saved = load_output(outputs["tiny"]).result
+    for kind in ("modes", "sharpness"):
+        made = draw(kind, fresh, ColorMap(), {"dpi": 30})
+        again = draw(kind, saved, ColorMap(), {"dpi": 30}, saved={})
+        assert again[1] == made[1] and len(made[1][f"{kind}.csv"].splitlines()) > 20, kind
+        plt.close("all")
+
+
 def test_expression_surface_name_survives_the_resolved_config():
     """config.yaml (and the saved config) used to drop an expression surface's name, so a
     config reloaded from it was on surface 'custom'."""

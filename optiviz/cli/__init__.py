@@ -9,6 +9,8 @@ Commands::
     optiviz list [optimizers|surfaces|schedules]
     optiviz describe NAME
     optiviz validate CONFIG
+    optiviz plot OUTDIR [--figures KIND,...] [--formats png,svg,pdf] [--out DIR]
+    optiviz compare OUT1 OUT2 ... --out DIR [--figures KIND,...] [--formats ...]
     optiviz init [NAME]
     optiviz --version | --install-completion | --show-completion
 

@@ -11,6 +11,9 @@ from optiviz.cli.app import app, guard, parse_names
 from optiviz.errors import OptivizError
 
 _FIGURES_HELP = "Figures to draw, comma-separated (default: those the output drew)."
+_COMPARE_FIGURES_HELP = (
+    "Figures to draw, comma-separated (default: those the outputs drew, but basins and rate_map)."
+)
 _FORMATS_HELP = "Figure formats, comma-separated: png, svg, pdf (default: the config's)."
 
 
@@ -94,7 +97,7 @@ def compare(
         typer.Option("--out", "-o", metavar="DIR", help="Where the merged figures go (required)."),
     ] = "",
     figures: Annotated[
-        str | None, typer.Option("--figures", metavar="KIND,...", help=_FIGURES_HELP)
+        str | None, typer.Option("--figures", metavar="KIND,...", help=_COMPARE_FIGURES_HELP)
     ] = None,
     formats: Annotated[
         str | None,

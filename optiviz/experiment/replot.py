@@ -290,8 +290,12 @@ def plot_output(
     result = output.result
     kinds, skipped = _kinds(result.config, figures, compare=False)
     fmts = _formats(result.config, formats)
-    drawn = _drawn_files(result, kinds, fmts, output.data_files)
     in_place = out is None or _same(Path(out), folder)
+    if not in_place:
+        from optiviz.experiment.outputs import check_output_folder
+
+        check_output_folder(Path(out))  # type: ignore[arg-type]  # before drawing anything
+    drawn = _drawn_files(result, kinds, fmts, output.data_files)
     if in_place:
         files = _write_in_place(output, drawn, fmts)
         return Redrawn(folder, files, kinds, skipped)
@@ -336,6 +340,9 @@ def compare_outputs(
             raise OptivizError(
                 f"compare: --out {_shown(target)} is one of the outputs compared; give a new folder"
             )
+    from optiviz.experiment.outputs import check_output_folder
+
+    check_output_folder(target)  # before reading or drawing anything
     outputs = [load_output(p) for p in paths]
     asked = figures
     if asked is None:
