@@ -131,6 +131,12 @@ def _drawn_files(
             )
         except OptivizError as exc:
             raise OptivizError(f"figure {kind}: {exc}") from None
+        except (ValueError, KeyError, IndexError, UnicodeDecodeError) as exc:
+            from optiviz.figures import get
+
+            if get(kind).redraw is None or saved_of(kind) is None:
+                raise  # a builder's own failure: not the saved data's
+            raise OptivizError(f"figure {kind}: its saved data is not readable ({exc})") from None
         dpi = config.options_of(kind).get("dpi")
         for stem, fig in figures:
             out.append((stem, (fig, dpi)))
