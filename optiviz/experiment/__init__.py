@@ -44,8 +44,8 @@ The package, by question: :mod:`~optiviz.experiment.run` (running the entries),
 :mod:`~optiviz.experiment.results` (the result types), :mod:`~optiviz.experiment.api`
 (:func:`run_config`: a config file run from Python in one line),
 :mod:`~optiviz.experiment.saved` (results.npz; an output folder read back) and
-:mod:`~optiviz.experiment.replot` (``optiviz plot`` and ``compare``). The figures come from the registry
-of :mod:`optiviz.figures`.
+:mod:`~optiviz.experiment.replot` (``optiviz plot`` and ``compare``). The figures come
+from the registry of :mod:`optiviz.figures`.
 """
 
 from optiviz.experiment.api import run_config
