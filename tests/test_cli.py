@@ -172,13 +172,14 @@ def test_run_writes_every_output(small, tmp_path):
             "trajectories.csv",
             "run.json",
             "report.md",
+            "results.npz",
             "contour.png",
             "contour.svg",
             "loss.png",
             "loss.svg",
         ]
     )
-    assert f"wrote 8 files to {out}/" in r.output
+    assert f"wrote 9 files to {out}/" in r.output
     for name in names:
         assert str(out / name) in r.output
     assert "[0] GD: max_steps" in r.output
@@ -195,7 +196,7 @@ def test_run_quiet_prints_only_where_outputs_went(small, tmp_path):
     r = invoke("run", small, "--out", tmp_path / "o", "--quiet")
     assert r.exit_code == 0
     lines = r.output.splitlines()
-    assert lines[0].startswith("wrote 6 files to") and len(lines) == 7
+    assert lines[0].startswith("wrote 7 files to") and len(lines) == 8
 
 
 def test_run_defaults_to_outputs_name(small, tmp_path, monkeypatch):

@@ -173,8 +173,15 @@ def test_figures_of_an_earlier_run_do_not_stand_beside_the_new_outputs(small, tm
     small.write_text(SMALL.replace("[contour, loss]", "[contour]"))
     assert invoke("run", small, "--out", out, "-q").exit_code == 0
     names = sorted(p.name for p in out.iterdir())
-    # exactly what the second run wrote: its five files, no loss.png or surface3d.png
-    assert names == ["config.yaml", "contour.png", "report.md", "run.json", "trajectories.csv"]
+    # exactly what the second run wrote: its six files, no loss.png or surface3d.png
+    assert names == [
+        "config.yaml",
+        "contour.png",
+        "report.md",
+        "results.npz",
+        "run.json",
+        "trajectories.csv",
+    ]
     assert sorted(json.loads((out / "run.json").read_text())["files"]) == names
 
 

@@ -10,6 +10,8 @@ Commands::
     optiviz describe NAME
     optiviz validate CONFIG
     optiviz page CONFIG [--out FILE] [--steps N]
+    optiviz plot OUTDIR [--figures KIND,...] [--formats png,svg,pdf] [--out DIR]
+    optiviz compare OUT1 OUT2 ... --out DIR [--figures KIND,...] [--formats ...]
     optiviz init [NAME]
     optiviz --version | --install-completion | --show-completion
 

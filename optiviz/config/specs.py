@@ -56,6 +56,8 @@ class SurfaceSpec:
         else:
             out["expression"] = self.expression
             out["variables"] = list(self.variables)
+            if self.name is not None:
+                out["name"] = self.name
         out["parameters"] = dict(self.parameters)
         out["l1"] = self.l1
         out["l2"] = self.l2

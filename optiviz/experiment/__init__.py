@@ -9,7 +9,11 @@ and writes, into ``outputs/<name>/`` (or ``out_dir``):
 ``config.yaml``               the resolved config, every default filled in
 ``trajectories.csv``          long format, one row per run and recorded step:
                               ``run,label,optimizer,step,<variables...>,loss,grad_norm``
-``run.json``                  versions, seed, surface, and per run: hyperparameters,
+``results.npz``               every run losslessly, with the resolved config
+                              (:mod:`~optiviz.experiment.saved`: what ``optiviz plot``
+                              and ``optiviz compare`` redraw from)
+``run.json``                  provenance (versions, platform, Python, seeds, the
+                              resolved config), surface, and per run: hyperparameters,
                               status, diverged_at, final point and loss, steps to
                               tolerance, evaluation counts, wall time; the ``expect``
                               checks and the list of files written
@@ -38,8 +42,10 @@ The package, by question: :mod:`~optiviz.experiment.run` (running the entries),
 (the atomic writer, run.json, CSV, config.yaml), :mod:`~optiviz.experiment.markdown`
 (report.md), :mod:`~optiviz.experiment.summary` (what ``optiviz run`` prints),
 :mod:`~optiviz.experiment.results` (the result types), :mod:`~optiviz.experiment.api`
-(:func:`run_config`: a config file run from Python in one line). The figures come from the registry
-of :mod:`optiviz.figures`.
+(:func:`run_config`: a config file run from Python in one line),
+:mod:`~optiviz.experiment.saved` (results.npz; an output folder read back) and
+:mod:`~optiviz.experiment.replot` (``optiviz plot`` and ``compare``). The figures come
+from the registry of :mod:`optiviz.figures`.
 """
 
 from optiviz.experiment.api import run_config

@@ -28,6 +28,7 @@ from optiviz.config.specs import points_as_written
 from optiviz.errors import OptivizError
 from optiviz.experiment.markdown import report_markdown
 from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
+from optiviz.experiment.saved import FORMAT, RESULTS_FILE, VERSION, results_npz
 
 
 def _versions() -> dict:
@@ -40,6 +41,33 @@ def _versions() -> dict:
         except md.PackageNotFoundError:  # pragma: no cover
             out[pkg] = None
     return out
+
+
+def provenance() -> dict:
+    """Where and with what a run (or a redraw) was made: package versions (python,
+    optiviz, numpy, sympy, matplotlib, pyyaml), the platform and the Python."""
+    return {
+        "versions": _versions(),
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+            "platform": platform.platform(),
+        },
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+        },
+    }
+
+
+def _seeds(config: ExperimentConfig) -> dict:
+    """The seeds of the runs: the config's ``seed`` and, per entry, the seed its mini-batch
+    sampler had (None for a full-batch entry, which draws nothing at random)."""
+    return {
+        "seed": config.seed,
+        "entries": [config.seed if s.batch_size is not None else None for s in config.optimizers],
+    }
 
 
 def _surface_info(surface: Any) -> dict:
@@ -82,6 +110,7 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
                 "steps": config.steps_of(spec),
                 "record": config.record_of(spec),
                 "batch_size": spec.batch_size,
+                "seed": config.seed if spec.batch_size is not None else None,
                 "status": s["status"],
                 "n_steps": s["n_steps"],
                 "diverged_at": s["diverged_at"],
@@ -104,8 +133,11 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             "name": config.name,
             "config": config.path,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "versions": _versions(),
+            **provenance(),
             "seed": config.seed,
+            "seeds": _seeds(config),
+            "resolved_config": config.to_dict(),
+            "results": {"file": RESULTS_FILE, "format": FORMAT, "version": VERSION},
             "surface": _surface_info(result.surface),
             "start": points_as_written(config.starts),
             "start_prev": None
@@ -255,14 +287,16 @@ _SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
 def _earlier_run_files(folder: Path) -> set[str]:
-    """The files ``folder/run.json`` says an earlier optiviz run wrote (empty if none)."""
-    try:
-        files = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("files")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return set()
-    if not isinstance(files, list):
-        return set()
-    return {f for f in files if isinstance(f, str) and f == Path(f).name}
+    """The files ``folder/run.json`` says an earlier optiviz run wrote, or
+    ``folder/plot.json`` an earlier ``optiviz plot --out`` / ``compare`` (empty if none)."""
+    for listing in ("run.json", "plot.json"):
+        try:
+            files = json.loads((folder / listing).read_text(encoding="utf-8")).get("files")
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            continue
+        if isinstance(files, list):
+            return {f for f in files if isinstance(f, str) and f == Path(f).name}
+    return set()
 
 
 def _refuse(target: Path, why: str) -> OptivizError:
@@ -468,7 +502,8 @@ def _stage(
         lambda fh: write_csv(fh, result.surface, result.runs, config),
     )
     _write_file(staged / "report.md", lambda fh: fh.write(report))
-    names = ["config.yaml", "trajectories.csv", "report.md"]
+    _write_bytes(staged / RESULTS_FILE, results_npz(config, result))
+    names = ["config.yaml", "trajectories.csv", "report.md", RESULTS_FILE]
     t_figures = time.perf_counter()
     if config.figures:
         from optiviz.figures import draw

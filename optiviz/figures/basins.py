@@ -4,6 +4,7 @@ with ``basins.csv`` beside the image."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,11 +119,106 @@ def work(config: Any, options: Mapping[str, Any]) -> tuple[int, int]:
 
 def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
     """One figure with a panel per entry, and ``basins.csv``."""
+    return _drawn(result, options, compute(result, options))
+
+
+def _saved_file(data: Mapping[str, bytes], name: str) -> str:
+    """The text of the saved data file ``name`` (OptivizError when it is missing)."""
+    from optiviz.errors import OptivizError
+
+    if name not in data:
+        raise OptivizError(f"the saved data file {name} is missing")
+    try:
+        return data[name].decode("utf-8")
+    except UnicodeDecodeError:
+        raise OptivizError(f"the saved data file {name} is not UTF-8 text") from None
+
+
+def read_csv(text: str, result: Any, options: Mapping[str, Any]) -> list[tuple[int, str, Any]]:
+    """``(entry index, label, Basins)`` read back from ``basins.csv`` (:func:`compute`'s
+    result without its runs): the starts and outcomes from the file; the plane, the
+    minima, the tolerance and the steps as :func:`compute` sets them (the final points,
+    which the file does not hold and the figure does not draw, are nan)."""
+    import csv
+    import io
+
+    from optiviz.analysis.basins import DIVERGED, NOT_CONVERGED, Basins
+    from optiviz.errors import OptivizError
+
+    config, surface = result.config, result.surface
+    variables = list(surface.variables)
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or rows[0] != [*variables, "entry", "outcome"]:
+        head = ",".join(rows[0]) if rows else "(empty)"
+        raise OptivizError(
+            f"basins.csv: expected the columns {','.join([*variables, 'entry', 'outcome'])}; "
+            f"got {head}"
+        )
+    n = len(variables)
+    codes = {"not_converged": NOT_CONVERGED, "diverged": DIVERGED}
+    by_entry: dict[int, tuple[list, list]] = {}
+    for k, row in enumerate(rows[1:], 2):
+        if len(row) != n + 2:
+            raise OptivizError(f"basins.csv line {k}: {len(row)} cells, expected {n + 2}")
+        try:
+            point = [float(v) for v in row[:n]]
+            entry = int(row[n])
+            outcome = codes[row[n + 1]] if row[n + 1] in codes else int(row[n + 1])
+        except ValueError:
+            raise OptivizError(f"basins.csv line {k}: not a start, entry and outcome") from None
+        starts, outcomes = by_entry.setdefault(entry, ([], []))
+        starts.append(point)
+        outcomes.append(outcome)
+    axes = plane_of(result)
+    minima = numbered_minima(result.analysis)
+    numbers = tuple(int(k) for k, _ in minima)
+    points = np.array([p for _, p in minima]) if minima else np.zeros((0, n))
+    w = np.asarray(surface.window, dtype=float)
+    tolerance = options.get("tolerance")
+    if tolerance is None:
+        tolerance = 0.01 * float(np.max(w[:, 1] - w[:, 0]))
+    out = []
+    for entry, (starts, outcomes) in by_entry.items():
+        if not 0 <= entry < len(config.optimizers):
+            raise OptivizError(f"basins.csv: entry {entry} is not an entry of the config")
+        spec, traj = config.optimizers[entry], result.trajectories[entry]
+        res = int(round(math.sqrt(len(starts))))
+        if res * res != len(starts) or res < 2:
+            raise OptivizError(f"basins.csv: entry {entry} has {len(starts)} starts, not a grid")
+        S = np.asarray(starts, dtype=float)
+        steps = int(options.get("steps") or config.steps_of(spec))
+        b = Basins(
+            axes=axes,
+            variables=tuple(variables),
+            xs=S[:res, axes[0]].copy(),
+            ys=S[::res, axes[1]].copy(),
+            starts=S,
+            outcome=np.asarray(outcomes, dtype=np.int64),
+            minima=numbers,
+            points=points,
+            final_points=np.full_like(S, np.nan),
+            steps=steps,
+            tolerance=float(tolerance),
+        )
+        out.append((entry, f"{spec.label or traj.optimizer_label}: {b.steps} steps", b))
+    return out
+
+
+def redraw(
+    result: Any, colors: Any, options: Mapping[str, Any], data: Mapping[str, bytes]
+) -> Drawn:
+    """The figure again from ``basins.csv`` (no runs)."""
+    if not any(not spec.is_grid for spec in result.config.optimizers):
+        return Drawn([], {})
+    return _drawn(result, options, read_csv(_saved_file(data, "basins.csv"), result, options))
+
+
+def _drawn(result: Any, options: Mapping[str, Any], found: list[tuple[int, str, Any]]) -> Drawn:
+    """The figure of ``found`` (:func:`compute` or :func:`read_csv`) and ``basins.csv``."""
     from optiviz._format import fmt_point
     from optiviz.analysis.basins import basins_csv
     from optiviz.plotting.basins import basins as draw_basins
 
-    found = compute(result, options)
     if not found:
         return Drawn([], {})
     res = found[0][2].resolution
@@ -164,6 +260,7 @@ KIND = register(
         needs=(TWO_VARIABLES, SINGLE_ENTRY),
         order=60,
         work=work,
+        redraw=redraw,
         options=(
             Option(
                 "resolution",

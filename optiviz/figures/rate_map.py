@@ -218,13 +218,12 @@ MAP_OPTIONS = Need(
 )
 
 
-def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
-    """Run the map (one batched run), draw it, and write ``rate_map.csv``."""
+def _inputs(result: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """What the map of ``result`` is run with: the entry, axes, fixed hyperparameters,
+    steps, tolerance, schedule and the theory's inputs (the Hessian at the minimum)."""
     import numpy as np
 
-    from optiviz.analysis.maps import rate_map
     from optiviz.config import expand_grid
-    from optiviz.plotting.maps import rate_map as draw_map
 
     config = result.config
     spec = config.optimizers[options["entry"]]
@@ -233,7 +232,6 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
         k: v for k, v in expand_grid(spec, result.eta_opt).items() if k not in (x.name, y.name)
     }
     traj = result.trajectories[options["entry"]]
-    steps = int(traj.steps)
     tol = options["tol"]
     if tol is None:
         tol = config.tolerance.loss
@@ -249,23 +247,104 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
         from optiviz.schedules import make_schedule
 
         schedule = make_schedule(spec.schedule.name, **spec.schedule.params)
-    m = rate_map(
-        result.surface,
-        spec.name,
-        x,
-        y,
-        np.asarray(config.start, dtype=float),
-        steps,
-        fixed=fixed,
-        x_prev=None if config.start_prev is None else np.asarray(config.start_prev, dtype=float),
-        schedule=schedule,
-        tol=tol,
-        divergence_bound=config.divergence_bound,
-        eigenvalues=None if schedule is not None else eig,
-        minimum=point,
-        f_min=None if result.surface.f_min is not None or m_an is None else float(m_an.value),
-        exact=exact,
+    return {
+        "optimizer": spec.name,
+        "x": x,
+        "y": y,
+        "x0": np.asarray(config.start, dtype=float),
+        "steps": int(traj.steps),
+        "fixed": fixed,
+        "x_prev": None if config.start_prev is None else np.asarray(config.start_prev, dtype=float),
+        "schedule": schedule,
+        "tol": tol,
+        "divergence_bound": config.divergence_bound,
+        "eigenvalues": None if schedule is not None else eig,
+        "minimum": point,
+        "f_min": None if result.surface.f_min is not None or m_an is None else float(m_an.value),
+        "exact": exact,
+    }
+
+
+def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
+    """Run the map (one batched run), draw it, and write ``rate_map.csv``."""
+    from optiviz.analysis.maps import rate_map
+
+    return _drawn(rate_map(result.surface, **_inputs(result, options)), options)
+
+
+def read_csv(text: str, result: Any, options: Mapping[str, Any]) -> Any:
+    """The :class:`~optiviz.analysis.maps.RateMap` of ``result`` read back from
+    ``rate_map.csv``: the measured cells from the file (which must be the grid of the
+    options' axes), the theory recomputed on the grid as :func:`build` computes it (from
+    the analysis, no runs)."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from optiviz.analysis.maps import RateMap, theory_on_grid
+    from optiviz.optimizers import get_class
+
+    a = _inputs(result, options)
+    x, y = a["x"], a["y"]
+    head = [x.name, y.name, "status", "final_loss", "steps_to_tol", "rate", "rate_theory"]
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or rows[0] != head:
+        got = ",".join(rows[0]) if rows else "(empty)"
+        raise OptivizError(f"rate_map.csv: expected the columns {','.join(head)}; got {got}")
+    body = rows[1:]
+    if len(body) != x.size * y.size or any(len(r) != len(head) for r in body):
+        raise OptivizError(
+            f"rate_map.csv: expected {x.size} x {y.size} cells of {len(head)} columns, the "
+            "grid of the figure's x and y options"
+        )
+
+    def num(v: str) -> float:
+        return math.nan if v == "" else float(v)
+
+    try:
+        xs = np.array([float(r[0]) for r in body[: x.size]])
+        ys = np.array([float(r[1]) for r in body[:: x.size]])
+        final = np.array([num(r[3]) for r in body], dtype=float)
+        stt = np.array([-1 if r[4] == "" else int(r[4]) for r in body], dtype=np.int64)
+        rate = np.array([num(r[5]) for r in body], dtype=float)
+    except ValueError:
+        raise OptivizError("rate_map.csv: a cell is not a number") from None
+    if not (np.array_equal(xs, x.values) and np.array_equal(ys, y.values)):
+        raise OptivizError("rate_map.csv: its grid is not the grid of the figure's x and y options")
+    shape = (y.size, x.size)
+    theory = None
+    if a["eigenvalues"] is not None:
+        cls = get_class(a["optimizer"])
+        theory = theory_on_grid(cls, a["eigenvalues"], x, y, a["fixed"], exact=a["exact"])
+    fstar = a["f_min"] if a["f_min"] is not None else result.trajectories[options["entry"]].f_min
+    return RateMap(
+        optimizer=a["optimizer"],
+        x=x,
+        y=y,
+        fixed=a["fixed"],
+        steps=a["steps"],
+        status=np.array([r[2] for r in body]).reshape(shape),
+        final_loss=final.reshape(shape),
+        steps_to_tol=stt.reshape(shape),
+        rate=rate.reshape(shape),
+        theory=theory,
+        f_min=None if fstar is None else float(fstar),
     )
+
+
+def redraw(
+    result: Any, colors: Any, options: Mapping[str, Any], data: Mapping[str, bytes]
+) -> Drawn:
+    """The map again from ``rate_map.csv`` (no runs)."""
+    from optiviz.figures.basins import _saved_file
+
+    return _drawn(read_csv(_saved_file(data, "rate_map.csv"), result, options), options)
+
+
+def _drawn(m: Any, options: Mapping[str, Any]) -> Drawn:
+    from optiviz.plotting.maps import rate_map as draw_map
+
     fig = draw_map(
         m,
         options["quantity"],
@@ -300,6 +379,7 @@ KIND = register(
         name="rate_map",
         work=work,
         build=build,
+        redraw=redraw,
         doc="a grid over two hyperparameters of one entry (one batched run) coloured by the "
         "measured rate, steps to tolerance or final loss, diverged cells marked, with the "
         "stability boundary, critical damping, optimal pair and regimes of the linear "

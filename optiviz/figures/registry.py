@@ -177,6 +177,21 @@ class FigureKind:
     work: Callable[[Any, Mapping[str, Any]], tuple[int, int]] | None = None
     report: Callable[[Any, Mapping[str, Any]], str] | None = None
     check: Callable[[Mapping[str, Any]], tuple[str, Any, str] | None] | None = None
+    #: ``redraw(result, colors, options, data) -> [Figure, ...] | Drawn``: the kind's
+    #: figures drawn again, for ``optiviz plot`` / ``compare``, from the data files its
+    #: builder saved (``data``: ``{file name: bytes}``, what ``Drawn.data`` held, read back
+    #: from the output folder) instead of rerunning its own runs; ``result`` is the saved
+    #: result read back (:func:`optiviz.experiment.saved.load_output`: config, surface,
+    #: trajectories, analysis). A kind with ``work`` (runs of its own) must set it to be
+    #: redrawn; a kind without ``work`` is redrawn by ``build`` on the saved result. A
+    #: missing or unreadable file raises ``OptivizError`` (or ``ValueError``) naming it.
+    redraw: Callable[[Any, Any, Mapping[str, Any], Mapping[str, bytes]], Any] | None = None
+
+    @property
+    def redrawable(self) -> bool:
+        """Whether ``optiviz plot`` can draw this kind without running anything: it draws
+        only the entries' saved runs (no ``work``), or it has a ``redraw``."""
+        return self.redraw is not None or self.work is None
 
     def option(self, name: str) -> Option:
         """The option called ``name`` (``KeyError`` if the kind has none by that name)."""
@@ -282,17 +297,32 @@ def option_defaults(name: str) -> dict[str, Any]:
 
 
 def draw(
-    name: str, result: Any, colors: Any, options: Mapping[str, Any] | None = None
+    name: str,
+    result: Any,
+    colors: Any,
+    options: Mapping[str, Any] | None = None,
+    *,
+    saved: Mapping[str, bytes] | None = None,
 ) -> tuple[list[tuple[str, Any]], dict[str, str | bytes]]:
     """The figure(s) of kind ``name`` for an experiment result, ``[(file stem, Figure)]``,
     and the data files its builder wrote (``{file name: text or bytes}``; empty for most
     kinds).
 
     ``options`` are the config's options of this kind (already validated); those it does
-    not give take their defaults.
+    not give take their defaults. ``saved``: redraw from a saved output, the kind's data
+    files read back (``FigureKind.redraw``; kinds without one are built from the saved
+    result, which is refused for a kind with runs of its own: ``ValueError``).
     """
     values = option_defaults(name) | dict(options or {})
-    out = get(name).build(result, colors, values)
+    kind = get(name)
+    if saved is None:
+        out = kind.build(result, colors, values)
+    elif kind.redraw is not None:
+        out = kind.redraw(result, colors, values, saved)
+    elif kind.work is None:
+        out = kind.build(result, colors, values)
+    else:
+        raise ValueError(f"figure kind {name!r} runs its own runs and has no redraw")
     figs, data = (out.figures, dict(out.data)) if isinstance(out, Drawn) else (out, {})
     for file_name in data:  # beside its images, never in place of another output
         stem, dot, ext = file_name.partition(".")
