@@ -259,3 +259,30 @@ def test_optiviz_page_writes_the_page(tmp_path):
     src.write_text(yaml.safe_dump(cfg))
     r = CliRunner().invoke(app, ["page", str(src), "--out", str(out)])
     assert r.exit_code == 2 and "the surface has 1 variable (x)" in r.output
+
+
+def test_optiviz_plot_rewrites_the_saved_page_without_running(tmp_path, monkeypatch):
+    # the page holds its own sweep: `optiviz plot` copies it back byte for byte, with no run
+    from typer.testing import CliRunner
+
+    import optiviz.engine
+    from optiviz.cli import app
+
+    out = tmp_path / "o"
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text(
+        "surface: rosenbrock\nstart: [-1.2, 1.0]\nsteps: 5\n"
+        "optimizers: [{name: gd, lr: 0.001}]\n"
+        "figures: [{page: {lr: {values: [0.0005, 0.001]}}}]\n"
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", str(cfg), "--out", str(out), "-q"]).exit_code == 0
+    before = (out / "page.html").read_bytes()
+
+    def no_run(*a, **k):
+        raise AssertionError("optiviz plot ran the engine")
+
+    monkeypatch.setattr(optiviz.engine, "run", no_run)
+    r = runner.invoke(app, ["plot", str(out), "--figures", "page", "--out", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p" / "page.html").read_bytes() == before

@@ -132,12 +132,14 @@ def _problem(config: Any) -> str | None:
 PAGE_OPTIONS = Need(
     "a surface of exactly two variables, and options that fit the entry (a learning rate "
     "to sweep, a second hyperparameter it has, values in their ranges)",
-    lambda config: len(config.variables) == 2 and _problem(config) is None,
+    # (no variables: a config read without building its surface, e.g. by `optiviz plot`;
+    # the check runs again where the surface is built)
+    lambda config: len(config.variables) in (0, 2) and _problem(config) is None,
     lambda kind, config: (
         f": the surface has {len(config.variables)} variable"
         f"{'' if len(config.variables) == 1 else 's'} ({', '.join(config.variables)}); the "
         "page draws a contour of exactly two"
-        if len(config.variables) != 2
+        if len(config.variables) not in (0, 2)
         else _problem(config) or ""
     ),
 )
@@ -178,10 +180,21 @@ def build(result: Any, colors: Any, options: Mapping[str, Any]) -> Drawn:
     return Drawn([], {"page.html": build_page(result, colors, options)})
 
 
+def redraw(
+    result: Any, colors: Any, options: Mapping[str, Any], data: Mapping[str, bytes]
+) -> Drawn:
+    """The saved page again (``optiviz plot``): the page holds its own sweep, so the saved
+    ``page.html`` is the redraw (no runs)."""
+    from optiviz.figures.basins import _saved_file
+
+    return Drawn([], {"page.html": _saved_file(data, "page.html")})
+
+
 KIND = register(
     FigureKind(
         name="page",
         build=build,
+        redraw=redraw,
         work=work,
         doc="an interactive, self-contained `page.html` (works offline from file://): the "
         "contour with one entry's path, sliders over a learning-rate grid and a second "
