@@ -954,6 +954,7 @@ def lr_sweep(
     figure's width. ``ax``: an Axes to draw into (its figure is returned; the legend goes
     below it); default a new figure of ``figsize`` and ``dpi``.
     """
+    band = None  # repeats: the (q10, q90) final losses of each setting
     if _is_trajectory(lrs):
         traj = lrs
         if "lr" not in (traj.hyperparameters or {}):
@@ -972,8 +973,6 @@ def lr_sweep(
                 lrs, final_losses, statuses, series, N
             )
             label = f"{label}: median of {N} seeds"
-    else:
-        band = None
     if final_losses is None:
         raise OptivizError("lr_sweep needs final_losses (or a trajectory as first argument)")
     label = "final loss" if label is None else label
