@@ -14,6 +14,7 @@ field              single run             batched (R runs)
 ``diverged_at``    ``int`` or ``None``    ``(R,)`` int, ``-1`` = did not diverge
 ``n_steps``        ``int``                ``(R,)`` int
 ``n_f`` ...        ``int``                ``(R,)`` int
+``step_evals``     ``(T+1, 3)`` int       ``(R, T+1, 3)`` int
 =================  =====================  ==========================
 
 Conventions:
@@ -52,6 +53,20 @@ Conventions:
   own oracle calls). A batched call on R points counts once for each run it serves. In
   stochastic runs the full-batch evaluations that only feed the recorded loss are not
   counted.
+* ``step_evals`` (``record`` "all" or "path"; None with "final") splits those counts by
+  step: row ``t`` holds the f, gradient and Hessian evaluations (columns
+  :data:`EVAL_KINDS`) that step ``t`` made, the engine's evaluation of ``x_t`` included
+  (row 0: before the first step, the evaluation of ``x0`` and the optimizer's ``init``),
+  so the cumulative sum up to row ``t`` is what reaching ``x_t`` cost and the sum of
+  every row is ``n_f`` / ``n_grad`` / ``n_hess``. In a batched trajectory from one engine
+  run every oracle call serves every run: the rows are shared (a read-only view) and rows
+  after a run's ``n_steps`` are the batch's, not the run's (:meth:`Trajectory.run` and
+  :meth:`Trajectory.evaluations` cut them). :meth:`Trajectory.evaluations` weighs them
+  into one cost per iterate (:func:`evaluation_weights`: by default a Hessian counts as n
+  gradients).
+* ``seeds`` (repeats, :meth:`Trajectory.stack`): a batched trajectory whose runs are
+  settings repeated over these seeds, seed fastest: run ``i`` is setting ``i // N`` with
+  seed ``seeds[i % N]`` (``N = len(seeds)``); None otherwise.
 """
 
 from __future__ import annotations
@@ -70,17 +85,85 @@ from optiviz.errors import OptivizError
 
 Array = np.ndarray
 
-__all__ = ["Trajectory", "RunLabels"]
+__all__ = [
+    "Trajectory",
+    "RunLabels",
+    "EVAL_KINDS",
+    "EVAL_COLUMNS",
+    "DEFAULT_EVALUATION_WEIGHTS",
+    "evaluation_weights",
+    "weights_text",
+]
 
 _FIXED_BEFORE = ("run", "label", "optimizer", "step")
 _FIXED_AFTER = ("loss", "grad_norm")
 #: Per-step rates exported after the fixed columns, one column per variable each.
 _RATES = ("effective_lr", "lr_factor")
+#: The kinds of evaluation counted (the columns of ``step_evals``).
+EVAL_KINDS = ("f", "grad", "hess")
+#: The CSV columns of the per-step counts (after the rates).
+EVAL_COLUMNS = tuple(f"evals_{k}" for k in EVAL_KINDS)
+#: What one evaluation of each kind costs by default, in evaluations: a Hessian costs as
+#: much as n gradients ("n": the surface's number of variables).
+DEFAULT_EVALUATION_WEIGHTS: dict[str, float | str] = {"f": 1, "grad": 1, "hess": "n"}
+
+
+def evaluation_weights(weights: Any = None, n: int = 1) -> Array:
+    """The weights ``(w_f, w_grad, w_hess)`` of ``weights`` (a mapping of some of
+    :data:`EVAL_KINDS` to a number >= 0 or ``"n"``, the number of variables ``n``; missing
+    kinds take :data:`DEFAULT_EVALUATION_WEIGHTS`). Raises :class:`OptivizError` naming a
+    bad kind or value."""
+    given = dict(weights or {})
+    bad = [k for k in given if k not in EVAL_KINDS]
+    if bad:
+        raise OptivizError(
+            f"evaluation weights: unknown kind {bad[0]!r}; the kinds are {', '.join(EVAL_KINDS)}",
+            key=str(bad[0]),
+            allowed=", ".join(EVAL_KINDS),
+        )
+    out = []
+    for kind in EVAL_KINDS:
+        v = given.get(kind, DEFAULT_EVALUATION_WEIGHTS[kind])
+        if isinstance(v, str) and v == "n":
+            v = n
+        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        if not ok or not math.isfinite(float(v)) or float(v) < 0:
+            raise OptivizError(
+                f"evaluation weight of {kind!r} must be a finite number >= 0 or 'n' (the "
+                f"number of variables); got {v!r}",
+                key=kind,
+                value=v,
+                allowed="a finite number >= 0 or 'n'",
+            )
+        out.append(float(v))
+    return np.array(out)
 
 
 def _num(v: Any) -> str:
     """Shortest text that reads back to the same float (``repr``): full precision."""
     return repr(float(v))
+
+
+def weights_text(weights: Any, n: int) -> str:
+    """The weights as an axis label says them: ``f + grad + 2 Hessian`` (n = 2)."""
+    from optiviz._format import fmt_number
+
+    w = evaluation_weights(weights, n)
+    names = {"f": "f", "grad": "grad", "hess": "Hessian"}
+    parts = [
+        names[kind] if v == 1 else f"{fmt_number(v)} {names[kind]}"
+        for kind, v in zip(EVAL_KINDS, w, strict=True)
+        if v != 0
+    ]
+    return " + ".join(parts)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two hyperparameter values are equal (numbers, pairs, text)."""
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a == b
 
 
 class RunLabels(Sequence):
@@ -160,6 +243,8 @@ class Trajectory:
     settings: dict = field(default_factory=dict)
     loss_steps: tuple[int, ...] = ()  # run(loss_steps=...): the steps of losses_at's columns
     losses_at: Array | None = None  # (R, len(loss_steps)) kept losses (nan after a stop)
+    step_evals: Array | None = None  # (T+1, 3) / (R, T+1, 3): evaluations of each step
+    seeds: tuple[int, ...] | None = None  # repeats: run i has seed seeds[i % len(seeds)]
 
     # -- basic facts -------------------------------------------------------------------
     @property
@@ -249,6 +334,9 @@ class Trajectory:
         }
         d = int(self.diverged_at[i])
         stt = int(self.steps_to_tolerance[i])
+        settings = dict(self.settings)
+        if self.seeds:
+            settings["seed"] = int(self.seeds[i % len(self.seeds)])
         return replace(
             self,
             points=cut(self.points, k + 1),
@@ -271,14 +359,128 @@ class Trajectory:
             hyperparameters=hyper,
             run_labels=None,
             batched=False,
-            settings=dict(self.settings),
+            settings=settings,
             loss_steps=(),
             losses_at=None,
+            step_evals=None if self.step_evals is None else np.array(self.step_evals[i, : k + 1]),
+            seeds=None,
         )
 
     def runs(self) -> list[Trajectory]:
         """Every run as a single-run trajectory."""
         return [self.run(i) for i in range(len(self.n_steps))] if self.batched else [self]
+
+    @classmethod
+    def from_runs(
+        cls, runs: Sequence[Trajectory], run_labels: Sequence[str] | None = None, **fields: Any
+    ) -> Trajectory:
+        """One batched trajectory of single-run trajectories (their order kept): per-step
+        arrays nan padded to the longest (counts zero padded), summaries as arrays,
+        hyperparameters as lists where the runs differ. The first run gives the
+        metadata (surface, optimizer, record, ...); ``fields`` override any field."""
+        if not runs:
+            raise OptivizError("from_runs needs at least one run")
+        runs = [r for tr in runs for r in tr.runs()]
+        first = runs[0]
+        R = len(runs)
+        kmax = max(int(r.n_steps) for r in runs)
+
+        def pad(name: str, rows: int, fill: float = math.nan, dtype: Any = float):
+            if getattr(first, name) is None:
+                return None
+            a0 = np.asarray(getattr(first, name))
+            out = np.full((R, rows, *a0.shape[1:]), fill, dtype=dtype)
+            for i, r in enumerate(runs):
+                a = np.asarray(getattr(r, name))
+                out[i, : len(a)] = a
+            return out
+
+        hyper: dict[str, Any] = {}
+        for key in first.hyperparameters:
+            vals = [r.hyperparameters.get(key) for r in runs]
+            same = all(_same(v, vals[0]) for v in vals)
+            hyper[key] = vals[0] if same else vals
+
+        def arr(name: str, dtype: Any = float, none: Any = -1) -> Array:
+            vals = [getattr(r, name) for r in runs]
+            return np.array([none if v is None else v for v in vals], dtype=dtype)
+
+        out = replace(
+            first,
+            points=pad("points", kmax + 1),
+            losses=pad("losses", kmax + 1),
+            grad_norms=pad("grad_norms", kmax + 1),
+            effective_lr=pad("effective_lr", kmax),
+            lr_factor=pad("lr_factor", kmax),
+            step_evals=pad("step_evals", kmax + 1, 0, np.int32),
+            status=np.array([str(r.status) for r in runs]),
+            diverged_at=arr("diverged_at", np.int64),
+            n_steps=arr("n_steps", np.int64),
+            n_f=arr("n_f", np.int64),
+            n_grad=arr("n_grad", np.int64),
+            n_hess=arr("n_hess", np.int64),
+            steps_to_tolerance=arr("steps_to_tolerance", np.int64),
+            final_point=np.array([np.asarray(r.final_point, dtype=float) for r in runs]),
+            final_loss=arr("final_loss", float, math.nan),
+            final_grad_norm=arr("final_grad_norm", float, math.nan),
+            best_loss=arr("best_loss", float, math.nan),
+            hyperparameters=hyper,
+            run_labels=list(run_labels) if run_labels is not None else [r.label for r in runs],
+            batched=True,
+            wall_time=float(sum(r.wall_time for r in runs)),
+            settings=dict(first.settings),
+            loss_steps=(),
+            losses_at=None,
+            seeds=None,
+        )
+        return replace(out, **fields) if fields else out
+
+    @classmethod
+    def stack(
+        cls,
+        trajectories: Sequence[Trajectory],
+        seeds: Sequence[int],
+        run_labels: Sequence[str] | None = None,
+    ) -> Trajectory:
+        """Repeats: ``trajectories[k]`` is one engine run (single or batched, every one with
+        the same R settings) with seed ``seeds[k]``. Returns one batched trajectory of
+        ``R x N`` runs, seed fastest (run ``j N + k``: setting ``j``, seed ``seeds[k]``),
+        with ``seeds`` set and ``settings["seed"]`` the list of seeds; its wall time is the
+        sum of the runs'."""
+        if len(trajectories) != len(seeds) or not seeds:
+            raise OptivizError("stack: one trajectory per seed")
+        per_seed = [tr.runs() for tr in trajectories]
+        R = len(per_seed[0])
+        if any(len(p) != R for p in per_seed):
+            raise OptivizError("stack: every seed's trajectory must have the same runs")
+        runs = [per_seed[k][j] for j in range(R) for k in range(len(seeds))]
+        out = cls.from_runs(runs, run_labels)
+        out.seeds = tuple(int(v) for v in seeds)
+        out.settings = {**out.settings, "seed": list(out.seeds)}
+        out.wall_time = float(sum(tr.wall_time for tr in trajectories))
+        return out
+
+    # -- evaluations -------------------------------------------------------------------
+    def evaluations(self, weights: Any = None) -> Array | None:
+        """The cost of reaching each iterate, in weighted evaluations: the cumulative sum of
+        ``step_evals`` weighed by :func:`evaluation_weights` (``(T+1,)``, or ``(R, T+1)``
+        nan after each run's stop); None without per-step counts (``record="final"``)."""
+        if self.step_evals is None:
+            return None
+        w = evaluation_weights(weights, self.n)
+        c = np.cumsum(np.asarray(self.step_evals, dtype=float) @ w, axis=-1)
+        if self.batched:
+            t = np.arange(c.shape[-1])
+            c = np.where(t[None, :] <= np.asarray(self.n_steps)[:, None], c, math.nan)
+        return c
+
+    def cost(self, weights: Any = None) -> Any:
+        """The total cost of the run(s) in weighted evaluations, ``w_f n_f + w_grad n_grad +
+        w_hess n_hess`` (:func:`evaluation_weights`): a float, or ``(R,)`` for R runs."""
+        w = evaluation_weights(weights, self.n)
+        c = w[0] * np.asarray(self.n_f) + w[1] * np.asarray(self.n_grad)
+        c = c + w[2] * np.asarray(self.n_hess)
+        return c if self.batched else float(c)
 
     # -- export ------------------------------------------------------------------------
     def _rates(self) -> list[str]:
@@ -287,9 +489,11 @@ class Trajectory:
 
     def columns(self) -> list[str]:
         """``run, label, optimizer, step, <variables>, loss, grad_norm``, then, when
-        recorded, ``effective_lr_<v>`` and ``lr_factor_<v>`` for each variable ``v``."""
+        recorded, ``effective_lr_<v>`` and ``lr_factor_<v>`` for each variable ``v``, then
+        ``evals_f, evals_grad, evals_hess`` (the evaluations of each step, ``step_evals``)."""
         rates = [f"{name}_{v}" for name in self._rates() for v in self.variables]
-        return [*_FIXED_BEFORE, *self.variables, *_FIXED_AFTER, *rates]
+        evals = list(EVAL_COLUMNS) if self.step_evals is not None else []
+        return [*_FIXED_BEFORE, *self.variables, *_FIXED_AFTER, *rates, *evals]
 
     def to_rows(self, run_offset: int = 0, label: str | None = None) -> list[list]:
         """Long-format rows ``[run, label, optimizer, step, *x, loss, grad_norm, *rates]``
@@ -315,6 +519,7 @@ class Trajectory:
                 if names
                 else []
             )
+            counts = None if tr.step_evals is None else np.asarray(tr.step_evals).tolist()
             for t in range(int(tr.n_steps) + 1):
                 rows.append(
                     [
@@ -326,6 +531,7 @@ class Trajectory:
                         float(L[t]),
                         float(G[t]),
                         *(rates[t - 1] if t and names else nan_row),
+                        *(counts[t] if counts is not None else ()),
                     ]
                 )
         return rows
@@ -350,14 +556,17 @@ class Trajectory:
         w = csv.writer(path_or_buffer, lineterminator="\n")
         if header:
             w.writerow(self.columns())
+        counts = len(EVAL_COLUMNS) if self.step_evals is not None else 0
         for row in self.to_rows(run_offset, label):
-            w.writerow(row[:4] + [_num(v) for v in row[4:]])
+            end = len(row) - counts
+            w.writerow(row[:4] + [_num(v) for v in row[4:end]] + [str(c) for c in row[end:]])
 
     @classmethod
     def from_csv(cls, path_or_buffer: Any, label: str | None = None) -> Trajectory:
-        """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms and
-        the per-step rates when the file has their columns; columns after those, such as
-        an experiment's ``start`` and hyperparameter columns, are not read).
+        """Read a trajectory written by :meth:`to_csv` (points, losses, gradient norms, the
+        per-step rates and evaluation counts when the file has their columns; columns after
+        those, such as an experiment's ``seed``, ``start`` and hyperparameter columns, are
+        not read; the totals ``n_f`` / ``n_grad`` / ``n_hess`` are the counts' sums).
 
         ``label`` keeps only the rows with that label (default: every row). One run gives a
         single trajectory, several a batched one (nan padded, runs in the order of their
@@ -381,6 +590,7 @@ class Trajectory:
         after = head[stop:]
         names = [name for name in _RATES if variables and f"{name}_{variables[0]}" in after]
         rate_cols = after[: len(names) * len(variables)]
+        has_evals = tuple(after[len(rate_cols) : len(rate_cols) + 3]) == EVAL_COLUMNS
         if (
             tuple(head[:4]) != _FIXED_BEFORE
             or tuple(rest[-2:]) != _FIXED_AFTER
@@ -409,23 +619,32 @@ class Trajectory:
             rr = sorted(by_run[run_id], key=lambda r: int(r[3]))
             width = stop + len(rate_cols)
             vals = np.array([[float(v) for v in r[4:width]] for r in rr], dtype=float)
-            runs.append((rr[0][1], rr[0][2], vals))
+            counts = (
+                np.array([[int(c) for c in r[width : width + 3]] for r in rr], dtype=np.int32)
+                if has_evals
+                else None
+            )
+            runs.append((rr[0][1], rr[0][2], vals, counts))
         optimizer = runs[0][1]
         lab = runs[0][0]
-        kmax = max(len(v) for _, _, v in runs)
+        kmax = max(len(v) for _, _, v, _ in runs)
         R = len(runs)
         P = np.full((R, kmax, nv), np.nan)
         L = np.full((R, kmax), np.nan)
         G = np.full((R, kmax), np.nan)
         rates = {name: np.full((R, kmax - 1, nv), np.nan) for name in names}
-        for i, (_, _, v) in enumerate(runs):
+        E: Array | None = np.zeros((R, kmax, 3), dtype=np.int32) if has_evals else None
+        for i, (_, _, v, cnt) in enumerate(runs):
+            if E is not None:
+                E[i, : len(v)] = cnt
             P[i, : len(v)] = v[:, :nv]
             L[i, : len(v)] = v[:, nv]
             G[i, : len(v)] = v[:, nv + 1]
             for j, name in enumerate(names):
                 a = nv + 2 + j * nv
                 rates[name][i, : len(v) - 1] = v[1:, a : a + nv]
-        n_steps = np.array([len(v) - 1 for _, _, v in runs])
+        n_steps = np.array([len(v) - 1 for _, _, v, _ in runs])
+        totals = E.sum(axis=1) if E is not None else np.zeros((R, 3), int)
         last = n_steps
         idx = np.arange(R)
         best = np.fmin.reduce(L, axis=1)  # ignores the nan padding
@@ -438,9 +657,10 @@ class Trajectory:
             status=np.array(["unknown"] * R, dtype=object).astype(str),
             diverged_at=np.full(R, -1),
             n_steps=n_steps,
-            n_f=np.zeros(R, int),
-            n_grad=np.zeros(R, int),
-            n_hess=np.zeros(R, int),
+            n_f=totals[:, 0],
+            n_grad=totals[:, 1],
+            n_hess=totals[:, 2],
+            step_evals=E,
             steps_to_tolerance=np.full(R, -1),
             final_point=P[idx, last],
             final_loss=L[idx, last],
@@ -449,7 +669,7 @@ class Trajectory:
             variables=variables,
             optimizer=optimizer,
             optimizer_label=lab,
-            run_labels=[lb for lb, _, _ in runs],
+            run_labels=[lb for lb, _, _, _ in runs],
             batched=True,
             steps=int(n_steps.max()),
         )

@@ -607,17 +607,18 @@ def _grid_entry(k: int = 1000) -> dict:
 
 def test_validate_states_the_work_and_memory_of_the_whole_config():
     # quickstart: 7 first-order entries x 3000 steps + Newton's 3000 steps x (1 + n = 3)
-    # evaluations = 30000 run-steps; records: 8 single runs x 3001 steps x (3n + 2 = 8)
-    # floats x 8 bytes = 1.54 MB, plus Newton's one 2 x 2 Hessian (32 bytes)
+    # evaluations = 30000 run-steps; records: 8 single runs x 3001 steps x ((3n + 2 = 8)
+    # floats x 8 bytes + 3 int32 evaluation counts) = 1.82 MB, plus Newton's one 2 x 2
+    # Hessian (32 bytes)
     from typer.testing import CliRunner
 
     from optiviz.cli import app
 
     res = CliRunner().invoke(app, ["validate", "configs/quickstart.yaml"])
     assert res.exit_code == 0, res.output
-    assert "work: 30000 run-steps, memory: 1.5 MB" in res.output
+    assert "work: 30000 run-steps, memory: 1.8 MB" in res.output
     cost = load_config("configs/quickstart.yaml").cost()
-    assert cost.work == 30000 and cost.memory == 8 * 3001 * 8 * 8 + 32
+    assert cost.work == 30000 and cost.memory == 8 * 3001 * (8 * 8 + 12) + 32
 
 
 def test_an_entry_repeated_through_a_yaml_alias_is_refused_by_the_whole_config_limits(tmp_path):
@@ -647,13 +648,13 @@ def test_many_entries_are_refused_by_their_total_work():
 
 
 def test_steps_override_is_checked_against_the_limits_again():
-    # --steps 10000000 on quickstart: 8 x 10**7 steps x 64 bytes = 5.1 GB of records (was
-    # a 14.6 TiB allocation on a grid config, with no check after the override)
+    # --steps 10000000 on quickstart: 8 x 10**7 steps x (64 + 12) bytes = 6.1 GB of
+    # records (was a 14.6 TiB allocation on a grid config, with no check after the override)
     cfg = load_config("configs/quickstart.yaml")
     with pytest.raises(
         ConfigError,
         match=r"quickstart.yaml: optimizers\[\d\]: the config needs "
-        r"about 5\.1 GB",
+        r"about 6\.1 GB",
     ):
         apply_overrides(cfg, steps=10_000_000)
     assert apply_overrides(cfg, steps=1000).steps == 1000

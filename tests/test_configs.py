@@ -137,6 +137,7 @@ def test_the_lighter_configs_cap_only_the_grids_of_basins_and_rate_maps():
     quick = load_config(ROOT / "configs" / "quickstart.yaml")
     assert _lighter(quick).to_dict() == quick.to_dict()
 
+
 #: A suite's lighter path (compiling a suite's dozen surfaces alone costs seconds): the
 #: whole file is validated without building its surfaces, then the config runs end to end on
 #: its first SUITE_SURFACES surfaces for SUITE_STEPS steps, no figures (tests/test_suite.py
@@ -211,9 +212,11 @@ def test_csv_round_trips_to_the_trajectories(tmp_path):
     result = run_experiment(cfg, out_dir=tmp_path, figures=[])
     path = tmp_path / "trajectories.csv"
     head = next(csv.reader(path.open()))
-    # then one column per hyperparameter of gd (lr, maximize), with the run's value
+    # the evaluations of each step, then one column per hyperparameter of gd (lr,
+    # maximize), with the run's value
     assert head == [
-        "run", "label", "optimizer", "step", "x", "y", "z", "loss", "grad_norm", "lr", "maximize"
+        "run", "label", "optimizer", "step", "x", "y", "z", "loss", "grad_norm",
+        "evals_f", "evals_grad", "evals_hess", "lr", "maximize",
     ]  # fmt: skip
     rows = list(csv.DictReader(path.open()))
     lrs = {int(r["run"]): float(r["lr"]) for r in rows}
@@ -226,6 +229,8 @@ def test_csv_round_trips_to_the_trajectories(tmp_path):
         np.testing.assert_array_equal(back.losses, tr.losses)
         np.testing.assert_array_equal(back.grad_norms, tr.grad_norms)
         assert back.n_steps == tr.n_steps
+        np.testing.assert_array_equal(back.step_evals, tr.step_evals)
+        assert (back.n_f, back.n_grad, back.n_hess) == (tr.n_f, tr.n_grad, tr.n_hess)
 
 
 @pytest.mark.slow

@@ -379,10 +379,18 @@ def test_csv_has_a_column_per_hyperparameter(tmp_path):
     run_experiment(parse_config(raw, "x.yaml"), out_dir=tmp_path / "o")
     path = tmp_path / "o" / "trajectories.csv"
     head = next(csv.reader(path.open()))
-    assert head[:9] == ["run", "label", "optimizer", "step", "x", "y", "loss", "grad_norm", "start"]
-    assert {"lr", "maximize", "betas_1", "betas_2", "eps", "amsgrad"} <= set(head[9:])
+    assert head[:12] == [
+        "run", "label", "optimizer", "step", "x", "y", "loss", "grad_norm",
+        "evals_f", "evals_grad", "evals_hess", "start",
+    ]  # fmt: skip
+    assert {"lr", "maximize", "betas_1", "betas_2", "eps", "amsgrad"} <= set(head[12:])
     rows = list(csv.DictReader(path.open()))
     assert len(rows) == 2 + 4  # record: final, one row per run
+    # record: final: the one row of a run holds its total evaluations (gd: one value and
+    # gradient per iterate, x0 and every step's)
+    assert {(r["evals_f"], r["evals_grad"], r["evals_hess"]) for r in rows} == {
+        (str(BASE["steps"] + 1), str(BASE["steps"] + 1), "0")
+    }
     by_run = {int(r["run"]): r for r in rows}
     # gd: runs 0, 1 (start 0, 1); adam: runs 2..5 = start 0 (lr 0.01, 0.02), start 1 (...)
     assert [by_run[i]["start"] for i in range(6)] == ["0", "1", "0", "0", "1", "1"]

@@ -241,11 +241,12 @@ def test_run_config_returns_the_result_and_writes_only_when_asked(tmp_path, monk
     np.testing.assert_allclose(steps["momentum"], [2.075, 2.958333], atol=1e-6)
     np.testing.assert_allclose(result.analysis.minimum.point, [3, 4], atol=1e-9)
     # in Jupyter the result shows its report.md, whose results table has these steps; the
-    # heavy-ball loss E(2.075, 2.958333) = 0.05 + 0.925^2/4 + 1.041667^2/9 - 0.925*1.041667/6
+    # heavy-ball loss E(2.075, 2.958333) = 0.05 + 0.925^2/4 + 1.041667^2/9 - 0.925*1.041667/6;
+    # its evaluations: the value and gradient at w(t) and at w(t+1), 2 x (1 + 1) = 4
     md = result._repr_markdown_()
     assert md.startswith("# Experiment `worked-a-correlated-quadratic`")
     assert (
-        "| 1 | heavy ball, lr 0.3, beta 0.9 | max_steps | 1 | n/a | n/a | 0.223879 "
+        "| 1 | heavy ball, lr 0.3, beta 0.9 | max_steps | 1 | 4 | n/a | n/a | 0.223879 "
         "| (2.075, 2.95833) |" in md
     )
     written = optiviz.run_config(cfg, tmp_path / "out", steps=3, figures=[])

@@ -229,7 +229,7 @@ def test_run_json_provenance_and_csv_hyperparameter_columns(outputs):
         assert body["versions"][pkg] == md.version(pkg)
     assert body["python"]["version"] == platform.python_version()
     assert body["platform"]["machine"] == platform.machine()
-    assert body["seeds"] == {"seed": 0, "entries": [None, None]}  # full batch
+    assert body["seeds"] == {"seed": 0, "repeats": 1, "entries": [None, None]}  # full batch
     assert [r["seed"] for r in body["runs"]] == [None, None]
     cfg = load_config(out.parent / "tiny.yaml", build=False)
     assert body["resolved_config"] == json.loads(json.dumps(cfg.to_dict()))

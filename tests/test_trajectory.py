@@ -95,6 +95,12 @@ def _assert_round_trip(a: Trajectory, b: Trajectory):
     np.testing.assert_array_equal(a.final_point, b.final_point)
     np.testing.assert_array_equal(a.final_loss, b.final_loss)
     assert a.variables == b.variables and a.optimizer == b.optimizer
+    # the per-step evaluation counts, run by run (a batch's rows after a run's stop are
+    # the batch's: not written), and the totals, their sums
+    for ra, rb in zip(a.runs(), b.runs(), strict=True):
+        np.testing.assert_array_equal(ra.step_evals, rb.step_evals)
+        if ra.step_evals is not None:
+            assert (rb.n_f, rb.n_grad, rb.n_hess) == (ra.n_f, ra.n_grad, ra.n_hess)
 
 
 def test_csv_round_trip_single_full_precision(tmp_path):
@@ -108,15 +114,23 @@ def test_csv_round_trip_single_full_precision(tmp_path):
     header = path.read_text().splitlines()[0]
     assert header == (
         "run,label,optimizer,step,x,y,loss,grad_norm,"
-        "effective_lr_x,effective_lr_y,lr_factor_x,lr_factor_y"
+        "effective_lr_x,effective_lr_y,lr_factor_x,lr_factor_y,evals_f,evals_grad,evals_hess"
     )
-    # without the rates (record="path", or files of earlier versions): the fixed columns
+    # without the rates (record="path"): the fixed columns and the counts
     path_only = run(TwoWells(), GD(lr=0.0123), [0.3, 0.7], 40, record="path")
     path_only.to_csv(path)
-    assert path.read_text().splitlines()[0] == "run,label,optimizer,step,x,y,loss,grad_norm"
+    assert path.read_text().splitlines()[0] == (
+        "run,label,optimizer,step,x,y,loss,grad_norm,evals_f,evals_grad,evals_hess"
+    )
     back = Trajectory.from_csv(path)
     _assert_round_trip(path_only, back)
     assert back.effective_lr is None and back.lr_factor is None
+    # files of earlier versions (no count columns) still read: no per-step counts
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(",".join(ln.split(",")[:-3]) for ln in lines) + "\n")
+    old = Trajectory.from_csv(path)
+    np.testing.assert_array_equal(old.losses, path_only.losses)
+    assert old.step_evals is None and old.evaluations() is None
 
 
 def test_csv_round_trip_batched_with_padding_and_non_finite_values():
@@ -168,13 +182,18 @@ def test_to_rows_long_format():
         "effective_lr_y",
         "lr_factor_x",
         "lr_factor_y",
+        "evals_f",
+        "evals_grad",
+        "evals_hess",
     ]
     assert rows[0][:4] == [5, "gd_standin (lr=0.05)", "gd_standin", 0]
     assert rows[2][4:6] == tr.points[2].tolist() and rows[2][6] == tr.losses[2]
     # row t holds the rates of step t (the step that reached x_t); row 0 has none
-    assert np.isnan(rows[0][8:]).all()
+    assert np.isnan(rows[0][8:12]).all()
     assert rows[2][8:10] == tr.effective_lr[1].tolist()
     assert rows[2][10:12] == tr.lr_factor[1].tolist()
+    # GD: each row is the engine's one value-and-gradient evaluation of x_t
+    assert [r[12:] for r in rows] == [[1, 1, 0]] * 3
 
 
 def test_bad_csv_and_final_only_export():

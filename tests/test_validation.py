@@ -432,8 +432,9 @@ def test_run_refuses_records_beyond_memory_with_the_estimate_and_the_record_that
     monkeypatch,
 ):
     # was MemoryError ("Unable to allocate 14.9 GiB") after a long allocation attempt.
-    # A single 2-variable run keeps 3n + 2 = 8 floats per step with record="all":
-    # (10**9 + 1) x 8 x 8 bytes = 59.6 GiB; record="final" keeps none of them.
+    # A single 2-variable run keeps 3n + 2 = 8 floats and 3 int32 evaluation counts per
+    # step with record="all": (10**9 + 1) x (8 x 8 + 12) bytes = 70.8 GiB; record="final"
+    # keeps none of them.
     from optiviz import load_surface, run
     from optiviz.engine import checks
 
@@ -442,7 +443,7 @@ def test_run_refuses_records_beyond_memory_with_the_estimate_and_the_record_that
     with pytest.raises(OptimizerError) as info:
         run(s, make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10**9)
     msg = str(info.value)
-    assert "59.6 GiB" in msg and "16.0 GiB" in msg and "record='final' fits" in msg
+    assert "70.8 GiB" in msg and "16.0 GiB" in msg and "record='final' fits" in msg
     # a batched run also keeps three oracle counts (48 bytes) per step: record="path" of
     # 10 runs at 10**7 steps is 8 x 10 x 4 x (10**7 + 1) + 144 x (10**7 + 1) bytes = 4.32 GB
     monkeypatch.setattr(checks, "memory_limit", lambda: 5 * 10**9)

@@ -41,6 +41,14 @@ def run(
         int | None, typer.Option(metavar="N", help="Replace every step budget.")
     ] = None,
     seed: Annotated[int | None, typer.Option(metavar="N", help="Replace the seed.")] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Replace seeds: every entry with a batch_size runs with the seeds seed, "
+            "seed+1, ..., seed+N-1 (refused when no entry draws mini-batches).",
+        ),
+    ] = None,
     start: Annotated[
         list[str] | None,
         typer.Option(
@@ -75,7 +83,7 @@ def run(
         raise OptivizError(f"--out: {out!r} is not allowed: must name a folder")
     cfg = load_config(config, start=parse_start_text(start) if start else None)
     fmts = None if format is None else [f.strip() for f in format.split(",") if f.strip()]
-    cfg = apply_overrides(cfg, steps=steps, seed=seed, formats=fmts)
+    cfg = apply_overrides(cfg, steps=steps, seed=seed, formats=fmts, repeats=repeats)
     from optiviz.experiment import run_experiment, summarize
 
     bar = None if quiet else LazyBar()

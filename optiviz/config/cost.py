@@ -4,7 +4,8 @@ One estimate for every entry of a config (after command-line overrides), summed 
 config, because an experiment keeps every entry's records until its outputs are written:
 
 runs
-    an entry's grid points times the start points (``start: [[...], [...]]``)
+    an entry's grid points times the start points (``start: [[...], [...]]``), times
+    ``seeds`` for an entry that draws mini-batches (its repeats)
 work
     run-steps weighted by the evaluations of one step: 1 for a first-order rule, 1 +
     ``max_iter`` for ``line_search`` (its refinement evaluations, worst case), 1 +
@@ -127,12 +128,16 @@ def _hyper_columns(name: str) -> int:
     )
 
 
-def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> EntryCost:
+def entry_cost(
+    spec: Any, steps: int, record: str, n: int, starts: int = 1, seeds: int = 1
+) -> EntryCost:
     """The cost of one entry run for ``steps`` steps with ``record`` on n variables from
-    ``starts`` start points (its grid points from each start)."""
+    ``starts`` start points (its grid points from each start), with ``seeds`` repeats if it
+    draws mini-batches."""
     from optiviz.engine.checks import record_bytes
 
-    runs = spec.n_runs * starts
+    runs = spec.n_runs * starts * (seeds if spec.batch_size is not None else 1)
+    batched = spec.is_grid or runs > 1
     key = _EVALUATIONS.get(spec.name)
     step_cost = 1 + (_largest(spec, key) if key else n if spec.name in _HESSIAN else 0)
     rows = runs * (steps + 1) if record != "final" else runs
@@ -143,7 +148,7 @@ def entry_cost(spec: Any, steps: int, record: str, n: int, starts: int = 1) -> E
         record=record,
         step_cost=step_cost,
         work=runs * steps * step_cost,
-        record_bytes=record_bytes(record, steps, runs if spec.is_grid or starts > 1 else None, n),
+        record_bytes=record_bytes(record, steps, runs if batched else None, n),
         temp_bytes=8 * runs * n * n if spec.name in _HESSIAN else 0,
         csv_bytes=rows * (_CSV_ROW + _CSV_FLOAT * (n + 2 + _hyper_columns(spec.name))),
     )
@@ -157,6 +162,7 @@ def config_cost(
     starts: int = 1,
     figures: Sequence[tuple[str, Mapping[str, Any]]] = (),
     view: Any = None,
+    seeds: int = 1,
 ) -> ConfigCost:
     """The cost of the entries ``optimizers`` (each entry's own ``steps`` and ``record``
     over the config's), each run from ``starts`` start points, and of the figures
@@ -178,6 +184,7 @@ def config_cost(
                 o.record if o.record is not None else record,
                 n,
                 starts,
+                seeds,
             )
             for o in optimizers
         ),

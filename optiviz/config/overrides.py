@@ -9,6 +9,7 @@ from typing import Any
 from optiviz.config.cost import check_cost
 from optiviz.config.fields import INVALID, Problems, number
 from optiviz.config.parse import SEED, STEPS, parse_list_of
+from optiviz.config.repeats import check_seeds, parse_seeds
 from optiviz.config.schema import FIGURES, FORMATS
 from optiviz.config.specs import ExperimentConfig
 
@@ -21,11 +22,14 @@ def apply_overrides(
     seed: int | None = None,
     formats: Sequence[str] | None = None,
     figures: Sequence[str] | None = None,
+    repeats: int | None = None,
 ) -> ExperimentConfig:
     """A copy with command-line overrides applied (validated like the file's values).
 
     ``steps`` replaces every step budget (top level and per entry); ``max_steps`` caps
-    them (the test suite runs every config with a cap). The result is checked against the
+    them (the test suite runs every config with a cap). ``repeats`` replaces ``seeds``
+    (``--repeats N``: refused, like ``seeds``, when no entry draws mini-batches). The
+    result is checked against the
     whole-config limits again (:mod:`optiviz.config.cost`): ``--steps 10000000`` may turn a
     config within them into one far beyond.
     """
@@ -42,6 +46,9 @@ def apply_overrides(
             formats = errs.bad("--format", "", f"at least one of {', '.join(FORMATS)}")
     if figures is not None:
         figures = parse_list_of(errs, "--figures", list(figures), FIGURES, ())
+    if repeats is not None:
+        repeats = parse_seeds(errs, repeats, "--repeats")
+        check_seeds(errs, repeats, config.optimizers, "--repeats")
     if errs:
         lines = [f"{p}: {m}" for p, m in errs.items]
         raise errs.error(lines, lines[0] if len(lines) == 1 else "\n".join(lines))
@@ -58,6 +65,8 @@ def apply_overrides(
     changes["optimizers"] = tuple(opts)
     if seed is not None:
         changes["seed"] = seed
+    if repeats is not None:
+        changes["seeds"] = repeats
     if formats is not None:
         changes["formats"] = tuple(formats)
     if figures is not None:

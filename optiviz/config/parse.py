@@ -35,6 +35,7 @@ from optiviz.config.fields import (
     vector,
 )
 from optiviz.config.optimizers import parse_optimizer
+from optiviz.config.repeats import check_seeds, parse_evaluation_weights, parse_seeds, repeats
 from optiviz.config.schema import (
     FIGURES,
     FORMATS,
@@ -93,6 +94,7 @@ def parse_config(
     if surface is not None:
         _check_batches(errs, v["optimizers"], surface)
         eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
+    check_seeds(errs, v["seeds"], v["optimizers"])
     _check_work(errs, v, variables)
     _check_figures(errs, v, variables)
     _check_expect(errs, v, variables)
@@ -146,6 +148,8 @@ def _parse_blocks(errs: Problems, raw: Mapping, source: str, start_key: str = "s
         ),
         "record": choice(errs, "record", raw.get("record", "all"), RECORDS),
         "seed": number(errs, "seed", raw.get("seed", 0), SEED),
+        "seeds": parse_seeds(errs, raw.get("seeds")),
+        "evaluation_weights": parse_evaluation_weights(errs, raw.get("evaluation_weights")),
         "optimizers": _parse_optimizers(errs, raw.get("optimizers")),
         **_parse_figures(errs, raw.get("figures")),
         "formats": parse_list_of(errs, "formats", raw.get("formats"), FORMATS, ("png",)),
@@ -569,7 +573,8 @@ def _check_work(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
         if figures is INVALID
         else [(f, option_defaults(f) | dict(v["figure_options"].get(f, {}))) for f in figures]
     )
-    check_cost(errs, config_cost(optimizers, steps, record, n, starts, named, view))
+    seeds = 1 if v["seeds"] is INVALID else v["seeds"]
+    check_cost(errs, config_cost(optimizers, steps, record, n, starts, named, view, seeds))
 
 
 def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
@@ -640,6 +645,13 @@ def _check_hessian_projection(errs: Problems, v: dict, surface: Any) -> None:
         )
 
 
+def _several(label: str, optimizers: Any, seeds: int, starts: int = 1) -> bool:
+    """Whether the entry labelled ``label`` makes several runs (starts or repeats)."""
+    return starts > 1 or any(
+        default_label(o) == label and repeats(seeds, o) > 1 for o in optimizers
+    )
+
+
 def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
     """The runs ``expect`` names exist, and expected points have one number per variable."""
     optimizers, expect = v["optimizers"], v["expect"]
@@ -647,7 +659,8 @@ def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
         return
     labels = {default_label(o) for o in optimizers}
     starts = 1 if v["starts"] is INVALID else len(v["starts"])
-    total = sum(o.n_runs for o in optimizers) * starts
+    seeds = 1 if v["seeds"] is INVALID else v["seeds"]
+    total = sum(o.n_runs * repeats(seeds, o) for o in optimizers) * starts
     for e in expect:
         if e.quantity == "analysis":
             continue
@@ -659,17 +672,23 @@ def _check_expect(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
                 f"{'s' if total != 1 else ''} (0..{total - 1}"
                 + (", entry by entry, start by start)" if starts > 1 else ")"),
             )
-        elif isinstance(e.run, str) and starts > 1 and e.run in labels:
+        elif (
+            isinstance(e.run, str)
+            and e.run in labels
+            and _several(e.run, optimizers, seeds, starts)
+        ):
             first = 0
             for o in optimizers:
                 if default_label(o) == e.run:
                     break
-                first += o.n_runs * starts
+                first += o.n_runs * starts * repeats(seeds, o)
+            many = o.n_runs * starts * repeats(seeds, o)
+            why = f"with {starts} starts" if starts > 1 else f"with seeds: {seeds}"
             errs.add(
                 p,
-                f"{e.run!r} is not allowed: with {starts} starts that entry has several runs; "
-                f"name one by its index (runs {first}..{first + o.n_runs * starts - 1}: "
-                "start by start, grid point by grid point)",
+                f"{e.run!r} is not allowed: {why} that entry has several runs; "
+                f"name one by its index (runs {first}..{first + many - 1}: "
+                "start by start, grid point by grid point, seed by seed)",
             )
         elif isinstance(e.run, str) and e.run not in labels:
             errs.add(

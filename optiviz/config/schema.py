@@ -77,6 +77,13 @@ divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged
                        (default 1e12 x max(1, |initial loss|); non-finite values always do)
 record: all | final    keep every iterate (default) or only the final one
 seed: int >= 0         seeds mini-batch sampling (default 0)
+seeds: int 1 .. 1000   repeats: every entry with a batch_size runs with the seeds seed,
+                       seed+1, ..., seed+N-1 (runs numbered seed fastest; figures draw the
+                       median and a quantile band, the report median [q10, q90]); entries
+                       without mini-batches are deterministic and run once (default 1)
+evaluation_weights: {f: w, grad: w, hess: w}   the cost of one evaluation of each kind
+                       (w >= 0 or n, the number of variables; default f: 1, grad: 1,
+                       hess: n): the loss figure's x_axis: evaluations, the report's column
 optimizers:            a list; each entry is one run, or one batched run if it has a grid
   - name: NAME         optiviz list optimizers
     label: TEXT        legend label (default: name and the hyperparameters set)
@@ -133,6 +140,8 @@ TOP_KEYS = (
     "divergence_bound",
     "record",
     "seed",
+    "seeds",
+    "evaluation_weights",
     "optimizers",
     "figures",
     "formats",

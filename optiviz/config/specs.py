@@ -211,6 +211,12 @@ class ExperimentConfig:
     divergence_bound: float | None = None
     record: str = "all"
     seed: int = 0
+    #: Repeats of each entry that draws mini-batches, seeds seed .. seed + seeds - 1.
+    seeds: int = 1
+    #: What one f / gradient / Hessian evaluation costs (a number or "n" per kind).
+    evaluation_weights: Mapping[str, Any] = field(
+        default_factory=lambda: {"f": 1, "grad": 1, "hess": "n"}
+    )
     figures: tuple[str, ...] = ("contour", "loss")
     #: The options a config sets, per figure kind (only kinds and options it gives).
     figure_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -245,14 +251,24 @@ class ExperimentConfig:
 
         return option_defaults(kind) | dict(self.figure_options.get(kind, {}))
 
+    def repeats_of(self, spec: OptimizerSpec) -> int:
+        """How many seeds the entry runs with: ``seeds`` if it draws mini-batches, else 1
+        (a deterministic entry: every seed gives the same run)."""
+        return self.seeds if spec.batch_size is not None else 1
+
+    def seeds_of(self, spec: OptimizerSpec) -> tuple[int, ...]:
+        """The seeds of the entry's repeats: ``seed, seed + 1, ...`` (one for an entry
+        that draws no mini-batches)."""
+        return tuple(self.seed + k for k in range(self.repeats_of(spec)))
+
     @property
     def n_runs(self) -> int:
-        """Every run: each entry's grid points from each start."""
-        return sum(o.n_runs for o in self.optimizers) * len(self.starts)
+        """Every run: each entry's grid points from each start, with each of its seeds."""
+        return sum(self.runs_of(o) for o in self.optimizers)
 
     def runs_of(self, spec: OptimizerSpec) -> int:
-        """The runs of one entry: its grid points times the starts."""
-        return spec.n_runs * len(self.starts)
+        """The runs of one entry: its grid points times the starts times its repeats."""
+        return spec.n_runs * len(self.starts) * self.repeats_of(spec)
 
     def cost(self):
         """The work, memory and CSV size of the whole config
@@ -267,6 +283,7 @@ class ExperimentConfig:
             starts=len(self.starts),
             figures=[(f, self.options_of(f)) for f in self.figures],
             view=self,
+            seeds=self.seeds,
         )
 
     def build_surface(self):
@@ -302,6 +319,8 @@ class ExperimentConfig:
             "divergence_bound": self.divergence_bound,
             "record": self.record,
             "seed": self.seed,
+            "seeds": self.seeds,
+            "evaluation_weights": dict(self.evaluation_weights),
             "optimizers": [with_defaults(o) for o in self.optimizers],
             "figures": [
                 {f: dict(self.figure_options[f])} if self.figure_options.get(f) else f

@@ -107,9 +107,10 @@ def record_bytes(record: str, steps: int, runs: int | None, n: int) -> int:
     """Bytes of the per-step records of one :func:`~optiviz.engine.run` call: ``record="all"``
     keeps the iterate, the gradient and the effective learning rates (3n + 2 floats per run
     and step; a single run keeps them for "path" too), "path" n + 2 floats; the batched
-    loop also keeps three oracle counts per step (``runs`` None: a single run)."""
+    loop also keeps three oracle counts per step (``runs`` None: a single run, which keeps
+    them as its per-step counts, three int32)."""
     if runs is None:
-        return 0 if record == "final" else 8 * (steps + 1) * (3 * n + 2)
+        return 0 if record == "final" else (steps + 1) * (8 * (3 * n + 2) + 12)
     floats = {"all": 3 * n + 2, "path": n + 2, "final": 0}[record]
     return 8 * (steps + 1) * runs * floats + (steps + 1) * _COUNT_BYTES
 

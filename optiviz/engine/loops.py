@@ -20,13 +20,24 @@ computed). The loops keep that state consistent by committing each step (and eac
 block) with plain assignments, which an interrupt cannot split (CPython raises a
 KeyboardInterrupt only at calls and loop jumps). The one inexact count: a single run with
 ``keep`` and no mini-batches (the hot loop, which keeps no per-step counters) includes in
-``n_f`` / ``n_grad`` / ``n_hess`` the optimizer's own evaluations within the step cut short.
+``n_f`` / ``n_grad`` / ``n_hess`` the optimizer's own evaluations within the step cut short
+(its per-step counts, ``step_evals``, do not).
+
+Per-step evaluation counts (``step_evals``, with ``keep``): row t holds the f, gradient and
+Hessian evaluations of step t (the optimizer's oracle calls and the engine's evaluation of
+x_t; row 0: ``init``'s calls and the engine's evaluation of x0), so that their cumulative
+sum up to row t is the cost of reaching x_t and the sum of every row the totals. A single
+run's oracle notes the step of each call (:class:`_StepOracle`: one attribute store per
+step in the loop, nothing for optimizers that make no calls); a batched run takes them
+from its per-step history of the oracle's counts (shared by its runs: every call serves
+them all).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -110,6 +121,49 @@ def _sq_norm1(g: np.ndarray, two: bool) -> float:
     return total
 
 
+class _StepOracle(Oracle):
+    """The single loop's oracle with ``keep``: besides the counts, the step ``t`` of each
+    call (``t`` is set by the loop before each step; 0 during ``init``), packed as
+    ``4 t + kind`` (0 f, 1 gradient, 2 Hessian, 3 value and gradient) in a compact array."""
+
+    def __init__(self, surface: Any):
+        super().__init__(surface)
+        self.t = 0
+        self.calls = array("q")
+
+    def value(self, x):
+        self.calls.append(4 * self.t)
+        return super().value(x)
+
+    def grad(self, x):
+        self.calls.append(4 * self.t + 1)
+        return super().grad(x)
+
+    def hess(self, x):
+        self.calls.append(4 * self.t + 2)
+        return super().hess(x)
+
+    def value_and_grad(self, x):
+        self.calls.append(4 * self.t + 3)
+        return super().value_and_grad(x)
+
+    def per_step(self, k: int, engine: bool) -> np.ndarray:
+        """``(k + 1, 3)`` int32: the f / gradient / Hessian evaluations of steps 0 .. k
+        (calls noted at a step after k, one cut short, are left out); ``engine``: add the
+        engine's own evaluation of each iterate (1 f and 1 gradient per row)."""
+        c = np.frombuffer(self.calls, dtype=np.int64) if len(self.calls) else np.zeros(0, int)
+        t, kind = c >> 2, c & 3
+        keep = t <= k
+        t, kind = t[keep], kind[keep]
+        out = np.empty((k + 1, 3), dtype=np.int32)
+        out[:, 0] = np.bincount(t[(kind == 0) | (kind == 3)], minlength=k + 1)
+        out[:, 1] = np.bincount(t[(kind == 1) | (kind == 3)], minlength=k + 1)
+        out[:, 2] = np.bincount(t[kind == 2], minlength=k + 1)
+        if engine:
+            out[:, :2] += 1
+        return out
+
+
 def loop_single(
     surface: Any,
     optimizer: Any,
@@ -131,7 +185,7 @@ def loop_single(
     norms are handled squared (one sqrt over the records at the end)."""
     n = x.shape[0]
     two = n == 2
-    oracle = Oracle(surface)
+    oracle: Any = _StepOracle(surface) if keep else Oracle(surface)
     if hasattr(surface, "point_value_and_grad"):
         vg = surface.point_value_and_grad()
     else:  # any object with the Surface evaluation methods
@@ -186,6 +240,7 @@ def loop_single(
                 for t in range(t0 + 1, min(T, t0 + _CHUNK) + 1):
                     if sched is not None:
                         lr = sched(t, base)
+                    oracle.t = t
                     xn, state = step(x, g, state, oracle, lr, t)
                     if xn is x:  # never let a later in-place change alter a recorded row
                         xn = xn.copy()
@@ -229,6 +284,7 @@ def loop_single(
                 for t in range(k + 1, min(T, k + _CHUNK) + 1):
                     if sched is not None:
                         lr = sched(t, base)
+                    oracle.t = t
                     if stoch:
                         oracle.batch = next(batches)
                         g = oracle.value_and_grad(x)[1]
@@ -259,10 +315,11 @@ def loop_single(
             if code == RUNNING and k < T:
                 code = INTERRUPTED
 
-    points = losses = norms = eff = factor = None
+    points = losses = norms = eff = factor = evals = None
     if keep:
         # (a single run's records are cheap; "path" only drops the per-step rates)
         points, losses, norms = P[: k + 1], L[: k + 1], G[: k + 1]
+        evals = oracle.per_step(k, not stoch)
         if keep_eff:
             eff = step_per_unit_gradient(points[:-1], points[1:], GR[:k])
             factor = E[:k]
@@ -290,6 +347,7 @@ def loop_single(
         final_loss=float(f),
         final_grad_norm=math.sqrt(g2),
         best_loss=best,
+        step_evals=evals,
     )
 
 
@@ -581,11 +639,17 @@ def loop_batched(
     hist = np.array([h[: t_last + 1] for h in (hf, hg, hh)], dtype=np.int64)
     counts = hist[:, stop_at] + np.array([1, 1, 0])[:, None] * evals
 
-    points = losses = norms = eff = factor = None
+    points = losses = norms = eff = factor = per_step = None
     if keep:
         # Arrays are time-major while recording (contiguous row writes); the trajectory
         # gets run-major transposed views (no copy). Rows after a run's end become nan.
         k = int(stop_at.max())
+        # per-step counts: the history's differences (shared by the runs: a read-only
+        # broadcast view; rows after a run's stop are the batch's, not the run's)
+        per = np.diff(hist[:, : k + 1], axis=1, prepend=0).T.astype(np.int32)
+        if not stoch:
+            per[:, :2] += 1
+        per_step = np.broadcast_to(per, (R, k + 1, 3))
         P, L, GN = P[: k + 1], L[: k + 1], GN[: k + 1]
         rates = [GR[:k], E[:k]] if keep_eff else []
         for i in np.flatnonzero(stop_at < k):
@@ -624,4 +688,5 @@ def loop_batched(
         final_grad_norm=np.sqrt(g2_fin),
         best_loss=best,
         losses_at=losses_at,
+        step_evals=per_step,
     )

@@ -25,6 +25,7 @@ def results_rows(result: ExperimentResult) -> list[list[str]]:
                 r.label.replace("|", "\\|"),
                 _status(str(tr.status), _end(result, tr)),
                 str(tr.n_steps),
+                fmt(tr.cost(result.config.evaluation_weights)),
                 "n/a" if tr.diverged_at is None else str(tr.diverged_at),
                 "n/a" if tr.steps_to_tolerance is None else str(tr.steps_to_tolerance),
                 fmt(tr.final_loss),
@@ -41,6 +42,7 @@ RESULTS_HEAD = [
     "label",
     "status",
     "steps",
+    "evaluations",
     "diverged at",
     "steps to tol",
     "final loss",
@@ -48,6 +50,38 @@ RESULTS_HEAD = [
     "final grad norm",
     "evals f/grad/hess",
 ]
+
+
+def _evaluations_line(config: ExperimentConfig, result: ExperimentResult) -> str:
+    """What the evaluations column counts."""
+    from optiviz.trajectory import weights_text
+
+    return (
+        "Evaluations: the cost of each run in weighted evaluations, "
+        f"{weights_text(config.evaluation_weights, result.surface.n)} "
+        "(`evaluation_weights`; every iterate's value and gradient count, the engine's "
+        "included; evals f/grad/hess: the counts)."
+    )
+
+
+def _repeats_section(result: ExperimentResult) -> list[str]:
+    """The repeats table: each repeated setting's values over its seeds."""
+    from optiviz.experiment.summary import settings_of
+    from optiviz.report.table import REPEATS_HEAD, md_table, repeats_rows
+
+    settings = settings_of(result)
+    if not settings:
+        return []
+    N = len(settings[0]["seeds"])
+    return [
+        "## Repeats (median [q10, q90] over the seeds)",
+        "",
+        f"Each setting ran with {N} seeds (`seeds: {N}`): its mini-batches differ. Entries "
+        "without mini-batches are deterministic and ran once.",
+        "",
+        md_table(REPEATS_HEAD, repeats_rows(settings[:MAX_TABLE_ROWS])),
+        "",
+    ]
 
 
 def _figure_sections(config: ExperimentConfig, result: ExperimentResult) -> list[str]:
@@ -85,7 +119,13 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
             if config.starts_prev
             else ""
         )
-        + f", seed {config.seed}; {plural_count(len(result.runs), 'run')}.",
+        + (
+            f", seed {config.seed}"
+            if config.seeds == 1
+            else f", seeds {config.seed}..{config.seed + config.seeds - 1} "
+            f"(`seeds: {config.seeds}`)"
+        )
+        + f"; {plural_count(len(result.runs), 'run')}.",
         "",
     ]
     if result.eta_opt is not None:
@@ -105,6 +145,9 @@ def report_markdown(config: ExperimentConfig, result: ExperimentResult) -> str:
             "and trajectories.csv)"
         )
     lines.append("")
+    lines.append(_evaluations_line(config, result))
+    lines.append("")
+    lines += _repeats_section(result)
     if result.expectations:
         lines += ["## Expected answers (`expect`)", ""]
         for e in result.expectations:

@@ -29,6 +29,7 @@ from optiviz.errors import OptivizError
 from optiviz.experiment.markdown import report_markdown
 from optiviz.experiment.results import ExperimentResult, Progress, RunRecord
 from optiviz.experiment.saved import FORMAT, RESULTS_FILE, VERSION, results_npz
+from optiviz.trajectory import EVAL_COLUMNS
 
 
 def _versions() -> dict:
@@ -62,11 +63,16 @@ def provenance() -> dict:
 
 
 def _seeds(config: ExperimentConfig) -> dict:
-    """The seeds of the runs: the config's ``seed`` and, per entry, the seed its mini-batch
-    sampler had (None for a full-batch entry, which draws nothing at random)."""
+    """The seeds of the runs: the config's ``seed``, its ``seeds`` (repeats of each
+    mini-batch entry) and, per entry, the seeds its mini-batch sampler ran with (None for a
+    full-batch entry, which draws nothing at random)."""
     return {
         "seed": config.seed,
-        "entries": [config.seed if s.batch_size is not None else None for s in config.optimizers],
+        "repeats": config.seeds,
+        "entries": [
+            list(config.seeds_of(s)) if s.batch_size is not None else None
+            for s in config.optimizers
+        ],
     }
 
 
@@ -110,7 +116,6 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
                 "steps": config.steps_of(spec),
                 "record": config.record_of(spec),
                 "batch_size": spec.batch_size,
-                "seed": config.seed if spec.batch_size is not None else None,
                 "status": s["status"],
                 "n_steps": s["n_steps"],
                 "diverged_at": s["diverged_at"],
@@ -123,6 +128,8 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
                 "n_f": s["n_f"],
                 "n_grad": s["n_grad"],
                 "n_hess": s["n_hess"],
+                "evaluations": float(tr.cost(config.evaluation_weights)),
+                "seed": r.seed,
                 # a grid is one batched run: its wall time is shared by its grid points
                 "wall_time": float(ent_traj.wall_time),
                 "wall_time_shared_by": by_entry[r.entry],
@@ -136,6 +143,7 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
             **provenance(),
             "seed": config.seed,
             "seeds": _seeds(config),
+            "evaluation_weights": dict(config.evaluation_weights),
             "resolved_config": config.to_dict(),
             "results": {"file": RESULTS_FILE, "format": FORMAT, "version": VERSION},
             "surface": _surface_info(result.surface),
@@ -155,13 +163,18 @@ def _run_json(config: ExperimentConfig, result: ExperimentResult, files: list[st
     )
 
 
-def _csv_text_rows(records: list[RunRecord]):
+def _csv_text_rows(records: list[RunRecord], nv: int):
+    """Per record, its rows ``[run, label, optimizer, step, *x, loss, grad_norm, evals_f,
+    evals_grad, evals_hess]`` (the evaluations of each step; the totals on the one row of
+    a ``record: final`` run)."""
     for r in records:
         tr = r.trajectory
         if tr.points is not None:
-            for row in tr.to_rows(run_offset=r.run, label=r.label):
-                yield r, row
-        else:  # record: final -> one row per run: its final point
+            counts = None if tr.step_evals is None else np.asarray(tr.step_evals).tolist()
+            for t, row in enumerate(tr.to_rows(run_offset=r.run, label=r.label)):
+                c = ["", "", ""] if counts is None else counts[t]
+                yield r, [*row[: 4 + nv + 2], *c]
+        else:  # record: final -> one row per run: its final point and its totals
             yield (
                 r,
                 [
@@ -172,6 +185,9 @@ def _csv_text_rows(records: list[RunRecord]):
                     *np.asarray(tr.final_point, dtype=float).tolist(),
                     float(tr.final_loss),
                     float(tr.final_grad_norm),
+                    int(tr.n_f),
+                    int(tr.n_grad),
+                    int(tr.n_hess),
                 ],
             )
 
@@ -224,7 +240,7 @@ def _cell(hyper: dict, key: str, part: int | None) -> str:
 def _start_indices(records: list[RunRecord], config: ExperimentConfig) -> dict[int, int]:
     """Run number -> index of its start in ``config.starts`` (an entry's runs are its grid
     from each start in turn)."""
-    grid = {s.index: s.n_runs for s in config.optimizers}
+    grid = {s.index: s.n_runs * config.repeats_of(s) for s in config.optimizers}
     within: dict[int, int] = {}
     out = {}
     for r in records:
@@ -241,8 +257,11 @@ def write_csv(
     config: ExperimentConfig | None = None,
 ) -> None:
     """Write the long-format CSV of every run: ``run, label, optimizer, step, <variables>,
-    loss, grad_norm``, then (with several starts in ``config``) ``start``, the index of the
-    run's start in the config's list, then one column per hyperparameter
+    loss, grad_norm, evals_f, evals_grad, evals_hess`` (the evaluations each step made,
+    :attr:`~optiviz.trajectory.Trajectory.step_evals`; a ``record: final`` run's one row has
+    its totals), then (with ``seeds`` > 1 in ``config``) ``seed``, the run's mini-batch
+    seed (empty for an entry without mini-batches), then (with several starts) ``start``,
+    the index of the run's start in the config's list, then one column per hyperparameter
     (:func:`hyperparameter_columns`; empty where a run's optimizer lacks it)."""
     if isinstance(path_or_buffer, (str, Path)):
         with open(path_or_buffer, "w", newline="", encoding="utf-8") as fh:
@@ -251,6 +270,10 @@ def write_csv(
     w = csv.writer(path_or_buffer, lineterminator="\n")
     nv = len(surface.variables)
     head = ["run", "label", "optimizer", "step", *surface.variables, "loss", "grad_norm"]
+    head += [c if c not in head else f"hp_{c}" for c in EVAL_COLUMNS]
+    seeds = config is not None and config.seeds > 1
+    if seeds:
+        head.append("seed" if "seed" not in head else "hp_seed")
     starts = None
     if config is not None and len(config.starts) > 1:
         starts = _start_indices(records, config)
@@ -259,14 +282,20 @@ def write_csv(
     w.writerow(head + [col for col, _, _ in hyper])
     cells: tuple = ()
     last: Any = None
-    for r, row in _csv_text_rows(records):
+    for r, row in _csv_text_rows(records, nv):
         if r is not last:  # the same cells on every row of one run
             h = r.trajectory.hyperparameters or {}
-            cells = (*([str(starts[r.run])] if starts is not None else []),) + tuple(
-                _cell(h, key, part) for _, key, part in hyper
-            )
+            cells = (
+                *([] if not seeds else ["" if r.seed is None else str(r.seed)]),
+                *([str(starts[r.run])] if starts is not None else []),
+            ) + tuple(_cell(h, key, part) for _, key, part in hyper)
             last = r
-        w.writerow(row[:4] + [repr(float(v)) for v in row[4 : 4 + nv + 2]] + list(cells))
+        w.writerow(
+            row[:4]
+            + [repr(float(v)) for v in row[4 : 4 + nv + 2]]
+            + [str(c) for c in row[4 + nv + 2 :]]
+            + list(cells)
+        )
 
 
 def _config_yaml(config: ExperimentConfig) -> str:

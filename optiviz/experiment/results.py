@@ -31,6 +31,7 @@ class RunRecord:
     entry: int  # index in the config's ``optimizers`` list
     label: str
     trajectory: Any  # single-run Trajectory
+    seed: int | None = None  # its mini-batch seed (None: the run draws no mini-batches)
 
 
 @dataclass

@@ -119,10 +119,30 @@ def start_labels(config: ExperimentConfig, spec: OptimizerSpec, traj: Any) -> li
     return [f"{base[i]} {start_label(config.starts[i // G])}" for i in range(R)]
 
 
+def seed_label(label: str, seed: int) -> str:
+    """How legends name a repeat: ``sgd (lr=0.1) seed 3``."""
+    return f"{label} seed {seed}"
+
+
+def repeated(per_seed: Sequence[Any], seeds: Sequence[int]) -> Any:
+    """The runs of one entry with each of ``seeds`` (one trajectory per seed, each with
+    the entry's R runs) as one batched trajectory, seed fastest: run ``j N + k`` is the
+    entry's run ``j`` with seed ``seeds[k]``, labelled ``<its label> seed <seed>``."""
+    from optiviz.trajectory import Trajectory
+
+    base = [tr.label for tr in per_seed[0].runs()]
+    labels = [seed_label(lab, s) for lab in base for s in seeds]
+    return Trajectory.stack(per_seed, seeds, labels)
+
+
 def run_entries(
     config: ExperimentConfig, surface: Any = None, progress: Progress | None = None
 ) -> tuple[list, list[RunRecord], float | None]:
     """Run every optimizer entry; return (trajectories per entry, flat runs, eta_opt).
+
+    An entry that draws mini-batches runs once per seed of :meth:`ExperimentConfig.seeds_of`
+    (``seeds: N``) and its trajectory is :func:`repeated`: its runs are numbered grid point
+    by grid point (start by start) and seed by seed within each, seed fastest.
 
     ``progress`` is told each entry (``describe`` / ``advance``) and its steps (``steps``).
     A KeyboardInterrupt stops the entries and returns those run so far: fewer
@@ -144,29 +164,47 @@ def run_entries(
                     f" ({plural_count(spec.n_runs, 'run')})" if spec.is_grid else ""
                 )
                 progress.describe(f"running {what}")
-            traj = run(
-                surface,
-                opt,
-                x0,
-                config.steps_of(spec),
-                x_prev=xp,
-                schedule=_make_schedule(spec),
-                tol_grad=config.tolerance.grad,
-                tol_loss=config.tolerance.loss,
-                batch_size=spec.batch_size,
-                seed=config.seed if spec.batch_size is not None else None,
-                record=config.record_of(spec),
-                divergence_bound=config.divergence_bound,
-                progress=steps,
-            )
-            if spec.label is not None:
-                traj.optimizer_label = spec.label
-                if traj.batched and traj.run_labels:
-                    traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
-            if len(config.starts) > 1:
-                traj.run_labels = start_labels(config, spec, traj)
+            seeds = config.seeds_of(spec)
+            per_seed = []
+            for seed in seeds:  # one engine run per seed (a batch shares its mini-batches)
+                traj = run(
+                    surface,
+                    opt,
+                    x0,
+                    config.steps_of(spec),
+                    x_prev=xp,
+                    schedule=_make_schedule(spec),
+                    tol_grad=config.tolerance.grad,
+                    tol_loss=config.tolerance.loss,
+                    batch_size=spec.batch_size,
+                    seed=seed if spec.batch_size is not None else None,
+                    record=config.record_of(spec),
+                    divergence_bound=config.divergence_bound,
+                    progress=steps,
+                )
+                if spec.label is not None:
+                    traj.optimizer_label = spec.label
+                    if traj.batched and traj.run_labels:
+                        traj.run_labels = [f"{spec.label}: {lab}" for lab in traj.run_labels]
+                if len(config.starts) > 1:
+                    traj.run_labels = start_labels(config, spec, traj)
+                per_seed.append(traj)
+                if traj.interrupted:
+                    break
+            if len(seeds) > 1:
+                traj = repeated(per_seed, seeds[: len(per_seed)])
+            run_seeds = [
+                seeds[i % len(per_seed)] if spec.batch_size is not None else None
+                for i in range(len(traj.runs()))
+            ]
             runs = [
-                RunRecord(run=len(records) + i, entry=spec.index, label=tr.label, trajectory=tr)
+                RunRecord(
+                    run=len(records) + i,
+                    entry=spec.index,
+                    label=tr.label,
+                    trajectory=tr,
+                    seed=run_seeds[i],
+                )
                 for i, tr in enumerate(traj.runs())
             ]
             # one binding (no call an interrupt could split): the two lists stay in step

@@ -37,6 +37,8 @@ class RunView:
     sweep_value: float | None = None
     key: str = ""  # the entry's colour key (its group's label, made unique in the figure)
     variant: int = 0  # the run's position within its entry: its line style
+    step_evals: Array | None = None  # (T+1, 3) evaluations of each step (f, grad, hess)
+    n: int = 0  # the number of variables (a Hessian's default weight)
 
     def __post_init__(self) -> None:
         self.key = self.key or self.label
@@ -76,6 +78,8 @@ class RunGroup:
     sweep_values: Array | None = None
     optimizer: str = ""  # the optimizer's name, when known
     key: str = ""  # colour key: the label, made unique among the groups of one figure
+    #: repeats: runs ``j N .. j N + N - 1`` are setting ``j`` with the seeds ``seeds``
+    seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         self.key = self.key or self.label
@@ -85,6 +89,11 @@ class RunGroup:
     @property
     def n_diverged(self) -> int:
         return sum(r.diverged for r in self.runs)
+
+    @property
+    def repeats(self) -> int:
+        """N, the seeds each setting ran with (1: no repeats)."""
+        return len(self.seeds) if len(self.seeds) > 1 else 1
 
 
 def _as_int_or_none(v: Any) -> int | None:
@@ -111,12 +120,15 @@ def _single(traj: Any, label: str) -> RunView:
     eff = _arr(getattr(traj, "effective_lr", None))
     if eff is not None and eff.ndim == 1:
         eff = eff[:, None]
+    evals = getattr(traj, "step_evals", None)
+    evals = None if evals is None else np.asarray(evals)
     n_steps = getattr(traj, "n_steps", None)
     if n_steps is not None:
         k = int(n_steps)
         points = None if points is None else points[: k + 1]
         losses = None if losses is None else losses[: k + 1]
         eff = None if eff is None else eff[:k]
+        evals = None if evals is None else evals[: k + 1]
     status = getattr(traj, "status", "unknown")
     f_min = getattr(traj, "f_min", None)
     return RunView(
@@ -128,6 +140,8 @@ def _single(traj: Any, label: str) -> RunView:
         diverged_at=_as_int_or_none(getattr(traj, "diverged_at", None)),
         f_min=None if f_min is None else float(f_min),
         hyper=dict(getattr(traj, "hyperparameters", {}) or {}),
+        step_evals=evals,
+        n=len(getattr(traj, "variables", ()) or ()) or (0 if points is None else points.shape[-1]),
     )
 
 
@@ -181,14 +195,23 @@ def _group(traj: Any, label: str) -> RunGroup:
         if name is not None and values is not None:
             v.sweep_value = float(values[i])
         views.append(v)
-    return RunGroup(label, views, batched=True, sweep_name=name, sweep_values=values, optimizer=opt)
+    seeds = tuple(getattr(traj, "seeds", None) or ())
+    return RunGroup(
+        label,
+        views,
+        batched=True,
+        sweep_name=name,
+        sweep_values=values,
+        optimizer=opt,
+        seeds=seeds if len(seeds) > 1 and R % len(seeds) == 0 else (),
+    )
 
 
 class _Slice:
     """Run ``i`` of a batched trajectory-like object without a ``run`` method."""
 
     def __init__(self, traj: Any, i: int):
-        for key in ("points", "losses", "effective_lr"):
+        for key in ("points", "losses", "effective_lr", "step_evals"):
             a = getattr(traj, key, None)
             setattr(self, key, None if a is None else np.asarray(a)[i])
         st = getattr(traj, "status", None)

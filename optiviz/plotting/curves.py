@@ -1,7 +1,8 @@
 """Per-step curves: loss, effective learning rate, learning-rate sweeps, sharpness.
 
-* :func:`loss` -- ``f - f*`` per step on a log axis, one line per run; a diverged run ends
-  with an 'x' at its last finite value.
+* :func:`loss` -- ``f - f*`` per step (or per weighted evaluation, ``x_axis``) on a log
+  axis, one line per run; a diverged run ends with an 'x' at its last finite value;
+  repeated runs (seeds) as their median with a quantile band.
 * :func:`effective_lr` -- the per-coordinate effective learning rate of each step, the
   step per unit gradient (or, on request, each optimizer's own factor as in the lecture
   notes' AdaGrad / RMSprop / AdaDelta figures), one panel per optimizer (coordinates as
@@ -28,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
+from optiviz._stats import quantile_rows
 from optiviz.errors import OptivizError
 from optiviz.plotting._runs import RunGroup, RunView, flat, normalize
 from optiviz.plotting.contour import _family_norm, _subset, family_label
@@ -82,9 +84,9 @@ LOG_X_SHORT = 0.05
 CLIP_FACTOR = 1e3
 
 
-def wants_log_x(lengths: Sequence[int], log_x: Any) -> bool:
-    """``log_x`` True / False, or for ``"auto"``: the shortest run (in steps, at least 1)
-    is under :data:`LOG_X_SHORT` of the longest."""
+def wants_log_x(lengths: Sequence[float], log_x: Any) -> bool:
+    """``log_x`` True / False, or for ``"auto"``: the shortest run (in steps, or in the x
+    axis's unit, at least 1) is under :data:`LOG_X_SHORT` of the longest."""
     if not isinstance(log_x, str):
         return bool(log_x)
     if log_x != "auto":
@@ -108,8 +110,20 @@ def loss(
     figsize: tuple[float, float] | None = None,
     dpi: float = DPI,
     ax: Axes | None = None,
+    x_axis: str = "steps",
+    weights: Any = None,
+    band: tuple[float, float] | None = (0.1, 0.9),
 ) -> Figure:
     """Loss per step, one line per run.
+
+    ``x_axis="evaluations"`` draws the loss against the cost of reaching each iterate, the
+    cumulative weighted evaluations (:meth:`~optiviz.trajectory.Trajectory.evaluations`
+    with ``weights``, by default f 1, gradient 1, Hessian n). Repeats (a trajectory whose
+    runs are settings repeated over seeds, :meth:`~optiviz.trajectory.Trajectory.stack`)
+    are drawn per setting as the median over the seeds with the quantile band ``band``
+    (``(q_lo, q_hi)``, default q10..q90; None: the median alone). Across the seeds a run
+    that stopped early keeps its last value (a diverged run counts as +inf); on the
+    evaluations axis each run is read at the last iterate it reached at that cost.
 
     ``relative=True`` plots ``f - f*`` (``f_min`` given, or the trajectories' own
     ``f_min``; an f* at rounding level of the losses, see
@@ -133,9 +147,14 @@ def loss(
 
     groups = normalize(runs)
     colors = colors if colors is not None else ColorMap()
-    views = flat(groups)
     if layout not in ("single", "panels"):
         raise OptivizError(f"layout must be 'single' or 'panels'; got {layout!r}")
+    if x_axis not in X_AXES:
+        raise OptivizError(f"x_axis must be 'steps' or 'evaluations'; got {x_axis!r}")
+    xs = {id(r): _run_x(r, x_axis, weights) for r in flat(groups)}
+    bands: dict[int, tuple[Array, Array]] = {}
+    groups = [_medians(g, xs, bands, band) if g.repeats > 1 else g for g in groups]
+    views = flat(groups)
     if f_min is None and relative:
         f_min = next((r.f_min for r in views if r.f_min is not None), None)
     raw = [np.abs(r.losses[np.isfinite(r.losses)]) for r in views if r.losses is not None]
@@ -150,8 +169,28 @@ def loss(
     # the bottom edge, so a path that touches f* and leaves again stays connected
     floor = float(pos.min()) / 3.0 if not negative and pos.size and np.any(allv <= 0) else None
     top = None if negative else _clip_top(views, ys)
-    log_x = wants_log_x([len(y) - 1 for y in ys.values() if y is not None], logx)
-    look = _LossLook(f_min, use_rel, negative, floor, top, log_x, family_threshold, max_runs)
+    ends = [float(xs[id(r)][-1]) for r in views if ys[id(r)] is not None and len(xs[id(r)])]
+    log_x = wants_log_x(ends, logx)
+    x_label = "step $t$"
+    if x_axis == "evaluations":
+        from optiviz.trajectory import weights_text
+
+        n = next((r.n for r in views if r.n), 1)
+        x_label = f"evaluations ({weights_text(weights or {}, n)})"
+    look = _LossLook(
+        f_min,
+        use_rel,
+        negative,
+        floor,
+        top,
+        log_x,
+        family_threshold,
+        max_runs,
+        xs,
+        bands,
+        x_label,
+        band,
+    )
     with rc():
         if layout == "panels" and ax is None:
             shown = panel_runs(groups)
@@ -210,6 +249,92 @@ class _LossLook:
     log_x: bool
     family_threshold: int
     max_runs: int
+    xs: dict  # id(view) -> its x values (steps or cumulative evaluations)
+    bands: dict  # id(median view) -> (q_lo, q_hi) losses over the seeds
+    x_label: str = "step $t$"
+    band: tuple[float, float] | None = None
+
+
+#: The x axes of a loss figure.
+X_AXES = ("steps", "evaluations")
+
+
+def _run_x(r: RunView, x_axis: str, weights: Any) -> Array:
+    """A run's x values: its steps, or the cost of reaching each iterate in weighted
+    evaluations (the cumulative sum of its per-step counts)."""
+    n = 0 if r.losses is None else len(r.losses)
+    if x_axis == "steps":
+        return np.arange(n, dtype=float)
+    if r.step_evals is None:
+        raise OptivizError(
+            f"x_axis='evaluations' needs the evaluations of each step; run {r.label!r} has "
+            "none (record: final, or a trajectory read from a CSV without evals_ columns)"
+        )
+    from optiviz.trajectory import evaluation_weights
+
+    w = evaluation_weights(weights, r.n or 1)
+    return np.cumsum(np.asarray(r.step_evals, dtype=float)[:n] @ w)
+
+
+def _on_grid(x: Array, y: Array, grid: Array) -> Array:
+    """``y`` (a run's values at its ``x``, increasing) read at ``grid``: the value of the
+    last x <= each grid point (its first value before it starts, its last after it
+    ends); non-finite values count as +inf."""
+    idx = np.clip(np.searchsorted(x, grid, side="right") - 1, 0, len(y) - 1)
+    out = y[idx]
+    return np.where(np.isfinite(out), out, np.inf)
+
+
+def _medians(g: RunGroup, xs: dict, bands: dict, band: tuple[float, float] | None) -> RunGroup:
+    """A group of repeats as one view per setting: the median of its seeds' losses (and
+    the band's quantiles) on a common x grid (:func:`_on_grid`)."""
+    N = g.repeats
+    views = []
+    for j in range(len(g.runs) // N):
+        runs = [r for r in g.runs[j * N : (j + 1) * N] if r.losses is not None and len(r.losses)]
+        if not runs:
+            continue
+        grid = np.unique(np.concatenate([xs[id(r)] for r in runs]))
+        Y = np.array([_on_grid(xs[id(r)], np.asarray(r.losses, float), grid) for r in runs])
+        first = g.runs[j * N]
+        label = _setting_label(first.label, g.seeds[0])
+        div = sum(r.diverged for r in runs)
+        what = f"median of {N} seeds" + (f", {div} diverged" if div else "")
+        v = RunView(
+            label=f"{label}: {what}",
+            points=None,
+            losses=quantile_rows(Y, 0.5),
+            eff_lr=None,
+            status="repeats",
+            f_min=first.f_min,
+            hyper=first.hyper,
+            sweep_value=first.sweep_value,
+            n=first.n,
+        )
+        xs[id(v)] = grid
+        if band is not None:
+            bands[id(v)] = (quantile_rows(Y, band[0]), quantile_rows(Y, band[1]))
+        views.append(v)
+    sweep = None if g.sweep_values is None else np.asarray(g.sweep_values)[::N]
+    return RunGroup(
+        g.label,
+        views,
+        batched=g.batched and len(views) > 1,
+        sweep_name=g.sweep_name if len(views) > 1 else None,
+        sweep_values=sweep if len(views) > 1 else None,
+        optimizer=g.optimizer,
+        key=g.key,
+    )
+
+
+def _setting_label(label: str, seed: int) -> str:
+    """A repeat's label without its seed (``sgd seed 3`` -> ``sgd``)."""
+    suffix = f" seed {seed}"
+    return label[: -len(suffix)] if label.endswith(suffix) else label
+
+
+def _q_name(q: float) -> str:
+    return f"q{100 * q:.3g}"
 
 
 def _clip_top(views: list[RunView], ys: dict) -> float | None:
@@ -241,7 +366,7 @@ def _loss_on(fig, ax, groups: list[RunGroup], ys: dict, colors: ColorMap, look: 
     for g in groups:
         family = g.batched and len(g.runs) > look.family_threshold
         if family:
-            handles.append(_loss_family(fig, ax, g, ys, look.max_runs))
+            handles.append(_loss_family(fig, ax, g, ys, look.max_runs, look.xs))
             continue
         for r in g.runs:
             y = ys[id(r)]
@@ -260,7 +385,18 @@ def _loss_on(fig, ax, groups: list[RunGroup], ys: dict, colors: ColorMap, look: 
             )
             if y is None:
                 continue
-            t = np.arange(len(y))
+            t = look.xs.get(id(r), np.arange(len(y)))
+            if id(r) in look.bands:
+                lo, hi = (_y_like(q, look) for q in look.bands[id(r)])
+                ax.fill_between(
+                    t,
+                    _masked(lo, negative, floor),
+                    _masked(hi, negative, floor),
+                    color=st["color"],
+                    alpha=0.2,
+                    linewidth=0,
+                    zorder=2,
+                )
             # the entry's marker on a few points (a second cue beside its colour),
             # staggered so the markers of lines on top of each other stay apart
             k = len(handles) - 1
@@ -356,9 +492,21 @@ def _loss_on(fig, ax, groups: list[RunGroup], ys: dict, colors: ColorMap, look: 
                     label="diverged: leaves the axis here (clipped)",
                 )
             )
+    if look.bands and look.band is not None and any(id(r) in look.bands for r in views):
+        from matplotlib.patches import Patch
+
+        q_lo, q_hi = look.band
+        handles.append(
+            Patch(
+                facecolor="0.55",
+                alpha=0.35,
+                label=f"band: {_q_name(q_lo)}..{_q_name(q_hi)} over the seeds",
+            )
+        )
     if look.log_x:
         ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_xlabel("step $t$" + ("  (log scale after step 1)" if look.log_x else ""))
+    after = "step 1" if look.x_label.startswith("step") else "1"
+    ax.set_xlabel(look.x_label + (f"  (log scale after {after})" if look.log_x else ""))
     if look.relative:
         ylabel = "$f(x_t) - f^*$"
         if look.f_min != 0:
@@ -371,6 +519,14 @@ def _loss_on(fig, ax, groups: list[RunGroup], ys: dict, colors: ColorMap, look: 
     ax.set_xlim(left=0)
     finish_axes(ax, grid=True)
     return handles
+
+
+def _y_like(y: Array, look: _LossLook) -> Array:
+    """Losses as the figure plots them (``- f*`` when relative)."""
+    if look.relative and look.f_min is not None:
+        with np.errstate(all="ignore"):
+            return y - look.f_min
+    return y
 
 
 def _masked(y: Array, negative: bool, floor: float | None = None) -> Array:
@@ -405,7 +561,7 @@ def _mark_end(ax, r: RunView, y: Array, t: Array, color, negative: bool, bottom:
         bottom.extend(t[arrive])
 
 
-def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int) -> Line2D:
+def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int, xs: dict | None = None) -> Line2D:
     R = len(g.runs)
     norm, has_values = _family_norm(g.sweep_values, R)
     cmap = family_cmap()
@@ -415,11 +571,12 @@ def _loss_family(fig, ax, g: RunGroup, ys: dict, max_runs: int) -> Line2D:
         if y is None:
             continue
         c = cmap(norm(r.sweep_value if has_values else i))
-        ax.plot(np.arange(len(y)), _masked(y, False), color=c, linewidth=1.0, alpha=0.9)
+        x = (xs or {}).get(id(r), np.arange(len(y)))
+        ax.plot(x, _masked(y, False), color=c, linewidth=1.0, alpha=0.9)
         k = _last_finite(y)
         if r.diverged and k is not None and y[k] > 0:
             ax.plot(
-                k, y[k], marker="x", markersize=7, markeredgewidth=1.5, color=c, linestyle="none"
+                x[k], y[k], marker="x", markersize=7, markeredgewidth=1.5, color=c, linestyle="none"
             )
     if has_values:
         cb = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, pad=0.015, aspect=30)
@@ -728,6 +885,22 @@ def sweep_series(traj: Any) -> dict[str, Array]:
     return out
 
 
+def _sweep_medians(lrs: Array, finals: Any, statuses: Any, series: dict, N: int) -> tuple:
+    """Repeats (runs ``j N .. j N + N - 1`` one setting over N seeds) as one point per
+    setting: its median final loss (+inf if half or more diverged: "diverged"), the band's
+    (q10, q90), and the settings' learning rates and series."""
+    from optiviz._stats import BAND
+
+    F = np.asarray(finals, dtype=float).reshape(-1, N).T  # seeds x settings
+    st = np.asarray(statuses).astype(str).reshape(-1, N).T
+    F = np.where(st == "diverged", np.inf, F)
+    med = quantile_rows(F, 0.5)
+    band = (quantile_rows(F, BAND[0]), quantile_rows(F, BAND[1]))
+    status = np.where(np.isfinite(med), "max_steps", "diverged")
+    series = {k: np.asarray(v, dtype=object).reshape(-1)[::N] for k, v in series.items()}
+    return np.asarray(lrs)[::N], med, status, series, band
+
+
 def _series_name(key: str, value: Any) -> str:
     if key == "start":
         return f"from {value}"
@@ -755,6 +928,10 @@ def lr_sweep(
 ) -> Figure:
     """Final loss (``f - f*`` when ``f_min`` is given) against the learning rate, log-log.
 
+    A trajectory of repeats (``seeds``, :meth:`~optiviz.trajectory.Trajectory.stack`) is
+    drawn per setting as the median final loss over its seeds with a q10..q90 band (a
+    diverged run counts as +inf: a median that diverged is a triangle on the top edge).
+
     ``lr_sweep(traj)``: a batched :class:`~optiviz.trajectory.Trajectory` whose ``lr`` is
     an array of values (a grid), like the other figures take it: the learning rates, final
     losses, statuses, ``f*`` and label are read from it, and :func:`sweep_series` tells
@@ -777,6 +954,7 @@ def lr_sweep(
     figure's width. ``ax``: an Axes to draw into (its figure is returned; the legend goes
     below it); default a new figure of ``figsize`` and ``dpi``.
     """
+    band = None  # repeats: the (q10, q90) final losses of each setting
     if _is_trajectory(lrs):
         traj = lrs
         if "lr" not in (traj.hyperparameters or {}):
@@ -789,6 +967,12 @@ def lr_sweep(
         f_min = traj.f_min if f_min is None else f_min
         label = (getattr(traj, "optimizer_label", "") or traj.optimizer) if label is None else label
         series = sweep_series(traj) if series is None else series
+        N = len(getattr(traj, "seeds", None) or ())
+        if N > 1 and lrs.size % N == 0:  # repeats: each setting's median over its seeds
+            lrs, final_losses, statuses, series, band = _sweep_medians(
+                lrs, final_losses, statuses, series, N
+            )
+            label = f"{label}: median of {N} seeds"
     if final_losses is None:
         raise OptivizError("lr_sweep needs final_losses (or a trajectory as first argument)")
     label = "final loss" if label is None else label
@@ -832,6 +1016,17 @@ def lr_sweep(
             line_label = f"{label}, {name}" if name else label
             st_ = colors.style_for(line_label, j // len(colors.palette))
             order = idx[np.argsort(lrs[idx], kind="stable")]
+            if band is not None:
+                lo, hi = (b - f_min if f_min is not None else b for b in band)
+                ax.fill_between(
+                    lrs[order],
+                    np.where(np.isfinite(lo) & (lo > 0), lo, np.nan)[order],
+                    np.where(np.isfinite(hi) & (hi > 0), hi, np.nan)[order],
+                    color=st_["color"],
+                    alpha=0.2,
+                    linewidth=0,
+                    zorder=2,
+                )
             ax.plot(
                 lrs[order],
                 np.where(pos, y, np.nan)[order],

@@ -21,7 +21,15 @@ from optiviz._format import NA, fmt
 from optiviz.report.json import to_json
 from optiviz.report.markdown import MAX_LATEX, to_markdown
 from optiviz.report.notes import KINK_NOTE, note_text, notes_text
-from optiviz.report.table import IRREGULAR_ROWS, NO_RATE, runs_rows, table_points
+from optiviz.report.table import (
+    IRREGULAR_ROWS,
+    NO_RATE,
+    REPEATS_HEAD,
+    fmt_spread,
+    repeats_rows,
+    runs_rows,
+    table_points,
+)
 from optiviz.report.text import to_table
 
 __all__ = [
@@ -30,6 +38,9 @@ __all__ = [
     "to_table",
     "fmt",
     "runs_rows",
+    "repeats_rows",
+    "fmt_spread",
+    "REPEATS_HEAD",
     "note_text",
     "notes_text",
     "table_points",

@@ -1,6 +1,6 @@
 """The rows and tables of a report: which stationary points a table lists, the rows of
-the stationary-point, learning-rate, point, regularization and runs tables, and the two
-table layouts (Markdown, aligned plain text)."""
+the stationary-point, learning-rate, point, regularization, runs and repeats tables, and
+the two table layouts (Markdown, aligned plain text)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from optiviz._format import NA, fmt
+from optiviz._stats import BAND, spread
 from optiviz.analysis import KINDS, _summary
 from optiviz.report.notes import end_words, flat_words, plural
 
@@ -159,6 +160,52 @@ def runs_rows(runs: Sequence[Any]) -> list[list[str]]:
         ]
         for r in runs
     ]
+
+
+def fmt_spread(values: Any, band: tuple[float, float] = BAND, digits: int = 4) -> str:
+    """Values over the seeds of a setting as ``median [q10, q90]`` (``band``'s quantiles;
+    a non-finite value, a diverged run's, counts as +inf: :mod:`optiviz._stats`)."""
+    m, lo, hi = spread(values, band)
+    return f"{fmt(m, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+#: The repeats table: one row per setting, its values over the seeds as median [q10, q90].
+REPEATS_HEAD = [
+    "runs",
+    "setting",
+    "seeds",
+    "status",
+    "steps",
+    "evaluations",
+    "final loss",
+    "best loss",
+]
+
+
+def repeats_rows(settings: Sequence[Any]) -> list[list[str]]:
+    """Rows of the repeats table. Each setting is a mapping with ``runs`` (the run
+    numbers), ``label``, ``seeds``, ``trajectories`` (one single-run trajectory per seed)
+    and ``evaluations`` (the weighted cost of each run)."""
+    rows = []
+    for st in settings:
+        trs = st["trajectories"]
+        status: dict[str, int] = {}
+        for tr in trs:
+            status[str(tr.status)] = status.get(str(tr.status), 0) + 1
+        runs, seeds = list(st["runs"]), list(st["seeds"])
+        rows.append(
+            [
+                f"{runs[0]}-{runs[-1]}" if len(runs) > 1 else str(runs[0]),
+                str(st["label"]),
+                f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0]),
+                ", ".join(f"{v} {k}" for k, v in status.items()),
+                fmt_spread([tr.n_steps for tr in trs]),
+                fmt_spread(st["evaluations"]),
+                fmt_spread([tr.final_loss for tr in trs]),
+                fmt_spread([tr.best_loss for tr in trs]),
+            ]
+        )
+    return rows
 
 
 def _status(status: str, ends_at: str | None) -> str:
