@@ -1260,7 +1260,9 @@ class _IndexedParser(_Parser):
                 f"subscript {self._segment(node)!r} at {where} is not allowed: one index, "
                 f"as in {self.vector}[i] or {self.vector}[2]"
             )
+        used = self.index_used
         k = self._convert(sl)
+        self.index_used = used  # an index in a subscript is not a use of its value
         if self.index is not None:
             offset = sympy.expand(k - self.index[1])
             if not offset.is_Integer:

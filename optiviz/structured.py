@@ -873,8 +873,8 @@ class SumSurface(StructuredSurface):
             kw = {**kwargs, "minima": None}
             return cls.from_expression(text, n, {**params, **overrides}, vector=vector, **kw)
 
-        kwargs.setdefault("text", text)
-        return cls(parts, n, vector=vector, parameters=params, rebuild=rebuild, **kwargs)
+        kw = {"text": text, **kwargs}
+        return cls(parts, n, vector=vector, parameters=params, rebuild=rebuild, **kw)
 
     def _copy(self, **changes: Any) -> SumSurface:
         kw: dict[str, Any] = dict(
