@@ -60,6 +60,7 @@ _SUBMODULES = (
     "protocols",
     "report",
     "schedules",
+    "structured",
     "surface",
     "trajectory",
 )

@@ -81,10 +81,16 @@ Families:
 
 - `quadratic`: `f(w) = 1/2 w^T A w + b^T w + c`. `A` is a symmetric n x n matrix (default
   `[[1, 0], [0, 1]]`), `b` a vector of length n or one number used for every coordinate
-  (default `0`), `c` a number (default `0`). The dimension n is taken from `A`.
-- `rosenbrock`: `a` (default 1), `b` (default 100), `n` (default 2, an int >= 2). `n = 2` is
-  `(a - x)^2 + b (y - x^2)^2`; `n > 2` is the chained form
+  (default `0`), `c` a number (default `0`). The dimension n is taken from `A` (at most
+  10,000).
+- `rosenbrock`: `a` (default 1), `b` (default 100), `n` (default 2, an int from 2 to
+  10,000). `n = 2` is `(a - x)^2 + b (y - x^2)^2`; `n > 2` is the chained form
   `sum_{i=1}^{n-1} [b (x_{i+1} - x_i^2)^2 + (a - x_i)^2]`.
+
+From 11 variables on, both families are structured surfaces (`optiviz.structured`): the
+quadratic in matrix form (gradient `A w + b`, Hessian `A`), Rosenbrock as one term
+compiled once and summed in numpy; the derivatives are exact as before, nothing is
+expanded, and `latex`/`describe` show the compact formula.
 
 Variable names of the families: `x` for n = 1, `x, y` for n = 2 (as the classic 2-D test
 functions and the plot axes), `x1 ... xn` for n >= 3.

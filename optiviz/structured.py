@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import sympy as sp
@@ -254,7 +254,7 @@ class StructuredSurface:
     def _point_vg(self) -> Callable[[Array], tuple[float, Array]]:
         raise NotImplementedError
 
-    def _copy(self, **changes: Any) -> StructuredSurface:
+    def _copy(self, **changes: Any) -> Self:
         raise NotImplementedError
 
     # -- derived surfaces ------------------------------------------------------------------
@@ -269,7 +269,7 @@ class StructuredSurface:
             new = new._copy(l1=self.l1, l2=self.l2)
         return new
 
-    def regularized(self, l1: float = 0.0, l2: float = 0.0) -> StructuredSurface:
+    def regularized(self, l1: float = 0.0, l2: float = 0.0) -> Self:
         """A new surface with ``l1 * ||w||_1 + l2 / 2 * ||w||^2`` added (the compiled
         structure is shared, nothing is compiled again)."""
         return self._copy(l1=self.l1 + _check_reg("l1", l1), l2=self.l2 + _check_reg("l2", l2))
@@ -537,7 +537,7 @@ class QuadraticSurface(StructuredSurface):
 
         return vg_b
 
-    def _copy(self, **changes: Any) -> QuadraticSurface:
+    def _copy(self, **changes: Any) -> Self:
         kw: dict[str, Any] = dict(
             name=self.name,
             variables=self.variables,
@@ -554,7 +554,7 @@ class QuadraticSurface(StructuredSurface):
             exact=self._exact,
         )
         kw.update(changes)
-        return QuadraticSurface(self.A, self.b, self.c, **kw)
+        return type(self)(self.A, self.b, self.c, **kw)
 
     # -- facts -----------------------------------------------------------------------------
     @cached_property
@@ -876,7 +876,7 @@ class SumSurface(StructuredSurface):
         kw = {"text": text, **kwargs}
         return cls(parts, n, vector=vector, parameters=params, rebuild=rebuild, **kw)
 
-    def _copy(self, **changes: Any) -> SumSurface:
+    def _copy(self, **changes: Any) -> Self:
         kw: dict[str, Any] = dict(
             name=self.name,
             text=self.text,
@@ -893,7 +893,7 @@ class SumSurface(StructuredSurface):
             extra=self.extra,
         )
         kw.update(changes)
-        return SumSurface((), self.n, _compiled=self._parts, **kw)
+        return type(self)((), self.n, _compiled=self._parts, **kw)
 
     # -- evaluation ------------------------------------------------------------------------
     def _eval(self, P: Array, want_f: bool, want_g: bool) -> tuple[Any, Any]:
