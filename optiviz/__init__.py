@@ -62,6 +62,7 @@ _SUBMODULES = (
     "report",
     "schedules",
     "suite",
+    "structured",
     "surface",
     "trajectory",
 )

@@ -84,6 +84,7 @@ from typing import NamedTuple
 import sympy
 
 from optiviz.errors import ExpressionError, suggest
+from optiviz.limits import MAX_STRUCTURED_VARIABLES
 
 __all__ = [
     "CONSTANTS",
@@ -97,7 +98,10 @@ __all__ = [
     "MAX_NESTING",
     "MAX_NODES",
     "MAX_PIECEWISE_CASES",
+    "IndexedExpression",
+    "IndexedSum",
     "parse_constant",
+    "parse_indexed",
     "parse_expression",
     "substitute",
     "symbol",
@@ -1076,3 +1080,303 @@ _CMATH: dict[type, Callable[[complex], complex]] = {
     sympy.cosh: cmath.cosh,
     sympy.tanh: cmath.tanh,
 }
+
+
+# -- sums over an index ------------------------------------------------------------------------
+#: Most variables of an indexed expression (its vector ``x[1] .. x[n]``): the structured
+#: surfaces of :mod:`optiviz.structured` compile each term once, whatever ``n`` is.
+MAX_INDEXED_VARIABLES = MAX_STRUCTURED_VARIABLES
+#: Most ``sum(...)`` calls in one indexed expression.
+MAX_SUMS = 20
+#: Most distinct subscripts ``x[i + k]`` in one summed term.
+MAX_SLOTS = 16
+
+
+class IndexedSum(NamedTuple):
+    """One term summed over an index: ``sum_{i = lo}^{hi} term``.
+
+    ``term`` is a sympy expression in the slot symbols, the index symbol (when
+    ``uses_index``: the term uses the index as a number) and the parameters; slot ``j``
+    stands for the variable ``x[i + offsets[j]]`` (1-based). The part of the expression
+    outside every ``sum`` (with its constant-subscript variables ``x[3]``) is an
+    ``IndexedSum`` with ``index_symbol`` None and ``lo = hi = 0``: slot ``j`` is then
+    ``x[offsets[j]]``. ``coefficient``: the constant the sum is multiplied by in the text.
+    """
+
+    term: sympy.Expr
+    slots: tuple[sympy.Symbol, ...]
+    offsets: tuple[int, ...]
+    index_symbol: sympy.Symbol | None
+    lo: int
+    hi: int
+    coefficient: sympy.Expr
+    uses_index: bool = False
+
+
+class IndexedExpression(NamedTuple):
+    """An expression in the vector ``x[1] .. x[n]`` written as sums over an index."""
+
+    parts: tuple[IndexedSum, ...]  # the sums, then the rest (index_symbol None), if any
+    vector: str
+    n: int
+    index_names: tuple[str, ...]
+
+
+def parse_indexed(
+    text: str,
+    vector: str,
+    n: int,
+    parameters: Iterable[str] | Mapping[str, object] = (),
+) -> IndexedExpression:
+    """Parse user ``text`` over the vector ``vector[1] .. vector[n]``, with sums over an index.
+
+    The syntax is that of :func:`parse_expression` plus, over the vector ``x`` (the name
+    given as ``vector``):
+
+    * ``x[k]``: one variable, ``k`` a whole number from 1 to ``n`` (an expression of ``n``
+      and integers, such as ``x[n]`` or ``x[n - 1]``);
+    * ``sum(TERM, i, LO, HI)``: ``TERM`` summed for ``i = LO, LO + 1, ..., HI``, where
+      ``i`` is a new name (the index), ``LO <= HI`` are whole numbers written with
+      integers and ``n``, and ``TERM`` uses the variables ``x[i + k]`` / ``x[i - k]``
+      (``k`` a whole number, every ``i + k`` within ``1..n``), the index ``i`` itself as
+      a number, parameters and ``n``. A sum may be multiplied or divided by constants and
+      added to other terms (``10*n + sum(x[i]**2 - 10*cos(2*pi*x[i]), i, 1, n)``), but
+      not nested or used inside a function or a product with a variable;
+    * ``n``: the number of variables, a constant.
+
+    The n-D Rosenbrock function is ``sum(100*(x[i+1] - x[i]**2)**2 + (1 - x[i])**2, i, 1,
+    n - 1)``. Nothing is evaluated: the text goes through the same syntax-tree whitelist.
+
+    Returns
+    -------
+    IndexedExpression
+        Each sum as an :class:`IndexedSum` (the term once, not ``n`` copies), and the
+        rest of the expression (if any) as one more part.
+
+    Raises
+    ------
+    ExpressionError
+        As :func:`parse_expression`, and for a subscript, a bound or an index that breaks
+        the rules above (naming it, its column and what is allowed).
+    """
+    vector = validate_name(vector)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_INDEXED_VARIABLES:
+        raise ExpressionError(
+            f"the number of variables n must be an int from 1 to {MAX_INDEXED_VARIABLES:,}; "
+            f"got {n!r}"
+        )
+    params = _declared_names(
+        list(parameters.keys()) if isinstance(parameters, Mapping) else parameters,
+        "parameters",
+    )
+    for i, name in enumerate(params):
+        if name in (vector, "n", "sum"):
+            what = "the vector" if name == vector else "reserved (sum over an index)"
+            raise ExpressionError(f"parameter {name!r} is not allowed: it is {what}")
+        if name in params[:i]:
+            raise ExpressionError(f"parameter {name!r} is declared twice")
+    return _IndexedParser(text, vector, n, params).parse_indexed()
+
+
+class _IndexedParser(_Parser):
+    """:class:`_Parser` with subscripts of one vector and ``sum(term, i, lo, hi)``."""
+
+    def __init__(self, text: object, vector: str, n: int, parameters: tuple[str, ...]):
+        super().__init__(text, (), parameters, constant=False)
+        self.vector = vector
+        self.n = n
+        self.symbols["n"] = sympy.Integer(n)
+        self.sums: list[tuple[sympy.Symbol, IndexedSum]] = []  # placeholder, sum
+        self.index: tuple[str, sympy.Symbol] | None = None  # inside a sum: its index
+        self.slots: dict[int, sympy.Symbol] = {}  # offset -> slot symbol, of the current part
+        self.index_used = False
+
+    def parse_indexed(self) -> IndexedExpression:
+        result = self.parse()
+        parts = []
+        rest = result
+        for placeholder, part in self.sums:
+            coefficient = result.diff(placeholder)
+            if coefficient.free_symbols - set(self.parameter_symbols()):
+                raise ExpressionError(
+                    f"a sum(...) in {self._short(self.body)!r} is not allowed where it stands: "
+                    "a sum may be multiplied or divided by constants and added to other "
+                    "terms, not put inside a function or multiplied by a variable or a sum"
+                )
+            parts.append(part._replace(coefficient=coefficient))
+            rest = rest.xreplace({placeholder: sympy.S.Zero})
+        if self.slots or rest != 0:
+            offsets = sorted(self.slots)
+            parts.append(
+                IndexedSum(
+                    rest,
+                    tuple(self.slots[k] for k in offsets),
+                    tuple(offsets),
+                    None,
+                    0,
+                    0,
+                    sympy.S.One,
+                    False,
+                )
+            )
+        names = tuple(str(p.index_symbol) for p in parts if p.index_symbol is not None)
+        return IndexedExpression(tuple(parts), self.vector, self.n, names)
+
+    def parameter_symbols(self) -> list[sympy.Symbol]:
+        return [symbol(p) for p in self.parameters]
+
+    # ------------------------------------------------------------------ conversion
+    def _convert(self, node: ast.expr) -> sympy.Expr:
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node)
+        return super()._convert(node)
+
+    def _name(self, node: ast.Name) -> sympy.Expr:
+        if self.index is not None and node.id == self.index[0]:
+            self.index_used = True
+            return self.index[1]
+        if node.id == self.vector:
+            raise ExpressionError(
+                f"{node.id!r} at {self._where(node)} is the vector of variables: write "
+                f"{node.id}[i] inside a sum or {node.id}[1] .. {node.id}[n] (1-based)"
+            )
+        if node.id == "sum":
+            raise ExpressionError(
+                f"'sum' at {self._where(node)} must be called: sum(term, i, low, high)"
+            )
+        return super()._name(node)
+
+    def _subscript(self, node: ast.Subscript) -> sympy.Expr:
+        where = self._where(node)
+        if not (isinstance(node.value, ast.Name) and node.value.id == self.vector):
+            raise ExpressionError(
+                f"subscript {self._segment(node)!r} at {where} is not allowed: only the "
+                f"vector {self.vector!r} takes subscripts ({self.vector}[i + 1], "
+                f"{self.vector}[1])"
+            )
+        sl = node.slice
+        if isinstance(sl, (ast.Slice, ast.Tuple)):
+            raise ExpressionError(
+                f"subscript {self._segment(node)!r} at {where} is not allowed: one index, "
+                f"as in {self.vector}[i] or {self.vector}[2]"
+            )
+        used = self.index_used
+        k = self._convert(sl)
+        self.index_used = used  # an index in a subscript is not a use of its value
+        if self.index is not None:
+            offset = sympy.expand(k - self.index[1])
+            if not offset.is_Integer:
+                raise ExpressionError(
+                    f"subscript {self._segment(node)!r} at {where} is not allowed: inside "
+                    f"sum(..., {self.index[0]}, ...) write {self.vector}[{self.index[0]} + k] "
+                    "with a whole number k (a fixed variable belongs outside the sum)"
+                )
+            off = int(offset)
+        else:
+            if not k.is_Integer:
+                raise ExpressionError(
+                    f"subscript {self._segment(node)!r} at {where} is not allowed: outside a "
+                    f"sum the index must be a whole number from 1 to n = {self.n} (written "
+                    "with integers and n)"
+                )
+            off = int(k)
+            if not 1 <= off <= self.n:
+                raise ExpressionError(
+                    f"subscript {self._segment(node)!r} at {where} is {off}: the variables "
+                    f"are {self.vector}[1] .. {self.vector}[{self.n}]"
+                )
+        if off not in self.slots:
+            if len(self.slots) >= MAX_SLOTS:
+                raise ExpressionError(
+                    f"subscript {self._segment(node)!r} at {where}: at most {MAX_SLOTS} "
+                    "different subscripts in one term"
+                )
+            self.slots[off] = sympy.Symbol(f"_{self.vector}{len(self.slots)}", real=True)
+        return self.slots[off]
+
+    def _call(self, node: ast.Call) -> sympy.Expr:
+        if not (isinstance(node.func, ast.Name) and node.func.id == "sum"):
+            return super()._call(node)
+        where = self._where(node)
+        usage = "sum(term, i, low, high)"
+        if self.index is not None:
+            raise ExpressionError(
+                f"sum(...) at {where} is inside another sum: nested sums are not supported"
+            )
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise ExpressionError(f"sum(...) at {where} takes positional arguments: {usage}")
+        if len(node.args) != 4:
+            raise ExpressionError(
+                f"sum(...) at {where} takes 4 arguments, {usage}; got {len(node.args)}"
+            )
+        if len(self.sums) >= MAX_SUMS:
+            raise ExpressionError(f"sum(...) at {where}: at most {MAX_SUMS} sums in one expression")
+        term_node, index_node, lo_node, hi_node = node.args
+        if not isinstance(index_node, ast.Name):
+            raise ExpressionError(
+                f"the index {self._segment(index_node)!r} of sum(...) at {where} must be a "
+                f"new name such as i: {usage}"
+            )
+        name = index_node.id
+        try:
+            validate_name(name)
+        except ExpressionError as exc:
+            raise ExpressionError(f"the index of sum(...) at {where}: {exc}") from None
+        if name in self.symbols or name in (self.vector, "sum"):
+            raise ExpressionError(
+                f"the index {name!r} of sum(...) at {where} is already a name of the "
+                "expression (the vector, n or a parameter): choose another"
+            )
+        lo, hi = (self._bound(b, "low" if b is lo_node else "high") for b in (lo_node, hi_node))
+        if lo > hi:
+            raise ExpressionError(
+                f"sum(...) at {where} is empty: {name} runs from {lo} to {hi} (n = {self.n})"
+            )
+        outer_slots, outer_used = self.slots, self.index_used
+        self.slots, self.index_used = {}, False
+        index = sympy.Symbol(name, integer=True)
+        self.index = (name, index)
+        try:
+            term = self._convert(term_node)
+        finally:
+            self.index = None
+        slots, used = self.slots, self.index_used
+        self.slots, self.index_used = outer_slots, outer_used
+        for off in slots:
+            first, last = lo + off, hi + off
+            if first < 1 or last > self.n:
+                sub = f"{self.vector}[{name}{off:+d}]" if off else f"{self.vector}[{name}]"
+                raise ExpressionError(
+                    f"sum(...) at {where}: {sub} runs over {self.vector}[{first}] .. "
+                    f"{self.vector}[{last}] for {name} = {lo}..{hi}; the variables are "
+                    f"{self.vector}[1] .. {self.vector}[{self.n}]"
+                )
+        offsets = sorted(slots)
+        part = IndexedSum(
+            term,
+            tuple(slots[k] for k in offsets),
+            tuple(offsets),
+            index,
+            lo,
+            hi,
+            sympy.S.One,
+            used,
+        )
+        placeholder = sympy.Dummy(f"sum{len(self.sums)}")
+        self.sums.append((placeholder, part))
+        return placeholder
+
+    def _bound(self, node: ast.expr, which: str) -> int:
+        """A bound of a sum: a whole number written with integers and n."""
+        saved = self.index
+        self.index = None
+        try:
+            value = self._convert(node)
+        finally:
+            self.index = saved
+        if not value.is_Integer:
+            raise ExpressionError(
+                f"the {which} bound {self._segment(node)!r} of sum(...) at {self._where(node)} "
+                f"must be a whole number written with integers and n (n = {self.n})"
+            )
+        return int(value)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from optiviz._format import fmt_number
 from optiviz._validation import Flag, Interval, Text, check
 from optiviz.errors import SurfaceError, suggest
-from optiviz.limits import MAX_VARIABLES
+from optiviz.limits import MAX_STRUCTURED_VARIABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from optiviz.surface import Surface
@@ -81,10 +81,16 @@ Families:
 
 - `quadratic`: `f(w) = 1/2 w^T A w + b^T w + c`. `A` is a symmetric n x n matrix (default
   `[[1, 0], [0, 1]]`), `b` a vector of length n or one number used for every coordinate
-  (default `0`), `c` a number (default `0`). The dimension n is taken from `A`.
-- `rosenbrock`: `a` (default 1), `b` (default 100), `n` (default 2, an int >= 2). `n = 2` is
-  `(a - x)^2 + b (y - x^2)^2`; `n > 2` is the chained form
+  (default `0`), `c` a number (default `0`). The dimension n is taken from `A` (at most
+  10,000).
+- `rosenbrock`: `a` (default 1), `b` (default 100), `n` (default 2, an int from 2 to
+  10,000). `n = 2` is `(a - x)^2 + b (y - x^2)^2`; `n > 2` is the chained form
   `sum_{i=1}^{n-1} [b (x_{i+1} - x_i^2)^2 + (a - x_i)^2]`.
+
+From 11 variables on, both families are structured surfaces (`optiviz.structured`): the
+quadratic in matrix form (gradient `A w + b`, Hessian `A`), Rosenbrock as one term
+compiled once and summed in numpy; the derivatives are exact as before, nothing is
+expanded, and `latex`/`describe` show the compact formula.
 
 Variable names of the families: `x` for n = 1, `x, y` for n = 2 (as the classic 2-D test
 functions and the plot axes), `x1 ... xn` for n >= 3.
@@ -328,13 +334,23 @@ def _evaluate(value: Any, subs: Mapping, names: list[str], what: str) -> float:
 
 
 # -- families (trusted sympy code) ----------------------------------------------------------
+#: From this many variables the ``quadratic`` and ``rosenbrock`` families build a
+#: structured surface (:mod:`optiviz.structured`: matrix form, or one term compiled once and
+#: summed in numpy) instead of deriving the expanded expression symbolically (below it the
+#: expanded surface builds in well under a second and keeps its full symbolic view).
+STRUCTURED_FROM = 11
+
+
 @dataclass(frozen=True)
 class FamilyBuild:
-    expression: Any  # sympy.Expr
+    expression: Any  # sympy.Expr (None for a structured build)
     symbols: tuple
     window: list
     minima: list
     text: str
+    #: a structured surface instead of an expression: called with the surface's common
+    #: keyword arguments (name, description, source, extra, parameters, rebuild)
+    structured: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -358,10 +374,10 @@ def _quadratic_n(A: Any) -> int:
     if hasattr(A, "tolist"):
         A = A.tolist()
     n = len(A) if isinstance(A, (list, tuple)) else 0
-    if n > MAX_VARIABLES:
+    if n > MAX_STRUCTURED_VARIABLES:
         raise SurfaceError(
-            f"quadratic parameter 'A' is {n} x {n}; at most {MAX_VARIABLES} variables are "
-            "allowed (gradients and Hessians are derived symbolically)"
+            f"quadratic parameter 'A' is {n} x {n}; at most {MAX_STRUCTURED_VARIABLES:,} "
+            "variables are allowed"
         )
     return n
 
@@ -402,8 +418,10 @@ def _build_quadratic(params: dict) -> FamilyBuild:
     if n == 0 or not all(isinstance(row, (list, tuple)) and len(row) == n for row in A_raw):
         raise SurfaceError(
             f"quadratic parameter 'A' must be a square n x n matrix (a list of n rows of n "
-            f"numbers); got {params['A']!r}"
+            f"numbers); got {_short(params['A'])}"
         )
+    if n >= STRUCTURED_FROM:
+        return _structured_quadratic(A_raw, b_raw, params, n)
     _check_quadratic_size(A_raw, n)
     A = sp.Matrix(n, n, lambda i, j: _exact(A_raw[i][j], f"quadratic parameter 'A'[{i}][{j}]"))
     for i in range(n):
@@ -436,24 +454,85 @@ def _build_quadratic(params: dict) -> FamilyBuild:
     if not all(e.is_Rational for e in [*A, *b, c]):  # rational terms are expanded already
         expr = sp.expand(expr)
 
+    from optiviz.structured import quadratic_window_and_minimum
+
     An = np.array(A.evalf(30).tolist(), dtype=float)
     bn = np.array(b.evalf(30), dtype=float).reshape(-1)
     cn = float(c.evalf(30))
-    eig = np.linalg.eigvalsh(An)
-    minima: list = []
-    centre = np.zeros(n)
-    half = np.full(n, 2.0)
-    if eig[0] > 1e-12 * max(1.0, float(np.abs(eig).max())):
-        wstar = -np.linalg.solve(An, bn)
-        wstar = wstar + 0.0  # no -0.0 in the listed point
-        minima = [{"point": wstar.tolist(), "value": cn + 0.5 * float(bn @ wstar)}]
-        centre = wstar
-        # Bounding box of a level set of f, scaled so its narrowest side has half-width 2
-        # (the flat directions of an ill-conditioned quadratic get up to 5x more room).
-        spread = np.sqrt(np.diag(np.linalg.inv(An)))
-        half = 2.0 * np.minimum(spread / spread.min(), 5.0)
-    window = [[float(m - h), float(m + h)] for m, h in zip(centre, half, strict=True)]
+    window, minima = quadratic_window_and_minimum(An, bn, cn)
     return FamilyBuild(expr, syms, window, minima, str(expr))
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _numbers(raw: Any, what: str) -> tuple[Any, Any]:
+    """``(floats, exact)`` of a quadratic parameter (a number, or nested lists): plain
+    numbers are read by numpy (each float is the decimal it prints as, as ``to_exact``
+    reads it), text entries (``"1/3"``) exactly; ``exact`` is None when there are none."""
+    import numpy as np
+
+    def has_text(v: Any) -> bool:
+        return isinstance(v, str) or (isinstance(v, (list, tuple)) and any(has_text(u) for u in v))
+
+    if not has_text(raw):
+        try:
+            arr = np.array(raw, dtype=float)
+        except (TypeError, ValueError):
+            raise SurfaceError(f"{what} must hold numbers; got {_short(raw)}") from None
+        if not np.all(np.isfinite(arr)):
+            raise SurfaceError(f"{what} must hold finite numbers; got {_short(raw)}")
+        if any(isinstance(v, bool) for v in np.ravel(np.array(raw, dtype=object))):
+            raise SurfaceError(f"{what} must hold numbers, not bools; got {_short(raw)}")
+        return arr, None
+    exact = np.vectorize(lambda v: _exact(v, what), otypes=[object])(np.array(raw, dtype=object))
+    return np.vectorize(lambda e: float(e.evalf(30)), otypes=[float])(exact), exact
+
+
+def _structured_quadratic(A_raw: list, b_raw: Any, params: dict, n: int) -> FamilyBuild:
+    """A quadratic of :data:`STRUCTURED_FROM` or more variables in matrix form."""
+    import numpy as np
+
+    An, A_exact = _numbers(A_raw, "quadratic parameter 'A'")
+    if An.shape != (n, n):
+        raise SurfaceError(
+            f"quadratic parameter 'A' must be a square n x n matrix (a list of n rows of n "
+            f"numbers); got shape {An.shape}"
+        )
+    bad = np.argwhere(An != An.T)
+    if len(bad):
+        i, j = bad[0]
+        raise SurfaceError(
+            f"quadratic parameter 'A' must be symmetric; got A[{i}][{j}] = "
+            f"{A_raw[i][j]!r} but A[{j}][{i}] = {A_raw[j][i]!r}"
+        )
+    if isinstance(b_raw, (list, tuple)) and len(b_raw) != n:
+        raise SurfaceError(
+            f"quadratic parameter 'b' must have length {n} (A is {n} x {n}); "
+            f"got {_short(params['b'])}"
+        )
+    bn, b_exact = _numbers(b_raw, "quadratic parameter 'b'")
+    bn = np.broadcast_to(bn, (n,)).copy()
+    c = _exact(params["c"], "quadratic parameter 'c'")
+    cn = float(c.evalf(30))
+    exact = None
+    if A_exact is not None or b_exact is not None or not c.is_Rational:
+        from optiviz.surface import to_exact
+
+        Ae = A_exact if A_exact is not None else np.vectorize(to_exact, otypes=[object])(An)
+        be = b_exact if b_exact is not None else [to_exact(float(v)) for v in bn]
+        exact = (Ae, list(np.broadcast_to(np.array(be, dtype=object), (n,))), c)
+
+    def make(**common: Any) -> Any:
+        from optiviz.structured import QuadraticSurface
+
+        return QuadraticSurface(
+            An, bn, cn, variables=_family_variable_names(n), exact=exact, **common
+        )
+
+    return FamilyBuild(None, (), [], [], "1/2 x^T A x + b^T x + c", structured=make)
 
 
 def _rosenbrock_n(params: dict) -> int:
@@ -461,7 +540,7 @@ def _rosenbrock_n(params: dict) -> int:
         "rosenbrock",
         "n",
         params["n"],
-        Interval("int", 2, MAX_VARIABLES, strict=True),
+        Interval("int", 2, MAX_STRUCTURED_VARIABLES, strict=True),
         error=SurfaceError,
         message="{owner} parameter {key!r} must be {allowed}; got {value!r}",
     )
@@ -477,12 +556,23 @@ def _build_rosenbrock(params: dict) -> FamilyBuild:
     b = _exact(params["b"], "rosenbrock parameter 'b'")
     names = _family_variable_names(n)
     xs = tuple(symbol(v) for v in names)
+    af, bf = float(a.evalf(30)), float(b.evalf(30))
+    if n >= STRUCTURED_FROM:
+
+        def make(**common: Any) -> Any:
+            from optiviz.structured import rosenbrock
+
+            window = [[min(-2.0, af - 1.0), max(2.0, af + 1.0)]] * n
+            minima = [{"point": [1.0] * n, "value": 0.0}] if bf > 0 and a == 1 else []
+            common["parameters"] = {**common["parameters"], "n": n}
+            return rosenbrock(n, a, b, window=window, minima=minima, **common)
+
+        return FamilyBuild(None, (), [], [], "", structured=make)
     if n == 2:
         x, y = xs
         expr = (a - x) ** 2 + b * (y - x**2) ** 2
     else:
         expr = sp.Add(*[b * (xs[i + 1] - xs[i] ** 2) ** 2 + (a - xs[i]) ** 2 for i in range(n - 1)])
-    af, bf = float(a.evalf(30)), float(b.evalf(30))
     minima: list = []
     if bf > 0:
         if n == 2:
@@ -576,13 +666,16 @@ def _load_family(name: str, info: dict, params: dict, rebuild: Callable) -> Surf
     try:
         with cpu_budget(BUILD_BUDGET):
             built = FAMILIES[info["family"]].build(params)
-            return _family_surface(name, info, params, rebuild, built)
+            if built.structured is None:
+                return _family_surface(name, info, params, rebuild, built)
     except _OutOfTime:
         raise SurfaceError(
             f"surface {name!r}: building the {info['family']!r} family's expression, its "
             f"exact gradient and Hessian takes longer than {BUILD_BUDGET:g} s of CPU time "
             "(the limit): use fewer variables"
         ) from None
+    # a structured surface derives nothing symbolically: no build budget to keep
+    return built.structured(parameters=params, rebuild=rebuild, **_common(name, info))
 
 
 def _family_surface(

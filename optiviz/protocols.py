@@ -102,7 +102,8 @@ class SurfaceLike(Protocol, metaclass=_StaticProtocolMeta):
     # -- variables and domain ---------------------------------------------------------
     @property
     def n(self) -> int:
-        """Number of variables, 1 to :data:`optiviz.limits.MAX_VARIABLES`."""
+        """Number of variables, 1 to :data:`optiviz.limits.MAX_VARIABLES` (a structured
+        surface of :mod:`optiviz.structured`: 1 to ``MAX_STRUCTURED_VARIABLES``)."""
         ...
 
     @property
@@ -236,9 +237,12 @@ class SurfaceLike(Protocol, metaclass=_StaticProtocolMeta):
         ...
 
 
-if TYPE_CHECKING:  # the type checker proves that both surface classes implement the protocol
+if TYPE_CHECKING:  # the type checker proves that the surface classes implement the protocol
     from optiviz.data import DataSurface
+    from optiviz.structured import QuadraticSurface, SumSurface
     from optiviz.surface import Surface
 
-    def _implementations(a: Surface, b: DataSurface) -> tuple[SurfaceLike, SurfaceLike]:
-        return a, b
+    def _implementations(
+        a: Surface, b: DataSurface, c: QuadraticSurface, d: SumSurface
+    ) -> tuple[SurfaceLike, SurfaceLike, SurfaceLike, SurfaceLike]:
+        return a, b, c, d

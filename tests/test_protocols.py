@@ -44,7 +44,24 @@ def _data():
     }
 
 
-SURFACES = {**_library(), **_data()}
+def _structured():
+    from optiviz.structured import QuadraticSurface, SumSurface, separable
+
+    A = 2.1 * np.eye(12) - np.eye(12, k=1) - np.eye(12, k=-1)
+    return {
+        "structured quadratic n=12": lambda: load_surface("quadratic", A=A.tolist(), b=1),
+        "structured quadratic dense l2": lambda: QuadraticSurface(
+            np.full((4, 4), 0.5) + np.eye(4), [1, -1, 0, 2], 3.0, l2=0.2
+        ),
+        "structured rosenbrock n=12": lambda: load_surface("rosenbrock", n=12),
+        "indexed dixon-price n=5": lambda: SumSurface.from_expression(
+            "(x[1] - 1)**2 + sum(i*(2*x[i]**2 - x[i-1])**2, i, 2, n)", 5
+        ),
+        "separable rastrigin n=3 l1": lambda: separable("rastrigin", 3).regularized(l1=0.1),
+    }
+
+
+SURFACES = {**_library(), **_data(), **_structured()}
 
 
 @pytest.fixture(scope="module", params=sorted(SURFACES))

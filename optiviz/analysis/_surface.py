@@ -16,7 +16,11 @@ def _is_data(surface: Any) -> bool:
 
 
 def _is_quadratic(surface: Any) -> bool:
-    if _is_data(surface) or not getattr(surface, "symbolic_exact", False):
+    # is_polynomial and degree are facts about the function, also when its symbolic view
+    # is a compact form (a structured quadratic of a dense A: symbolic_exact is False)
+    if _is_data(surface):
+        return False
+    if not getattr(surface, "symbolic_exact", False) and not hasattr(surface, "is_polynomial"):
         return False
     return bool(surface.is_polynomial) and (surface.degree or 0) <= 2
 

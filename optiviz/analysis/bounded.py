@@ -43,6 +43,8 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
         return _data_bounded(surface)
     if _is_quadratic(surface):
         return _quadratic_bounded(surface)
+    if not getattr(surface, "symbolic_exact", True):
+        return None, "not decided (no exact symbolic form)"
     import sympy as sp
 
     try:
@@ -105,6 +107,8 @@ def _quadratic_bounded(surface: Any) -> tuple[bool, str]:
             f"the Hessian has a negative eigenvalue ({fmt_number(lam[0])}): unbounded "
             "below along its eigenvector"
         )
+    if lam[0] > EIG_TOL * scale:  # definite: H x = -b is solvable (no least squares needed)
+        return True, "quadratic with a positive semidefinite Hessian and a stationary point"
     x, *_ = np.linalg.lstsq(H, -b, rcond=None)
     if np.linalg.norm(H @ x + b) > 1e-10 * max(1.0, float(np.linalg.norm(b))):
         return False, "the linear term has a component where the Hessian is flat"
@@ -298,6 +302,8 @@ def form_positive_definite(exps: Array, coef: Array, budget: int = PD_BUDGET) ->
         return False
     if n == 1:
         return bool(coef.sum() > 0)
+    if 4 ** (n - 1) > budget:  # the first grid of a face alone exceeds the budget (no alloc)
+        return False
     L = d * float(np.sum(np.abs(coef)))
     margin = 1e-12 * float(np.sum(np.abs(coef)))
     k = 4

@@ -125,12 +125,13 @@ class PointAnalysis:
         eigenvector (components in variable order, largest-magnitude component positive)."""
         names = self._names()
         out: list[str | list[float]] = []
+        diagonal = self.diagonal  # once: an n x n test (per eigenvector it was O(n^3))
         for v in self.eigenvectors.T:
-            if self.diagonal:
+            if diagonal:
                 out.append(names[int(np.argmax(np.abs(v)))])
             else:
                 out.append([float(c) for c in v])
-        if self.diagonal and len(set(map(str, out))) < len(out):
+        if diagonal and len(set(map(str, out))) < len(out):
             # repeated eigenvalues: eigh may mix the axes; the diagonal names them
             order = np.argsort(np.diag(self.hessian), kind="stable")
             out = [names[int(i)] for i in order]

@@ -27,6 +27,10 @@ SYMBOLIC_MAX_VARS = 4
 #: numeric points); every minimum is kept, up to MAX_MINIMA.
 MAX_POINTS = 50
 MAX_MINIMA = 1000
+#: The numeric search evaluates (and decomposes) one n x n Hessian per start at once: by
+#: default it uses at most as many starts as fit this many bytes of Hessians (all 4,000 up
+#: to 22 variables; 200 at n = 100, 8 from n = 500 on).
+START_HESSIAN_BYTES = 16_000_000
 
 
 def _run_with_timeout(fn: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
@@ -110,7 +114,7 @@ def _starts(surface: Any, n_starts: int | None, seed: int = 0) -> Array:
     n = surface.n
     lo, hi = surface.window[:, 0], surface.window[:, 1]
     if n_starts is None:
-        n_starts = 400 if n <= 2 else min(4000, 150 * n)
+        n_starts = 400 if n <= 2 else min(4000, 150 * n, max(8, START_HESSIAN_BYTES // (8 * n * n)))
     n_starts = max(1, int(n_starts))
     if n <= 2:
         k = max(1, int(math.ceil(n_starts ** (1.0 / n))))

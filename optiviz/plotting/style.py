@@ -356,7 +356,9 @@ def formula_titles(surface, max_latex: int = 400) -> tuple[str | None, str]:
     """``(math, plain)`` titles of a surface's formula: ``"name:  $f(x, y) = ...$"`` when
     mathtext can lay out the LaTeX (else ``None``), and the plain expression text."""
     names = tuple(getattr(surface, "variables", ()))
-    math_vars = [math_name(v) for v in names]
+    if len(names) > 6:  # many variables (a structured surface): the first and the last
+        names = (names[0], "...", names[-1])
+    math_vars = [math_name(v) if v != "..." else r"\ldots" for v in names]
     args_math = ", ".join(
         m if m is not None else rf"\mathrm{{{v}}}" for m, v in zip(math_vars, names, strict=True)
     )

@@ -1,0 +1,214 @@
+"""Dimension benchmarks (issue 13): structured surfaces at n = 100 and n = 1000.
+
+(a) building an n = 100 quadratic (tridiagonal A, through ``load_surface("quadratic")``)
+    and an n = 100 Rosenbrock (``load_surface("rosenbrock", n=100)``): median CPU time of
+    the build < 0.5 s (the expanded symbolic surfaces were refused or took 6-18 s);
+(b) Adam at n = 100 on each, ``record="all"``: time per step <= 1.5 x a hand-written numpy
+    Adam loop with a hand-written gradient (``A x + b``; the Rosenbrock slices) recording
+    points and losses, interleaved in the same process;
+(c) n = 1000 works: both surfaces build, their gradients match the hand-written ones, and
+    Adam's per-step ratio is shown (information).
+
+Timings are CPU time (``time.process_time``), medians of interleaved repeats (the first,
+cold build of the process is reported in the note, not in the median).
+
+    python benchmarks/bench_dimension.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+B1, B2, EPS = 0.9, 0.999, 1e-8
+LR = 1e-3
+
+
+def tridiagonal(n: int) -> np.ndarray:
+    """A positive definite tridiagonal A (the 1-D Laplacian plus 0.1 I): eigenvalues in
+    (0.1, 4.1)."""
+    return 2.1 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+
+
+def quadratic(n: int):
+    from optiviz.library import load_surface
+
+    return load_surface("quadratic", A=tridiagonal(n).tolist(), b=1.0)
+
+
+def rosenbrock(n: int):
+    from optiviz.library import load_surface
+
+    return load_surface("rosenbrock", n=n)
+
+
+def _cpu(fn: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.process_time()
+    out = fn()
+    return time.process_time() - t0, out
+
+
+def _medians(fns: dict[str, Callable[[], object]], repeats: int) -> tuple[dict, dict]:
+    """Interleaved repeats (alternating who goes first): median CPU time and last result."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    out: dict[str, object] = {}
+    keys = list(fns)
+    for r in range(repeats):
+        for k in keys if r % 2 == 0 else keys[::-1]:
+            out[k] = None
+            t, out[k] = _cpu(fns[k])
+            times[k].append(t)
+    return {k: statistics.median(v) for k, v in times.items()}, out
+
+
+# -- hand-written numpy ----------------------------------------------------------------------
+def adam_quadratic(A: np.ndarray, b: np.ndarray, x0: np.ndarray, steps: int):
+    """Adam on 1/2 x^T A x + b^T x, the way a user writes it (points and losses kept)."""
+    n = x0.size
+    x = x0.copy()
+    m = np.zeros(n)
+    v = np.zeros(n)
+    points = np.empty((steps + 1, n))
+    losses = np.empty(steps + 1)
+    ax = A @ x
+    points[0], losses[0] = x, 0.5 * (x @ ax) + b @ x
+    for t in range(1, steps + 1):
+        g = ax + b
+        m = B1 * m + (1 - B1) * g
+        v = B2 * v + (1 - B2) * g * g
+        x = x - LR * (m / (1 - B1**t)) / (np.sqrt(v / (1 - B2**t)) + EPS)
+        ax = A @ x
+        points[t], losses[t] = x, 0.5 * (x @ ax) + b @ x
+    return points, losses
+
+
+def rosen_value_grad(x: np.ndarray) -> tuple[float, np.ndarray]:
+    r = x[1:] - x[:-1] ** 2
+    u = 1 - x[:-1]
+    g = np.zeros_like(x)
+    g[:-1] = -400 * x[:-1] * r - 2 * u
+    g[1:] += 200 * r
+    return float(np.sum(100 * r * r + u * u)), g
+
+
+def adam_rosenbrock(x0: np.ndarray, steps: int):
+    """Adam on the chained Rosenbrock function with a hand-written sliced gradient."""
+    n = x0.size
+    x = x0.copy()
+    m = np.zeros(n)
+    v = np.zeros(n)
+    points = np.empty((steps + 1, n))
+    losses = np.empty(steps + 1)
+    f, g = rosen_value_grad(x)
+    points[0], losses[0] = x, f
+    for t in range(1, steps + 1):
+        m = B1 * m + (1 - B1) * g
+        v = B2 * v + (1 - B2) * g * g
+        x = x - LR * (m / (1 - B1**t)) / (np.sqrt(v / (1 - B2**t)) + EPS)
+        f, g = rosen_value_grad(x)
+        points[t], losses[t] = x, f
+    return points, losses
+
+
+# -- (a) builds ------------------------------------------------------------------------------
+def _build(name: str, make: Callable[[int], object], n: int = 100, repeats: int = 5) -> dict:
+    cold, _ = _cpu(lambda: make(n))
+    times = [_cpu(lambda: make(n))[0] for _ in range(repeats)]
+    med = statistics.median(times)
+    return dict(
+        name=f"(a) build n = {n} {name}",
+        optiviz_s=med,
+        baseline_s=None,
+        ratio=med,
+        target=0.5,
+        unit="s CPU",
+        note=f"median of {repeats} builds {med:.3f} s; first build of the process {cold:.3f} s",
+    )
+
+
+def bench_build_quadratic_100() -> dict:
+    return _build("quadratic", quadratic)
+
+
+def bench_build_rosenbrock_100() -> dict:
+    return _build("rosenbrock", rosenbrock)
+
+
+# -- (b) Adam per step ---------------------------------------------------------------------
+def _adam_row(label: str, n: int, steps: int, repeats: int, target: float | None) -> dict:
+    import optiviz
+    from optiviz.engine import run
+
+    rng = np.random.default_rng(0)
+    x0 = rng.uniform(-1.0, 1.0, n)
+    t0 = time.process_time()
+    if label == "quadratic":
+        s = quadratic(n)
+        A, b = tridiagonal(n), np.ones(n)
+
+        def baseline():
+            return adam_quadratic(A, b, x0, steps)
+
+    else:
+        s = rosenbrock(n)
+
+        def baseline():
+            return adam_rosenbrock(x0, steps)
+
+    build = time.process_time() - t0
+    opt = optiviz.make_optimizer("adam", lr=LR)
+    med, out = _medians({"optiviz": lambda: run(s, opt, x0, steps), "baseline": baseline}, repeats)
+    tr = out["optiviz"]
+    pts, losses = out["baseline"]
+    assert tr.n_steps == steps
+    np.testing.assert_allclose(tr.points[:50], pts[:50], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(tr.losses[:50], losses[:50], rtol=1e-12, atol=1e-12)
+    o, b_ = med["optiviz"] / steps, med["baseline"] / steps
+    return dict(
+        name=f"({'b' if target else 'c'}) adam n = {n} {label}, {steps} steps",
+        optiviz_s=med["optiviz"],
+        baseline_s=med["baseline"],
+        ratio=o / b_,
+        target=target,
+        unit="x time",
+        note=(
+            f"CPU {o * 1e6:.1f} us/step vs hand numpy {b_ * 1e6:.1f} us/step (median of "
+            f"{repeats}); build {build:.3f} s"
+        ),
+    )
+
+
+def bench_adam_quadratic_100() -> dict:
+    return _adam_row("quadratic", 100, 2000, 7, 1.5)
+
+
+def bench_adam_rosenbrock_100() -> dict:
+    return _adam_row("rosenbrock", 100, 2000, 7, 1.5)
+
+
+# -- (c) n = 1000 ----------------------------------------------------------------------------
+def bench_adam_quadratic_1000() -> dict:
+    return _adam_row("quadratic", 1000, 300, 3, None)
+
+
+def bench_adam_rosenbrock_1000() -> dict:
+    return _adam_row("rosenbrock", 1000, 1000, 3, None)
+
+
+BENCHMARKS = [
+    bench_build_quadratic_100,
+    bench_build_rosenbrock_100,
+    bench_adam_quadratic_100,
+    bench_adam_rosenbrock_100,
+    bench_adam_quadratic_1000,
+    bench_adam_rosenbrock_1000,
+]
+
+
+if __name__ == "__main__":
+    for bench in BENCHMARKS:
+        r = bench()
+        print(f"{r['name']:<44} {r['ratio']:.3f} {r['unit']} (target {r['target']}): {r['note']}")
