@@ -62,6 +62,7 @@ _SUBMODULES = (
     "schedules",
     "surface",
     "trajectory",
+    "tuning",
 )
 
 #: The submodules ``from optiviz import *`` brings in (the others stay unimported).

@@ -222,6 +222,8 @@ class ExperimentConfig:
     starts: tuple[tuple[float, ...], ...] = ()
     #: The iterate before each start (``start_prev`` is the first), or None.
     starts_prev: tuple[tuple[float, ...], ...] | None = None
+    #: The ``tune:`` block (a :class:`~optiviz.tuning.TuneSpec`), or None.
+    tune: Any = None
     _surface: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -265,6 +267,7 @@ class ExperimentConfig:
             starts=len(self.starts),
             figures=[(f, self.options_of(f)) for f in self.figures],
             view=self,
+            tune=self.tune,
         )
 
     def build_surface(self):
@@ -289,7 +292,7 @@ class ExperimentConfig:
             )
             else surf.to_dict()
         )
-        return {
+        out = {
             "name": self.name,
             "description": self.description,
             "surface": surface,
@@ -300,7 +303,10 @@ class ExperimentConfig:
             "divergence_bound": self.divergence_bound,
             "record": self.record,
             "seed": self.seed,
-            "optimizers": [with_defaults(o) for o in self.optimizers],
+            # a tuned entry lists only what it fixes (its defaults would fix the search)
+            "optimizers": [
+                o.to_dict() if self.tune is not None else with_defaults(o) for o in self.optimizers
+            ],
             "figures": [
                 {f: dict(self.figure_options[f])} if self.figure_options.get(f) else f
                 for f in self.figures
@@ -312,6 +318,9 @@ class ExperimentConfig:
             "report": self.report.to_dict(),
             "expect": [e.to_dict() for e in self.expect],
         }
+        if self.tune is not None:
+            out["tune"] = self.tune.to_dict()
+        return out
 
 
 def points_as_written(points: tuple[tuple[float, ...], ...]) -> list:
