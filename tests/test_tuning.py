@@ -425,12 +425,22 @@ def test_a_bad_tune_block_is_refused_at_its_field(changes, where):
     assert where in _problems(changes)
 
 
+def test_the_tuning_figures_are_accepted_with_a_tune_block():
+    from optiviz.figures import missing_needs
+
+    kinds = ["tune_sensitivity", "tune_curve", "tune_comparison"]
+    cfg = parse_config({**BASE, "figures": kinds})
+    assert cfg.figures == tuple(kinds) and missing_needs(cfg) == []
+
+
 def test_area_needs_f_star_and_tuning_figures_need_a_tune_block():
     no_min = {"expression": "x**2 + y**2 + 0.1*x*y", "variables": ["x", "y"]}
     assert "tune.objective: 'area' is not allowed" in _problems(
         {"surface": no_min, "tune": {"objective": "area"}}
     )
-    assert "figures[1]: 'tune_comparison' is not allowed" in _problems({}, drop=("tune",))
+    assert "figures[0]: 'tune_curve' is not allowed: it draws the trials of a tune: block" in (
+        _problems({}, drop=("tune",))
+    )
 
 
 def test_horizon_without_steps_sets_the_steps_and_counts_in_the_cost():

@@ -83,7 +83,7 @@ def tune_sensitivity(
     opts = list(tuning.optimizers)
     rows = max(len(opts), 1)
     cols = max((t.space.d for t in opts), default=1)
-    size = figsize or (min(3.0 * cols + 1.2, 12.0), min(2.3 * rows + 1.4, 16.0))
+    size = figsize or (min(max(3.0 * cols + 1.2, 7.0), 12.0), min(2.3 * rows + 1.4, 16.0))
     with rc():
         fig = new_figure(size, dpi) if ax is None else figure_of(ax)
         axes = panels(fig, ax, rows, cols)
@@ -93,6 +93,8 @@ def tune_sensitivity(
             finite = np.isfinite(y)
             logy = _log_y(y, tuning.objective)
             top = _top(y[finite], logy)
+            fin = y[finite]
+            wide = logy and fin.size > 0 and fin.max() > 100 * fin.min()  # two decades
             for j in range(cols):
                 a = axes[i, j]
                 if j >= t.space.d:
@@ -129,7 +131,8 @@ def tune_sensitivity(
                 a.set_xlabel(dim.name)
                 if j == 0:
                     a.set_ylabel(f"{t.label}\n{objective_label(tuning.objective, f_min)}")
-                a.minorticks_off()  # 12+ small log panels: minor ticks cost more than they show
+                if wide:  # many small log panels: minor ticks cost more than they show
+                    a.minorticks_off()
                 finish_axes(a)
                 a.grid(True, which="major", alpha=0.3, linewidth=0.6)
         handles = [
@@ -158,8 +161,8 @@ def tune_sensitivity(
         _title(
             fig,
             title,
-            f"{tuning.objective} of each trial against each searched hyperparameter "
-            f"({tuning.spec.budget} {tuning.spec.sampler} trials per optimizer)",
+            f"Sensitivity: {tuning.objective} of the {tuning.spec.budget} "
+            f"{tuning.spec.sampler} trials per optimizer",
             caption,
         )
     return fig
