@@ -13,9 +13,8 @@ from optiviz.config import Expectation, ExperimentConfig
 #: wall-clock seconds. The parts do not add up to the total: building the surface and
 #: checking the output folder are in the total only.
 TIMING_KEYS = {
-    "runs": "running every optimizer entry",
+    "runs": "running every optimizer entry (and first the trials of a tune: block)",
     "analysis": "the analysis of the surface and the expect: checks",
-    "tuning": "the trials of a tune: block (part of runs)",
     "figures": "drawing and writing the figures",
     "other_files": "writing config.yaml, trajectories.csv and report.md (run.json's few "
     "milliseconds are not counted)",
