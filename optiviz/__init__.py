@@ -65,6 +65,7 @@ _SUBMODULES = (
     "structured",
     "surface",
     "trajectory",
+    "tuning",
 )
 
 #: The submodules ``from optiviz import *`` brings in (the others stay unimported).

@@ -445,16 +445,19 @@ def test_every_figure_name_is_accepted():
         }
     }
     range_test = {"name": "exponential_range", "lr_max": 1.0, "steps": 5}
+    # the tuning kinds need a tune: block, whose entries have no grids (test_tuning.py)
+    untuned = tuple(k for k in FIGURES if not k.startswith("tune_") and k not in SUITE_KINDS)
     d = base(
-        # every kind but the suite's (they need a suite: block: tests/test_suite.py)
-        figures=[rate_map if k == "rate_map" else k for k in FIGURES if k not in SUITE_KINDS],
+        # every kind but the suite's (they need a suite: block: tests/test_suite.py) and
+        # the tuning's (they need a tune: block: tests/test_tuning.py)
+        figures=[rate_map if k == "rate_map" else k for k in untuned],
         optimizers=[
             {"name": "gd", "lr": {"grid": {"values": [1e-3, 1e-2]}}},  # lr_sweep
             {"name": "momentum", "lr": 1e-3, "momentum": 0.5},  # rate_map, modes
             {"name": "gd", "lr": 1e-3, "schedule": range_test},  # basins, sharpness, lr_range
         ],
     )
-    assert parse_config(d, "x.yaml").figures == tuple(k for k in FIGURES if k not in SUITE_KINDS)
+    assert parse_config(d, "x.yaml").figures == untuned
 
 
 # -- robustness: nothing but ConfigError for any YAML-like input ------------------------------

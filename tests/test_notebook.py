@@ -93,7 +93,16 @@ def _entry_points(seed, traj):
         "modes": lambda: plotting.modes(
             [("gd", modes(traj.points, analyze(seed).minimum, make_optimizer("gd", lr=0.3)))]
         ),
+        "tune_sensitivity": lambda: plotting.tune_sensitivity(_tuning(seed)),
+        "tune_curve": lambda: plotting.tune_curve(_tuning(seed)),
+        "tune_comparison": lambda: plotting.tune_comparison([traj], _tuning(seed)),
     }
+
+
+def _tuning(surface):
+    from optiviz.tuning import tune
+
+    return tune(surface, ["gd"], {"budget": 4}, start=[1.5, 2.0], steps=5)
 
 
 def _minima(surface):

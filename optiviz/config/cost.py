@@ -21,6 +21,11 @@ CSV
     final``) of about 40 + 24 (n + 2 + h) bytes, h the entry's hyperparameter columns (an
     upper estimate: each float written by ``repr``).
 
+trials
+    a ``tune:`` block runs ``budget`` trials of every entry from every start for the
+    horizon, one batched run per entry (``record: final``, ``path`` for the ``area``
+    objective); they count in the work, and one entry's trial records in the temporaries.
+
 figures
     a figure kind that runs its own runs (``basins``: a grid of starts per entry) states
     their work and memory (``FigureKind.work``); they count with the entries'.
@@ -80,16 +85,23 @@ class ConfigCost:
     figures: tuple[FigureCost, ...] = ()
     #: Where an entry's index points (a suite's entries are ``suite.optimizers[i]``).
     entry_key: str = "optimizers"
+    #: The trials of a ``tune:`` block, one per entry (their records are temporaries).
+    trials: tuple[EntryCost, ...] = ()
 
     @property
     def work(self) -> int:
-        return sum(e.work for e in self.entries) + sum(f.work for f in self.figures)
+        return (
+            sum(e.work for e in self.entries)
+            + sum(f.work for f in self.figures)
+            + sum(t.work for t in self.trials)
+        )
 
     @property
     def memory(self) -> int:
         """Records of every entry plus the largest temporaries of one entry or figure (the
         figures run one at a time, after the entries, while their records are kept)."""
         temps = [e.temp_bytes for e in self.entries] + [f.memory for f in self.figures]
+        temps += [t.record_bytes + t.temp_bytes for t in self.trials]
         return sum(e.record_bytes for e in self.entries) + max(temps, default=0)
 
     @property
@@ -163,6 +175,7 @@ def config_cost(
     figures: Sequence[tuple[str, Mapping[str, Any]]] = (),
     view: Any = None,
     seeds: int = 1,
+    tune: Any = None,
 ) -> ConfigCost:
     """The cost of the entries ``optimizers`` (each entry's own ``steps`` and ``record``
     over the config's), each run from ``starts`` start points, and of the figures
@@ -176,6 +189,18 @@ def config_cost(
         if work is not None and view is not None:
             w, m = work(view, options)
             figs.append(FigureCost(i, name, int(w), int(m)))
+    trials: tuple[EntryCost, ...] = ()
+    if tune is not None:
+        from dataclasses import replace
+
+        from optiviz.tuning.objectives import needs_losses
+
+        horizon = tune.horizon if tune.horizon is not None else steps
+        rec = "path" if needs_losses(tune.objective) else "final"
+        trials = tuple(
+            replace(entry_cost(_Trials(o, tune.budget), horizon, rec, n, starts), csv_bytes=0)
+            for o in optimizers
+        )
     return ConfigCost(
         tuple(
             entry_cost(
@@ -189,6 +214,7 @@ def config_cost(
             for o in optimizers
         ),
         tuple(figs),
+        trials=trials,
     )
 
 
@@ -225,6 +251,16 @@ def suite_cost(
     return ConfigCost(tuple(out), entry_key="suite.optimizers")
 
 
+class _Trials:
+    """An entry as its trials: ``budget`` runs in one batch (for :func:`entry_cost`)."""
+
+    def __init__(self, spec: Any, budget: int):
+        self.spec, self.n_runs, self.is_grid = spec, int(budget), True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.spec, name)
+
+
 def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> None:
     """Add a problem for each limit ``cost`` exceeds, at the key that decides it: the entry
     that takes the most (``optimizers[i]``), naming the totals and what to change.
@@ -235,7 +271,18 @@ def check_cost(errs: Problems, cost: ConfigCost, steps_key: str = "steps") -> No
     top_mem = max(cost.entries, key=lambda e: e.record_bytes + e.temp_bytes)
     top_csv = max(cost.entries, key=lambda e: e.csv_bytes)
     top_fig = max(cost.figures, key=lambda f: f.work, default=None)
-    if cost.work > MAX_WORK and top_fig is not None and top_fig.work > top_work.work:
+    top_trials = max(cost.trials, key=lambda t: t.work, default=None)
+    if cost.work > MAX_WORK and top_trials is not None and top_trials.work > top_work.work:
+        t = top_trials
+        per = f" x {t.step_cost} evaluations per step" if t.step_cost > 1 else ""
+        errs.add(
+            "tune.budget",
+            f"the config is too much work: {cost.work:.3g} run-steps in all (the trials of "
+            f"optimizers[{t.index}]: {plural_count(t.runs, 'run')} x {t.steps} steps{per}); "
+            f"at most {MAX_WORK:.0e} per config: use a smaller budget, fewer starts or a "
+            "shorter horizon",
+        )
+    elif cost.work > MAX_WORK and top_fig is not None and top_fig.work > top_work.work:
         errs.add(
             f"figures[{top_fig.index}]",
             f"the config is too much work: {cost.work:.3g} run-steps in all (this "

@@ -63,6 +63,12 @@ def apply_overrides(
             replace(o, steps=None if o.steps is None else min(o.steps, max_steps)) for o in opts
         ]
     changes["optimizers"] = tuple(opts)
+    tune = config.tune
+    if tune is not None and tune.horizon is not None and (steps or max_steps) is not None:
+        horizon = None if steps is not None else tune.horizon  # None: the steps
+        if max_steps is not None and horizon is not None:
+            horizon = min(horizon, max_steps)
+        changes["tune"] = replace(tune, horizon=horizon)
     if seed is not None:
         changes["seed"] = seed
     if repeats is not None:

@@ -54,6 +54,7 @@ from optiviz.config.specs import (
     expand_grid,
 )
 from optiviz.config.surface import build_surface, parse_surface, surface_error_path
+from optiviz.config.tune import check_tune, parse_tune
 from optiviz.errors import ConfigError, OptivizError, suggest
 from optiviz.figures.registry import TWO_VARIABLES, missing_needs, option_defaults
 
@@ -95,6 +96,7 @@ def parse_config(
         _check_batches(errs, v["optimizers"], surface)
         eta_opt = _check_eta_opt(errs, v["optimizers"], v["report"], surface)
     check_seeds(errs, v["seeds"], v["optimizers"])
+    check_tune(errs, v, surface, raw)
     _check_work(errs, v, variables)
     _check_figures(errs, v, variables)
     _check_expect(errs, v, variables)
@@ -156,6 +158,7 @@ def _parse_blocks(errs: Problems, raw: Mapping, source: str, start_key: str = "s
         "projection": _parse_projection(errs, raw.get("projection")),
         "report": _parse_report(errs, raw.get("report")),
         "expect": parse_expect(errs, raw.get("expect")),
+        "tune": parse_tune(errs, raw.get("tune"), raw.get("seed", 0)),
     }
 
 
@@ -574,7 +577,10 @@ def _check_work(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
         else [(f, option_defaults(f) | dict(v["figure_options"].get(f, {}))) for f in figures]
     )
     seeds = 1 if v["seeds"] is INVALID else v["seeds"]
-    check_cost(errs, config_cost(optimizers, steps, record, n, starts, named, view, seeds))
+    tune = v.get("tune") if v.get("tune") is not INVALID else None
+    check_cost(
+        errs, config_cost(optimizers, steps, record, n, starts, named, view, seeds, tune=tune)
+    )
 
 
 def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
@@ -590,6 +596,7 @@ def _check_figures(errs: Problems, v: dict, variables: tuple[str, ...]) -> None:
         tuple(figures),
         v["figure_options"],
         v["steps"] if v["steps"] is not INVALID else 0,
+        v.get("tune") if v.get("tune") is not INVALID else None,
     )
     for kind, need in missing_needs(view):
         if need is TWO_VARIABLES and not variables:
@@ -620,6 +627,7 @@ class _FigureView:
     figures: Sequence[str] = ()
     figure_options: Mapping[str, Any] = field(default_factory=dict)
     steps: int = 1000
+    tune: Any = None
 
     def record_of(self, spec: Any) -> str:
         return spec.record if spec.record is not None else self.record

@@ -124,6 +124,17 @@ suite:                 surfaces x starts x optimizers instead of surface/start/o
                        (default 1e-3); f* the surface's lowest known minimum, else the
                        lowest loss a non-diverged run reached on that problem
   cost: steps          the unit of the cost to pass the test (default steps)
+tune:                  tune every entry with one budget, then run the best settings (best.yaml)
+  budget: int          trials per optimizer, the same for every one (default 64)
+  sampler: grid | random | sobol | halton   the trials' points (default sobol; seeded)
+  seed: int >= 0       the sampler's seed (default: seed)
+  objective: final_loss | best_loss | steps_to_tol | area   lower is better (default
+                       final_loss; steps_to_tol needs tolerance, area needs f*)
+  horizon: int         steps of every trial and of the comparison (default: steps)
+  space: {OPTIMIZER: {hyperparameter: {log: [a, b]} | {uniform: [a, b]} | {values: [...]}
+                       | value}}   overrides the optimizer's default space key by key
+                       (lr log-uniform 1e-5..10; momentum, betas, alpha, rho, beta uniform
+                       0..0.99); an entry's own hyperparameters are fixed, not searched
 """
 )
 
@@ -149,6 +160,7 @@ TOP_KEYS = (
     "report",
     "expect",
     "suite",
+    "tune",
 )
 LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window", "transform")
 EXPRESSION_SURFACE_KEYS = (

@@ -230,6 +230,8 @@ class ExperimentConfig:
     starts: tuple[tuple[float, ...], ...] = ()
     #: The iterate before each start (``start_prev`` is the first), or None.
     starts_prev: tuple[tuple[float, ...], ...] | None = None
+    #: The ``tune:`` block (a :class:`~optiviz.tuning.TuneSpec`), or None.
+    tune: Any = None
     _surface: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -284,6 +286,7 @@ class ExperimentConfig:
             figures=[(f, self.options_of(f)) for f in self.figures],
             view=self,
             seeds=self.seeds,
+            tune=self.tune,
         )
 
     def build_surface(self):
@@ -308,7 +311,7 @@ class ExperimentConfig:
             )
             else surf.to_dict()
         )
-        return {
+        out = {
             "name": self.name,
             "description": self.description,
             "surface": surface,
@@ -321,7 +324,10 @@ class ExperimentConfig:
             "seed": self.seed,
             "seeds": self.seeds,
             "evaluation_weights": dict(self.evaluation_weights),
-            "optimizers": [with_defaults(o) for o in self.optimizers],
+            # a tuned entry lists only what it fixes (its defaults would fix the search)
+            "optimizers": [
+                o.to_dict() if self.tune is not None else with_defaults(o) for o in self.optimizers
+            ],
             "figures": [
                 {f: dict(self.figure_options[f])} if self.figure_options.get(f) else f
                 for f in self.figures
@@ -333,6 +339,9 @@ class ExperimentConfig:
             "report": self.report.to_dict(),
             "expect": [e.to_dict() for e in self.expect],
         }
+        if self.tune is not None:
+            out["tune"] = self.tune.to_dict()
+        return out
 
 
 def points_as_written(points: tuple[tuple[float, ...], ...]) -> list:

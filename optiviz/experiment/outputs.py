@@ -533,6 +533,12 @@ def _stage(
     _write_file(staged / "report.md", lambda fh: fh.write(report))
     _write_bytes(staged / RESULTS_FILE, results_npz(config, result))
     names = ["config.yaml", "trajectories.csv", "report.md", RESULTS_FILE]
+    if result.tuning is not None:  # tune.csv and best.yaml (optiviz.experiment.tuning)
+        from optiviz.experiment.tuning import tuning_files
+
+        for tuning_name, text in tuning_files(config, result.tuning).items():
+            _write_file(staged / tuning_name, functools.partial(_put, text))
+            names.append(tuning_name)
     t_figures = time.perf_counter()
     if config.figures:
         from optiviz.figures import draw

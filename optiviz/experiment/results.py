@@ -13,7 +13,7 @@ from optiviz.config import Expectation, ExperimentConfig
 #: wall-clock seconds. The parts do not add up to the total: building the surface and
 #: checking the output folder are in the total only.
 TIMING_KEYS = {
-    "runs": "running every optimizer entry",
+    "runs": "running every optimizer entry (and first the trials of a tune: block)",
     "analysis": "the analysis of the surface and the expect: checks",
     "figures": "drawing and writing the figures",
     "other_files": "writing config.yaml, trajectories.csv and report.md (run.json's few "
@@ -69,6 +69,9 @@ class ExperimentResult:
     timing: dict[str, float] = field(default_factory=dict)
     #: Ctrl-C stopped the runs: only the entries run so far, no analysis, nothing written
     interrupted: bool = False
+    #: The trials of a ``tune:`` block (:class:`~optiviz.tuning.TuneResult`), or None; the
+    #: runs are then the final comparison of the tuned settings
+    tuning: Any = None
 
     @property
     def expectations_passed(self) -> bool:

@@ -275,12 +275,18 @@ def run_experiment(
         check_output_folder(target)  # before any run: refuse a folder not to be replaced
     surface = config.build_surface()
     n_units = len(config.optimizers) + 1 + (len(config.figures) + 1 if write else 0)
+    n_units += len(config.optimizers) if config.tune is not None else 0
     if progress is not None:
         progress.begin(n_units)
     try:
         t = time.perf_counter()
-        trajectories, records, eta_opt = run_entries(config, surface, progress)
-        timing = {"runs": time.perf_counter() - t}
+        tuning, ran = _tune(config, surface, progress)
+        trajectories, records, eta_opt = (
+            ([], [], None)
+            if tuning is not None and tuning.interrupted
+            else run_entries(ran, surface, progress)
+        )
+        timing = {"runs": time.perf_counter() - t}  # the trials included
         if entries_interrupted(config, trajectories):
             total = time.perf_counter() - t0
             return ExperimentResult(
@@ -295,6 +301,7 @@ def run_experiment(
                 wall_time=total,
                 timing={**timing, "total": total},
                 interrupted=True,
+                tuning=tuning,
             )
         if progress is not None:
             progress.describe("analysing")
@@ -316,6 +323,7 @@ def run_experiment(
             eta_opt=eta_opt,
             expectations=expectations,
             timing=timing,
+            tuning=tuning,
         )
         if write:
             result.out_dir = target
@@ -327,6 +335,22 @@ def run_experiment(
     finally:
         if progress is not None:
             progress.end()
+
+
+def _tune(config: ExperimentConfig, surface: Any, progress: Progress | None):
+    """The trials of a tune block and the config the entries then run (the tuned one);
+    ``(None, config)`` without a tune block."""
+    if config.tune is None:
+        return None, config
+    from optiviz.experiment.tuning import run_tuning, tuned_config
+
+    try:
+        tuning = run_tuning(config, surface, progress)
+    except OptivizError as exc:
+        raise ConfigError(f"{_src(config)}{exc}") from None
+    if tuning.interrupted:
+        return tuning, config
+    return tuning, tuned_config(config, tuning)
 
 
 def _analyze(config: ExperimentConfig, surface: Any, trajectories: list):

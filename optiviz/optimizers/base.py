@@ -123,6 +123,31 @@ class Param:
         return self.constraint.describe()
 
 
+@dataclass(frozen=True)
+class Search:
+    """A hyperparameter's default search range for tuning (:mod:`optiviz.tuning`):
+    ``scale`` is ``"log"`` (log-uniform on ``[low, high]``, ``low > 0``) or ``"uniform"``."""
+
+    scale: str
+    low: float
+    high: float
+
+
+#: The default search ranges, by the role a hyperparameter's name gives it (PyTorch's
+#: vocabulary): the learning rate log-uniform over 1e-5 .. 10; averaging coefficients
+#: (momentum, Adam's betas, RMSprop's alpha, Adadelta's rho, MaxProp's beta) uniform over
+#: [0, 0.99]. A range is used only where the Param's own range holds it; everything else
+#: (eps, weight decay, flags, choices, ints) is not searched by default.
+DEFAULT_SEARCH: dict[str, Search] = {
+    "lr": Search("log", 1e-5, 10.0),
+    "momentum": Search("uniform", 0.0, 0.99),
+    "betas": Search("uniform", 0.0, 0.99),
+    "beta": Search("uniform", 0.0, 0.99),
+    "alpha": Search("uniform", 0.0, 0.99),
+    "rho": Search("uniform", 0.0, 0.99),
+}
+
+
 class Oracle:
     """Counts evaluations of a surface and hands them to optimizers.
 
@@ -270,6 +295,29 @@ class Optimizer:
 
     def _check(self) -> None:
         """Cross-hyperparameter checks (override); raise OptimizerError."""
+
+    # -- tuning ------------------------------------------------------------------------
+    @classmethod
+    def search_space(cls) -> dict[str, Search | tuple[Search, Search]]:
+        """The default search space of :mod:`optiviz.tuning`: hyperparameter -> its
+        :class:`Search` range (a pair such as ``betas``: one per element), derived from
+        ``params`` by :data:`DEFAULT_SEARCH` where the Param is a batchable float (or pair)
+        whose allowed range holds the default range. Override to change a class's space;
+        an empty space means a config must declare one to tune the method."""
+        out: dict[str, Search | tuple[Search, Search]] = {}
+        for key, spec in cls.params.items():
+            rng = DEFAULT_SEARCH.get(key)
+            if rng is None or not spec.batchable or spec.kind not in ("float", "pair"):
+                continue
+            c = spec.constraint
+            number = c.inner if isinstance(c, Pair) else c
+            try:
+                number.check(rng.low)
+                number.check(rng.high)
+            except Invalid:
+                continue
+            out[key] = (rng, rng) if spec.kind == "pair" else rng
+        return out
 
     # -- protocol --------------------------------------------------------------------
     def init(self, x0: Array, oracle: Oracle, x_prev: Array | None = None) -> dict:
@@ -490,6 +538,8 @@ class Optimizer:
                     v = f"[{len(v)} values]"
                 elif isinstance(v, float):
                     v = f"{v:.4g}"
+                elif isinstance(v, tuple) and all(isinstance(u, float) for u in v):
+                    v = "(" + ", ".join(f"{u:.4g}" for u in v) + ")"
                 parts.append(f"{key}={v}")
         return f"{self.name} (" + ", ".join(parts) + ")" if parts else self.name
 

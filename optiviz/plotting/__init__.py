@@ -19,6 +19,7 @@ from optiviz.plotting.save import save_figure
 from optiviz.plotting.stability import sharpness_panels
 from optiviz.plotting.style import PALETTE, ColorMap, formula_title, var_label
 from optiviz.plotting.surface3d import surface3d
+from optiviz.plotting.tuning import tune_comparison, tune_curve, tune_sensitivity
 
 __all__ = [
     "ColorMap",
@@ -38,5 +39,8 @@ __all__ = [
     "sharpness",
     "sharpness_panels",
     "surface3d",
+    "tune_comparison",
+    "tune_curve",
+    "tune_sensitivity",
     "var_label",
 ]
