@@ -83,6 +83,10 @@ def _entry_points(seed, traj):
                 20,
             )
         ),
+        "step": lambda: plotting.step(
+            explain_step(seed, make_optimizer("momentum", lr=0.3), [1.5, 2.0], [1.0, 1.0]),
+            grid=30,
+        ),
         "modes": lambda: plotting.modes(
             [("gd", modes(traj.points, analyze(seed).minimum, make_optimizer("gd", lr=0.3)))]
         ),

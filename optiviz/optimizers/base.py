@@ -55,7 +55,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -159,6 +159,16 @@ class Oracle:
         return self.surface.hess(x, check=False, **self._kw())
 
 
+class StepPart(NamedTuple):
+    """One piece of a step, for the step figure: its ``label`` (with its numbers, as the
+    explainer writes them), its displacement ``vector`` and, when the point it reaches has
+    a name (Nesterov's look-ahead point), ``reaches``."""
+
+    label: str
+    vector: Any
+    reaches: str = ""
+
+
 class Optimizer:
     """Base class: validated hyperparameters + ``init`` / ``step`` (see module docstring)."""
 
@@ -177,6 +187,9 @@ class Optimizer:
     searches_step: ClassVar[bool] = False
     #: What ``state["eff_lr"]`` is (``Trajectory.lr_factor``): a short label for figures.
     lr_factor_name: ClassVar[str] = "lr factor"
+    #: State entries the step figure draws as per-coordinate bars: the running sums and
+    #: averages a method keeps per coordinate (AdaGrad's sum of squares, Adam's m and v).
+    accumulators: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]
@@ -467,6 +480,13 @@ class Optimizer:
         the gradient to ``w(t+1)``; format numbers with ``e.fmt``. None (the default): the
         explainer lists the ``quantities`` as ``label = value`` lines.
         """
+        return None
+
+    def step_parts(self, e: StepExplanation) -> list[StepPart] | None:
+        """The step ``e`` as displacements drawn tip to tail from w(t) in the step figure
+        (override): :class:`StepPart` s whose vectors sum to ``w(t+1) - w(t)`` (heavy
+        ball: the momentum part, then the gradient part). None (the default): the update
+        is drawn as one arrow."""
         return None
 
     # -- presentation ----------------------------------------------------------------

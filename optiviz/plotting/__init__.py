@@ -16,6 +16,7 @@ from optiviz.plotting.maps import modes, rate_map
 from optiviz.plotting.range_test import lr_range
 from optiviz.plotting.save import save_figure
 from optiviz.plotting.stability import sharpness_panels
+from optiviz.plotting.step import step
 from optiviz.plotting.style import PALETTE, ColorMap, formula_title, var_label
 from optiviz.plotting.surface3d import surface3d
 
@@ -34,6 +35,7 @@ __all__ = [
     "save_figure",
     "sharpness",
     "sharpness_panels",
+    "step",
     "surface3d",
     "var_label",
 ]
