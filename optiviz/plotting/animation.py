@@ -686,8 +686,10 @@ def animate(
             set_formula_title(ax, surface, fig, extra=caption, pad=pad)
         elif isinstance(title, str) and title:
             fitted_title(ax, title, fig, pad=pad)
-        if note:
-            lax.set_title(note, fontsize=8, color="0.3")
+        if note:  # how an n > 2 surface's plane was chosen, wrapped over the loss panel
+            lax.set_title("")
+            fitted_title(lax, note, fig, size=8, width=0.36, max_lines=3)
+            lax.title.set_color("0.3")
         legend_below(fig, run_handles + handles)
         finish_axes(ax)
         finish_axes(lax, grid=True)
