@@ -118,7 +118,7 @@ def baseline_gif(result: Any, steps: np.ndarray, size: tuple[float, float], dpi:
     anim = FuncAnimation(fig, update, frames=len(steps), blit=False)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "baseline.gif")
-        anim.save(path, writer=PillowWriter(fps=FPS), dpi=dpi)
+        anim.save(path, writer=PillowWriter(fps=int(FPS)), dpi=dpi)
         with open(path, "rb") as fh:
             return fh.read()
 
@@ -127,7 +127,7 @@ def _decode(data: bytes) -> tuple[int, tuple[int, int]]:
     from PIL import Image
 
     im = Image.open(io.BytesIO(data))
-    return im.n_frames, im.size
+    return int(getattr(im, "n_frames", 1)), im.size
 
 
 @lru_cache(maxsize=1)
