@@ -19,7 +19,9 @@ the current step; a counter names the step.
 * **Speed.** The contour, its colourbar, the loss axes and the faint full loss curves are
   drawn once; each frame restores that background on the Agg canvas and draws only the
   artists that move (trails, points, arrows, the loss prefixes, the counter), never the
-  whole figure. A 200-frame animation of ``configs/quickstart.yaml`` takes about a second
+  whole figure. A 200-frame GIF of ``configs/quickstart.yaml`` (layout, frames, encoding)
+  took 9.9 s of CPU on a shared 2-core machine under load 16, against 165 s for a
+  hand-written ``FuncAnimation`` + ``PillowWriter`` of the same frames
   (``benchmarks/bench_animation.py``).
 * **Files.** GIF through Pillow (which matplotlib requires; written as matplotlib's
   ``PillowWriter`` writes it, with one palette for all frames); MP4 through the optional
