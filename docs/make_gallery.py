@@ -160,6 +160,42 @@ GALLERY: list[tuple[str, str, str, str]] = [
 ]
 
 
+#: Step figures (``optiviz.plotting.step``): (config in configs/, gallery file name,
+#: caption). Each draws the first step of every optimizer entry of the config, from its
+#: ``start`` (and ``start_prev``), as ``explain_step`` explains it, one panel per entry
+#: titled with the entry's label.
+STEP_GALLERY: list[tuple[str, str, str]] = [
+    (
+        "worked-a-correlated-quadratic",
+        "worked-a-steps.png",
+        "Worked problem A's four steps drawn: heavy ball's momentum and gradient parts, "
+        "Nesterov's look-ahead point, lecture RProp's update",
+    ),
+]
+
+
+def step_figure(config: str, path_without_ext: Path) -> Path:
+    """The step figure of ``configs/<config>.yaml``'s entries (their first steps); returns
+    the PNG written."""
+    from optiviz.config import load_config
+    from optiviz.explain import explain_step
+    from optiviz.optimizers import make_optimizer
+    from optiviz.plotting import save_figure, step
+
+    cfg = load_config(ROOT / "configs" / f"{config}.yaml")
+    surface = cfg.build_surface()
+    explained = [
+        explain_step(surface, make_optimizer(spec.name, **spec.hyperparameters), cfg.start,
+                     cfg.start_prev)
+        for spec in cfg.optimizers
+    ]  # fmt: skip
+    titles = [
+        spec.label or e.optimizer.label() for spec, e in zip(cfg.optimizers, explained, strict=True)
+    ]
+    (path,) = save_figure(step(explained, titles=titles), path_without_ext, ["png"])
+    return path
+
+
 def shrink_png(src: Path, dst: Path, width: int = WIDTH) -> int:
     """Copy ``src`` to ``dst`` scaled to ``width`` pixels wide (aspect kept) as a 256-colour
     palette PNG; returns the size in bytes. Pillow comes with matplotlib."""
@@ -210,6 +246,11 @@ def build(out_dir: Path = GALLERY_DIR, width: int = WIDTH, verbose: bool = True)
                         f"  {name:<42} {sizes[name] / 1000:6.1f} kB   "
                         f"(configs/{config}.yaml, {stem})"
                     )
+        for config, name, _caption in STEP_GALLERY:
+            src = step_figure(config, Path(tmp) / "steps" / Path(name).stem)
+            sizes[name] = shrink_png(src, out_dir / name, width)
+            if verbose:
+                print(f"  {name:<42} {sizes[name] / 1000:6.1f} kB   (configs/{config}.yaml, step)")
     keep = set(sizes)
     for stale in out_dir.glob("*.png"):
         if stale.name not in keep:
@@ -233,6 +274,8 @@ def main(argv: list[str]) -> int:
     if args.list:
         for config, stem, name, caption in GALLERY:
             print(f"{name:<42} configs/{config}.yaml ({stem}): {caption}")
+        for config, name, caption in STEP_GALLERY:
+            print(f"{name:<42} configs/{config}.yaml (step figure): {caption}")
         return 0
     build(width=args.width)
     return 0

@@ -103,6 +103,8 @@ class StepExplanation:
     history_used: bool | None = None
     #: The history ``x_prev`` the run started from (``run_up``), else None.
     start_prev: Array | None = None
+    #: The surface the step was taken on (what :meth:`plot` draws the contours of).
+    surface: Any = field(default=None, repr=False, compare=False)
 
     @property
     def effective_lr(self) -> Any:
@@ -201,6 +203,15 @@ class StepExplanation:
 
     def __str__(self) -> str:
         return self.render()
+
+    def plot(self, **kwargs: Any) -> Any:
+        """The step drawn on the local contour (:func:`optiviz.plotting.step.step`: the
+        gradient, the momentum part, Nesterov's look-ahead point, the accumulators as
+        per-coordinate bars, the update arrow; the numbers of :meth:`render`); returns
+        the Figure. ``kwargs``: ``window``, ``title``, ``figsize``, ``dpi``, ``ax``."""
+        from optiviz.plotting.step import step
+
+        return step(self, **kwargs)
 
     def _repr_markdown_(self) -> str:
         """Jupyter's view: the text of :meth:`render`, in a fenced block."""
@@ -371,4 +382,5 @@ def explain_step(
         evaluations={"n_f": oracle.n_f, "n_grad": oracle.n_grad, "n_hess": oracle.n_hess},
         variables=tuple(surface.variables),
         history_used=history_used,
+        surface=surface,
     )

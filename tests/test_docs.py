@@ -138,6 +138,7 @@ def test_gallery_images_exist_and_all_are_shown():
 def test_gallery_matches_its_generator_and_stays_small():
     gallery = _load_module("make_gallery", ROOT / "docs" / "make_gallery.py")
     names = {name for _config, _stem, name, _caption in gallery.GALLERY}
+    names |= {name for _config, name, _caption in gallery.STEP_GALLERY}
     assert names == {p.name for p in GALLERY.glob("*.png")}
     for config, _stem, _name, _caption in gallery.GALLERY:
         assert (ROOT / "configs" / f"{config}.yaml").is_file()

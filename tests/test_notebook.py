@@ -90,6 +90,10 @@ def _entry_points(seed, traj):
         "data_profile": lambda: plotting.data_profile(
             np.array([[1.0, 2.0], [3.0, np.inf]]), [2, 2], ["a", "b"], alpha_max=2.0
         ),
+        "step": lambda: plotting.step(
+            explain_step(seed, make_optimizer("momentum", lr=0.3), [1.5, 2.0], [1.0, 1.0]),
+            grid=30,
+        ),
         "modes": lambda: plotting.modes(
             [("gd", modes(traj.points, analyze(seed).minimum, make_optimizer("gd", lr=0.3)))]
         ),

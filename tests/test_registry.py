@@ -69,6 +69,7 @@ def test_the_builtin_kinds_in_their_listing_order():
         "tune_sensitivity",
         "tune_curve",
         "tune_comparison",
+        "animation",
     )
     assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
     assert FIGURES[:6] == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")

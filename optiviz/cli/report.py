@@ -18,6 +18,9 @@ from optiviz.cli.app import (
 from optiviz.cli.progress import LazyBar
 from optiviz.errors import OptivizError, suggest
 
+#: What ``optiviz step --figure FILE`` may write (optiviz.plotting.save.FORMATS).
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
 #: Largest --t (steps 1 to N-1 are taken one by one, as explained steps).
 _MAX_T = 10_000
 
@@ -196,6 +199,17 @@ def step(
         str | None,
         typer.Option("--vars", metavar="X,Y,...", help=_VARS_HELP),
     ] = None,
+    figure: Annotated[
+        str | None,
+        typer.Option(
+            "--figure",
+            metavar="FILE.png|svg|pdf",
+            help="Also draw the step on the local contour into FILE: the gradient, the "
+            "momentum part, Nesterov's look-ahead point, the accumulators as per-coordinate "
+            "bars, the update arrow, with the numbers printed here (surfaces of two or more "
+            "variables).",
+        ),
+    ] = None,
 ) -> None:
     """Explain one optimizer step: every intermediate quantity of the update.
 
@@ -211,10 +225,20 @@ def step(
       optiviz step -s seed_quadratic -o momentum -p lr=0.3 -p momentum=0.9 \\
                    --at=1.5,2.0 --prev=1,1
       optiviz step -s "(x + 1)**2/2" -o adam -p lr=1 -p eps=0 --at=0 --t 2
+      optiviz step -s seed_quadratic -o nesterov -p lr=0.3 --at=1.5,2 --prev=1,1 \\
+                   --figure nesterov.png
     """
+    from pathlib import Path
+
     from optiviz.cli.app import expression_names, is_expression
     from optiviz.optimizers import get_class, make_optimizer
 
+    figure_path = None if figure is None else Path(figure)
+    if figure_path is not None and figure_path.suffix.lstrip(".") not in FIGURE_FORMATS:
+        raise OptivizError(
+            f"--figure: {figure!r} is not allowed: the file must end in "
+            f"{', '.join('.' + f for f in FIGURE_FORMATS)}"
+        )
     cls = get_class(optimizer)
     given = parse_assignments(param, "--param")
     hp = parse_assignments(set_, "--set")
@@ -278,6 +302,11 @@ def step(
                 f"{surf.name!r} has {surf.n} variables "
                 f"({', '.join(surf.variables)})"
             )
+    if figure_path is not None and surf.n < 2:
+        raise OptivizError(
+            f"--figure: the surface {surf.name!r} has one variable; the step figure draws the "
+            "step on the contours of two or more (the text below explains it)"
+        )
     import numpy as np
 
     from optiviz.explain import explain_step
@@ -286,3 +315,9 @@ def step(
     xp0 = None if xp is None else np.asarray(xp, dtype=float)
     ex = explain_step(surf, opt, x0, xp0, t=t or 1, run_up=True)
     typer.echo(ex.render())
+    if figure_path is not None:
+        from optiviz.plotting import save_figure
+
+        fmt = figure_path.suffix.lstrip(".")
+        save_figure(ex.plot(), figure_path.with_suffix(""), [fmt])
+        typer.echo(f"wrote {figure_path}")

@@ -68,6 +68,7 @@ class Adam(Optimizer):
         "maximize": MAXIMIZE,
         "eps_placement": EPS_PLACEMENT,
     }
+    accumulators = ("m", "v", "v_max")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "m": "first moment m",
@@ -228,6 +229,7 @@ lr factor: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1,
             doc="'torch': u = max(β₂u, |g|+ε), γ/u; 'lecture': u = max(β₂u, |g|), γ/(u+ε)",
         ),
     }
+    accumulators = ("m", "u")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "m": "first moment m",
@@ -291,6 +293,7 @@ lr factor: η_eff"""
         "weight_decay": WEIGHT_DECAY,
         "maximize": MAXIMIZE,
     }
+    accumulators = ("v",)
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "v": "infinity-norm estimate v",
@@ -345,6 +348,7 @@ lr factor: η_eff"""
         "maximize": MAXIMIZE,
         "eps_placement": EPS_PLACEMENT,
     }
+    accumulators = ("m", "v")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "mu": "momentum μ_t",
@@ -436,6 +440,7 @@ lr factor: η_eff"""
         ),
         "maximize": MAXIMIZE,
     }
+    accumulators = ("m", "v")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "m": "first moment m",

@@ -64,6 +64,7 @@ lr factor: η_eff"""
         "maximize": MAXIMIZE,
         "eps_placement": EPS_PLACEMENT,
     }
+    accumulators = ("sum",)
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "clr": "decayed lr γ̃",
@@ -126,6 +127,7 @@ lr factor: γ / D"""
         "maximize": MAXIMIZE,
         "eps_placement": EPS_PLACEMENT,
     }
+    accumulators = ("square_avg", "grad_avg", "buf")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "square_avg": "average of g², v",
@@ -225,6 +227,7 @@ lr factor: γ √(u + ε) / √(v + ε)   (with the u before this step)"""
         "weight_decay": WEIGHT_DECAY,
         "maximize": MAXIMIZE,
     }
+    accumulators = ("square_avg", "acc_delta")
     quantities = {
         "g": "gradient g (after maximize / weight decay)",
         "square_avg": "average of g², v",

@@ -55,7 +55,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -184,6 +184,16 @@ class Oracle:
         return self.surface.hess(x, check=False, **self._kw())
 
 
+class StepPart(NamedTuple):
+    """One piece of a step, for the step figure: its ``label`` (with its numbers, as the
+    explainer writes them), its displacement ``vector`` and, when the point it reaches has
+    a name (Nesterov's look-ahead point), ``reaches``."""
+
+    label: str
+    vector: Any
+    reaches: str = ""
+
+
 class Optimizer:
     """Base class: validated hyperparameters + ``init`` / ``step`` (see module docstring)."""
 
@@ -207,6 +217,9 @@ class Optimizer:
     #: (no in-place change of its inputs, no Python branch on array values) is written
     #: once for both.
     xp: ClassVar[Any] = np
+    #: State entries the step figure draws as per-coordinate bars: the running sums and
+    #: averages a method keeps per coordinate (AdaGrad's sum of squares, Adam's m and v).
+    accumulators: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **hyperparameters: Any):
         unknown = [k for k in hyperparameters if k not in self.params]
@@ -520,6 +533,13 @@ class Optimizer:
         the gradient to ``w(t+1)``; format numbers with ``e.fmt``. None (the default): the
         explainer lists the ``quantities`` as ``label = value`` lines.
         """
+        return None
+
+    def step_parts(self, e: StepExplanation) -> list[StepPart] | None:
+        """The step ``e`` as displacements drawn tip to tail from w(t) in the step figure
+        (override): :class:`StepPart` s whose vectors sum to ``w(t+1) - w(t)`` (heavy
+        ball: the momentum part, then the gradient part). None (the default): the update
+        is drawn as one arrow."""
         return None
 
     # -- presentation ----------------------------------------------------------------

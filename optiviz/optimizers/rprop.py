@@ -68,6 +68,7 @@ lr factor: the per-coordinate step sizes s (lecture: |θ(t+1) − θ(t)|)"""
             doc="'torch': torch.optim.Rprop; 'lecture': the rule of worked problem A",
         ),
     }
+    accumulators = ("step_size",)
     quantities = {
         "g": "gradient g (zeroed where the sign changed)",
         "prev": "previous gradient",

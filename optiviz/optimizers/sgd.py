@@ -38,7 +38,7 @@ from optiviz.optimizers._util import (
     is_zero,
     lr_param,
 )
-from optiviz.optimizers.base import Optimizer, Param, register
+from optiviz.optimizers.base import Optimizer, Param, StepPart, register
 from optiviz.optimizers.linear import companion
 
 if TYPE_CHECKING:
@@ -139,6 +139,18 @@ def _heavy_ball_lines(e: StepExplanation, buf_key: str) -> list[str]:
     return out
 
 
+def _gradient_part(e: StepExplanation, g, lr) -> StepPart:
+    """The plain gradient step -lr g (+lr g when maximizing: g is then already -grad f)."""
+    return StepPart(f"gradient part -lr * g = -{e.fmt(lr)} * {e.fmt(g)}", -lr * np.asarray(g))
+
+
+def _momentum_parts(e: StepExplanation, g, d, lr, label: str) -> list[StepPart]:
+    """A buffer method's step -lr d as the momentum part -lr (d - g) and the gradient part."""
+    mom = -lr * (np.asarray(d) - np.asarray(g))
+    out = [StepPart(label, mom)] if np.any(mom) else []
+    return [*out, _gradient_part(e, g, lr)]
+
+
 def _velocity_buffer(opt: Optimizer, x0, x_prev):
     """b0 = (x_prev − x0) / lr: the heavy-ball velocity x0 − x_prev in torch's buffer units."""
     lr = opt.h["lr"]
@@ -199,6 +211,9 @@ lr factor: γ"""
 
     def render_step(self, e):
         return _gd_lines(e)
+
+    def step_parts(self, e):
+        return [_gradient_part(e, e.quantities.get("g", e.gradient), e.lr)]
 
 
 @register
@@ -323,6 +338,11 @@ lr factor: γ"""
             return None  # torch's Nesterov form d = g + μ b is listed, not written out
         return _heavy_ball_lines(e, "buf") if h["momentum"] else _gd_lines(e)
 
+    def step_parts(self, e):
+        q = e.quantities
+        g, d = q.get("g", e.gradient), q.get("d", q.get("g", e.gradient))
+        return _momentum_parts(e, g, d, e.lr, "momentum part -lr * (d - g)")
+
 
 @register
 class Momentum(Optimizer):
@@ -380,6 +400,17 @@ lr factor: γ"""
 
     def render_step(self, e):
         return _heavy_ball_lines(e, "v")
+
+    def step_parts(self, e):
+        fv = e.fmt
+        v0 = e.before.get("v")
+        label = (
+            "momentum part"
+            if v0 is None
+            else f"momentum part -lr * momentum * v = -{fv(e.lr)} * {fv(self.hyper['momentum'])}"
+            f" * {fv(v0)}"
+        )
+        return _momentum_parts(e, e.quantities.get("g", e.gradient), e.quantities["v"], e.lr, label)
 
 
 @register
@@ -482,4 +513,23 @@ lr factor: γ"""
                 f"         (= look-ahead - lr * g_look = {fv(q['x_look'])} - {fv(e.lr)} * "
                 f"{fv(q.get('g_look'))})"
             )
+        return out
+
+    def step_parts(self, e):
+        fv = e.fmt
+        q = e.quantities
+        beta = self.hyper.get("momentum")
+        v0 = np.asarray(q.get("v_prev", e.before.get("v")), dtype=float)
+        look = np.asarray(q.get("x_look", e.x), dtype=float)
+        g_look = np.asarray(q.get("g_look", e.gradient), dtype=float)
+        out = []
+        if np.any(look != e.x):
+            out.append(
+                StepPart(
+                    f"momentum part momentum * v = {fv(beta)} * {fv(v0)}",
+                    look - e.x,
+                    f"look-ahead = {fv(look)}",
+                )
+            )
+        out.append(StepPart(f"-lr * g_look = -{fv(e.lr)} * {fv(g_look)}", -e.lr * g_look))
         return out

@@ -17,6 +17,7 @@ from optiviz.plotting.profiles import data_profile, performance_profile
 from optiviz.plotting.range_test import lr_range
 from optiviz.plotting.save import save_figure
 from optiviz.plotting.stability import sharpness_panels
+from optiviz.plotting.step import step
 from optiviz.plotting.style import PALETTE, ColorMap, formula_title, var_label
 from optiviz.plotting.surface3d import surface3d
 from optiviz.plotting.tuning import tune_comparison, tune_curve, tune_sensitivity
@@ -38,6 +39,7 @@ __all__ = [
     "save_figure",
     "sharpness",
     "sharpness_panels",
+    "step",
     "surface3d",
     "tune_comparison",
     "tune_curve",
