@@ -44,6 +44,7 @@ _LAZY = {
 #: imported on first use: every public module and package of optiviz.
 _SUBMODULES = (
     "analysis",
+    "backends",
     "cli",
     "config",
     "data",

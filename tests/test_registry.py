@@ -63,13 +63,13 @@ def test_the_builtin_kinds_in_their_listing_order():
         "modes",
         "sharpness",
         "lr_range",
+        "animation",
         "page",
-        "performance_profile",
-        "data_profile",
         "tune_sensitivity",
         "tune_curve",
         "tune_comparison",
-        "animation",
+        "performance_profile",
+        "data_profile",
     )
     assert tuple(SURFACE_FIGURES) == ("contour", "surface3d")
     assert FIGURES[:6] == ("contour", "surface3d", "loss", "effective_lr", "lr_factor", "lr_sweep")
