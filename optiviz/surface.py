@@ -524,8 +524,8 @@ def _fused_cse(protected: int) -> Callable:
 
 def _part_cse(whole: Sequence[sp.Expr], fused: tuple[list, list]) -> Callable:
     """A ``cse`` for lambdify compiling some of the outputs of ``whole`` (a list whose
-    :func:`_shared_cse` is ``fused``) exactly as they are computed there: the value alone,
-    the fused value-and-gradient and the gradient alone agree bit for bit."""
+    :func:`_shared_cse` is ``fused``) exactly as they are computed there: the fused
+    value-and-gradient and the gradient alone agree bit for bit."""
     whole = list(whole)
     reps, reduced = fused
 
@@ -698,7 +698,9 @@ class _Compiled:
         self._args, self._gradient = args, list(gradient)
         whole = [expr, *self._gradient]
         self._cse = _part_cse(whole, _shared_cse(whole, 1))
-        self.f = _lambdify(args, expr, self._cse)
+        # the value alone as sympy's cse writes it (as before): naming the sums the
+        # gradient shares would only keep more arrays alive (Beale on a 500 x 500 grid: 4x)
+        self.f = _lambdify(args, expr)
         self.vg = _lambdify(args, whole, self._cse)
         template = np.zeros((n, n))
         printed = []  # constants whose float value is whatever the printed code computes
