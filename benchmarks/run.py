@@ -36,6 +36,8 @@ def load_modules(pattern: str | None = None) -> list[tuple[str, list]]:
     out = []
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
+    if str(HERE.parent) not in sys.path:  # time this checkout's optiviz, not an installed one
+        sys.path.insert(1, str(HERE.parent))
     for path in sorted(HERE.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)

@@ -2,20 +2,26 @@
 
 A :class:`Surface` is built once from a sympy expression (user text goes through the safe
 parser in :mod:`optiviz.expr` first). The gradient and Hessian are derived symbolically,
-then compiled with ``lambdify(..., modules="numpy", cse=True)`` into functions that take
-arrays of shape ``(n,)`` or ``(..., n)``::
+then compiled with ``lambdify(..., modules="numpy")`` and a common-subexpression pass that
+also shares sums between the value and the gradient (:func:`_shared_cse`) into functions
+that take arrays of shape ``(n,)`` or ``(..., n)``::
 
     f(X)    -> ()  or (...)
     grad(X) -> (n,) or (..., n)
     hess(X) -> (n, n) or (..., n, n)
 
 Constants broadcast to the batch shape (a quadratic's Hessian is returned once per point).
+For the engine's column-major ``(R, n)`` batches the gradient is written column by column
+into its output (:func:`_into_rows`), with the same operations as the other paths.
 The public methods check that the values are finite and raise :class:`SurfaceError` if not;
 the engine calls them with ``check=False`` inside its own ``np.errstate`` block.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import linecache
 import math
 import signal
 import threading
@@ -369,9 +375,311 @@ def _ipow4(a):
 _POWERS = {"_ipow2": _ipow2, "_ipow3": _ipow3, "_ipow4": _ipow4}
 
 
-def _lambdify(args, expr):
+def _lambdify(args, expr, cse: Any = True):
     printer = _ProductPowers(_PRINTER_SETTINGS)  # fresh: printers collect imports as they go
-    return sp.lambdify(args, expr, modules=[_POWERS, "numpy"], cse=True, printer=printer)
+    return sp.lambdify(args, expr, modules=[_POWERS, "numpy"], cse=cse, printer=printer)
+
+
+# -- sums sharing a multiple of another sum --------------------------------------------
+# sympy distributes a number over a sum (2*(x + y**2 - 7) is stored as 2*x + 2*y**2 - 14),
+# so the gradient of (x + y**2 - 7)**2 no longer contains the sum its value computes and
+# cse cannot share it. :func:`_shared_cse` finds such sums and writes them back as
+# multiples: with x1 = x + x0 - 7, the gradient's 4*x*x3 + 2*x + 2*x0 - 14 becomes
+# 4*x*x3 + 2*x1 (four array operations fewer), as a person writes it.
+_MAX_SUMS = 2000  # distinct sums searched for shared multiples (the search is ~quadratic)
+
+
+def _terms(e: sp.Expr) -> dict | None:
+    """A sum's terms as ``{term: rational coefficient}`` (None if a coefficient is not
+    rational: floats are left as written)."""
+    d = dict(e.as_coefficients_dict())
+    return d if all(v.is_Rational for v in d.values()) else None
+
+
+def _multiple_in(d: dict, t: dict) -> Any:
+    """The number c such that the terms ``t`` include c times every term of ``d``, or None."""
+    k0 = next(iter(d))
+    if k0 not in t:
+        return None
+    c = t[k0] / d[k0]
+    for k, v in d.items():
+        if t.get(k) != c * v:
+            return None
+    return c
+
+
+def _sums(exprs: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """The distinct sums of two or more terms in ``exprs``, innermost first."""
+    seen: dict = {}
+    for e in exprs:
+        for node in sp.postorder_traversal(e):
+            if node.is_Add and node not in seen:
+                seen[node] = None
+    return list(seen)
+
+
+def _shared_sums(sources: Sequence[sp.Expr], targets: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """Sums of ``sources`` (with rational coefficients) of which a sum in ``targets`` holds
+    a multiple (other than the sum itself): the sums worth naming for :func:`_rewrite`."""
+    target_sums = [(b, _terms(b)) for b in _sums(targets)]
+    index: dict = {}
+    for b, t in target_sums:
+        if t is not None:
+            for k in t:
+                index.setdefault(k, []).append((b, t))
+    out = []
+    for a in _sums(sources)[:_MAX_SUMS]:
+        d = _terms(a)
+        if d is None:
+            continue
+        rare = min(d, key=lambda k: len(index.get(k, ())))
+        for b, t in index.get(rare, ()):
+            if b is not a and _multiple_in(d, t) is not None:
+                out.append(a)
+                break
+    return out
+
+
+def _rewrite_sum(e: sp.Expr, known: Sequence[tuple[sp.Symbol, dict]]) -> sp.Expr:
+    """``e`` (a sum) with each multiple of a known sum replaced by a multiple of its name
+    (largest sums first)."""
+    t = _terms(e)
+    if t is None:
+        return e
+    changed = False
+    for sym, d in known:
+        if len(d) <= len(t):
+            c = _multiple_in(d, t)
+            if c is not None:
+                for k in d:
+                    del t[k]
+                t[sym] = t.get(sym, 0) + c
+                changed = True
+    return sp.Add(*[v * k for k, v in t.items()]) if changed else e
+
+
+def _rewrite(e: sp.Expr, known: Sequence[tuple[sp.Symbol, dict]], memo: dict) -> sp.Expr:
+    """``e`` with :func:`_rewrite_sum` applied to every sum in it, innermost first."""
+    if e.is_Atom or not e.args:
+        return e
+    if e in memo:
+        return memo[e]
+    args = tuple(_rewrite(a, known, memo) for a in e.args)
+    out = e.func(*args) if args != e.args else e
+    if out.is_Add:
+        out = _rewrite_sum(out, known)
+    memo[e] = out
+    return out
+
+
+def _needed(reps: list, exprs: Sequence[sp.Expr]) -> list:
+    """The replacements ``exprs`` need (in order)."""
+    need = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
+    keep = []
+    for sym, rhs in reversed(reps):
+        if sym in need:
+            keep.append((sym, rhs))
+            need |= rhs.free_symbols
+    return keep[::-1]
+
+
+def _shared_cse(exprs: Sequence[sp.Expr], protected: int = 0) -> tuple[list, list]:
+    """sympy's cse of ``exprs``, then every sum holding a multiple of a named sum (or of a
+    sum of ``exprs`` worth naming) rewritten as a multiple of the name.
+
+    The first ``protected`` outputs and the replacements they use are left as cse writes
+    them, so their values stay bit for bit those of the same outputs compiled alone (the
+    value in the fused value-and-gradient equals ``f`` alone). The others change rounding
+    only (c*(a + b) for c*a + c*b: exact when c is a power of two).
+    """
+    exprs = list(exprs)
+    extra = _shared_sums(exprs, exprs[protected:])
+    reps, reduced = sp.cse(extra + exprs)
+    reduced = reduced[len(extra) :]
+    fixed = {s for s, _ in _needed(reps, reduced[:protected])}
+    known: list[tuple[sp.Symbol, dict]] = []
+    memo: dict = {}
+    out = []
+    for sym, rhs in reps:
+        if sym not in fixed:
+            rhs = _rewrite(rhs, known, memo)
+        out.append((sym, rhs))
+        if rhs.is_Add:
+            d = _terms(rhs)
+            if d is not None:
+                known.append((sym, d))
+                known.sort(key=lambda kd: -len(kd[1]))
+    reduced = reduced[:protected] + [_rewrite(e, known, memo) for e in reduced[protected:]]
+    return _needed(out, reduced), reduced
+
+
+def _fused_cse(protected: int) -> Callable:
+    """A ``cse`` callable for lambdify: :func:`_shared_cse` of the list compiled."""
+
+    def cse(exprs):
+        return _shared_cse(exprs, protected)
+
+    return cse
+
+
+def _part_cse(whole: Sequence[sp.Expr], fused: tuple[list, list]) -> Callable:
+    """A ``cse`` for lambdify compiling some of the outputs of ``whole`` (a list whose
+    :func:`_shared_cse` is ``fused``) exactly as they are computed there: the fused
+    value-and-gradient and the gradient alone agree bit for bit."""
+    whole = list(whole)
+    reps, reduced = fused
+
+    def cse(exprs):
+        single = isinstance(exprs, sp.Basic)
+        part = [exprs] if single else list(exprs)
+        start = 0 if single else len(whole) - len(part)
+        assert part == whole[start : start + len(part)]
+        out = reduced[start : start + len(part)]
+        return _needed(reps, out), (out[0] if single else out)
+
+    return cse
+
+
+# -- writing a compiled gradient into its output rows ------------------------------------
+_INTO_UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide"}
+_OUT = "_optiviz_out"  # not a variable name the expression parser accepts
+_into_count = 0
+
+
+class _Inline(ast.NodeTransformer):
+    """Replaces the names of ``values`` by their expressions."""
+
+    def __init__(self, values: dict):
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.values:
+            return self.visit(self.values.pop(node.id))
+        return node
+
+
+def _inline_single_uses(body: list, ret: ast.Return) -> list:
+    """``body`` (assignments of cse's names, each bound once) with every name used once
+    written into its use: ``x0 = x*x; x1 = x0 + y`` becomes ``x1 = x*x + y``. The same
+    operations on the same operands, but numpy can reuse a temporary's buffer for the
+    next operation (``x*x + y`` adds into the buffer of ``x*x``), which a named
+    intermediate prevents: less memory touched per evaluation."""
+    uses: dict[str, int] = {}
+    for node in ast.walk(ast.Module(body=[*body, ret], type_ignores=[])):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses[node.id] = uses.get(node.id, 0) + 1
+    bound: dict[str, int] = {}
+    for st in body:
+        if isinstance(st, ast.Assign) and len(st.targets) == 1:
+            t = st.targets[0]
+            if isinstance(t, ast.Name):
+                bound[t.id] = bound.get(t.id, 0) + 1
+    values: dict = {}
+    out = []
+    for st in body:
+        name = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else None
+        new = _Inline(values).visit(st)
+        if isinstance(name, ast.Name) and bound[name.id] == 1 and uses.get(name.id) == 1:
+            values[name.id] = new.value  # written into its one use below
+            continue
+        out.append(new)
+    _Inline(values).visit(ret)
+    return out
+
+
+def _into_rows(fn: Callable, skip: int) -> Callable | None:
+    """From a lambdified ``fn(*args) -> [v_0 .. v_{skip-1}, g_0, .., g_{m-1}]``, the function
+    ``fn_into(*args, out)`` that writes each ``g_i`` into the row ``out[i]`` (an ``(m, R)``
+    array) and returns ``v_0`` (None if ``skip`` is 0).
+
+    Each ``g_i``'s last operation (``+ - * /`` or a numpy ufunc call) writes into its row
+    (``out=``), the others are assigned: the same operations on the same operands as
+    ``fn``, so the values are bit for bit ``fn``'s, without stacking the outputs into a
+    new array afterwards. A name bound once and returned once is computed in place at the
+    end. None if ``fn``'s source cannot be read or has another shape.
+    """
+    global _into_count
+    try:
+        tree = ast.parse(inspect.getsource(fn))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    func = tree.body[0]
+    if not isinstance(func, ast.FunctionDef) or not func.body:
+        return None
+    ret = func.body[-1]
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.List)):
+        return None
+    names = [a.arg for a in func.args.args]
+    if _OUT in names or func.args.vararg or func.args.kwonlyargs:
+        return None
+    body = _inline_single_uses(func.body[:-1], ret)
+    elts = list(ret.value.elts)
+    head, tail = elts[:skip], elts[skip:]
+    uses: dict[str, int] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses[node.id] = uses.get(node.id, 0) + 1
+    bound = {}
+    for i, st in enumerate(body):
+        if isinstance(st, ast.Assign) and len(st.targets) == 1:
+            t = st.targets[0]
+            if isinstance(t, ast.Name):
+                bound[t.id] = i if t.id not in bound else -1  # -1: bound twice
+    dropped = set()
+    space = fn.__globals__
+    stmts = []
+    for i, e in enumerate(tail):
+        if isinstance(e, ast.Name) and uses.get(e.id) == 1 and bound.get(e.id, -1) >= 0:
+            k = bound[e.id]
+            e = body[k].value  # names are bound once (cse): the value may move to the end
+            dropped.add(k)
+        target = ast.Subscript(
+            value=ast.Name(id=_OUT, ctx=ast.Load()), slice=ast.Constant(value=i), ctx=ast.Store()
+        )
+        out_kw = [ast.keyword(arg="out", value=target)]
+        call = None
+        if isinstance(e, ast.BinOp) and type(e.op) in _INTO_UFUNCS:
+            call = ast.Call(
+                func=ast.Name(id="_optiviz_" + _INTO_UFUNCS[type(e.op)], ctx=ast.Load()),
+                args=[e.left, e.right],
+                keywords=out_kw,
+            )
+        elif isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            call = ast.Call(
+                func=ast.Name(id="_optiviz_negative", ctx=ast.Load()),
+                args=[e.operand],
+                keywords=out_kw,
+            )
+        elif (
+            isinstance(e, ast.Call)
+            and isinstance(e.func, ast.Name)
+            and isinstance(space.get(e.func.id), np.ufunc)
+            and space[e.func.id].nout == 1
+            and len(e.args) == space[e.func.id].nin
+            and not e.keywords
+            and not any(isinstance(a, ast.Starred) for a in e.args)
+        ):
+            call = ast.Call(func=e.func, args=e.args, keywords=out_kw)
+        stmts.append(ast.Expr(value=call) if call is not None else ast.Assign([target], e))
+    func.body = [st for k, st in enumerate(body) if k not in dropped] + stmts
+    func.body.append(ast.Return(value=head[0] if head else ast.Constant(value=None)))
+    func.args.args.append(ast.arg(arg=_OUT))
+    func.name = "_optiviz_into"
+    ast.fix_missing_locations(tree)
+    text = ast.unparse(tree) + "\n"
+    _into_count += 1
+    filename = f"<optiviz-into-{_into_count}>"
+    space = dict(space)
+    space.update(
+        _optiviz_add=np.add,
+        _optiviz_subtract=np.subtract,
+        _optiviz_multiply=np.multiply,
+        _optiviz_true_divide=np.true_divide,
+        _optiviz_negative=np.negative,
+    )
+    exec(compile(text, filename, "exec"), space)  # noqa: S102 (generated from our own source)
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return space["_optiviz_into"]
 
 
 class _Compiled:
@@ -388,8 +696,12 @@ class _Compiled:
         self.n = n
         args = list(symbols)
         self._args, self._gradient = args, list(gradient)
+        whole = [expr, *self._gradient]
+        self._cse = _part_cse(whole, _shared_cse(whole, 1))
+        # the value alone as sympy's cse writes it (as before): naming the sums the
+        # gradient shares would only keep more arrays alive (Beale on a 500 x 500 grid: 4x)
         self.f = _lambdify(args, expr)
-        self.vg = _lambdify(args, [expr, *self._gradient])
+        self.vg = _lambdify(args, whole, self._cse)
         template = np.zeros((n, n))
         printed = []  # constants whose float value is whatever the printed code computes
         index = []
@@ -406,7 +718,7 @@ class _Compiled:
                 template[i, j] = template[j, i] = v
         self.h_template = template
         self.h_index = index
-        self.h = _lambdify(args, [hessian[k] for k in index]) if index else None
+        self.h = _lambdify(args, [hessian[k] for k in index], _fused_cse(0)) if index else None
         # Python floats are the cheapest scalars for one point, but a non-integer power of
         # a negative float is complex in Python (nan in numpy): use them only when every
         # power has an integer exponent.
@@ -417,7 +729,18 @@ class _Compiled:
     def g(self) -> Callable:
         """The gradient alone, compiled on first use (its cost is bounded by that of
         ``vg``, compiled within the build budget)."""
-        return _lambdify(self._args, self._gradient)
+        return _lambdify(self._args, self._gradient, self._cse)
+
+    @cached_property
+    def vg_into(self) -> Callable | None:
+        """``vg`` writing the gradient into the rows of an ``(n, R)`` array: see
+        :func:`_into_rows` (built on first use)."""
+        return _into_rows(self.vg, 1)
+
+    @cached_property
+    def g_into(self) -> Callable | None:
+        """``g`` writing into the rows of an ``(n, R)`` array (built on first use)."""
+        return _into_rows(self.g, 0)
 
     def call(self, fn: Callable, X: Array):
         """Evaluate a lambdified function on points ``X`` of shape (n,) or (..., n)."""
@@ -966,6 +1289,10 @@ class Surface:
             with np.errstate(all="ignore"):
                 out = _fill(self._c.call(self._c.g, X), X.shape[:-1], self.n)
             return self._checked("the gradient", out, X)
+        if X.ndim == 2 and X.flags.f_contiguous and self._c.g_into is not None:
+            out = np.empty((self.n, X.shape[0]))
+            self._c.g_into(*X.T, out)
+            return out.T
         return _fill(
             self._c.call(self._c.g, X), X.shape[:-1], self.n, X.ndim == 2 and X.flags.f_contiguous
         )
@@ -980,6 +1307,10 @@ class Surface:
                 g = _fill(parts[1:], X.shape[:-1], self.n)
             f = self._checked("f", f, X)
             return (f[()] if X.ndim == 1 else f), self._checked("the gradient", g, X)
+        if X.ndim == 2 and X.flags.f_contiguous and self._c.vg_into is not None:
+            # the engine's batched layout: each gradient column is written in place
+            out = np.empty((self.n, X.shape[0]))
+            return _values(self._c.vg_into(*X.T, out), X.shape[:-1]), out.T
         parts = self._c.call(self._c.vg, X)
         if X.ndim == 1:
             return np.float64(parts[0]), np.array(parts[1:], dtype=float)
