@@ -66,11 +66,16 @@ def _same(a, b, what):
 def _same_rates(a, b):
     """The effective learning rates -dx/g agree to 1e-12 times their conditioning: the
     step dx is a difference of iterates, so an ulp of x_t is |x_t| / |dx| of dx (a
-    step of 1e-6 against x of 1 turns 1e-16 into 1e-10 of the rate)."""
+    step of 1e-6 against x of 1 turns 1e-16 into 1e-10 of the rate), and a gradient
+    component that cancels to |g_i| is known to an ulp of the run's largest |g|, which is
+    max|g| / |g_i| of g_i."""
     ea, eb = np.asarray(a.effective_lr), np.asarray(b.effective_lr)
     P = np.asarray(a.points)
     with np.errstate(all="ignore"):
-        cond = (np.abs(P[..., :-1, :]) + np.abs(P[..., 1:, :])) / np.abs(np.diff(P, axis=-2))
+        dx = np.diff(P, axis=-2)
+        g = np.abs(dx / ea)  # |g| handed to the optimizer: -dx / (-dx / g)
+        g_scale = np.nanmax(np.where(np.isfinite(g), g, np.nan), axis=(-2, -1), keepdims=True)
+        cond = (np.abs(P[..., :-1, :]) + np.abs(P[..., 1:, :])) / np.abs(dx) + g_scale / g
         both = ~np.isnan(ea) & ~np.isnan(eb) & np.isfinite(cond)
         assert np.all(np.abs(ea - eb)[both] <= RTOL * (cond * np.abs(ea))[both] + 1e-300)
     assert np.mean(np.isnan(ea) != np.isnan(eb)) <= 0.01  # g exactly 0 in one rounding

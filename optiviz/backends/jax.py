@@ -99,7 +99,12 @@ def compile_surface(surface: Any) -> tuple[Callable, Callable | None]:
     memo: dict = {}
     expr = _swap_minmax(surface.expression, True, memo)
     grad = [_swap_minmax(g, True, memo) for g in surface.gradient]
-    fvg = sp.lambdify(syms, [expr, *grad], modules=[_POWERS, "jax"], cse=True, printer=_printer())
+    # the numpy backend's own common subexpressions (optiviz.surface._part_cse: sums shared
+    # as a person writes them), so both backends evaluate the same operations
+    compiled = surface._c
+    shared = getattr(compiled, "_cse", True)
+    grad = list(getattr(compiled, "_gradient", grad))
+    fvg = sp.lambdify(syms, [expr, *grad], modules=[_POWERS, "jax"], cse=shared, printer=_printer())
 
     def vg(X):
         R = X.shape[0]
