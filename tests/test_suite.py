@@ -312,9 +312,9 @@ def test_errors_name_the_field_and_validate_refuses_them(tmp_path):
     import yaml
 
     p = tmp_path / "bad.yaml"
-    p.write_text(yaml.safe_dump(_suite(cost="evaluations")))
+    p.write_text(yaml.safe_dump(_suite(cost="seconds")))
     res = CliRunner().invoke(app, ["validate", str(p)])
-    assert res.exit_code == 2 and "suite.cost: 'evaluations' is not allowed" in res.output
+    assert res.exit_code == 2 and "suite.cost: 'seconds' is not allowed" in res.output
     assert sorted(tmp_path.iterdir()) == [p]
     # the commands that analyse one surface refuse a suite (which one would they take?)
     p.write_text(yaml.safe_dump(SMALL))
@@ -328,3 +328,32 @@ def test_a_suite_beyond_the_work_limit_is_refused_at_its_entry():
     raw = {**_suite(starts={"random": 1000}), "steps": MAX_WORK // 1000 + 1}
     with pytest.raises(ConfigError, match=r"suite.optimizers\[\d\]: the config is too much work"):
         parse_config(raw, "<w>")
+
+
+def test_a_suite_counted_in_evaluations_charges_newton_its_hessians():
+    # Booth is a quadratic: Newton (lr 1) solves it in one step, which evaluates f, the
+    # gradient and the Hessian at x_1 (engine: f and gradient; Newton: the Hessian at x_0,
+    # counted in step 1): weights f 1, gradient 1, Hessian n = 2 give 1 + 1 + 2 = 4;
+    # GD (lr 0.05) pays 2 evaluations a step, so its cost is twice its steps.
+    from optiviz.config import parse_config
+    from optiviz.experiment import run_experiment
+
+    raw = {
+        "name": "evals",
+        "steps": 60,
+        "suite": {
+            "surfaces": ["booth"],
+            "starts": [[0.0, 0.0]],
+            "optimizers": [{"name": "newton", "lr": 1.0}, {"name": "gd", "lr": 0.05}],
+            "cost": "evaluations",
+        },
+    }
+    by_steps = {**raw, "suite": {**raw["suite"], "cost": "steps"}}
+    rows = {}
+    for unit, cfg in (("evaluations", raw), ("steps", by_steps)):
+        result = run_experiment(parse_config(cfg, "x.yaml"), write=False, figures=[])
+        rows[unit] = {r.label: r for r in result.rows}
+    assert rows["evaluations"]["newton (lr=1)"].cost == 4.0
+    assert rows["steps"]["newton (lr=1)"].cost == 1.0
+    gd_steps = rows["steps"]["gd (lr=0.05)"].cost
+    assert math.isfinite(gd_steps) and rows["evaluations"]["gd (lr=0.05)"].cost == 2 * gd_steps

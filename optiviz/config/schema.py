@@ -123,7 +123,8 @@ suite:                 surfaces x starts x optimizers instead of surface/start/o
   tolerance: float     solved when f(x_t) <= f* + tolerance (f(x0) - f*), 0 < tol < 1
                        (default 1e-3); f* the surface's lowest known minimum, else the
                        lowest loss a non-diverged run reached on that problem
-  cost: steps          the unit of the cost to pass the test (default steps)
+  cost: steps | evaluations   the unit of the cost to pass the test (default steps;
+                       evaluations: f 1, gradient 1, Hessian n, as the loss figure's axis)
 tune:                  tune every entry with one budget, then run the best settings (best.yaml)
   budget: int          trials per optimizer, the same for every one (default 64)
   sampler: grid | random | sobol | halton   the trials' points (default sobol; seeded)

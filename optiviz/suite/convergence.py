@@ -11,10 +11,10 @@ lowest value any run that did not diverge reached on that problem within the bud
 
 The cost of a run is what it spent up to that step, read from a cumulative cost array
 ``spent[t]`` (what the first t steps cost; ``spent[0] = 0``): :func:`cumulative_cost`
-builds it for a unit of :data:`COST_UNITS`. ``steps`` (one per step: the gradient
-evaluations of a first-order method) is the unit today; ``evaluations`` needs the per-step
-oracle counts of each run (a Trajectory field that is not recorded yet) and is one more
-branch of :func:`cumulative_cost`.
+builds it for a unit of :data:`COST_UNITS`: ``steps`` (one per step: the gradient
+evaluations of a first-order method), or ``evaluations`` (the oracle calls of the steps,
+weighed as the loss figure's evaluations axis: f 1, gradient 1, Hessian n by default; read
+from the run's per-step counts, ``Trajectory.step_evals``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Units a suite's cost may be counted in.
-COST_UNITS = ("steps",)
+COST_UNITS = ("steps", "evaluations")
 
 
 def threshold(f0, f_star, tol: float):
@@ -45,10 +45,18 @@ def first_pass(losses, limit) -> np.ndarray:
 def cumulative_cost(steps: int, runs: int, unit: str = "steps", trajectory=None) -> np.ndarray:
     """``spent[r, t]``: the cost of run r's first t steps in ``unit``, shape (R, T + 1).
 
-    ``steps``: one per step (``spent[r, t] = t``). Another unit reads the run's per-step
-    counts from ``trajectory`` (none exist yet: refused)."""
+    ``steps``: one per step (``spent[r, t] = t``). ``evaluations``: the weighted oracle
+    calls of steps 1 .. t, from ``trajectory``'s per-step counts (a batched trajectory of
+    ``runs`` runs kept with ``record="path"``; nan after a run's stop)."""
     if unit == "steps":
         return np.broadcast_to(np.arange(steps + 1, dtype=float), (runs, steps + 1))
+    if unit == "evaluations" and trajectory is not None:
+        spent = trajectory.evaluations()
+        if spent is not None:
+            spent = np.atleast_2d(spent)
+            out = np.full((runs, steps + 1), np.nan)
+            out[:, : spent.shape[1]] = spent - spent[:, :1]  # the start's evaluation: cost 0
+            return out
     raise ValueError(f"cost unit {unit!r} is not available; units: {', '.join(COST_UNITS)}")
 
 

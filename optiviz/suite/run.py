@@ -166,7 +166,8 @@ def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteRes
                     X0,
                     T,
                     schedule=_schedule(entry),
-                    record="final",
+                    # the per-step oracle counts the evaluations unit reads need a path
+                    record="path" if spec.cost == "evaluations" else "final",
                     divergence_bound=config.divergence_bound,
                     loss_steps=kept,
                     progress=None if progress is None else progress.steps,
