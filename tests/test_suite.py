@@ -357,3 +357,47 @@ def test_a_suite_counted_in_evaluations_charges_newton_its_hessians():
     assert rows["steps"]["newton (lr=1)"].cost == 1.0
     gd_steps = rows["steps"]["gd (lr=0.05)"].cost
     assert math.isfinite(gd_steps) and rows["evaluations"]["gd (lr=0.05)"].cost == 2 * gd_steps
+
+
+def test_a_tuned_suite_runs_each_entry_s_best_trial_per_surface():
+    # suite.tune: every entry gets the same 8 Sobol trials on each surface (over its two
+    # starts); the suite then runs the best setting, so the mean final loss of its rows on
+    # a surface is the best trial's objective (final_loss, the mean over the starts), and
+    # the trials count in the work validate checks (budget + 1 runs of the entry)
+    from optiviz.config import parse_config
+    from optiviz.experiment import run_experiment
+    from optiviz.tuning import tune
+
+    raw = {
+        "name": "tuned",
+        "steps": 50,
+        "suite": {
+            "surfaces": ["booth", "himmelblau"],
+            "starts": [[0.0, 0.0], [1.0, -1.0]],
+            "optimizers": [{"name": "gd"}, {"name": "momentum", "momentum": 0.5}],
+            "tune": {"budget": 8, "space": {"gd": {"lr": {"log": [1e-4, 0.1]}}}},
+        },
+    }
+    cfg = parse_config(raw, "x.yaml")
+    fixed = parse_config({**raw, "suite": {k: v for k, v in raw["suite"].items() if k != "tune"}})
+    assert cfg.cost().work == 9 * fixed.cost().work
+    result = run_experiment(cfg, write=False, figures=[])
+    for j, name in enumerate(["booth", "himmelblau"]):
+        surf = cfg.build_surfaces()[j]
+        for k, entry in enumerate(cfg.optimizers):
+            rows = [r for r in result.rows if r.entry == k and r.problem // 2 == j]
+            want = tune(
+                surf,
+                [{"name": entry.name, **dict(entry.hyperparameters)}],
+                cfg.spec.tune[k],
+                start=[[0.0, 0.0], [1.0, -1.0]],
+                steps=50,
+            ).optimizers[0]
+            assert rows[0].hyperparameters["lr"] == pytest.approx(want.best_setting["lr"])
+            mean = sum(r.final_loss for r in rows) / len(rows)
+            assert mean == pytest.approx(want.best_objective, rel=1e-12), (name, entry.name)
+    bad = {**raw, "suite": {**raw["suite"], "tune": {"budget": 0, "horizon": 5}}}
+    with pytest.raises(ConfigError) as err:
+        parse_config(bad, "x.yaml")
+    text = str(err.value)
+    assert "suite.tune.budget" in text and "suite.tune.horizon" in text

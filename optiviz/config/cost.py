@@ -219,7 +219,10 @@ def config_cost(
 
 
 def suite_cost(
-    optimizers: Sequence[Any], steps: int, surfaces: Sequence[tuple[int, int, str]]
+    optimizers: Sequence[Any],
+    steps: int,
+    surfaces: Sequence[tuple[int, int, str]],
+    trials: int = 0,
 ) -> ConfigCost:
     """The cost of a suite (:mod:`optiviz.config.suite`): each entry of ``optimizers`` run
     for ``steps`` steps from the starts of every surface, ``surfaces`` giving ``(n, starts,
@@ -239,7 +242,8 @@ def suite_cost(
                 steps=steps,
                 record="final",
                 step_cost=max((p.step_cost for p in parts), default=1),
-                work=sum(p.work for p in parts),
+                # a tuned suite runs ``trials`` settings of the entry before its best one
+                work=(1 + trials) * sum(p.work for p in parts),
                 record_bytes=sum(
                     8 * (steps + 1) * p.runs + record_bytes("final", steps, p.runs, 1)
                     for p in parts

@@ -125,6 +125,9 @@ suite:                 surfaces x starts x optimizers instead of surface/start/o
                        lowest loss a non-diverged run reached on that problem
   cost: steps | evaluations   the unit of the cost to pass the test (default steps;
                        evaluations: f 1, gradient 1, Hessian n, as the loss figure's axis)
+  tune: {budget, sampler, seed, objective, space}   tune every entry on each surface (its
+                       starts, the suite's steps) with the same budget, then run the best
+                       setting (the tune: block's keys below, but no horizon)
 tune:                  tune every entry with one budget, then run the best settings (best.yaml)
   budget: int          trials per optimizer, the same for every one (default 64)
   sampler: grid | random | sobol | halton   the trials' points (default sobol; seeded)

@@ -61,7 +61,7 @@ SUITE_TOP_KEYS = (
     "suite",
 )
 #: Keys of the ``suite:`` block.
-SUITE_KEYS = ("surfaces", "starts", "optimizers", "tolerance", "cost")
+SUITE_KEYS = ("surfaces", "starts", "optimizers", "tolerance", "cost", "tune")
 #: Units the cost to pass the test may be counted in (optiviz.suite.convergence).
 COST_UNITS = ("steps", "evaluations")
 #: Most problems (surfaces x starts) in one suite.
@@ -88,7 +88,7 @@ _ENTRY_REFUSED = {
     "steps": "every optimizer of a suite has the same budget (the top-level steps)",
     "record": "a suite keeps the loss of every step and nothing else",
     "batch_size": "suites run full-batch",
-    "tune": "tuned suite entries come with optiviz.tuning; give fixed settings",
+    "tune": "a suite tunes every entry alike: give suite.tune (one budget for all)",
 }
 _STARTS_TEXT = (
     "a list of points [[x1, ..., xn], ...] (for every surface with n variables), or "
@@ -145,13 +145,22 @@ class SuiteSpec:
     tune: tuple[Any, ...] = ()
 
     def to_dict(self, optimizers: tuple[OptimizerSpec, ...]) -> dict:
-        return {
+        from optiviz.config.tune import tune_to_dict
+
+        tuning = next((t for t in self.tune if t is not None), None)
+        out = {
             "surfaces": list(self.items),
             "starts": self.starts.to_dict(),
-            "optimizers": [with_defaults(o) for o in optimizers],
+            # a tuned entry lists only what it fixes (its defaults would fix the search)
+            "optimizers": [
+                o.to_dict() if tuning is not None else with_defaults(o) for o in optimizers
+            ],
             "tolerance": self.tolerance,
             "cost": self.cost,
         }
+        if tuning is not None:
+            out["tune"] = tune_to_dict(tuning)
+        return out
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,9 @@ class SuiteConfig(ExperimentConfig):
         return len(self.problems) * len(self.optimizers)
 
     def cost(self) -> ConfigCost:
-        return suite_cost(self.optimizers, self.steps, _problem_sizes(self))
+        tuned = next((t for t in self.spec.tune if t is not None), None)
+        trials = 0 if tuned is None else int(tuned.budget)
+        return suite_cost(self.optimizers, self.steps, _problem_sizes(self), trials)
 
     def to_dict(self) -> dict:
         return {
@@ -253,7 +264,7 @@ def parse_suite_config(
         else {"figures": SUITE_FIGURES, "figure_options": {}}
     )
     _check_suite_figures(errs, v["figures"])
-    block = _parse_block(errs, raw.get("suite"))
+    block = _parse_block(errs, raw.get("suite"), v["seed"])
     surfaces: tuple = ()
     problems: tuple = ()
     eta_opts: tuple = ()
@@ -326,7 +337,28 @@ def _rebased(errs: Problems, old: str, new: str, fn: Callable[..., Any], *args: 
     return out
 
 
-def _parse_block(errs: Problems, value: Any) -> Any:
+def _parse_suite_tune(errs: Problems, value: Any, seed: Any) -> Any:
+    """``suite.tune``: the top-level ``tune:`` block's keys (config/tune.py), its errors at
+    ``suite.tune.<key>``; every entry is tuned on each surface (over its starts) with the
+    same budget, for the suite's steps (so no ``horizon``)."""
+    if value is None:
+        return None
+    from optiviz.config.tune import parse_tune
+
+    sub = Problems()
+    if isinstance(value, Mapping) and "horizon" in value:
+        sub.add(
+            "tune.horizon",
+            "is not allowed in a suite: its trials run for the suite's steps",
+            value["horizon"],
+        )
+    out = parse_tune(sub, value, seed)
+    for (path, message), (v, allowed) in zip(sub.items, sub.fields, strict=True):
+        errs.add(f"suite.{path}", message, v, allowed)
+    return INVALID if sub.items else out
+
+
+def _parse_block(errs: Problems, value: Any, seed: Any = 0) -> Any:
     """``suite: {surfaces, starts, optimizers, tolerance, cost}`` -> (SuiteSpec, entries)."""
     if value is None:
         return errs.missing("suite", "a mapping {surfaces: [...], starts: ..., optimizers: [...]}")
@@ -343,7 +375,8 @@ def _parse_block(errs: Problems, value: Any) -> Any:
     optimizers = _parse_entries(errs, m.get("optimizers"))
     tol = number(errs, "suite.tolerance", m.get("tolerance", 1e-3), _TOLERANCE)
     cost = errs.check("suite.cost", m.get("cost", "steps"), Choice(COST_UNITS, quote=False))
-    if INVALID in (parsed, starts, optimizers, tol, cost):
+    tuning = _parse_suite_tune(errs, m.get("tune"), seed)
+    if INVALID in (parsed, starts, optimizers, tol, cost, tuning):
         return INVALID
     items, surfaces = parsed
     spec = SuiteSpec(
@@ -352,7 +385,7 @@ def _parse_block(errs: Problems, value: Any) -> Any:
         starts=starts,
         tolerance=tol,
         cost=cost,
-        tune=(None,) * len(optimizers),
+        tune=(tuning,) * len(optimizers),
     )
     return spec, optimizers
 

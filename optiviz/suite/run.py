@@ -130,6 +130,28 @@ def entry_settings(config: SuiteConfig, entry: int, surface: int) -> Any:
     return config.optimizers[entry]
 
 
+def _tuned(config: SuiteConfig, entry: Any, fixed: dict, tuning: Any, surf: Any, X0: Any) -> dict:
+    """The entry's best setting on one surface: ``tuning.budget`` trials (one batched run,
+    :func:`optiviz.tuning.tune`) from the surface's starts for the suite's steps, the entry's
+    own hyperparameters fixed; judged by ``tuning.objective`` (mean over the starts)."""
+    from optiviz.tuning import Candidate, tune
+
+    cand = Candidate(entry.name, fixed, entry.label, schedule=_schedule_factory(entry))
+    res = tune(
+        surf,
+        [cand],
+        tuning,
+        start=[list(map(float, x)) for x in X0],
+        steps=config.steps,
+        divergence_bound=config.divergence_bound,
+    )
+    return res.optimizers[0].best_setting
+
+
+def _schedule_factory(entry: Any) -> Any:
+    return None if entry.schedule is None else (lambda: _schedule(entry))
+
+
 def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteResult:
     """Run every entry of ``config`` on every problem (see the module docstring).
 
@@ -159,7 +181,11 @@ def run_suite(config: SuiteConfig, progress: Progress | None = None) -> SuiteRes
             for k in range(len(config.optimizers)):
                 entry = entry_settings(config, k, j)
                 eta = config.eta_opts[j] if config.eta_opts else None
-                opt = make_optimizer(entry.name, **expand_grid(entry, eta))
+                settings = expand_grid(entry, eta)
+                tuning = spec.tune[k] if spec.tune else None
+                if tuning is not None:  # the same budget for every entry, on this surface
+                    settings = _tuned(config, entry, settings, tuning, surf, X0)
+                opt = make_optimizer(entry.name, **settings)
                 traj = run(
                     surf,
                     opt,
