@@ -159,7 +159,22 @@ def _parse_blocks(errs: Problems, raw: Mapping, source: str, start_key: str = "s
         "report": _parse_report(errs, raw.get("report")),
         "expect": parse_expect(errs, raw.get("expect")),
         "tune": parse_tune(errs, raw.get("tune"), raw.get("seed", 0)),
+        "backend": _parse_backend(errs, raw.get("backend", "numpy")),
     }
+
+
+def _parse_backend(errs: Problems, value: Any) -> Any:
+    """``backend: numpy | jax | auto`` (optiviz.backends); ``jax`` needs JAX installed."""
+    from optiviz import backends
+
+    out = choice(errs, "backend", value, backends.BACKENDS)
+    if out == "jax" and not backends.available():
+        return errs.bad(
+            "backend",
+            value,
+            "numpy or auto: JAX is not installed (pip install 'optiviz[jax]' for jax)",
+        )
+    return out
 
 
 def _parse_figures(errs: Problems, value: Any) -> dict:

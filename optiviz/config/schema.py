@@ -77,6 +77,10 @@ divergence_bound: float > 0 | null   a run whose |loss| exceeds it has diverged
                        (default 1e12 x max(1, |initial loss|); non-finite values always do)
 record: all | final    keep every iterate (default) or only the final one
 seed: int >= 0         seeds mini-batch sampling (default 0)
+backend: numpy | jax | auto   the engine of the entries' runs (default numpy): jax compiles
+                       surface, update and loop into one program (pip install 'optiviz[jax]';
+                       expression surfaces, full batch, no line searches); auto compiles
+                       from 2e7 run-steps where it can, else numpy
 seeds: int 1 .. 1000   repeats: every entry with a batch_size runs with the seeds seed,
                        seed+1, ..., seed+N-1 (runs numbered seed fastest; figures draw the
                        median and a quantile band, the report median [q10, q90]); entries
@@ -155,6 +159,7 @@ TOP_KEYS = (
     "divergence_bound",
     "record",
     "seed",
+    "backend",
     "seeds",
     "evaluation_weights",
     "optimizers",

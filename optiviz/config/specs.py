@@ -211,6 +211,8 @@ class ExperimentConfig:
     divergence_bound: float | None = None
     record: str = "all"
     seed: int = 0
+    #: The engine's backend of the entries' runs (optiviz.backends): numpy, jax or auto.
+    backend: str = "numpy"
     #: Repeats of each entry that draws mini-batches, seeds seed .. seed + seeds - 1.
     seeds: int = 1
     #: What one f / gradient / Hessian evaluation costs (a number or "n" per kind).
@@ -322,6 +324,7 @@ class ExperimentConfig:
             "divergence_bound": self.divergence_bound,
             "record": self.record,
             "seed": self.seed,
+            "backend": self.backend,
             "seeds": self.seeds,
             "evaluation_weights": dict(self.evaluation_weights),
             # a tuned entry lists only what it fixes (its defaults would fix the search)

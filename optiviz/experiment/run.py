@@ -181,6 +181,7 @@ def run_entries(
                     record=config.record_of(spec),
                     divergence_bound=config.divergence_bound,
                     progress=steps,
+                    backend=config.backend,
                 )
                 if spec.label is not None:
                     traj.optimizer_label = spec.label
