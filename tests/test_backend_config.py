@@ -36,12 +36,16 @@ def test_backend_jax_without_jax_is_refused_before_any_work(monkeypatch):
 
 
 def test_auto_runs_every_entry_and_small_work_stays_numpy():
-    # 30 steps is far below backends.AUTO_MIN_WORK: auto is numpy, bit for bit
+    # 30 steps is far below backends.AUTO_MIN_STEPS: auto is numpy, bit for bit
     from optiviz.experiment import run_experiment
 
     a = run_experiment(parse_config(RAW, "x.yaml"), write=False)
     b = run_experiment(parse_config({**RAW, "backend": "auto"}, "x.yaml"), write=False)
     assert backends.choose("auto", 1, 30) == "numpy"
+    # compiling pays for long runs of few runs; wide batches stay numpy (module docstring)
+    wide = backends.choose("auto", 10_000, 10**6)
+    long = backends.choose("auto", 1, 10**6)
+    assert wide == "numpy" and long == ("jax" if backends.available() else "numpy")
     for ta, tb in zip(a.trajectories, b.trajectories, strict=True):
         assert np.array_equal(ta.points, tb.points)
 

@@ -6,8 +6,12 @@ compiles the surface (sympy's printer to ``jax.numpy``), the optimizer's own ``s
 namespace) and the loop (``lax.scan`` over steps, broadcasting over runs, the stopping and
 divergence rules of :mod:`optiviz.engine.stopping`, records ``all`` / ``path`` / ``final``)
 into one jitted program in float64 (:mod:`optiviz.backends.jax`). ``backend="auto"``
-chooses JAX when it is installed, the run can be compiled, and the work is large enough
-that compiling pays (:data:`AUTO_MIN_WORK` run-steps).
+chooses JAX when it is installed, the run can be compiled, and compiling pays: at least
+:data:`AUTO_MIN_STEPS` steps of at most :data:`AUTO_MAX_RUNS` runs, where numpy's cost is
+its per-step Python overhead (measured, ``make bench`` rows "jax": one Adam run on
+Rosenbrock costs 12.6 us a step in numpy and 2.3 us compiled, after ~0.85 s of compiling, so
+JAX is ahead from ~80,000 steps; 10^4 runs x 10^4 steps take 3.2 s in numpy's vectorized
+loop and 5.0 s compiled, so wide batches stay numpy).
 
 This module imports neither jax nor numpy: ``import optiviz`` stays light.
 """
@@ -16,15 +20,17 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["BACKENDS", "AUTO_MIN_WORK", "available", "choose"]
+__all__ = ["BACKENDS", "AUTO_MIN_STEPS", "AUTO_MAX_RUNS", "available", "choose"]
 
 #: The values of ``backend=`` / a config's ``backend:``.
 BACKENDS = ("auto", "numpy", "jax")
 
-#: Run-steps (runs x steps) from which ``auto`` compiles: below it numpy finishes before
-#: JAX has compiled (compiling costs 0.3-2 s per surface and optimizer; see
-#: benchmarks/bench_jax.py for the measured crossover).
-AUTO_MIN_WORK = 20_000_000
+#: ``auto`` compiles runs of at least this many steps (compiling costs ~1 s per surface and
+#: optimizer: below ~80,000 steps numpy has finished first; benchmarks/bench_jax.py)...
+AUTO_MIN_STEPS = 100_000
+#: ... and at most this many runs (numpy's batched loop is vectorized over the runs: the
+#: compiled loop does not beat it on wide batches today).
+AUTO_MAX_RUNS = 1000
 
 
 def available() -> bool:
@@ -35,5 +41,6 @@ def available() -> bool:
 def choose(backend: str, runs: int, steps: int) -> str:
     """``"numpy"`` or ``"jax"`` for ``backend`` (one of :data:`BACKENDS`) and the work."""
     if backend == "auto":
-        return "jax" if available() and runs * steps >= AUTO_MIN_WORK else "numpy"
+        fits = steps >= AUTO_MIN_STEPS and runs <= AUTO_MAX_RUNS
+        return "jax" if fits and available() else "numpy"
     return backend

@@ -260,7 +260,7 @@ def loop_jax(
         return X, F, G, g2, state, code, stop_at, best
 
     key = (id(surface), id(optimizer), R, n, T, keep, keep_eff, np.shape(bound_v), tol_grad,
-           tol_loss, f_min, sched is None)  # fmt: skip
+           tol_loss, f_min, sched is None, bool(kept))  # fmt: skip
     hit = _BLOCKS.get(key)
     if hit is not None and not (hit[0] is surface and hit[1] is optimizer):
         hit = None
@@ -292,7 +292,7 @@ def loop_jax(
             sample = (jnp.asarray(X), jnp.asarray(G), {k: jnp.asarray(state[k]) for k in keys})
             body, per_step = _compiled_block(
                 jax, jnp, jopt, vg_j, hess_j, rules, keep, keep_eff, R, n, T, sample, lr, t + 1,
-                keys, sched is not None,
+                keys, sched is not None, keep or LA is not None,
             )  # fmt: skip
             if len(_BLOCKS) >= 16:
                 _BLOCKS.pop(next(iter(_BLOCKS)))
@@ -331,8 +331,8 @@ def loop_jax(
         for t_start, ys in blocks:
             m = min(BLOCK, T - t_start)
             Xs, Fs, g2s, Gs, Es = (None if y is None else np.asarray(y)[:m] for y in ys)
-            assert Fs is not None  # the losses are always recorded
             if LA is not None:
+                assert Fs is not None  # recorded for the kept losses
                 for s in kept:
                     if t_start < s <= t_start + m:
                         LA[row_of[s]] = np.where(stop_at >= s, Fs[s - t_start - 1], np.nan)
@@ -414,8 +414,9 @@ _BLOCKS: dict[tuple, tuple] = {}
 
 
 def _compiled_block(
-    jax, jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, T, sample, lr0, t0, keys, scheduled
-):
+    jax, jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, T, sample, lr0, t0, keys, scheduled,
+    losses,
+):  # fmt: skip
     """A jitted ``(carry, xs, bound) -> (carry, records)`` over one block of steps (``xs``:
     the steps, with their learning rates when ``scheduled``), and the evaluations one step
     makes (counted on a trace of one step from ``sample``, the ``(X, G, state)`` of the
@@ -452,7 +453,7 @@ def _compiled_block(
         rec_x = Xn if keep else None
         rec_g = G if keep_eff else None
         rec_e = jnp.broadcast_to(state_n["eff_lr"], (R, n)) if keep_eff else None
-        return out, (rec_x, Fn, g2n if keep else None, rec_g, rec_e)
+        return out, (rec_x, Fn if losses else None, g2n if keep else None, rec_g, rec_e)
 
     @jax.jit
     def block(carry, xs, bound):

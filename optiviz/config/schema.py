@@ -80,7 +80,7 @@ seed: int >= 0         seeds mini-batch sampling (default 0)
 backend: numpy | jax | auto   the engine of the entries' runs (default numpy): jax compiles
                        surface, update and loop into one program (pip install 'optiviz[jax]';
                        expression surfaces, full batch, no line searches); auto compiles
-                       from 2e7 run-steps where it can, else numpy
+                       runs of >= 1e5 steps (<= 1000 runs) where it can, else numpy
 seeds: int 1 .. 1000   repeats: every entry with a batch_size runs with the seeds seed,
                        seed+1, ..., seed+N-1 (runs numbered seed fastest; figures draw the
                        median and a quantile band, the report median [q10, q90]); entries

@@ -155,8 +155,8 @@ def run(
         optimizer's step and the loop into one jitted program (``pip install
         optiviz[jax]``; refused with the reason for runs it cannot compile: data surfaces,
         mini-batches, line searches); "auto" compiles when JAX is installed, the run can
-        be compiled and the work is at least ``optiviz.backends.AUTO_MIN_WORK`` run-steps
-        (see :mod:`optiviz.backends`). Results agree to rounding (tests/test_backend_jax.py).
+        be compiled and compiling pays (at least 100,000 steps of at most 1000 runs: see
+        :mod:`optiviz.backends`). Results agree to rounding (tests/test_backend_jax.py).
 
     Returns
     -------
