@@ -5,7 +5,9 @@ family), seed_diagonal (3-D) and cosh (1-D); four starts drawn in each window; t
 optimizers of configs/suite-library.yaml; one batched run of 4 starts per surface and
 optimizer (160 batched runs, 640 runs). Prints the CPU and wall-clock seconds of
 validating (building the 20 surfaces), running, and writing (suite.csv, report.md, two
-profile figures). Run: ``python benchmarks/bench_suite.py`` from the repository root.
+profile figures). Run: ``python benchmarks/bench_suite.py`` from the repository root;
+``--tuned``: the same suite with every optimizer tuned per surface (``suite.tune``: 64 Sobol
+trials of its default space, the same budget for all, then its best setting run).
 """
 
 from __future__ import annotations
@@ -31,13 +33,26 @@ def config() -> dict:
     return raw
 
 
-def main() -> None:
+def tuned_config() -> dict:
+    """The suite with every entry tuned (its fixed hyperparameters dropped: searched)."""
+    raw = config()
+    raw["name"] = "bench-suite-tuned"
+    entries = []
+    for i, o in enumerate(raw["suite"]["optimizers"]):
+        keep = {"name": o["name"], "label": f"{o['name']} tuned #{i}"}
+        entries.append(keep)
+    raw["suite"]["optimizers"] = entries
+    raw["suite"]["tune"] = {"budget": 64}
+    return raw
+
+
+def main(tuned: bool = False) -> None:
     from optiviz.config import parse_config
     from optiviz.config.suite import SuiteConfig
     from optiviz.suite import run_suite_experiment
 
     c0, w0 = time.process_time(), time.perf_counter()
-    cfg = parse_config(config(), "<bench-suite>")
+    cfg = parse_config(tuned_config() if tuned else config(), "<bench-suite>")
     assert isinstance(cfg, SuiteConfig)
     c1, w1 = time.process_time(), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,4 +71,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(tuned="--tuned" in sys.argv[1:])
