@@ -252,45 +252,14 @@ def run(
         if single:
             X0 = X0[None, :]
             XP = None if XP is None else XP[None, :]
+    args = (surface, optimizer, X0, XP, T, sched, tol_grad, tol_loss, f_min, bound, batches,
+            record != "final", record == "all", progress)  # fmt: skip
     try:
         with np.errstate(all="ignore"):
             if use == "jax" and backend == "auto":
-                res = _compiled_or_numpy(
-                    loop,
-                    single,
-                    kept,
-                    surface,
-                    optimizer,
-                    X0,
-                    XP,
-                    T,
-                    sched,
-                    tol_grad,
-                    tol_loss,
-                    f_min,
-                    bound,
-                    batches,
-                    record != "final",
-                    record == "all",
-                    progress,
-                )
+                res = _compiled_or_numpy(loop, single, kept, *args)
             else:
-                res = loop(
-                    surface,
-                    optimizer,
-                    X0,
-                    XP,
-                    T,
-                    sched,
-                    tol_grad,
-                    tol_loss,
-                    f_min,
-                    bound,
-                    batches,
-                    record != "final",
-                    record == "all",
-                    progress,
-                )
+                res = loop(*args)
     except KeyError as exc:
         if exc.args == ("eff_lr",):
             raise OptimizerError(
