@@ -102,6 +102,10 @@ MAX_DERIVATION_SIZE = 3_000
 MAX_EXPAND_TERMS = 5_000
 
 
+#: CPU seconds between the budget timer's repeats once it has fired (see cpu_budget).
+_RETRY = 0.05
+
+
 class _OutOfTime(BaseException):
     """Raised by the CPU-time timer of :func:`cpu_budget` (a BaseException, so sympy's own
     ``except Exception`` clauses cannot swallow it)."""
@@ -138,7 +142,10 @@ def cpu_budget(seconds: float) -> Iterator[Callable[[], bool]]:
     old_delay, old_interval = signal.getitimer(signal.ITIMER_PROF)
     if old_delay > 0:  # inside an outer budget: this block gets at most what is left of it
         seconds = min(seconds, old_delay)
-    signal.setitimer(signal.ITIMER_PROF, max(seconds, 1e-6))
+    # The timer repeats every _RETRY s of CPU until the block ends: a raise that lands in a
+    # garbage-collector callback is swallowed there ("Exception ignored in ..."; jax
+    # registers one), and a one-shot timer would then let the block run to its end.
+    signal.setitimer(signal.ITIMER_PROF, max(seconds, 1e-6), _RETRY)
     try:
         yield expired
     finally:
