@@ -509,6 +509,36 @@ def write_outputs(
     return {name: target / name for name in names}
 
 
+def write_kind(
+    staged: Path, kind: str, result: Any, colors: Any, config: Any, progress: Any = None
+) -> list[str]:
+    """Draw the figure kind ``kind`` of ``result`` with ``config``'s options and write its
+    images (in each of ``config.formats``, at its ``dpi`` option) and data files into the
+    folder ``staged``; return the file names (the one figure-writing loop of a run and of
+    a suite)."""
+    from optiviz.figures import draw
+    from optiviz.plotting import save_figure
+
+    if progress is not None:
+        progress.describe(f"drawing {kind}")
+    figures, data = draw(kind, result, colors, config.figure_options.get(kind))
+    dpi = config.options_of(kind).get("dpi")  # the figure option, else the default
+    names: list[str] = []
+    for name, fig in figures:
+        save_figure(fig, staged / name, list(config.formats), *([dpi] if dpi else []))
+        names += [f"{name}.{fmt}" for fmt in config.formats]
+        fig.clear()
+    for file_name, body in data.items():
+        if isinstance(body, bytes):
+            _write_bytes(staged / file_name, body)
+        else:
+            _write_file(staged / file_name, functools.partial(_put, body))
+        names.append(file_name)
+    if progress is not None:
+        progress.advance()
+    return names
+
+
 def _stage(
     staged: Path,
     config: ExperimentConfig,
@@ -541,27 +571,11 @@ def _stage(
             names.append(tuning_name)
     t_figures = time.perf_counter()
     if config.figures:
-        from optiviz.figures import draw
-        from optiviz.plotting import ColorMap, save_figure
+        from optiviz.plotting import ColorMap
 
         colors = ColorMap()  # one map: a label keeps its colour in every figure
         for kind in config.figures:
-            if progress is not None:
-                progress.describe(f"drawing {kind}")
-            figures, data = draw(kind, result, colors, config.figure_options.get(kind))
-            dpi = config.options_of(kind).get("dpi")  # the figure option, else the default
-            for name, fig in figures:
-                save_figure(fig, staged / name, list(config.formats), *([dpi] if dpi else []))
-                names += [f"{name}.{fmt}" for fmt in config.formats]
-                fig.clear()
-            for file_name, body in data.items():
-                if isinstance(body, bytes):
-                    _write_bytes(staged / file_name, body)
-                else:
-                    _write_file(staged / file_name, functools.partial(_put, body))
-                names.append(file_name)
-            if progress is not None:
-                progress.advance()
+            names += write_kind(staged, kind, result, colors, config, progress)
     names.append("run.json")
     now = time.perf_counter()
     timing = result.timing

@@ -4,7 +4,6 @@ report.md, the profile figures with their data files, run.json (last)."""
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from pathlib import Path
@@ -54,7 +53,7 @@ def _run_json(result: Any, files: list[str]) -> dict:
 def stage_suite(staged: Path, result: Any, progress: Any = None) -> list[str]:
     """Write every output of the suite ``result`` into the folder ``staged``; return the
     file names (run.json last)."""
-    from optiviz.experiment.outputs import _config_yaml, _put, _write_bytes, _write_file
+    from optiviz.experiment.outputs import _config_yaml, _write_file, write_kind
     from optiviz.suite.report import suite_csv, suite_markdown
 
     t0 = time.perf_counter()
@@ -65,29 +64,13 @@ def stage_suite(staged: Path, result: Any, progress: Any = None) -> list[str]:
     names = ["config.yaml", "suite.csv", "report.md"]
     t_figures = time.perf_counter()
     if cfg.figures:
-        from optiviz.figures import draw
-        from optiviz.plotting import ColorMap, save_figure
+        from optiviz.plotting import ColorMap
 
         colors = ColorMap()
         for label in result.labels:  # entry order: the colours of the optimizers list
             colors.index(label)
         for kind in cfg.figures:
-            if progress is not None:
-                progress.describe(f"drawing {kind}")
-            figures, data = draw(kind, result, colors, cfg.figure_options.get(kind))
-            dpi = cfg.options_of(kind).get("dpi")
-            for name, fig in figures:
-                save_figure(fig, staged / name, list(cfg.formats), *([dpi] if dpi else []))
-                names += [f"{name}.{fmt}" for fmt in cfg.formats]
-                fig.clear()
-            for file_name, body in data.items():
-                if isinstance(body, bytes):
-                    _write_bytes(staged / file_name, body)
-                else:
-                    _write_file(staged / file_name, functools.partial(_put, body))
-                names.append(file_name)
-            if progress is not None:
-                progress.advance()
+            names += write_kind(staged, kind, result, colors, cfg, progress)
     names.append("run.json")
     now = time.perf_counter()
     result.timing["figures"] = now - t_figures
