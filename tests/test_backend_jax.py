@@ -122,6 +122,61 @@ def test_stops_at_the_same_step_for_the_same_reason():
     _same_runs(a, b)
 
 
+@pytest.mark.parametrize("record", ["final", "all"])
+def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monkeypatch, record):
+    # Blocks of at most 16 steps: 100 steps are seven blocks of 14 (steps 3-16, 17-30,
+    # ...) after two numpy steps. From (0, 0), with the loss tolerance 0.5 (f* = 0), GD
+    # with lr 1e-2, 4e-3, 3e-3 and 2e-3 stops at steps 20, 49, 65 and 98 (numpy's loop,
+    # the reference), inside the second, fourth, fifth and seventh compiled blocks, and
+    # lr 1e-5 goes on to the budget. While every run is going, a block runs unfrozen
+    # first; the block in which a run stopped is run again frozen from its start, and so
+    # are the blocks after it (counted below); the results are numpy's.
+    from optiviz.backends import jax as oj
+
+    monkeypatch.setattr(oj, "BLOCK", 16)
+    oj._BLOCKS.clear()
+    calls = {"fast": 0, "frozen": 0}
+    build = oj._compiled_block
+
+    def counted(*args):
+        body, fast, per_step = build(*args)
+
+        def body_counted(*a):
+            calls["frozen"] += 1
+            return body(*a)
+
+        def fast_counted(*a):
+            calls["fast"] += 1
+            return fast(*a)
+
+        return body_counted, fast_counted, per_step
+
+    monkeypatch.setattr(oj, "_compiled_block", counted)
+    opt = _make("gd", {"lr": [1e-2, 4e-3, 3e-3, 2e-3, 1e-5]})
+    kw = dict(tol_loss=0.5, record=record)
+    a = optiviz.run(ROSEN, opt, [0.0, 0.0], 100, **kw)
+    b = optiviz.run(ROSEN, opt, [0.0, 0.0], 100, backend="jax", **kw)
+    oj._BLOCKS.clear()
+    assert list(a.n_steps) == [20, 49, 65, 98, 100]
+    assert list(a.status) == ["converged"] * 4 + ["max_steps"]
+    _same_runs(a, b)
+    # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-7
+    assert calls == {"fast": 2, "frozen": 6}
+
+
+def test_a_batch_no_run_of_which_stops_runs_unfrozen_and_agrees(monkeypatch):
+    from optiviz.backends import jax as oj
+
+    monkeypatch.setattr(oj, "BLOCK", 16)
+    oj._BLOCKS.clear()
+    opt = _make("adam", {"lr": [1e-3, 1e-2, 3e-2]})
+    a = optiviz.run(ROSEN, opt, [-1.2, 1.0], 60, record="all")
+    b = optiviz.run(ROSEN, opt, [-1.2, 1.0], 60, record="all", backend="jax")
+    oj._BLOCKS.clear()
+    assert list(a.status) == ["max_steps"] * 3
+    _same_runs(a, b)
+
+
 def test_a_single_run_has_the_single_run_fields_and_record_final_and_schedules_agree():
     opt = optiviz.make_optimizer("adam", lr=0.05)
     a = optiviz.run(ROSEN, opt, [-1.2, 1.0], 700, record="final", schedule=COSINE)
