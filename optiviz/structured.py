@@ -244,7 +244,43 @@ class StructuredSurface:
 
         return vg
 
+    def jax_functions(self, jnp: Any, printer: Callable[[], Any]) -> tuple[Callable, Callable]:
+        """``(vg, hess)`` in ``jnp`` (``jax.numpy``) for the compiled backend: ``vg(X)`` of
+        points ``(R, n)`` gives ``(F (R,), G (R, n))`` and ``hess(X)`` the Hessians
+        ``(R, n, n)``, the same operations as :meth:`value_and_grad` and :meth:`hess`
+        (regularization included). ``printer``: a function making a fresh sympy printer to
+        ``jax.numpy`` (the backend's). Built once per surface and namespace."""
+        cache = self.__dict__.setdefault("_jax_cache", {})
+        hit = cache.get(id(jnp))
+        if hit is not None:
+            return hit
+        base_vg, base_hess = self._jax_eval(jnp, printer)
+        l1, l2, n = self.l1, self.l2, self.n
+
+        if not (l1 or l2):
+            vg, hess = base_vg, base_hess
+        else:
+
+            def vg(X: Any) -> tuple[Any, Any]:
+                F, G = base_vg(X)
+                F = F + (0.5 * l2) * jnp.sum(X * X, axis=-1)
+                F = F + l1 * jnp.sum(jnp.abs(X), axis=-1)
+                return F, G + (l2 * X + l1 * jnp.sign(X))
+
+            def hess(X: Any) -> Any:
+                H = base_hess(X)
+                if l2:
+                    idx = np.arange(n)
+                    H = H.at[:, idx, idx].add(l2)
+                return H
+
+        cache[id(jnp)] = (vg, hess)
+        return vg, hess
+
     # -- to implement ----------------------------------------------------------------------
+    def _jax_eval(self, jnp: Any, printer: Callable[[], Any]) -> tuple[Callable, Callable]:
+        raise NotImplementedError
+
     def _eval(self, P: Array, want_f: bool, want_g: bool) -> tuple[Any, Any]:
         raise NotImplementedError
 
@@ -519,6 +555,26 @@ class QuadraticSurface(StructuredSurface):
 
     def _eval_hess(self, P: Array) -> Array:
         return np.array(np.broadcast_to(self.A, P.shape[:-1] + self.A.shape))
+
+    def _jax_eval(self, jnp: Any, printer: Callable[[], Any]) -> tuple[Callable, Callable]:
+        """``X @ A.T + b`` (A symmetric: the numpy path's ``X @ A``), ``1/2 x.(A x) + b.x +
+        c``, and ``A`` broadcast to every point."""
+        A, b, c, b_zero = jnp.asarray(self.A), jnp.asarray(self.b), self.c, self._b_zero
+        An = self.A
+
+        def vg(X: Any) -> tuple[Any, Any]:
+            AX = X @ A.T
+            F = 0.5 * jnp.sum(X * AX, axis=-1)
+            if not b_zero:
+                F = F + X @ b
+            if c:
+                F = F + c
+            return F, AX + b
+
+        def hess(X: Any) -> Any:
+            return jnp.broadcast_to(jnp.asarray(An), X.shape[:-1] + An.shape)
+
+        return vg, hess
 
     def _point_vg(self) -> Callable[[Array], tuple[float, Array]]:
         A, b, c = self.A, self.b, self.c
@@ -914,6 +970,65 @@ class SumSurface(StructuredSurface):
             if want_f:
                 f = f + np.sum(np.broadcast_to(val, lead + (m,)), axis=-1)
         return f, g
+
+    def _jax_eval(self, jnp: Any, printer: Callable[[], Any]) -> tuple[Callable, Callable]:
+        """Each term printed to ``jax.numpy`` once (its value, slot derivatives and Hessian
+        entries), evaluated on the static slices ``X[:, s : s + m]`` and scattered as
+        :meth:`_eval` and :meth:`_eval_hess` do (one slice add per slot, one band per slot
+        pair, mirrored)."""
+        from optiviz.surface import _POWERS
+
+        n = self.n
+        plan = []
+        for p in self._parts:
+            args = list(p.slots) + ([p.index] if p.uses_index else [])
+            modules = [{**_POWERS, "heaviside": jnp.heaviside}, "jax"]
+            fg = sp.lambdify(args, [p.expr, *p.d1], modules=modules, cse=True, printer=printer())
+            h = (
+                sp.lambdify(
+                    args, [e for _, _, e in p.d2], modules=modules, cse=True, printer=printer()
+                )  # fmt: skip
+                if p.d2
+                else None
+            )
+            iv = np.arange(p.lo, p.hi + 1, dtype=float) if p.uses_index else None
+            plan.append((p, fg, h, iv))
+
+        def arguments(X: Any, p: _Part, iv: Any) -> list:
+            m = p.m
+            out: list = [X[..., s : s + m] for s in p.starts]
+            if iv is not None:
+                out.append(jnp.asarray(iv))
+            return out
+
+        def vg(X: Any) -> tuple[Any, Any]:
+            lead = X.shape[:-1]
+            F = jnp.zeros(lead)
+            G = jnp.zeros(X.shape)
+            for p, fg, _, iv in plan:
+                m = p.m
+                val, *ds = fg(*arguments(X, p, iv))
+                for s, d in zip(p.starts, ds, strict=True):
+                    G = G.at[..., s : s + m].add(d)
+                F = F + jnp.sum(jnp.broadcast_to(val, lead + (m,)), axis=-1)
+            return F, G
+
+        def hess(X: Any) -> Any:
+            lead = X.shape[:-1]
+            H = jnp.zeros(lead + (n, n))
+            for p, _, h, iv in plan:
+                if h is None:
+                    continue
+                m = p.m
+                rows = [np.arange(s, s + m) for s in p.starts]
+                for (j, k, _), v in zip(p.d2, h(*arguments(X, p, iv)), strict=True):
+                    v = jnp.broadcast_to(v, lead + (m,))
+                    H = H.at[..., rows[j], rows[k]].add(v)
+                    if j != k:
+                        H = H.at[..., rows[k], rows[j]].add(v)
+            return H
+
+        return vg, hess
 
     def _eval_hess(self, P: Array) -> Array:
         lead = P.shape[:-1]

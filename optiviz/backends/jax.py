@@ -86,12 +86,16 @@ def _printer():
 def compile_surface(surface: Any) -> tuple[Callable, Callable | None]:
     """``(vg, hess)``: jax functions of ``X`` (R, n) giving ``(F (R,), G (R, n))`` and the
     Hessians ``(R, n, n)`` (None until asked for: compiled on first use)."""
+    from optiviz.structured import StructuredSurface
     from optiviz.surface import _POWERS, Surface, _swap_minmax
 
+    if isinstance(surface, StructuredSurface):  # matrix form / one term over slices
+        return surface.jax_functions(_jax()[1], _printer)
     if not isinstance(surface, Surface) or getattr(surface, "n_samples", None) is not None:
         raise Unsupported(
-            f"backend 'jax' compiles expression surfaces; {getattr(surface, 'name', '?')!r} "
-            "is not one (data surfaces run with backend 'numpy')"
+            f"backend 'jax' compiles expression and structured surfaces; "
+            f"{getattr(surface, 'name', '?')!r} is neither (data surfaces run with backend "
+            "'numpy')"
         )
     key = id(surface)
     hit = _COMPILED.get(key)
@@ -163,12 +167,15 @@ class _TracedOracle:
 
 def supports(surface: Any, optimizer: Any, batches: Any = None) -> str | None:
     """None when the run can be compiled, else the reason it cannot."""
+    from optiviz.structured import StructuredSurface
     from optiviz.surface import Surface
 
     if batches is not None:
         return "mini-batches are drawn in Python per step (run them with backend 'numpy')"
-    if not isinstance(surface, Surface):
-        return f"surface {getattr(surface, 'name', '?')!r} is not an expression surface"
+    if not isinstance(surface, (Surface, StructuredSurface)):
+        return (
+            f"surface {getattr(surface, 'name', '?')!r} is not an expression or structured surface"
+        )
     if getattr(optimizer, "searches_step", False):
         return (
             f"optimizer {optimizer.name!r} searches its step (a data-dependent number of "

@@ -65,6 +65,8 @@ surface: NAME | mapping
     {name: NAME, parameters: {p: v}, l1: float, l2: float, window: [[lo, hi], ...]}
     {expression: TEXT, variables: [x, y], parameters: {p: v}, l1, l2, window,
      minima: [{point: [...], value: float}], description: TEXT}
+    {expression: "sum(TERM, i, LO, HI)", n: int, ...}   over x[1] .. x[n] (variables
+                       x1 .. xn; window: [lo, hi] for all or one pair each; no transform)
     {data: KIND, dataset: {...}, ...}   a data surface (see optiviz.data)
 start: [x1, ..., xn] | [[x1, ..., xn], ...]   the first iterate (one finite number per
                        variable), or several (at most 1000): every entry runs from each;
@@ -79,8 +81,9 @@ record: all | final    keep every iterate (default) or only the final one
 seed: int >= 0         seeds mini-batch sampling (default 0)
 backend: numpy | jax | auto   the engine of the entries' runs (default numpy): jax compiles
                        surface, update and loop into one program (pip install 'optiviz[jax]';
-                       expression surfaces, full batch, no line searches); auto compiles
-                       runs of >= 1e5 steps (<= 1000 runs) where it can, else numpy
+                       expression and structured surfaces, full batch, no line searches);
+                       auto compiles runs of >= 1e5 steps (<= 1000 runs) where it can, else
+                       numpy
 seeds: int 1 .. 1000   repeats: every entry with a batch_size runs with the seeds seed,
                        seed+1, ..., seed+N-1 (runs numbered seed fastest; figures draw the
                        median and a quantile band, the report median [q10, q90]); entries
@@ -175,6 +178,7 @@ LIBRARY_SURFACE_KEYS = ("name", "parameters", "l1", "l2", "window", "transform")
 EXPRESSION_SURFACE_KEYS = (
     "expression",
     "variables",
+    "n",
     "parameters",
     "l1",
     "l2",

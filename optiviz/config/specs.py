@@ -37,6 +37,7 @@ class SurfaceSpec:
     name: str | None = None
     expression: str | None = None
     variables: tuple[str, ...] = ()
+    n: int | None = None  # an expression over x[1] .. x[n] (sum(term, i, lo, hi)): no variables
     parameters: dict = field(default_factory=dict)
     l1: float = 0.0
     l2: float = 0.0
@@ -55,7 +56,10 @@ class SurfaceSpec:
             out["name"] = self.name
         else:
             out["expression"] = self.expression
-            out["variables"] = list(self.variables)
+            if self.n is not None:
+                out["n"] = self.n
+            else:
+                out["variables"] = list(self.variables)
             if self.name is not None:
                 out["name"] = self.name
         out["parameters"] = dict(self.parameters)

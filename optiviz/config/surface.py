@@ -3,6 +3,7 @@ building the surface a validated block describes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -145,8 +146,13 @@ def parse_surface(errs: Problems, value: Any) -> Any:
     params = parse_parameters(errs, join(path, "parameters"), m.get("parameters"))
     l1 = number(errs, join(path, "l1"), m.get("l1", 0.0), NONNEG)
     l2 = number(errs, join(path, "l2"), m.get("l2", 0.0), NONNEG)
-    window = parse_window(errs, join(path, "window"), m.get("window"))
-    transform = parse_transform(errs, join(path, "transform"), m.get("transform"))
+    vector_window = kind == "expression" and "n" in m  # parsed with n below
+    window = None if vector_window else parse_window(errs, join(path, "window"), m.get("window"))
+    transform = (
+        None
+        if vector_window
+        else parse_transform(errs, join(path, "transform"), m.get("transform"))
+    )
     ok &= all(v is not INVALID for v in (params, l1, l2, window, transform))
     if kind == "library":
         return (
@@ -171,13 +177,42 @@ def parse_surface(errs: Problems, value: Any) -> Any:
         )
         ok = False
     variables = m.get("variables")
-    if (
+    n_vars = None
+    if "n" in m:  # an expression over the vector x[1] .. x[n], with sum(term, i, lo, hi)
+        n_vars, variables = _parse_n(errs, join(path, "n"), m["n"]), ()
+        ok &= n_vars is not INVALID
+        for key in ("variables", "transform"):
+            if key in m:
+                why = (
+                    "the variables are x[1] .. x[n] (named x1 .. xn)"
+                    if key == "variables"
+                    else "a transform substitutes into an expression of named variables"
+                )
+                errs.add(
+                    join(path, key),
+                    f"{show(m[key])} is not allowed with 'n': {why}; give either 'n' or "
+                    "'variables'",
+                )
+                ok = False
+        window = _parse_vector_window(errs, join(path, "window"), m.get("window"))
+        ok &= window is not INVALID
+    elif (
         not isinstance(variables, (list, tuple))
         or not variables
         or not all(isinstance(v, str) for v in variables)
     ):
-        if "variables" not in m:
-            errs.missing(join(path, "variables"), "a list of variable names, e.g. [x, y]")
+        if "variables" not in m and isinstance(expression, str) and _SUM.search(expression):
+            errs.missing(
+                join(path, "n"),
+                "the number of variables of a sum(term, i, lo, hi) expression over "
+                "x[1] .. x[n] (an int >= 1)",
+            )
+        elif "variables" not in m:
+            errs.missing(
+                join(path, "variables"),
+                "a list of variable names, e.g. [x, y] (or 'n' for an expression over "
+                "x[1] .. x[n] with sum(...))",
+            )
         else:
             errs.bad(join(path, "variables"), variables, "a list of variable names, e.g. [x, y]")
         ok = False
@@ -218,6 +253,7 @@ def parse_surface(errs: Problems, value: Any) -> Any:
         name=name or "custom",
         expression=expression,
         variables=tuple(variables),
+        n=n_vars,
         parameters=params,
         l1=l1,
         l2=l2,
@@ -226,6 +262,35 @@ def parse_surface(errs: Problems, value: Any) -> Any:
         description=desc,
         transform=transform,
     )
+
+
+_SUM = re.compile(r"\bsum\s*\(")
+
+
+def _parse_n(errs: Problems, path: str, value: Any) -> Any:
+    """The number of variables of an expression over ``x[1] .. x[n]``."""
+    from optiviz.limits import MAX_STRUCTURED_VARIABLES
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        return errs.bad(path, value, f"an int from 1 to {MAX_STRUCTURED_VARIABLES:,}")
+    if not 1 <= value <= MAX_STRUCTURED_VARIABLES:
+        return errs.bad(path, value, f"an int from 1 to {MAX_STRUCTURED_VARIABLES:,}")
+    return value
+
+
+def _parse_vector_window(errs: Problems, path: str, value: Any) -> Any:
+    """The window of an ``n`` surface: one ``[low, high]`` for every variable, or one pair
+    per variable (the count is checked when the surface is built)."""
+    if (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and not any(isinstance(v, (list, tuple)) for v in value)
+    ):
+        lo, hi = finite(value[0]), finite(value[1])
+        if lo is None or hi is None or lo >= hi:
+            return errs.bad(path, value, "a [low, high] pair of finite numbers with low < high")
+        return ((lo, hi),)
+    return parse_window(errs, path, value)
 
 
 _TRANSFORM_KEYS = ("rotate", "scale", "plane")
@@ -276,6 +341,21 @@ def build_surface(spec: SurfaceSpec):
         if spec.window is not None:
             _set_window(s, spec.window)
         return s
+    if spec.kind == "expression" and spec.n is not None:
+        from optiviz.structured import SumSurface
+
+        vw = None if spec.window is None else [list(w) for w in spec.window]
+        return SumSurface.from_expression(
+            spec.expression or "",
+            spec.n,
+            dict(spec.parameters),
+            name=spec.name,
+            window=vw[0] if vw is not None and len(vw) == 1 else vw,
+            minima=None if spec.minima is None else [dict(m) for m in spec.minima],
+            l1=spec.l1,
+            l2=spec.l2,
+            description=spec.description,
+        )
     if spec.kind == "expression":
         from optiviz.surface import Surface
 
