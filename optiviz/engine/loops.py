@@ -359,6 +359,102 @@ def _block_rows(R: int, n: int) -> int:
     return max(1, min(64, (1 << 20) // (8 * R * n)))
 
 
+#: Runs x variables per chunk of a chunked lean run (see :func:`_loop_chunked`): about
+#: 360 kB per ``(R, n)`` array, so a chunk's arrays stay in the caches for all its steps.
+CHUNK_ELEMENTS = 45_000
+
+
+def _chunks(R: int, n: int, size: int) -> list[tuple[int, int]]:
+    """``[(lo, hi), ...]``: R runs cut into chunks of about ``size // n`` runs, every
+    boundary a multiple of 64 (one chunk when R is too small to cut)."""
+    per = max(64, (size // max(n, 1)) // 64 * 64)
+    if R < 2 * per:
+        return [(0, R)]
+    k = -(-R // per)  # chunks
+    per = (-(-R // k) + 63) // 64 * 64
+    return [(a, min(R, a + per)) for a in range(0, R, per)]
+
+
+def _loop_chunked(surface, optimizer, X, X_prev, T, sched, rest, progress, loss_steps):
+    """The lean loop (see :func:`loop_batched`) run chunk by chunk: each chunk of runs is
+    stepped through all T steps before the next one starts (a 300 x 300 grid of starts:
+    four chunks of 22,500 runs whose arrays stay in the caches, measured 1.5 x faster than
+    one pass over all 90,000 runs per step).
+
+    Exact: the runs of a batch are independent (elementwise arithmetic, the per-run
+    stopping rule), so each run's fields are bit for bit those of the unchunked loop.
+    Only used when nothing is shared between runs: no per-run hyperparameters and no
+    oracle calls by the optimizer (the counts are per batch). A chunk whose optimizer did
+    call the oracle makes the whole batch run unchunked again. None when it does not
+    apply (one chunk): the caller then runs unchunked. An interrupt ends the chunk it
+    comes in as usual; the chunks before it have run, those after it end at their start
+    (``"interrupted"``): the runs of a chunked batch may then stop at different steps."""
+    R, n = X.shape
+    parts = _chunks(R, n, CHUNK_ELEMENTS)
+    if len(parts) < 2:
+        return None
+    outs = []
+    for c, (lo, hi) in enumerate(parts):
+        tick = None
+        if progress is not None:
+
+            def tick(done, total, c=c):
+                # a chunk's first and last reports are its neighbours' (made outside
+                # its loop, where an interrupt would not be caught): only the batch's own
+                if (0 < done < total) or (c == 0 and not done) or (done and c == len(parts) - 1):
+                    progress((c * T + done) // len(parts), T)
+
+        out = loop_batched(
+            surface,
+            optimizer,
+            X[lo:hi],
+            None if X_prev is None else X_prev[lo:hi],
+            T,
+            sched,
+            *rest,
+            progress=tick,
+            loss_steps=loss_steps,
+            chunked=False,
+            block_rows=1,  # the lean loop, as for the whole batch
+        )
+        evals = out["n_steps"] + 1
+        if (
+            not np.array_equal(out["n_f"], evals)
+            or not np.array_equal(out["n_grad"], evals)
+            or np.any(out["n_hess"])
+        ):
+            return None  # the optimizer called the oracle: run the batch as one
+        outs.append(out)
+        if np.any(out["status"] == STATUS[INTERRUPTED]):
+            # the later chunks end at their start, interrupted (the earlier ones ran)
+            for lo2, hi2 in parts[c + 1 :]:
+                o = loop_batched(
+                    surface,
+                    optimizer,
+                    X[lo2:hi2],
+                    None if X_prev is None else X_prev[lo2:hi2],
+                    0,
+                    sched,
+                    *rest,
+                    loss_steps=loss_steps,
+                    chunked=False,
+                    block_rows=1,
+                )
+                if T:
+                    o["status"] = np.where(
+                        o["status"] == STATUS[RUNNING], STATUS[INTERRUPTED], o["status"]
+                    )
+                outs.append(o)
+            break
+    merged: dict = {}
+    for key, v in outs[0].items():
+        if v is None:
+            merged[key] = None
+        else:
+            merged[key] = np.concatenate([o[key] for o in outs], axis=0)
+    return merged
+
+
 def loop_batched(
     surface: Any,
     optimizer: Any,
@@ -375,6 +471,8 @@ def loop_batched(
     keep_eff: bool,
     progress: Progress | None = None,
     loss_steps: tuple[int, ...] = (),
+    chunked: bool = True,
+    block_rows: int | None = None,
 ) -> dict:
     """R runs. Stopping rules are evaluated on blocks of K steps (vectorized over the
     block), which finds exactly the same first stopping step of each run as a per-step
@@ -385,6 +483,20 @@ def loop_batched(
     ``loss_steps``: steps (0 .. T, increasing) whose losses are also kept, whatever the
     record, as ``losses_at`` of shape ``(R, len(loss_steps))`` (nan after a run's stop)."""
     R, n = X.shape
+    if (
+        chunked
+        and not keep
+        and batches is None
+        and tol_grad is None
+        and tol_loss is None
+        and _block_rows(R, n) == 1
+        and getattr(optimizer, "n_runs", 0) is None
+        and (bound is None or np.ndim(bound) == 0)
+    ):
+        args = (tol_grad, tol_loss, f_min, bound, batches, keep, keep_eff)
+        out = _loop_chunked(surface, optimizer, X, X_prev, T, sched, args, progress, loss_steps)
+        if out is not None:
+            return out
     # Column-major (R, n) arrays: each coordinate's R values are contiguous, so the
     # compiled formulas read whole columns and an (R, 1) hyperparameter broadcasts along
     # the contiguous axis (measured: Adam's step 14 us vs 17 us for R = 1000, n = 2).
@@ -397,7 +509,7 @@ def loop_batched(
     step = optimizer.step
     base = lr = optimizer.lr
     stoch = batches is not None
-    K = _block_rows(R, n)
+    K = _block_rows(R, n) if block_rows is None else block_rows
 
     state = optimizer.init(X, oracle, X_prev)
     F, G = vg(X, check=False)
