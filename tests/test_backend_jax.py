@@ -124,10 +124,10 @@ def test_stops_at_the_same_step_for_the_same_reason():
 
 @pytest.mark.parametrize("record", ["final", "all"])
 def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monkeypatch, record):
-    # Blocks of at most 16 steps: 100 steps are seven blocks of 14 (steps 3-16, 17-30,
-    # ...) after two numpy steps. From (0, 0), with the loss tolerance 0.5 (f* = 0), GD
-    # with lr 1e-2, 4e-3, 3e-3 and 2e-3 stops at steps 20, 49, 65 and 98 (numpy's loop,
-    # the reference), inside the second, fourth, fifth and seventh compiled blocks, and
+    # Blocks of at most 16 steps: after one numpy step, the 99 steps left are nine blocks
+    # of 11 (steps 2-12, 13-23, ...; jax._blocks). From (0, 0), with the loss tolerance
+    # 0.5 (f* = 0), GD with lr 1e-2, 4e-3, 3e-3 and 2e-3 stops at steps 20, 49, 65 and 98
+    # (numpy's loop, the reference), inside the 2nd, 5th, 6th and 9th blocks, and
     # lr 1e-5 goes on to the budget. While every run is going, a block runs unfrozen
     # first; the block in which a run stopped is run again frozen from its start, and so
     # are the blocks after it (counted below); the results are numpy's.
@@ -160,8 +160,8 @@ def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monk
     assert list(a.n_steps) == [20, 49, 65, 98, 100]
     assert list(a.status) == ["converged"] * 4 + ["max_steps"]
     _same_runs(a, b)
-    # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-7
-    assert calls == {"fast": 2, "frozen": 6}
+    # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-9
+    assert calls == {"fast": 2, "frozen": 8}
 
 
 def test_a_batch_no_run_of_which_stops_runs_unfrozen_and_agrees(monkeypatch):

@@ -8,10 +8,10 @@ divergence rules of :mod:`optiviz.engine.stopping`, records ``all`` / ``path`` /
 into one jitted program in float64 (:mod:`optiviz.backends.jax`). ``backend="auto"``
 chooses JAX when it is installed, the run can be compiled, and compiling pays: at least
 :data:`AUTO_MIN_STEPS` steps of at most :data:`AUTO_MAX_RUNS` runs, where numpy's cost is
-its per-step Python overhead (measured, ``make bench`` rows "jax": one Adam run on
-Rosenbrock costs 12.6 us a step in numpy and 2.3 us compiled, after ~0.85 s of compiling, so
-JAX is ahead from ~80,000 steps; 10^4 runs x 10^4 steps take 3.2 s in numpy's vectorized
-loop and 5.0 s compiled, so wide batches stay numpy).
+its per-step Python overhead (measured 2026-12-02, ``make bench`` rows "jax", wall time:
+one Adam run on Rosenbrock costs ~25 us a step in hand-written numpy and 0.3 us compiled,
+after ~0.3-0.9 s of compiling; 10^4 runs x 10^4 steps take ~2.8 s compiled against 3.2 s
+in numpy's vectorized loop, too close to pay for compiling, so wide batches stay numpy).
 
 This module imports neither jax nor numpy: ``import optiviz`` stays light.
 """
