@@ -473,10 +473,10 @@ def _split_records(ys, m: int, n: int, keep: bool, keep_eff: bool, losses: bool)
 
 
 def _lr_table(sched, base, ts, T):
-    """The learning rate of each step of a block (steps past T repeat the last one)."""
+    """The learning rate of each step of a block."""
     if sched is None:
         return np.broadcast_to(np.asarray(base, dtype=float), (len(ts),) + np.shape(base))
-    rows = [sched(int(min(s, T)), base) for s in ts]
+    rows = [sched(int(s), base) for s in ts]
     return np.asarray(np.broadcast_arrays(*[np.asarray(r, dtype=float) for r in rows]))
 
 

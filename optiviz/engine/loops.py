@@ -393,6 +393,22 @@ def _loop_chunked(surface, optimizer, X, X_prev, T, sched, rest, progress, loss_
     parts = _chunks(R, n, CHUNK_ELEMENTS)
     if len(parts) < 2:
         return None
+
+    def chunk(lo, hi, steps, tick=None):
+        return loop_batched(
+            surface,
+            optimizer,
+            X[lo:hi],
+            None if X_prev is None else X_prev[lo:hi],
+            steps,
+            sched,
+            *rest,
+            progress=tick,
+            loss_steps=loss_steps,
+            chunked=False,
+            block_rows=1,  # the lean loop, as for the whole batch
+        )
+
     outs = []
     for c, (lo, hi) in enumerate(parts):
         tick = None
@@ -404,19 +420,7 @@ def _loop_chunked(surface, optimizer, X, X_prev, T, sched, rest, progress, loss_
                 if (0 < done < total) or (c == 0 and not done) or (done and c == len(parts) - 1):
                     progress((c * T + done) // len(parts), T)
 
-        out = loop_batched(
-            surface,
-            optimizer,
-            X[lo:hi],
-            None if X_prev is None else X_prev[lo:hi],
-            T,
-            sched,
-            *rest,
-            progress=tick,
-            loss_steps=loss_steps,
-            chunked=False,
-            block_rows=1,  # the lean loop, as for the whole batch
-        )
+        out = chunk(lo, hi, T, tick)
         evals = out["n_steps"] + 1
         if (
             not np.array_equal(out["n_f"], evals)
@@ -428,18 +432,7 @@ def _loop_chunked(surface, optimizer, X, X_prev, T, sched, rest, progress, loss_
         if np.any(out["status"] == STATUS[INTERRUPTED]):
             # the later chunks end at their start, interrupted (the earlier ones ran)
             for lo2, hi2 in parts[c + 1 :]:
-                o = loop_batched(
-                    surface,
-                    optimizer,
-                    X[lo2:hi2],
-                    None if X_prev is None else X_prev[lo2:hi2],
-                    0,
-                    sched,
-                    *rest,
-                    loss_steps=loss_steps,
-                    chunked=False,
-                    block_rows=1,
-                )
+                o = chunk(lo2, hi2, 0)
                 if T:
                     o["status"] = np.where(
                         o["status"] == STATUS[RUNNING], STATUS[INTERRUPTED], o["status"]
