@@ -12,6 +12,8 @@ powers, and one small dict is built per step.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from optiviz.optimizers._util import (
@@ -24,6 +26,8 @@ from optiviz.optimizers._util import (
     fast_const,
     is_zero,
     lr_param,
+    per_run,
+    powers,
     torch_preamble,
 )
 from optiviz.optimizers.base import Optimizer, Param, register
@@ -83,9 +87,10 @@ class Adam(Optimizer):
     def _check(self):
         h = self.h
         b1, b2 = h["betas"]
-        # Python floats (or (R, 1) arrays) for the powers β^t; 0-d arrays for the elementwise
-        # products: numpy multiplies an array by a 0-d array about twice as fast as by a float.
-        self._b1, self._b2 = b1, b2
+        # Python floats (per-run arrays: their PerRunPower) for the powers β^t; 0-d arrays
+        # for the elementwise products: numpy multiplies an array by a 0-d array about twice
+        # as fast as by a float.
+        self._b1, self._b2 = powers(b1), powers(b2)
         self._kb1, self._kb2 = fast_const(b1), fast_const(b2)
         self._kc1, self._kc2 = fast_const(1.0 - b1), fast_const(1.0 - b2)
         self._eps = fast_const(h["eps"])
@@ -253,7 +258,7 @@ lr factor: η_eff (the bias correction belongs to m̂; worked problem E: γ = 1,
         b1, b2 = self.h["betas"]
         eps = self.h["eps"]
         m = b1 * state["m"] + (1.0 - b1) * g
-        m_hat = m / (1.0 - b1**t)
+        m_hat = m / (1.0 - per_run(self, "b1", b1)(t))
         if self.h["variant"] == "torch":
             u = xp.maximum(b2 * state["u"], xp.abs(g) + eps)
             eff = lr / u
@@ -380,13 +385,14 @@ lr factor: η_eff"""
         )
         b1, b2 = h["betas"]
         psi = h["momentum_decay"]
-        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        decay = per_run(self, "psi", psi).map
+        mu = b1 * (1.0 - 0.5 * decay(lambda p, t: 0.96 ** (t * p), t))
+        mu_next = b1 * (1.0 - 0.5 * decay(lambda p, t: 0.96 ** ((t + 1) * p), t))
         prod = state["mu_product"] * mu
         m = b1 * state["m"] + (1.0 - b1) * g
         v = b2 * state["v"] + (1.0 - b2) * (g * g)
         m_hat = (mu_next / (1.0 - prod * mu_next)) * m + ((1.0 - mu) / (1.0 - prod)) * g
-        v_hat = v / (1.0 - b2**t)
+        v_hat = v / (1.0 - per_run(self, "b2", b2)(t))
         if h["eps_placement"] == "inside":
             eff = lr / xp.sqrt(v_hat + h["eps"])
         else:
@@ -405,6 +411,20 @@ lr factor: η_eff"""
             "eff_lr": eff,
             "update": x_in - x,
         }
+
+
+def _rectification_square(rho_t, rho_inf):
+    """RAdam's r_t squared (torch.optim.RAdam's ``_compute_rect`` before its ``** 0.5``)."""
+    return (rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
+
+
+def _rectification(b2: float, t) -> float:
+    """RAdam's r_t for one run's β₂ (a float) at step t, as the one-run step computes it;
+    nan where ρ_t <= 5 (no rectification)."""
+    b2t = b2**t
+    rho_inf = 2.0 / (1.0 - b2) - 1.0
+    rho_t = rho_inf - 2.0 * t * b2t / (1.0 - b2t)
+    return _rectification_square(rho_t, rho_inf) ** 0.5 if rho_t > 5.0 else math.nan
 
 
 @register
@@ -472,30 +492,24 @@ lr factor: η_eff"""
         b1, b2 = h["betas"]
         m = b1 * state["m"] + (1.0 - b1) * g
         v = b2 * state["v"] + (1.0 - b2) * (g * g)
-        m_hat = m / (1.0 - b1**t)
-        bc2 = 1.0 - b2**t
+        m_hat = m / (1.0 - per_run(self, "b1", b1)(t))
+        b2t = per_run(self, "b2", b2)(t)
+        bc2 = 1.0 - b2t
         rho_inf = 2.0 / (1.0 - b2) - 1.0
-        rho_t = rho_inf - 2.0 * t * b2**t / bc2
+        rho_t = rho_inf - 2.0 * t * b2t / bc2
         if xp is not np or isinstance(rho_t, np.ndarray):  # batched betas or traced t: per run
             on = rho_t > 5.0
             with np.errstate(all="ignore"):
                 l_t = xp.sqrt(bc2) / (xp.sqrt(v) + h["eps"])
-                r_t = xp.sqrt(
-                    (rho_t - 4.0)
-                    * (rho_t - 2.0)
-                    * rho_inf
-                    / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
-                )
+                if xp is np:  # r_t of each run's beta_2 as a run alone takes it (``** 0.5``)
+                    r_t = per_run(self, "b2", b2).map(_rectification, t)
+                else:
+                    r_t = xp.sqrt(_rectification_square(rho_t, rho_inf))
                 r_t = xp.where(on, r_t, np.nan)
                 eff = xp.where(on, lr * r_t * l_t, lr)
         elif rho_t > 5.0:
             l_t = xp.sqrt(bc2) / (xp.sqrt(v) + h["eps"])
-            r_t = (
-                (rho_t - 4.0)
-                * (rho_t - 2.0)
-                * rho_inf
-                / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)
-            ) ** 0.5
+            r_t = _rectification_square(rho_t, rho_inf) ** 0.5
             eff = lr * r_t * l_t
         else:
             l_t = r_t = None
