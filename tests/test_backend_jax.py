@@ -128,12 +128,15 @@ def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monk
     # of 11 (steps 2-12, 13-23, ...; jax._blocks). From (0, 0), with the loss tolerance
     # 0.5 (f* = 0), GD with lr 1e-2, 4e-3, 3e-3 and 2e-3 stops at steps 20, 49, 65 and 98
     # (numpy's loop, the reference), inside the 2nd, 5th, 6th and 9th blocks, and
-    # lr 1e-5 goes on to the budget. While every run is going, a block runs unfrozen
-    # first; the block in which a run stopped is run again frozen from its start, and so
-    # are the blocks after it (counted below); the results are numpy's.
+    # lr 1e-5 goes on to the budget. With record "final", while every run is going, a
+    # block runs unfrozen first; the block in which a run stopped is run again frozen from
+    # its start, and so are the blocks after it (counted below). With records, every
+    # block runs unfrozen once (the stop steps tracked; a stopped run's end is read from
+    # its records). Either way the results are numpy's.
     from optiviz.backends import jax as oj
 
     monkeypatch.setattr(oj, "BLOCK", 16)
+    monkeypatch.setattr(oj, "BLOCK_MAX", 16)
     oj._BLOCKS.clear()
     calls = {"fast": 0, "frozen": 0}
     build = oj._compiled_block
@@ -160,14 +163,33 @@ def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monk
     assert list(a.n_steps) == [20, 49, 65, 98, 100]
     assert list(a.status) == ["converged"] * 4 + ["max_steps"]
     _same_runs(a, b)
-    # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-9
-    assert calls == {"fast": 2, "frozen": 8}
+    if record == "final":
+        # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-9
+        assert calls == {"fast": 2, "frozen": 8}
+    else:  # the nine blocks, each once
+        assert calls == {"fast": 9, "frozen": 0}
+
+
+@pytest.mark.parametrize("record", ["path", "all"])
+def test_a_single_run_that_stops_keeps_its_records_end_as_numpy(record):
+    # One run keeping its records steps unfrozen in a block of all 299 steps after the
+    # first and goes on past its stop; its end (point, loss, norm, best loss, stop step)
+    # is read from its records. GD at lr 2e-3 from (0, 0) reaches the loss tolerance
+    # 0.5 at step 98 (the numpy loop, as in the test above); at lr 1e-2 from (-1.2, 1)
+    # it diverges (numpy's loop: at step 4).
+    for lr, x0, kw in ((2e-3, [0.0, 0.0], {"tol_loss": 0.5}), (1e-2, [-1.2, 1.0], {})):
+        opt = optiviz.make_optimizer("gd", lr=lr)
+        a = optiviz.run(ROSEN, opt, x0, 300, record=record, **kw)
+        b = optiviz.run(ROSEN, opt, x0, 300, record=record, backend="jax", **kw)
+        assert a.status in ("converged", "diverged") and a.n_steps < 300
+        _same_runs(a, b)
 
 
 def test_a_batch_no_run_of_which_stops_runs_unfrozen_and_agrees(monkeypatch):
     from optiviz.backends import jax as oj
 
     monkeypatch.setattr(oj, "BLOCK", 16)
+    monkeypatch.setattr(oj, "BLOCK_MAX", 16)
     oj._BLOCKS.clear()
     opt = _make("adam", {"lr": [1e-3, 1e-2, 3e-2]})
     a = optiviz.run(ROSEN, opt, [-1.2, 1.0], 60, record="all")

@@ -46,10 +46,16 @@ from optiviz.optimizers.base import Oracle
 __all__ = ["Unsupported", "loop_jax", "compile_surface", "supports"]
 
 #: Steps per compiled block, at most (the loop reports progress, and stops once every run
-#: has stopped, between blocks). A call of the compiled block costs ~0.2 ms beyond its
-#: steps (measured: one Adam run of 20,000 steps took 13.7 ms in blocks of 512 and 4.8 ms
-#: in one block), so blocks are long; :func:`_blocks` splits the steps evenly.
+#: has stopped, between blocks). A call of the compiled block costs ~0.05-0.2 ms beyond
+#: its steps (measured: one Adam run of 20,000 steps took 13.7 ms in blocks of 512 and
+#: 4.8 ms in one block), so blocks are long; :func:`_blocks` splits the steps evenly.
 BLOCK = 4096
+#: Record elements (runs x columns x steps) a block may return, past which blocks are no
+#: longer than :data:`BLOCK`: one run keeping its path steps 20,000 steps in one block
+#: (measured: 1.24 ms against 1.75 ms in seven blocks of 2,857), a wide batch in
+#: blocks of BLOCK steps as before. Blocks never exceed :data:`BLOCK_MAX` steps.
+BLOCK_RECORDS = 1 << 20
+BLOCK_MAX = 1 << 16
 #: Batches of at least this many runs step unfrozen while every run is going (one run's
 #: step costs the same either way: the frozen loop needs no second compilation).
 FAST_MIN_RUNS = 2
@@ -236,10 +242,13 @@ def loop_jax(
     LA = np.full((len(kept), R), np.nan) if kept else None
     if LA is not None and 0 in row_of:
         LA[row_of[0]] = F
-    rows: list[tuple] = []  # blocks of (X, F, g2) rows (the first: x_0) when keeping them
-    rates: list[tuple] = []  # blocks of (G handed, eff_lr) of steps 1.. with keep_eff
+    # with keep: blocks of record rows (steps, R, columns), the columns of a compiled
+    # block's records: x (n), f, ||g||, and with keep_eff the gradient handed to the
+    # step (n) and the optimizer's factor (n); row 0 is x_0 (no step: nan rates)
+    rows: list[np.ndarray] = []
     if keep:
-        rows.append((X[None].copy(), F[None].copy(), g2[None].copy()))
+        first = [X, F[:, None], np.sqrt(g2)[:, None]] + [np.full((R, 2 * n), np.nan)] * keep_eff
+        rows.append(np.concatenate(first, 1)[None])
 
     def eager_step(t, X, F, G, g2, state, code, stop_at, best):
         nonlocal lr
@@ -257,9 +266,10 @@ def loop_jax(
         )
         counts[:, active] += step_counts[:, None]
         if keep:
-            rows.append((Xn[None].copy(), Fn[None].copy(), g2n[None].copy()))
+            cols = [Xn, Fn[:, None], np.sqrt(g2n)[:, None]]
             if keep_eff:
-                rates.append((G[None].copy(), _record_rows(state["eff_lr"], R, n)[None].copy()))
+                cols += [G, _record_rows(state["eff_lr"], R, n)]
+            rows.append(np.concatenate(cols, 1)[None])
         a = active
         X = np.where(a[:, None], Xn, X)
         G = np.where(a[:, None], Gn, G)
@@ -277,7 +287,7 @@ def loop_jax(
     hit = _BLOCKS.get(key)
     if hit is not None and not (hit[0] is surface and hit[1] is optimizer):
         hit = None
-    jopt = copy.copy(optimizer)
+    jopt = copy.copy(optimizer)  # the step on jax arrays (traced only on a cache miss)
     jopt.xp = jnp
     reads: set = set()
     t = 0
@@ -297,7 +307,8 @@ def loop_jax(
                 "step; it runs with backend 'numpy'"
             )
     if running and hit is None:  # a few more numpy steps: the blocks then end at T exactly
-        L, extra = _blocks(T - t)
+        width = (n + 2 + 2 * n * keep_eff) if keep else int(LA is not None)
+        L, extra = _blocks(T - t, _block_cap(R, width))
         with np.errstate(all="ignore"):
             for _ in range(extra):
                 if not (code == RUNNING).any():
@@ -333,18 +344,23 @@ def loop_jax(
         # while every run is going, a block first runs without freezing stopped runs (the
         # frozen loop's selects cost ~2x its steps on wide batches, measured); a block in
         # which a run stopped is run again, frozen, from its start: the results are the
-        # frozen loop's, exactly
+        # frozen loop's, exactly. Runs keeping their records never need the frozen loop:
+        # their unfrozen block tracks each run's stop step, and a stopped run's point,
+        # loss, norm and best loss are read from its records (see _assemble)
         all_running = R >= FAST_MIN_RUNS and bool((code == RUNNING).all())
         try:
             while t < T and (np.asarray(carry[5]) == RUNNING).any():
                 ts = np.arange(t + 1, t + L + 1)
                 xs = (ts, _lr_table(sched, base, ts, T)) if sched is not None else ts
-                if all_running:
-                    new, ys = fast(carry, xs, jbound)
-                    all_running = bool((np.asarray(new[5]) == RUNNING).all())
-                    carry = new if all_running else carry
-                if not all_running:
-                    carry, ys = body(carry, xs, jbound)
+                if keep:
+                    carry, ys = fast(carry, xs, jbound)
+                else:
+                    if all_running:
+                        new, ys = fast(carry, xs, jbound)
+                        all_running = bool((np.asarray(new[5]) == RUNNING).all())
+                        carry = new if all_running else carry
+                    if not all_running:
+                        carry, ys = body(carry, xs, jbound)
                 blocks.append((t, ys))
                 t = min(T, t + L)
                 if progress is not None:
@@ -355,26 +371,26 @@ def loop_jax(
         code = np.asarray(carry[5]).astype(np.int8)
         stop_at = np.asarray(carry[6]).astype(np.int64)
         best = np.asarray(carry[7])
-        done_compiled = np.clip(stop_at - t_eager, 0, None)
+        done_compiled = np.maximum(stop_at - t_eager, 0)
         counts += per_step[:, None] * done_compiled[None, :]
         for t_start, ys in blocks:
+            if ys is None:  # (no records: record "final" without kept losses)
+                continue
             m = min(L, T - t_start)
-            Xs, Fs, g2s, Gs, Es = _split_records(ys, m, n, keep, keep_eff, keep or LA is not None)
-            if LA is not None:
-                assert Fs is not None  # recorded for the kept losses
+            Y = np.asarray(ys)[:m]
+            if LA is not None:  # the loss column: after x with records, else the only one
                 for s in kept:
                     if t_start < s <= t_start + m:
-                        LA[row_of[s]] = np.where(stop_at >= s, Fs[s - t_start - 1], np.nan)
+                        f_s = Y[s - t_start - 1, :, n if keep else 0]
+                        LA[row_of[s]] = np.where(stop_at >= s, f_s, np.nan)
             if keep:
-                rows.append((Xs, Fs, g2s))
-                if keep_eff:
-                    rates.append((Gs, Es))
+                rows.append(Y)
     if interrupted:
         code = np.where(code == RUNNING, INTERRUPTED, code).astype(np.int8)
     elif progress is not None:
         progress(T, T)
-    return _assemble(X, F, g2, code, stop_at, best, counts, rows, rates, keep, keep_eff, LA, R, n,
-                     single)  # fmt: skip
+    return _assemble(X, F, g2, code, stop_at, best, counts, rows, keep, keep_eff, LA, R, n,
+                     single, t)  # fmt: skip
 
 
 class _Reads(dict):
@@ -427,13 +443,21 @@ def _steady(jax, jnp, jopt, vg, hess, X, G, state, lr, t, reads: set) -> bool:
     return same
 
 
-def _blocks(steps: int) -> tuple[int, int]:
+def _block_cap(R: int, width: int) -> int:
+    """The most steps a block of ``R`` runs recording ``width`` columns a step takes:
+    :data:`BLOCK`, or more while the block's records stay within :data:`BLOCK_RECORDS`
+    (at most :data:`BLOCK_MAX`)."""
+    return max(BLOCK, min(BLOCK_MAX, BLOCK_RECORDS // max(1, R * width)))
+
+
+def _blocks(steps: int, cap: int | None = None) -> tuple[int, int]:
     """``(L, extra)`` for ``steps`` steps to go: blocks of ``L`` steps, after ``extra``
     more numpy steps, so that the blocks end at the last step exactly. Of the block counts
-    from the fewest blocks of at most :data:`BLOCK` to twice that, the one leaving the
-    fewest extra steps (each costs a numpy step, ~0.2 ms for one run); the fewest blocks
-    on a tie."""
-    k0 = max(1, -(-steps // BLOCK))
+    from the fewest blocks of at most ``cap`` steps (default :data:`BLOCK`) to twice that,
+    the one leaving the fewest extra steps (each costs a numpy step, ~0.2 ms for one
+    run); the fewest blocks on a tie."""
+    cap = BLOCK if cap is None else cap
+    k0 = max(1, -(-steps // cap))
     k = min(range(k0, 2 * k0 + 1), key=lambda k: (steps % k, k)) if steps >= 2 * k0 else k0
     L = max(1, steps // k)
     return L, steps - k * L
@@ -448,28 +472,6 @@ def _sum_squares(jnp, G, n: int):
     for i in range(1, n):
         out = out + G[:, i] * G[:, i]
     return out
-
-
-def _split_records(ys, m: int, n: int, keep: bool, keep_eff: bool, losses: bool):
-    """The per-step records of a block, ``(X, F, g2, G, eff_lr)`` (None where not kept),
-    from its one record array ``(steps, R, columns)`` (the first ``m`` steps)."""
-    if ys is None:
-        return None, None, None, None, None
-    Y = np.asarray(ys)[:m]
-    at = 0
-
-    def take(width):
-        nonlocal at
-        part = Y[:, :, at : at + width]
-        at += width
-        return part
-
-    Xs = take(n) if keep else None
-    Fs = take(1)[:, :, 0] if losses else None
-    g2s = take(1)[:, :, 0] if keep else None
-    Gs = take(n) if keep_eff else None
-    Es = take(n) if keep_eff else None
-    return Xs, Fs, g2s, Gs, Es
 
 
 def _lr_table(sched, base, ts, T):
@@ -518,7 +520,7 @@ def _compiled_block(
         # A stopped run keeps its point, loss, gradient norm, best loss, status and stop
         # step; its gradient and optimizer state are not read again (they go on changing,
         # unused: freezing them too cost ~1.7 us a step for one run, measured)
-        if not frozen:  # every run going: step all, keep the first verdict, replay if any
+        if not frozen:  # step all, keep the first verdict (and with records the stop step)
             out = (
                 Xn,
                 Fn,
@@ -526,7 +528,9 @@ def _compiled_block(
                 g2n,
                 {k: state_n[k] for k in keys},
                 jnp.where(active, verdict, code).astype(code.dtype),
-                jnp.broadcast_to(t, stop_at.shape).astype(stop_at.dtype),
+                (
+                    jnp.where(active, t, stop_at) if keep else jnp.broadcast_to(t, stop_at.shape)
+                ).astype(stop_at.dtype),
                 jnp.fmin(best, Fn),
             )
         else:
@@ -543,7 +547,7 @@ def _compiled_block(
         # one record array a step (three separate ones: 2 us a step for one run, against
         # 0.12 us, measured)
         cols = ([Xn] if keep else []) + ([Fn[:, None]] if losses else [])
-        cols += [g2n[:, None]] if keep else []
+        cols += [jnp.sqrt(g2n)[:, None]] if keep else []  # the norm (sqrt: IEEE, as numpy's)
         if keep_eff:
             cols += [G, jnp.broadcast_to(state_n["eff_lr"], (R, n)).astype(G.dtype)]
         return out, (jnp.concatenate(cols, 1) if cols else None)
@@ -559,33 +563,39 @@ def _compiled_block(
     return block, fast, per_step
 
 
-def _assemble(X, F, g2, code, stop_at, best, counts, rows, rates, keep, keep_eff, LA, R, n, single):
+def _assemble(X, F, g2, code, stop_at, best, counts, rows, keep, keep_eff, LA, R, n, single, t_end):
+    """The loop's fields (``t_end``: the last step taken by any run, stopped or not)."""
     evals = stop_at + 1  # the engine's own evaluations
     n_f, n_grad, n_hess = counts[0] + evals, counts[1] + evals, counts[2]
     points = losses = norms = eff = factor = None
+    norm = None
     if keep:
+        # one copy of the records, (k + 1, R, columns) (see loop_jax); the fields are views
         k = int(stop_at.max())
-        P = np.concatenate([r[0] for r in rows])[: k + 1]  # (k+1, R, n)
-        L = np.concatenate([r[1] for r in rows])[: k + 1]
-        GN = np.concatenate([r[2] for r in rows])[: k + 1]
-        after = np.arange(k + 1)[:, None] > stop_at[None, :]
-        P[after] = np.nan
-        L[after] = np.nan
-        GN[after] = np.nan
-        np.sqrt(GN, out=GN)
+        Y = np.concatenate(rows)[: k + 1]
+        runs = np.arange(R)
+        # a run's end is its stop step's row (the unfrozen blocks step on past a stop)
+        X = Y[stop_at, runs, :n].copy()
+        F = Y[stop_at, runs, n].copy()
+        norm = Y[stop_at, runs, n + 1].copy()  # (the records hold the norm)
+        early = np.flatnonzero(stop_at < k)
+        for i in early:  # rows after a run's end become nan (its rates from its stop on)
+            Y[stop_at[i] + 1 :, i] = np.nan
+        P, L, GN = Y[:, :, :n], Y[:, :, n], Y[:, :, n + 1]
         if keep_eff and k:
-            GR = np.concatenate([r[0] for r in rates])[:k]
-            E = np.concatenate([r[1] for r in rates])[:k].astype(float)
+            GR, E = Y[1:, :, n + 2 : 2 * n + 2], Y[1:, :, 2 * n + 2 :]
             with np.errstate(all="ignore"):
                 EF = step_per_unit_gradient(P[:-1], P[1:], GR)
-            late = np.arange(k)[:, None] >= stop_at[None, :]
-            EF[late] = np.nan
-            E[late] = np.nan
+            for i in early:
+                EF[stop_at[i] :, i] = np.nan
             eff, factor = EF.transpose(1, 0, 2), E.transpose(1, 0, 2)
         elif keep_eff:
             eff, factor = np.empty((R, 0, n)), np.empty((R, 0, n))
         points, losses, norms = P.transpose(1, 0, 2), L.T, GN.T
-        best = np.fmin.reduce(losses, axis=1)
+        # the best loss: the carry's, but for runs that stepped on after their stop
+        best = np.array(best, dtype=float)
+        for i in np.flatnonzero(stop_at < t_end):
+            best[i] = np.fmin.reduce(L[: stop_at[i] + 1, i])
     out = dict(
         points=points,
         losses=losses,
@@ -601,7 +611,7 @@ def _assemble(X, F, g2, code, stop_at, best, counts, rows, rates, keep, keep_eff
         steps_to_tolerance=np.where(code == CONVERGED, stop_at, -1),
         final_point=np.array(X, dtype=float),
         final_loss=np.array(F, dtype=float),
-        final_grad_norm=np.sqrt(np.asarray(g2, dtype=float)),
+        final_grad_norm=np.sqrt(np.asarray(g2, dtype=float)) if norm is None else norm,
         best_loss=np.asarray(best, dtype=float),
         losses_at=None if LA is None else LA.T,
     )
