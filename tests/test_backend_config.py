@@ -36,16 +36,27 @@ def test_backend_jax_without_jax_is_refused_before_any_work(monkeypatch):
 
 
 def test_auto_runs_every_entry_and_small_work_stays_numpy():
-    # 30 steps is far below backends.AUTO_MIN_STEPS: auto is numpy, bit for bit
+    # 30 steps is far below what compiling pays for: auto is numpy, bit for bit
     from optiviz.experiment import run_experiment
 
     a = run_experiment(parse_config(RAW, "x.yaml"), write=False)
     b = run_experiment(parse_config({**RAW, "backend": "auto"}, "x.yaml"), write=False)
     assert backends.choose("auto", 1, 30) == "numpy"
-    # compiling pays for long runs of few runs; wide batches stay numpy (module docstring)
-    wide = backends.choose("auto", 10_000, 10**6)
-    long = backends.choose("auto", 1, 10**6)
-    assert wide == "numpy" and long == ("jax" if backends.available() else "numpy")
+    # compiling pays where numpy's loop is estimated at 1.5 s or more (module docstring:
+    # 8 us a step + 17 ns a run-coordinate): one 2-D run from 187,000 steps, 10^4 runs
+    # from 4,400 steps, 1000 runs from 36,000
+    jax = "jax" if backends.available() else "numpy"
+    for runs, steps, n, use in [
+        (1, 180_000, 2, "numpy"),
+        (1, 190_000, 2, jax),
+        (10_000, 4_000, 2, "numpy"),
+        (10_000, 5_000, 2, jax),
+        (1000, 30_000, 2, "numpy"),
+        (1000, 40_000, 2, jax),
+        (1000, 5_000, 100, jax),  # 100 coordinates a run
+    ]:
+        assert backends.choose("auto", runs, steps, n) == use, (runs, steps, n)
+    assert backends.numpy_seconds(10_000, 10_000) == pytest.approx(3.48)  # j3: 3.3 s
     for ta, tb in zip(a.trajectories, b.trajectories, strict=True):
         assert np.array_equal(ta.points, tb.points)
 
