@@ -692,3 +692,31 @@ def test_run_argument_errors_carry_the_structured_fields():
     assert str(e) == "'tol_grad' must be None or a float in the range [0, inf); got -1"
     with pytest.raises(OptimizerError, match=r"'divergence_bound' .* \(0, inf\]; got 0"):
         run(s, make_optimizer("gd", lr=1e-3), [0.0, 0.0], 10, divergence_bound=0)
+
+
+@pytest.mark.parametrize("record", ["all", "path"])
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_small_record_blocks_and_the_block_screen_equal_single_runs(record, optimizer, monkeypatch):
+    # A recorded batch is tested in blocks whose records fit loops.RECORD_BLOCK_BYTES (here
+    # 3 steps of 3 runs); without tolerances each block is first screened (every run
+    # healthy: no rule applies) and the norms are taken per block. The expected values are
+    # the single runs (the single loop: no blocks, no screen): the batch equals them bit for
+    # bit, also after lr = 3 / lambda_max (|1 - lr lambda| = 2 at the top eigenvalue for
+    # GD) diverged at its own step and the screen no longer applies.
+    import optiviz.engine.loops as loops
+    from optiviz.optimizers import make_optimizer
+
+    monkeypatch.setattr(loops, "RECORD_BLOCK_BYTES", 3 * 8 * 3 * (2 * 2 + 2 + 2 * 2))
+    assert loops._record_block_rows(3, 2, True) == 3
+    lrs = [0.05, 0.3, 1.5 * 2 / LMAX]
+    make = (
+        (lambda lr: GD(lr=lr)) if optimizer == "gd" else (lambda lr: make_optimizer("adam", lr=lr))
+    )
+    x0 = [2.0, 1.0]
+    batch = run(quad(), make(lrs), x0, 100, record=record)
+    if optimizer == "gd":
+        assert list(batch.status) == ["max_steps", "max_steps", "diverged"]
+    for i, lr in enumerate(lrs):
+        one = run(quad(), make(lr), x0, 100, record=record)
+        assert_same_run(batch.run(i), one)
+        np.testing.assert_array_equal(batch.final_grad_norm[i], one.final_grad_norm)

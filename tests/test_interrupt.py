@@ -170,7 +170,8 @@ def test_interrupt_while_a_block_is_tested(booth, monkeypatch, record, kept):
     # R runs are tested in blocks of 64 steps (step 0, steps 1-64, 65-128, ...): the third
     # test is interrupted. Its steps are tested again -- unless their effective learning
     # rates (record="all", computed in place) had begun: then the block is dropped.
-    real, calls = loops.StoppingRules.block, [0]
+    # (A block is tested by the rules, or first screened by loops._all_healthy.)
+    real, screen, calls = loops.StoppingRules.block, loops._all_healthy, [0]
 
     def block(self, *args):
         calls[0] += 1
@@ -178,7 +179,14 @@ def test_interrupt_while_a_block_is_tested(booth, monkeypatch, record, kept):
             raise KeyboardInterrupt
         return real(self, *args)
 
+    def all_healthy(*args):
+        calls[0] += 1
+        if calls[0] == 3:
+            raise KeyboardInterrupt
+        return screen(*args)
+
     monkeypatch.setattr(loops.StoppingRules, "block", block)
+    monkeypatch.setattr(loops, "_all_healthy", all_healthy)
     got = run(booth, gd([0.01, 0.02]), [0.0, 0.0], STEPS, record=record)
     monkeypatch.undo()
     assert_is_prefix_run(got, run(booth, gd([0.01, 0.02]), [0.0, 0.0], kept, record=record))

@@ -354,9 +354,30 @@ def loop_single(
 
 
 # -- R runs: x has shape (R, n) ------------------------------------------------------------
+def _all_healthy(F: np.ndarray, G2: np.ndarray, bound_min: float) -> bool:
+    """Whether every value of a block is healthy by three reductions: ``|f| <= bound_min``
+    (the smallest bound) and ``g2 < inf`` everywhere (a nan fails both). True implies
+    :meth:`StoppingRules.healthy` everywhere; False means: apply the rules."""
+    return max(F.max(), -F.min()) <= bound_min and G2.max() < _INF
+
+
 def _block_rows(R: int, n: int) -> int:
     """Steps per stopping check in a batched run (checks on ~1 MB blocks)."""
     return max(1, min(64, (1 << 20) // (8 * R * n)))
+
+
+#: Bytes of the records written per block of a batched run with ``keep``: small enough
+#: that a block's rows are still in a core's L2 cache when its test (and, with
+#: ``keep_eff``, the turn of its gradients into rates) reads them again.
+RECORD_BLOCK_BYTES = 1 << 20
+
+
+def _record_block_rows(R: int, n: int, keep_eff: bool) -> int:
+    """The most steps per block whose records fit :data:`RECORD_BLOCK_BYTES`: per step,
+    the iterate, the squared gradient, the loss and the squared norm of R runs, with
+    ``keep_eff`` also the gradient and the optimizer's factor."""
+    per_step = 8 * R * (2 * n + 2 + (2 * n if keep_eff else 0))
+    return max(1, RECORD_BLOCK_BYTES // per_step)
 
 
 #: Runs x variables per chunk of a chunked lean run (see :func:`_loop_chunked`): about
@@ -502,7 +523,12 @@ def loop_batched(
     step = optimizer.step
     base = lr = optimizer.lr
     stoch = batches is not None
-    K = _block_rows(R, n) if block_rows is None else block_rows
+    if block_rows is not None:
+        K = block_rows
+    else:
+        K = _block_rows(R, n)
+        if keep:
+            K = min(K, _record_block_rows(R, n, keep_eff))
 
     state = optimizer.init(X, oracle, X_prev)
     F, G = vg(X, check=False)
@@ -510,6 +536,9 @@ def loop_batched(
     rules = StoppingRules(
         default_divergence_bound(F) if bound is None else bound, tol_grad, tol_loss, f_min
     )
+    # without tolerances (and before any run stopped) a block is first screened
+    screen = not rules.has_tolerance
+    bound_min = float(np.min(rules.bound))
 
     # outputs
     active = np.ones(R, dtype=bool)
@@ -570,13 +599,16 @@ def loop_batched(
             scratch = (SQ[:m], ZB[:m])  # the squares are summed: SQ is free
             dirty = True
             step_per_unit_gradient(P[lo:hi], P[lo + 1 : hi + 1], GR[lo:hi], GR[lo:hi], scratch)
-        stop, ok = rules.block(Fb, g2, f_before)
-        stop &= active
+        if screen and not n_frozen and _all_healthy(Fb, g2, bound_min):
+            stop = None  # divergence is the only rule and no run fails it
+        else:
+            stop, ok = rules.block(Fb, g2, f_before)
+            stop &= active
         if not keep:  # rows that count for best_loss: active runs, up to their stop
             valid = np.repeat(active[None, :], m, axis=0)
         X_new = X_end
         hit = None
-        if stop.any():
+        if stop is not None and stop.any():
             hit, j, codes = first_stops(stop, ok)
             s = t0 + j
             xh, fh, gh = Xb[j, :, hit], Fb[j, hit], g2[j, hit]  # xh: (len(hit), n)
@@ -588,6 +620,8 @@ def loop_batched(
         if not keep:
             best_new = np.fmin(best, np.fmin.reduce(np.where(valid, Fb, np.nan), axis=0))
         g2_end = g2[m - 1].copy()  # (a row of the ring without keep)
+        if keep:  # the recorded norms, while the block is in the caches (g2 is again
+            np.sqrt(g2, out=g2)  # the sum of squares if the block is tested again)
         # commit
         if hit is not None:
             stop_at[hit] = s
@@ -629,7 +663,6 @@ def loop_batched(
     # one step. Either way each run's first stopping step is the per-step rule's, and no
     # ring rows are copied on the steps that pass.
     lean = K == 1 and not keep and not stoch and not rules.has_tolerance
-    bound_min = float(np.min(rules.bound)) if lean else 0.0
     last_g = None  # the gradient at t_last when last holds no squared norm (lean steps)
     pending = None  # a lean step evaluated but not yet tested: (X, F, G)
     try:
@@ -691,7 +724,8 @@ def loop_batched(
                     P[t] = X.T
                     L[t] = F
                     if keep_eff:
-                        E[t - 1] = np.transpose(state["eff_lr"])
+                        e = state["eff_lr"]  # (e.T: no function call for an array)
+                        E[t - 1] = e.T if type(e) is np.ndarray else np.transpose(e)
                 else:
                     Xr[j] = X.T
                     Fr[j] = F
@@ -734,7 +768,7 @@ def loop_batched(
         if keep:
             x_fin[rest] = P[t_last][:, rest].T
             f_fin[rest] = L[t_last, rest]
-            g2_fin[rest] = GN[t_last, rest]
+            g2_fin[rest] = np.asarray(last[2])[rest]  # squared (GN holds the norms)
         else:
             X_last, F_last, g2_last = last
             if g2_last is None:  # a lean step: its squared norms, summed as a block's
@@ -766,7 +800,6 @@ def loop_batched(
             GN[j + 1 :, i] = np.nan
             for a in rates:
                 a[j:, :, i] = np.nan
-        np.sqrt(GN, out=GN)
         points, losses, norms = P.transpose(2, 0, 1), L.T, GN.T
         if keep_eff:
             eff, factor = (a.transpose(2, 0, 1) for a in rates)
