@@ -247,7 +247,9 @@ def loop_jax(
     # step (n) and the optimizer's factor (n); row 0 is x_0 (no step: nan rates)
     rows: list[np.ndarray] = []
     if keep:
-        first = [X, F[:, None], np.sqrt(g2)[:, None]] + [np.full((R, 2 * n), np.nan)] * keep_eff
+        first = [X, F[:, None], np.sqrt(g2)[:, None]]
+        if keep_eff:
+            first.append(np.full((R, 2 * n), np.nan))
         rows.append(np.concatenate(first, 1)[None])
 
     def eager_step(t, X, F, G, g2, state, code, stop_at, best):
