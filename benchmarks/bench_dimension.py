@@ -223,10 +223,9 @@ def _hand_jax_adam(label: str, n: int, steps: int, same_work: bool = True):
     norm; a run stops at its first failing step and keeps that step's point, loss and
     norm), the best loss, the stop step, and each step's point, loss and squared norm.
     Without: the bare update keeping every point and loss."""
-    import jax
+    from optiviz.backends.jax import load_jax
 
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
+    jax, jnp = load_jax()  # float64, and the backend's arithmetic (no fused multiply-add)
 
     if label == "quadratic":
         A, b = jnp.asarray(tridiagonal(n)), jnp.ones(n)
@@ -299,8 +298,9 @@ def _hand_jax_adam(label: str, n: int, steps: int, same_work: bool = True):
 def _surface_alone(vg_of_points, n: int, steps: int):
     """A jitted scan evaluating ``vg`` on a point that moves a little each step (the
     surface's own per-step cost, without the optimizer and the engine's records)."""
-    import jax
-    import jax.numpy as jnp
+    from optiviz.backends.jax import load_jax
+
+    jax, jnp = load_jax()
 
     @jax.jit
     def program(x0):

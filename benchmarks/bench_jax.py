@@ -35,10 +35,9 @@ def _hand_jax(runs: int, steps: int, keep_path: bool, same_work: bool = True):
     at its first failing step and keeps that step's point, loss and norm), the best loss
     and the stop step; with ``keep_path``, each step's point, loss and gradient norm.
     Without it, the bare update (no loss, no stopping: the figure of the issue's text)."""
-    import jax
+    from optiviz.backends.jax import load_jax
 
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
+    jax, jnp = load_jax()  # float64, and the backend's arithmetic (no fused multiply-add)
 
     def f(x, y):
         return (1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2

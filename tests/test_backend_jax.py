@@ -13,6 +13,9 @@ problems (tests/test_optimizers.py). The module is skipped where JAX is not inst
 
 from __future__ import annotations
 
+import os
+import platform
+
 import numpy as np
 import pytest
 
@@ -241,3 +244,108 @@ def test_the_build_budget_still_interrupts_sympy_after_jax_ran():
         with cpu_budget(0.2):
             sp.expand(sp.Add(*xs) ** 12)
     assert time.process_time() - start < 1.0
+
+
+# -- the lockstep cases of tests/test_optimizers.py under both backends --------------------
+try:
+    import test_optimizers as lockstep
+except ImportError:  # tests imported as a package
+    from tests import test_optimizers as lockstep
+
+#: The lockstep surfaces of tests/test_optimizers_surfaces.py as expressions (the
+#: quadratic: 1/2 w^T A w + b^T w with A = [[3, 1], [1, 2]], b = (1, -2)).
+LOCKSTEP_EXPRESSIONS = {
+    "quadratic": "3/2*x**2 + x*y + y**2 + x - 2*y",
+    "rosenbrock": "(1 - x)**2 + 100*(y - x**2)**2",
+}
+
+
+@pytest.mark.parametrize("case", lockstep.CASES, ids=[lockstep._case_id(c) for c in lockstep.CASES])
+@pytest.mark.parametrize("surf_name", ["quadratic", "rosenbrock"])
+def test_the_lockstep_cases_agree_with_their_references_under_both_backends(case, surf_name):
+    """Every lockstep case of tests/test_optimizers.py (the torch.optim pseudo-code and the
+    lecture notes' equations, written without optiviz), run by ``optiviz.run`` for its 200
+    steps under each backend (no divergence bound: the lockstep runs every step): every
+    iterate of each backend's path agrees with the reference's to the lockstep criterion
+    (1e-12 relative), and the two backends' paths, losses and evaluation counts agree
+    (1e-12 relative, counts exactly). The reference steps on the optiviz surface's own
+    gradient (its exactness against closed forms is tests/test_surface.py's): with the
+    test file's hand-written gradient, rounding differences of the gradient alone, not of
+    the run, grow past 1e-12 in centered RMSprop's sqrt(v - m^2) near the minimum. An
+    optimizer the backend does not compile (it searches its step) is refused by backend
+    'jax' and run by 'auto' with numpy's results."""
+    from optiviz.backends.jax import Unsupported, supports
+    from optiviz.surface import Surface
+
+    name, hq, hr, ref_cls = case
+    hp = hq if surf_name == "quadratic" else hr
+    expr = LOCKSTEP_EXPRESSIONS[surf_name]
+    surf = Surface.from_expression(f"-({expr})" if hp.get("maximize") else expr, ["x", "y"])
+    opt = optiviz.make_optimizer(name, **hp)
+    x0 = lockstep.SURFACES[surf_name][1]
+    steps = lockstep.STEPS
+    kw = dict(record="path", divergence_bound=np.inf)
+    a = optiviz.run(surf, opt, x0, steps, **kw)
+    if supports(surf, opt) is not None:
+        with pytest.raises(Unsupported, match="backend 'jax'"):
+            optiviz.run(surf, opt, x0, steps, backend="jax", **kw)
+        b = optiviz.run(surf, opt, x0, steps, backend="auto", **kw)
+        assert np.array_equal(a.points, b.points)
+        return
+    b = optiviz.run(surf, opt, x0, steps, backend="jax", **kw)
+    ref = lockstep.reference_path(name, hp, ref_cls, surf, x0, steps)
+    for run in (a, b):
+        assert run.status == "max_steps" and run.n_steps == steps, (run.status, run.n_steps)
+        for t in range(1, steps + 1):
+            lockstep.assert_lockstep(run.points[t], ref[t], t)
+    _same(a.points, b.points, "points")
+    _same(a.losses, b.losses, "losses")
+    for field in ("n_f", "n_grad", "n_hess"):
+        assert getattr(a, field) == getattr(b, field), field
+
+
+@pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64"),
+    reason="the flag applies to x86 CPUs (an ARM CPU's NEON always fuses)",
+)
+def test_the_compiled_arithmetic_rounds_a_product_and_a_sum_twice_as_numpy():
+    """On x86 the backend starts JAX without fused multiply-adds: (1 + 2^-30)^2 - (1 +
+    2^-29) is 2^-60 exactly, and 0 when the product is rounded first, as numpy rounds it."""
+    from optiviz.backends.jax import fuses_multiply_add
+
+    x = 1.0 + 2.0**-30
+    assert np.float64(x) * np.float64(x) - (1.0 + 2.0**-29) == 0.0  # numpy: two roundings
+    assert not fuses_multiply_add()
+
+
+def test_the_exact_flag_is_added_once_and_never_over_the_users_choice(monkeypatch):
+    from jax._src import xla_bridge
+
+    from optiviz.backends import jax as oj
+
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(xla_bridge, "backends_are_initialized", lambda: False)
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    oj._exact_flags()
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_max_isa=AVX"
+    oj._exact_flags()  # already chosen: unchanged
+    assert os.environ["XLA_FLAGS"].count("xla_cpu_max_isa") == 1
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX512")  # the user's choice stands
+    oj._exact_flags()
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_max_isa=AVX512"
+    monkeypatch.delenv("XLA_FLAGS")
+    monkeypatch.setattr(xla_bridge, "backends_are_initialized", lambda: True)
+    oj._exact_flags()  # JAX already running: the flag could not apply, none is set
+    assert "XLA_FLAGS" not in os.environ
+
+
+def test_a_long_run_keeps_to_numpys_path():
+    """20,000 Adam steps on Rosenbrock keeping the path (the bench's single run): every
+    point within 1e-12 of numpy's (relative to the path's largest coordinate). Measured
+    with XLA's fused multiply-adds: the paths parted by 6e-4 (and RMSprop's ends by 5e-3);
+    without them, by 3.5e-18."""
+    opt = optiviz.make_optimizer("adam", lr=1e-3)
+    a = optiviz.run(ROSEN, opt, [-1.5, 2.0], 20_000, record="path")
+    b = optiviz.run(ROSEN, opt, [-1.5, 2.0], 20_000, record="path", backend="jax")
+    _same(a.points, b.points, "points")
+    _same(a.losses, b.losses, "losses")

@@ -657,16 +657,45 @@ def _case_id(case):
     return f"{name}[{extra}]" if extra else name
 
 
-def _run_lockstep(name, hp, ref_cls, surf_name):
-    make_surface, x0 = SURFACES[surf_name]
-    base = make_surface()
-    surf = Negated(base) if hp.get("maximize") else base
-    opt = make_optimizer(name, **hp)
-    oracle = Oracle(surf)
+def _reference(name, hp, ref_cls, surf, x0):
+    """The reference of a lockstep case on ``surf``, from ``x0``."""
     ref_hp = {k: v for k, v in hp.items() if k != "variant" or name != "rprop"}
     if name == "adamw":
         ref_hp = {"weight_decay": 1e-2, **ref_hp, "decoupled": True}
-    ref = ref_cls(surf, x0.copy(), **ref_hp)
+    return ref_cls(surf, np.array(x0, dtype=float), **ref_hp)
+
+
+def _surface(hp, surf_name):
+    """The lockstep case's surface (negated for maximize cases) and start."""
+    make_surface, x0 = SURFACES[surf_name]
+    base = make_surface()
+    return (Negated(base) if hp.get("maximize") else base), x0
+
+
+def reference_path(name, hp, ref_cls, surf, x0, steps=STEPS):
+    """The reference's iterates x_0 ... x_steps on ``surf`` (anything with ``f`` and
+    ``grad`` of a point), (steps + 1, 2), each step from its own iterate: what another
+    way of running the optimizer is checked against."""
+    ref = _reference(name, hp, ref_cls, surf, x0)
+    path = [np.array(x0, dtype=float)]
+    for t in range(1, steps + 1):
+        path.append(ref.step(path[-1].copy(), np.asarray(surf.grad(path[-1])), t))
+    return np.array(path)
+
+
+def assert_lockstep(x, x_ref, t):
+    """The lockstep criterion: ||x - x_ref|| <= 1e-12 max(||x_ref||, 1)."""
+    assert np.all(np.isfinite(x)), f"step {t}: non-finite iterate {x}"
+    err = np.linalg.norm(x - x_ref)
+    scale = max(np.linalg.norm(x_ref), 1.0)
+    assert err <= RTOL * scale, f"step {t}: {x} vs reference {x_ref} (error {err:.3g})"
+
+
+def _run_lockstep(name, hp, ref_cls, surf_name):
+    surf, x0 = _surface(hp, surf_name)
+    ref = _reference(name, hp, ref_cls, surf, x0)
+    opt = make_optimizer(name, **hp)
+    oracle = Oracle(surf)
     x = x0.copy()
     x_ref = x0.copy()
     state = opt.init(x, oracle)
@@ -674,10 +703,7 @@ def _run_lockstep(name, hp, ref_cls, surf_name):
         g = oracle.grad(x)
         x, state = opt.step(x, g, state, oracle, opt.lr, t)
         x_ref = ref.step(x_ref, surf.grad(x_ref), t)
-        assert np.all(np.isfinite(x)), f"step {t}: non-finite iterate {x}"
-        err = np.linalg.norm(x - x_ref)
-        scale = max(np.linalg.norm(x_ref), 1.0)
-        assert err <= RTOL * scale, f"step {t}: {x} vs reference {x_ref} (error {err:.3g})"
+        assert_lockstep(x, x_ref, t)
     return x
 
 

@@ -43,7 +43,14 @@ from optiviz.engine.stopping import (
 from optiviz.errors import OptimizerError
 from optiviz.optimizers.base import Oracle
 
-__all__ = ["Unsupported", "loop_jax", "compile_surface", "supports"]
+__all__ = [
+    "Unsupported",
+    "loop_jax",
+    "compile_surface",
+    "supports",
+    "load_jax",
+    "fuses_multiply_add",
+]
 
 #: Steps per compiled block, at most (the loop reports progress, and stops once every run
 #: has stopped, between blocks). A call of the compiled block costs ~0.05-0.2 ms beyond
@@ -67,11 +74,65 @@ class Unsupported(OptimizerError):
     """The run cannot be compiled (the message says why); numpy can run it."""
 
 
+#: The XLA flag that keeps XLA's CPU code to the AVX instruction set: AVX has no fused
+#: multiply-add, so ``a * b + c`` rounds twice, as numpy rounds it. With FMA (AVX2 and
+#: later), XLA contracts a product and a sum into one rounding (measured: 23% of 10^5
+#: random ``x * y + z`` differ from numpy's by an ulp), and a run that amplifies rounding
+#: (centered RMSprop near its minimum, a chaotic large learning rate, a start on a basin
+#: boundary) then ends elsewhere: the lockstep case of centered RMSprop on the quadratic
+#: ended 2e-3 from numpy's after 200 steps. Without FMA the compiled runs equal numpy's
+#: bit for bit in every case tests/test_backend_jax.py runs; the cost, measured in
+#: ``make bench``: wide batches ~1.4x slower (10^4 x 10^4 final: 1.39 s against 1.01 s),
+#: one run unchanged.
+EXACT_FLAG = "--xla_cpu_max_isa=AVX"
+
+
+def _exact_flags() -> None:
+    """Add :data:`EXACT_FLAG` to ``XLA_FLAGS`` before JAX starts its CPU backend, on x86
+    machines, unless ``XLA_FLAGS`` already chooses an instruction set (the user's choice
+    stands). Once JAX's backend is running (another library used JAX first) the flag can
+    no longer apply: :func:`fuses_multiply_add` tells."""
+    import os
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return  # (an ARM CPU's NEON always has FMA: no flag turns it off)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_max_isa" in flags:
+        return
+    try:
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            return
+    except (ImportError, AttributeError):  # pragma: no cover - another JAX version
+        pass
+    os.environ["XLA_FLAGS"] = f"{flags} {EXACT_FLAG}".strip()
+
+
 def _jax():
+    _exact_flags()
     import jax
 
     jax.config.update("jax_enable_x64", True)
     return jax, jax.numpy
+
+
+def load_jax() -> tuple[Any, Any]:
+    """``(jax, jax.numpy)`` as the compiled backend uses them: float64, and (on x86, when
+    JAX has not started yet) no fused multiply-add (:data:`EXACT_FLAG`). A program that
+    is to be compared with the backend's, bit for bit or for speed, takes JAX from here."""
+    return _jax()
+
+
+def fuses_multiply_add() -> bool:
+    """True when JAX's compiled ``x * y + z`` rounds once (a fused multiply-add), so the
+    compiled runs may differ from numpy's by rounding: ``x = y = 1 + 2^-30`` and
+    ``z = -(1 + 2^-29)`` give ``x * y + z = 2^-60`` fused and 0 rounded twice."""
+    jax, jnp = _jax()
+    x = 1.0 + 2.0**-30
+    out = jax.jit(lambda x, y, z: x * y + z)(x, x, -(1.0 + 2.0**-29))
+    return float(out) != 0.0
 
 
 # -- surfaces ------------------------------------------------------------------------------
@@ -328,7 +389,7 @@ def loop_jax(
     if running:
         if hit is None:
             keys = tuple(sorted(reads))
-            sample = (jnp.asarray(X), jnp.asarray(G), {k: jnp.asarray(state[k]) for k in keys})
+            sample = (jnp.asarray(X), jnp.asarray(G), _entries(jnp, state, keys))
             body, fast, per_step = _compiled_block(
                 jax, jnp, jopt, vg_j, hess_j, rules, keep, keep_eff, R, n, T, sample, lr, t + 1,
                 keys, sched is not None, keep or LA is not None,
@@ -341,7 +402,7 @@ def loop_jax(
         # numpy arguments: the jitted block moves them itself, in one call (a jnp.asarray
         # each cost ~60 us, measured: a tenth of a 20,000-step run)
         jbound = np.asarray(bound_v, dtype=float)
-        carry = (X, F, G, g2, {k: np.asarray(state[k]) for k in keys}, code, stop_at, best)
+        carry = (X, F, G, g2, _entries(np, state, keys), code, stop_at, best)
         blocks = []
         # while every run is going, a block first runs without freezing stopped runs (the
         # frozen loop's selects cost ~2x its steps on wide batches, measured); a block in
@@ -393,6 +454,13 @@ def loop_jax(
         progress(T, T)
     return _assemble(X, F, g2, code, stop_at, best, counts, rows, keep, keep_eff, LA, R, n,
                      single, t)  # fmt: skip
+
+
+def _entries(xp: Any, state: dict, keys: tuple) -> dict:
+    """The carried state entries as ``xp`` arrays; an entry that is None (a buffer the
+    step does not use, e.g. RMSprop's momentum buffer without momentum) stays None (an
+    empty leaf of the carry)."""
+    return {k: None if state[k] is None else xp.asarray(state[k]) for k in keys}
 
 
 class _Reads(dict):
