@@ -136,8 +136,10 @@ def _row(name, runs, steps, record, repeats, numpy_baseline):
         _, wall, _ = _best_of({"numpy": numpy_baseline}, min(repeats, 5))
         best["numpy"] = wall["numpy"]
     # the same work: optiviz's final points against the hand-written program's (to 1e-3:
-    # pow rounds differently in XLA by an ulp, and Adam's last approach to the minimum
-    # turns that into ~1e-5 after 10^4 steps; tests/test_backend_jax.py checks 1e-12)
+    # the hand program orders Adam's operations as a person writes them, not as optiviz's
+    # update does: an ulp apart a step, and Adam's last approach to the minimum turns
+    # that into ~1e-5 after 10^4 steps; tests/test_backend_jax.py checks 1e-12 against
+    # the numpy backend)
     # (a large lr's run is chaotic: every run of the smaller half of the lrs and 85% of all
     # must agree; measured 89.8% for 10^4 runs)
     fx, fy = np.asarray(out["jax"][0]), np.asarray(out["jax"][1])

@@ -45,6 +45,9 @@ def bounded_below(surface: Any) -> tuple[bool | None, str]:
         return _quadratic_bounded(surface)
     if not getattr(surface, "symbolic_exact", True):
         return None, "not decided (no exact symbolic form)"
+    summed = _sum_bounded(surface)
+    if summed is not None:
+        return summed
     import sympy as sp
 
     try:
@@ -146,6 +149,40 @@ def _pow_int(a: tuple[float, float], k: int) -> tuple[float, float]:
     if hi_k < 0:
         return 1.0 / hi_k, (0.0 if lo_k == -INF else 1.0 / lo_k)
     return -INF, INF
+
+
+def _sum_bounded(surface: Any) -> tuple[bool, str] | None:
+    """A sum of one term over an index (:class:`optiviz.structured.SumSurface`) is bounded
+    below when each summed term is: ``f >= sum over the parts of (terms) x (the term's
+    lower bound)``, decided on the term once instead of on the explicit sum of O(n) terms
+    (measured: 28.7 s for the explicit 1000-D Rosenbrock's sympy assumptions). None when a
+    term is not bounded below this way, or uses the index as a number: the explicit sum
+    then decides."""
+    from optiviz.structured import SumSurface
+
+    if not isinstance(surface, SumSurface):
+        return None
+    total, every_nonnegative = 0.0, True
+    for part in surface._parts:
+        if part.uses_index:
+            return None
+        try:
+            nonneg = bool(part.expr.is_nonnegative)
+        except Exception:  # noqa: BLE001 - sympy assumption queries can fail on odd input
+            nonneg = False
+        lo = interval(part.expr)[0]
+        lo = max(lo, 0.0) if nonneg else lo
+        if lo == -INF:
+            return None
+        total += part.m * lo
+        every_nonnegative &= nonneg
+    # (l1 |w|_1 and l2 / 2 |w|^2 are nonnegative: they keep the bound)
+    if every_nonnegative:
+        return True, "the expression is a sum of nonnegative terms (each summed term is)"
+    return True, (
+        f"every summed term is bounded below: interval bounds give f >= {fmt_number(total)}, "
+        "up to round-off"
+    )
 
 
 def interval(expr: Any) -> tuple[float, float]:
