@@ -295,6 +295,39 @@ def test_three_variables_projection_and_hessian_plane():
         plotting.contour(s, runs, projection=("x", "q"), grid=GRID)
 
 
+def test_paths_across_the_hessian_plane_are_drawn_on_their_own_plane():
+    """f = 50 a^2 + 25 b^2 + (c^2 + d^2) / 2: the top Hessian eigenvectors are e_a, e_b.
+    GD from (0, 0, 1, 1) moves in c and d only, so on the Hessian plane its path is a dot;
+    the default plane is then the one through x* = 0 spanned by u1 = (0, 0, 1, 1) / sqrt(2),
+    towards the start, and the path's widest spread across u1: the start projects to
+    (sqrt 2, 0) and every point of the path (it stays on the line c = d) lies in the
+    plane. From (1, 0, 1, 1) the path moves in a too and the Hessian plane shows it: kept."""
+    from optiviz.analysis import analyze
+    from optiviz.plotting._runs import normalize
+    from optiviz.plotting.contour import make_plane
+
+    s = Surface.from_expression("50*a**2 + 25*b**2 + (c**2 + d**2)/2", ["a", "b", "c", "d"])
+    an = analyze(s)
+    gd = make_optimizer("gd", lr=0.005)
+    across = run(s, gd, [0.0, 0.0, 1.0, 1.0], 100)
+    plane, win = make_plane(s, normalize([across]), an, None)
+    assert "u_1" in plane.labels[0] and "u_2" in plane.labels[1]
+    np.testing.assert_allclose(plane.basis[:, 0], [0, 0, 2**-0.5, 2**-0.5], atol=1e-12)
+    np.testing.assert_allclose(plane.project(across.points[0]), [2**0.5, 0.0], atol=1e-12)
+    np.testing.assert_allclose(plane.lift(plane.project(across.points)), across.points, atol=1e-12)
+    U = plane.project(across.points)
+    assert (win[:, 0] <= U.min(axis=0)).all() and (U.max(axis=0) <= win[:, 1]).all()
+    fig = plotting.contour(s, [across], analysis=an, grid=GRID)
+    assert_figure_ok(fig, fitted=True)
+    assert "u_1" in main_axes(fig).get_xlabel()
+    along = run(s, gd, [1.0, 0.0, 1.0, 1.0], 100)
+    plane, _ = make_plane(s, normalize([along]), an, None)
+    assert "v_1" in plane.labels[0]
+    # asked for by name, the Hessian plane is drawn even where it hides the paths
+    plane, _ = make_plane(s, normalize([across]), an, "hessian")
+    assert "v_1" in plane.labels[0]
+
+
 def test_analysis_marks_saddles():
     from optiviz.analysis import analyze
 

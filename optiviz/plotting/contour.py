@@ -551,6 +551,10 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
             note = "f on the plane through $x^*$ spanned by $v_1, v_2$; paths projected on it"
             plane = geo.Plane(x0, V, (lx, ly), note=note)
             half = 0.5 * float(np.mean(W[:, 1] - W[:, 0]))
+            if projection is None:  # the default: the paths' own plane if this hides them
+                alt = _path_plane(groups, x0, plane)
+                if alt is not None:
+                    return alt
             return plane, np.array([[-half, half], [-half, half]])
     if projection is None:
         i, j = 0, 1
@@ -573,6 +577,65 @@ def make_plane(surface: Any, groups: list[RunGroup], analysis: Any, projection: 
     note = f"f on the slice through {where} ({fixed}); paths projected on it"
     plane = geo.coordinate_plane(n, i, j, base, (lx, ly), note)
     return plane, W[[i, j]].copy()
+
+
+#: The default plane of more than two variables is the Hessian one unless the paths'
+#: displacement from their start, projected on it, is under this fraction of their
+#: displacement in all n variables (the paths then lie nearly orthogonal to it: the 1000-D
+#: Rosenbrock from (-1, ..., -1) projects to a dot under x*).
+PATH_PLANE_FRACTION = 0.5
+
+
+def _path_plane(groups: list[RunGroup], origin: Array, hessian_plane: geo.Plane):
+    """``(plane, window)`` through ``origin`` (x*) spanned by u1, towards the first run's
+    start, and u2, the paths' widest spread across u1 (their points' top principal
+    direction once u1 is removed); None when ``hessian_plane`` shows the paths (see
+    :data:`PATH_PLANE_FRACTION`)."""
+    paths = [
+        P[np.isfinite(P).all(axis=1)]
+        for g in groups
+        for r in g.runs
+        if not r.diverged and (P := r.finite_prefix()) is not None and len(P) > 1
+    ]
+    paths = [P for P in paths if len(P) > 1]
+    if not paths:
+        return None
+    full = max(float(np.linalg.norm(P - P[0], axis=1).max()) for P in paths)
+    shown = max(
+        float(np.linalg.norm(hessian_plane.project(P) - hessian_plane.project(P[:1]), axis=1).max())
+        for P in paths
+    )
+    if not full > 0 or shown >= PATH_PLANE_FRACTION * full:
+        return None
+    # at most ~400 points of each path: the directions of a long path in many variables
+    Q = np.concatenate([P[:: max(1, len(P) // 400)] for P in paths]) - origin
+    u1 = paths[0][0] - origin
+    if not np.linalg.norm(u1) > 0:  # a start at x*: the paths' own top direction
+        u1 = np.linalg.svd(Q, full_matrices=False)[2][0]
+    u1 = u1 / np.linalg.norm(u1)
+    Rm = Q - np.outer(Q @ u1, u1)
+    _, sv, Vt = np.linalg.svd(Rm, full_matrices=False)
+    # (paths on one line through x*: no spread across u1, any direction orthogonal to it)
+    spread = sv[0] > 1e-9 * max(float(np.linalg.norm(Q)), 1e-300)
+    u2 = Vt[0] if spread else np.eye(len(u1))[int(np.argmin(np.abs(u1)))]
+    for _ in range(2):  # Gram-Schmidt, twice: orthogonal to rounding
+        u2 = u2 - (u2 @ u1) * u1
+        u2 = u2 / np.linalg.norm(u2)
+    plane = geo.Plane(
+        origin,
+        np.stack([u1, u2], axis=1),
+        ("along $u_1$, from $x^*$ towards the start", "along $u_2$, the paths' widest spread"),
+        note=(
+            "f on the plane through $x^*$ spanned by $u_1, u_2$ (the paths lie across the top "
+            "Hessian eigenvectors); paths projected on it"
+        ),
+    )
+    pts = np.concatenate([plane.project(P) for P in paths] + [np.zeros((1, 2))])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum(hi - lo, AUTO_WINDOW_MIN_RATIO * float((hi - lo).max()))
+    mid = 0.5 * (lo + hi)
+    half = 0.5 * span * (1 + 2 * AUTO_WINDOW_MARGIN)
+    return plane, np.stack([mid - half, mid + half], axis=1)
 
 
 def _expand_window(
