@@ -268,3 +268,19 @@ def test_errata_must_be_a_list_of_strings():
     for bad in ("one string", [""], [3]):
         with pytest.raises(SurfaceError, match="'errata' must be a list of non-empty strings"):
             validate_info({**info, "errata": bad}, "surfaces/seed_l1.yaml")
+
+
+def test_a_long_list_of_learning_rates_is_elided_without_its_eigenvectors():
+    """Beyond 10 directions the report lists 1/lambda_i for the first 6 and last 2 (the
+    eigenvectors would be n^2 numbers: 10^6 for the 1000-D Rosenbrock); up to 10, each
+    value along its eigenvector. lambda_i = i: 1/lambda_i = 1, 0.5, ..., 1/12."""
+    from optiviz.report.table import per_direction
+
+    lam = np.arange(1.0, 13.0)
+    eye = np.eye(12)
+    text = per_direction({"per_direction": list(1 / lam), "directions": list(eye)})
+    shown = "; ".join(f"{1 / v:.6g}" for v in lam[:6]) + "; …; 0.0909091; 0.0833333"
+    assert text.startswith(shown + " (12 values, ascending eigenvalues")
+    assert " along " not in text
+    few = per_direction({"per_direction": [1.0, 0.5], "directions": [[1.0, 0.0], [0.0, 1.0]]})
+    assert few == "1 along (1, 0); 0.5 along (0, 1)"

@@ -89,12 +89,34 @@ def per_direction(eta: dict) -> str:
     along its unit eigenvector (ascending eigenvalues)."""
     pv = eta.get("per_variable")
     if pv:
-        return ", ".join(f"{k} {fmt(v)}" for k, v in pv.items())
-    dirs = eta.get("directions") or [None] * len(eta["per_direction"])
+        items = [f"{k} {fmt(v)}" for k, v in pv.items()]
+        return ", ".join(_elide(items))
+    values = eta["per_direction"]
+    dirs = eta.get("directions") or [None] * len(values)
+    if len(values) > MAX_DIRECTIONS:  # the eigenvectors would be n^2 numbers (run.json)
+        return (
+            "; ".join(_elide([fmt(r) for r in values]))
+            + f" ({len(values)} values, ascending eigenvalues; the eigenvectors: "
+            "optiviz.analyze(surface).minima[k].eta['directions'])"
+        )
     return "; ".join(
         fmt(r) if d is None else f"{fmt(r)} along {fmt(d)}"
-        for r, d in zip(eta["per_direction"], dirs, strict=True)
+        for r, d in zip(values, dirs, strict=True)
     )
+
+
+#: Beyond this many directions a report lists the values 1/lambda_i without their
+#: eigenvectors, the first and last few (the 1000-D Rosenbrock's full list was 11.6 MB of
+#: markdown: 10^6 numbers; the report is for reading).
+MAX_DIRECTIONS = 10
+
+
+def _elide(items: list[str], head: int = 6, tail: int = 2) -> list[str]:
+    """``items``, or its first ``head`` and last ``tail`` with "…" between when longer
+    than :data:`MAX_DIRECTIONS`."""
+    if len(items) <= MAX_DIRECTIONS:
+        return items
+    return items[:head] + ["…"] + items[-tail:]
 
 
 def _lr_rows(analysis: Any) -> list[list[str]]:
