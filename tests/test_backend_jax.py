@@ -127,10 +127,11 @@ def test_stops_at_the_same_step_for_the_same_reason():
 
 @pytest.mark.parametrize("record", ["final", "all"])
 def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monkeypatch, record):
-    # Blocks of at most 16 steps: after one numpy step, the 99 steps left are nine blocks
-    # of 11 (steps 2-12, 13-23, ...; jax._blocks). From (0, 0), with the loss tolerance
-    # 0.5 (f* = 0), GD with lr 1e-2, 4e-3, 3e-3 and 2e-3 stops at steps 20, 49, 65 and 98
-    # (numpy's loop, the reference), inside the 2nd, 5th, 6th and 9th blocks, and
+    # Blocks of at most 16 steps: GD's state is steady from the start (no numpy step), so
+    # the 100 steps are ten blocks of 10 (steps 1-10, 11-20, ...; jax._blocks). From
+    # (0, 0), with the loss tolerance 0.5 (f* = 0), GD with lr 1e-2, 4e-3, 3e-3 and 2e-3
+    # stops at steps 20, 49, 65 and 98 (numpy's loop, the reference), in the 2nd, 5th,
+    # 7th and 10th blocks, and
     # lr 1e-5 goes on to the budget. With record "final", while every run is going, a
     # block runs unfrozen first; the block in which a run stopped is run again frozen from
     # its start, and so are the blocks after it (counted below). With records, every
@@ -167,19 +168,19 @@ def test_runs_stopping_inside_later_blocks_are_frozen_as_numpy_freezes_them(monk
     assert list(a.status) == ["converged"] * 4 + ["max_steps"]
     _same_runs(a, b)
     if record == "final":
-        # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-9
-        assert calls == {"fast": 2, "frozen": 8}
-    else:  # the nine blocks, each once
-        assert calls == {"fast": 9, "frozen": 0}
+        # blocks 1 and 2 unfrozen; block 2 (a stop at step 20) again frozen, and blocks 3-10
+        assert calls == {"fast": 2, "frozen": 9}
+    else:  # the ten blocks, each once
+        assert calls == {"fast": 10, "frozen": 0}
 
 
 @pytest.mark.parametrize("record", ["path", "all"])
 def test_a_single_run_that_stops_keeps_its_records_end_as_numpy(record):
-    # One run keeping its records steps unfrozen in a block of all 299 steps after the
-    # first and goes on past its stop; its end (point, loss, norm, best loss, stop step)
-    # is read from its records. GD at lr 2e-3 from (0, 0) reaches the loss tolerance
-    # 0.5 at step 98 (the numpy loop, as in the test above); at lr 1e-2 from (-1.2, 1)
-    # it diverges (numpy's loop: at step 4).
+    # One run keeping its records steps unfrozen in one block of all 300 steps (GD's state
+    # is steady from the start) and goes on past its stop; its end (point, loss, norm,
+    # best loss, stop step) is read from its records. GD at lr 2e-3 from (0, 0) reaches
+    # the loss tolerance 0.5 at step 98 (the numpy loop, as in the test above); at lr 1e-2
+    # from (-1.2, 1) it diverges (numpy's loop: at step 4).
     for lr, x0, kw in ((2e-3, [0.0, 0.0], {"tol_loss": 0.5}), (1e-2, [-1.2, 1.0], {})):
         opt = optiviz.make_optimizer("gd", lr=lr)
         a = optiviz.run(ROSEN, opt, x0, 300, record=record, **kw)

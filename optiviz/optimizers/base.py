@@ -217,6 +217,11 @@ class Optimizer:
     #: (no in-place change of its inputs, no Python branch on array values) is written
     #: once for both.
     xp: ClassVar[Any] = np
+    #: True when the first step differs from the later ones in what it evaluates, though
+    #: the state keeps its structure (Nesterov's look-ahead gradient, skipped while the
+    #: velocity is zero): the compiled backend takes that step in numpy, as it takes every
+    #: step before the state's structure is steady.
+    first_step_differs: ClassVar[bool] = False
     #: State entries the step figure draws as per-coordinate bars: the running sums and
     #: averages a method keeps per coordinate (AdaGrad's sum of squares, Adam's m and v).
     accumulators: ClassVar[tuple[str, ...]] = ()

@@ -418,6 +418,7 @@ class Nesterov(Optimizer):
     """Nesterov accelerated gradient in Sutskever's look-ahead form."""
 
     name = "nesterov"
+    first_step_differs = True  # (no look-ahead gradient while v is zero: see ``step``)
     legend_params = ("lr", "momentum")
     lr_factor_name = "γ (lr): multiplier of the look-ahead direction"
     equations = """\
