@@ -218,6 +218,68 @@ def test_a_single_run_has_the_single_run_fields_and_record_final_and_schedules_a
     _same_runs(a, b)
 
 
+def test_a_run_that_fits_one_block_is_one_compiled_call_with_numpys_results():
+    # A run whose records fit one block (one run keeping its path, a batch keeping all,
+    # one run keeping its final state) is compiled whole: the evaluation at x_0, the first
+    # verdict, the steps and the records in one program (jax._RUNS), no block program
+    # (jax._BLOCKS). Against the numpy loop: the records with row 0 at x_0; the losses
+    # kept at steps 0, 5 and 30 (row s of the records); a given divergence bound that x_0
+    # already breaks (diverged at step 0, no step taken); and the stopping rule on the
+    # change of the loss (f* unknown: the custom surface), which reads the last loss.
+    from optiviz.backends import jax as oj
+
+    oj._RUNS.clear()
+    oj._BLOCKS.clear()
+    single = optiviz.make_optimizer("adam", lr=0.05)
+    a = optiviz.run(ROSEN, single, [-1.2, 1.0], 300, record="path")
+    b = optiviz.run(ROSEN, single, [-1.2, 1.0], 300, record="path", backend="jax")
+    _same_runs(a, b)
+    assert np.array_equal(b.points[0], [-1.2, 1.0]) and b.points.shape == (301, 2)
+    batch = _make("adam", {"lr": [1e-2, 5e-2, 0.3]})
+    kw = dict(record="all", loss_steps=(0, 5, 30))
+    a = optiviz.run(ROSEN, batch, [-1.2, 1.0], 50, **kw)
+    b = optiviz.run(ROSEN, batch, [-1.2, 1.0], 50, backend="jax", **kw)
+    _same_runs(a, b)
+    _same(a.losses_at, b.losses_at, "losses_at")
+    assert np.array_equal(b.losses_at[:, 1], b.losses[:, 5])
+    kw = dict(record="final", divergence_bound=10.0)  # f(-1.2, 1) = 24.2 > 10
+    a = optiviz.run(ROSEN, single, [-1.2, 1.0], 50, **kw)
+    b = optiviz.run(ROSEN, single, [-1.2, 1.0], 50, backend="jax", **kw)
+    assert (a.status, a.n_steps, b.status, b.n_steps) == ("diverged", 0, "diverged", 0)
+    _same_runs(a, b)
+    from optiviz.surface import Surface
+
+    custom = Surface.from_expression("(x - 1)**2 + 3*(y + 2)**2", ["x", "y"])
+    gd = optiviz.make_optimizer("gd", lr=0.05)
+    for record in ("path", "final"):
+        a = optiviz.run(custom, gd, [3.0, 1.0], 400, tol_loss=1e-6, record=record)
+        b = optiviz.run(custom, gd, [3.0, 1.0], 400, tol_loss=1e-6, record=record, backend="jax")
+        assert a.status == "converged" and a.n_steps < 400
+        _same_runs(a, b)
+    assert len(oj._RUNS) == 5 and all(hit[2] is not None for hit in oj._RUNS.values())
+    assert not oj._BLOCKS
+
+
+def test_ctrl_c_during_a_whole_compiled_run_keeps_x0_as_an_interrupted_run(monkeypatch):
+    # (run()'s docstring: an interrupt during step k keeps steps 1 .. k - 1; the compiled
+    # program is every step at once, so an interrupt during it keeps none)
+    from optiviz.backends import jax as oj
+
+    def interrupted(*args):
+        def program(*a):
+            raise KeyboardInterrupt
+
+        return program
+
+    oj._RUNS.clear()
+    monkeypatch.setattr(oj, "_compiled_run", interrupted)
+    opt = optiviz.make_optimizer("adam", lr=0.05)
+    b = optiviz.run(ROSEN, opt, [-1.2, 1.0], 300, record="path", backend="jax")
+    oj._RUNS.clear()
+    assert (b.status, b.n_steps) == ("interrupted", 0)
+    assert np.array_equal(b.points, [[-1.2, 1.0]]) and b.final_loss == pytest.approx(24.2)
+
+
 def test_what_cannot_be_compiled_is_refused_by_jax_and_run_by_auto():
     armijo = optiviz.make_optimizer("armijo")
     with pytest.raises(OptimizerError, match="armijo.*searches its step"):
