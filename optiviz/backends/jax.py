@@ -424,7 +424,7 @@ def loop_jax(
             keys = tuple(sorted(reads))
             sample = (jnp.asarray(X), jnp.asarray(G), _entries(jnp, state, keys))
             body, fast, per_step = _compiled_block(
-                jax, jnp, jopt, vg_j, hess_j, rules, keep, keep_eff, R, n, T, sample, lr, t + 1,
+                jax, jnp, jopt, vg_j, hess_j, rules, keep, keep_eff, R, n, L, sample, lr, t + 1,
                 keys, sched is not None, keep or LA is not None,
             )  # fmt: skip
             if len(_BLOCKS) >= 16:
@@ -446,8 +446,10 @@ def loop_jax(
         all_running = R >= FAST_MIN_RUNS and bool((code == RUNNING).all())
         try:
             while t < T and (np.asarray(carry[5]) == RUNNING).any():
-                ts = np.arange(t + 1, t + L + 1)
-                xs = (ts, _lr_table(sched, base, ts, T)) if sched is not None else ts
+                lrs = None
+                if sched is not None:
+                    lrs = _lr_table(sched, base, np.arange(t + 1, t + L + 1), T)
+                xs = (np.int64(t), lrs)  # (the step before the block, its learning rates)
                 if keep:
                     carry, ys = fast(carry, xs, jbound)
                 else:
@@ -594,10 +596,17 @@ def _compiled_run(jax, jnp, one, vg, rules, keep, keep_eff, R, n, T, sched):
         met = rules.met(F, g2, jnp.nan)
         code = jnp.where(~healthy, DIVERGED, jnp.where(met, CONVERGED, RUNNING)).astype(jnp.int8)
         carry = (X, F, G, g2, state, code, jnp.zeros(R, dtype=jnp.int64), F)
-        ts = jnp.arange(1, T + 1, dtype=jnp.int64)
-        xs = ts if sched is None else (ts, lrs)
+        # the step number counted in the carry (see _compiled_block), the learning rates
+        # (scheduled) scanned over
+        t0 = jnp.zeros((), dtype=jnp.int64)
         if not keep:
-            carry, ys = lax.scan(lambda c, i: one(c, i, bound, frozen), carry, xs)
+
+            def plain(c, lr):
+                inner, t = c[0], c[1] + 1
+                inner, ys = one(inner, t if sched is None else (t, lr), bound, frozen)
+                return (inner, t), ys
+
+            (carry, _), ys = lax.scan(plain, (carry, t0), lrs, length=T)
             return (ys,) + summary(carry, F)
         # the records: row 0 is x_0, row t step t's, written in place into one buffer
         # carried through the loop (scan's stacked rows with row 0 put before them copy
@@ -608,13 +617,12 @@ def _compiled_run(jax, jnp, one, vg, rules, keep, keep_eff, R, n, T, sched):
         row0 = jnp.concatenate(first, 1)
         Y = jnp.zeros((T + 1,) + row0.shape, dtype=row0.dtype).at[0].set(row0)
 
-        def body(c, i):
-            inner, Y = c
-            inner, row = one(inner, i, bound, frozen)
-            t = i if sched is None else i[0]
-            return (inner, lax.dynamic_update_index_in_dim(Y, row, t, 0)), None
+        def body(c, lr):
+            inner, t, Y = c[0], c[1] + 1, c[2]
+            inner, row = one(inner, t if sched is None else (t, lr), bound, frozen)
+            return (inner, t, lax.dynamic_update_index_in_dim(Y, row, t, 0)), None
 
-        (carry, Y), _ = lax.scan(body, (carry, Y), xs)
+        (carry, _, Y), _ = lax.scan(body, (carry, t0, Y), lrs, length=T)
         return (Y,) + summary(carry, F)
 
     return program
@@ -724,24 +732,36 @@ _BLOCKS: dict[tuple, tuple] = {}
 
 
 def _compiled_block(
-    jax, jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, T, sample, lr0, t0, keys, scheduled,
+    jax, jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, L, sample, lr0, t0, keys, scheduled,
     losses,
 ):  # fmt: skip
-    """A jitted ``(carry, xs, bound) -> (carry, records)`` over one block of steps (``xs``:
-    the steps, with their learning rates when ``scheduled``), and the evaluations one step
-    makes (counted on a trace of one step from ``sample``, the ``(X, G, state)`` of the
-    first compiled step)."""
+    """A jitted ``(carry, (t, lrs), bound) -> (carry, records)`` over one block of ``L``
+    steps after step ``t`` (``lrs``: the block's learning rates when ``scheduled``, else
+    None), and the evaluations one step makes (counted on a trace of one step from
+    ``sample``, the ``(X, G, state)`` of the first compiled step)."""
     lax = jax.lax
     per_step = _per_step(jax, jnp, jopt, vg, hess, sample, lr0, t0)
     one = _one_step(jnp, jopt, vg, hess, rules, keep, keep_eff, R, n, keys, scheduled, losses)
 
+    def steps(carry, xs, bound, frozen):
+        # the step number counted in the carry, not read from a table of the steps: the
+        # table's element read in every fusion that uses t cost a 2-D run ~20% of its
+        # step, measured
+        def stepped(c, lr):
+            inner, t = c[0], c[1] + 1
+            inner, ys = one(inner, (t, lr) if scheduled else t, bound, frozen)
+            return (inner, t), ys
+
+        (carry, _), ys = lax.scan(stepped, (carry, xs[0]), xs[1], length=L)
+        return carry, ys
+
     @jax.jit
     def block(carry, xs, bound):
-        return lax.scan(lambda c, i: one(c, i, bound, True), carry, xs)
+        return steps(carry, xs, bound, True)
 
     @jax.jit
     def fast(carry, xs, bound):
-        return lax.scan(lambda c, i: one(c, i, bound, False), carry, xs)
+        return steps(carry, xs, bound, False)
 
     return block, fast, per_step
 
