@@ -235,6 +235,7 @@ def test_a_run_that_fits_one_block_is_one_compiled_call_with_numpys_results():
     b = optiviz.run(ROSEN, single, [-1.2, 1.0], 300, record="path", backend="jax")
     _same_runs(a, b)
     assert np.array_equal(b.points[0], [-1.2, 1.0]) and b.points.shape == (301, 2)
+    assert not b.points.flags.writeable  # (views of the program's buffer: documented)
     batch = _make("adam", {"lr": [1e-2, 5e-2, 0.3]})
     kw = dict(record="all", loss_steps=(0, 5, 30))
     a = optiviz.run(ROSEN, batch, [-1.2, 1.0], 50, **kw)

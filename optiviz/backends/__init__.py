@@ -11,7 +11,8 @@ numpy's loop is estimated to take at least :data:`AUTO_MIN_SECONDS` (:func:`nump
 Measured 2026-12-02 on the 2-core machine (Adam on Rosenbrock, ``record="final"``, wall
 time): numpy takes 8.4 us a step for
 one run, 21.6 us for 100 runs, 46.9 us for 1000 and 349 us for 10^4 (35 ns a run-step);
-compiled, 0.35, 1.7, 9.2 and 103 us; compiling takes 0.2-0.25 s, and ~1.25 s for the first
+compiled, 0.049, 1.8, 12.3 and 150 us (2026-12-03, without fused multiply-adds, the call
+included); compiling takes 0.2-0.25 s, and ~1.25 s for the first
 compiled run of a process (JAX's own start-up). Compiling has paid for itself from 155,000
 steps of one run in a fresh process (numpy's 1.3 s) and from 1,000-10,000 steps of
 10^4-100 runs once JAX is warm (numpy's 0.2-0.35 s); the threshold takes the fresh process.

@@ -158,6 +158,8 @@ def run(
         be compiled and compiling pays (numpy's loop estimated at 1.5 s or more: e.g.
         187,000 steps of one 2-D run, 4,400 steps of 10^4 runs; see
         :mod:`optiviz.backends`). Results agree to rounding (tests/test_backend_jax.py).
+        A compiled run that fits one block returns its records as read-only views of the
+        program's buffer (``np.array(traj.points)`` for a copy to write into).
 
     Returns
     -------
