@@ -281,11 +281,9 @@ def loop_jax(
     progress: Any = None,
     loss_steps: tuple[int, ...] = (),
     single: bool = False,
-    meanwhile: Callable[[], Any] | None = None,
 ) -> dict:
     """R runs (``X`` (R, n)) compiled with JAX: the fields of ``loop_batched`` (of
-    ``loop_single`` with ``single``, ``X`` then (1, n)). ``meanwhile`` is called while a
-    whole compiled run's program runs (work that needs none of its results)."""
+    ``loop_single`` with ``single``, ``X`` then (1, n))."""
     why = supports(surface, optimizer, batches)
     if why is not None:
         raise Unsupported(f"backend 'jax': {why}")
@@ -301,7 +299,6 @@ def loop_jax(
             whole = _whole_run(
                 jax, jnp, surface, optimizer, vg_j, hess_j, X, X_prev, state, T, sched, base,
                 tol_grad, tol_loss, f_min, bound, keep, keep_eff, tuple(loss_steps), single,
-                meanwhile,
             )  # fmt: skip
         except KeyboardInterrupt:
             whole, stopped_early, T = None, True, 0
@@ -499,7 +496,7 @@ _RUNS: dict[tuple, tuple] = {}
 
 def _whole_run(
     jax, jnp, surface, optimizer, vg, hess, X, X_prev, state, T, sched, base, tol_grad,
-    tol_loss, f_min, bound, keep, keep_eff, kept, single, meanwhile=None,
+    tol_loss, f_min, bound, keep, keep_eff, kept, single,
 ):  # fmt: skip
     """The fields of the loop for a run of one compiled block: the evaluation at x_0, the
     stopping rules' first verdict, every step and the records in one jitted call (no
@@ -540,8 +537,6 @@ def _whole_run(
     lrs = None if sched is None else _lr_table(sched, base, np.arange(1, T + 1), T)
     jbound = None if bound is None else np.asarray(bound, dtype=float)
     ys, ints, floats = program(X, _entries(np, state, keys), jbound, lrs)
-    if meanwhile is not None:  # (JAX has returned; the program runs on its own thread)
-        meanwhile()
     ints, floats = np.asarray(ints), np.asarray(floats)
     code, stop_at = ints[0].astype(np.int8), ints[1]
     X, F, g2, best, F0 = (

@@ -237,25 +237,11 @@ def run(
     f_min = getattr(surface, "f_min", None)
     if f_min is None and minima:
         f_min = min(float(m.value) for m in minima)
-
-    meta: dict[str, Any] = {}
-
-    def describe() -> None:
-        """The trajectory's description, which needs no result: the compiled loop calls
-        it while its program runs (JAX returns before the steps are done), the others
-        after their steps."""
-        if meta:
-            return
-        meta["hyper"] = dict(getattr(optimizer, "hyper", {}) or {})
-        meta["label"] = (
-            optimizer.label() if hasattr(optimizer, "label") else type(optimizer).__name__
-        )
-        meta["run_labels"] = None if R is None else _run_labels(optimizer, R)
-        meta["minima"] = (
-            np.array([np.asarray(m.point, dtype=float) for m in minima])
-            if minima
-            else np.zeros((0, surface.n))
-        )
+    min_pts = (
+        np.array([np.asarray(m.point, dtype=float) for m in minima])
+        if minima
+        else np.zeros((0, surface.n))
+    )
 
     use = _backend(backend, surface, optimizer, batches, 1 if R is None else R, T)
     t0 = time.perf_counter()
@@ -265,7 +251,7 @@ def run(
     if use == "jax":
         from optiviz.backends.jax import loop_jax
 
-        loop = functools.partial(loop_jax, loss_steps=kept, single=single, meanwhile=describe)
+        loop = functools.partial(loop_jax, loss_steps=kept, single=single)
         if single:
             X0 = X0[None, :]
             XP = None if XP is None else XP[None, :]
@@ -285,17 +271,19 @@ def run(
             ) from None
         raise
     wall = time.perf_counter() - t0
-    describe()
+
+    hyper = dict(getattr(optimizer, "hyper", {}) or {})
+    label = optimizer.label() if hasattr(optimizer, "label") else type(optimizer).__name__
     return Trajectory(
         **res,
         variables=tuple(surface.variables),
         optimizer=getattr(optimizer, "name", "") or type(optimizer).__name__,
-        optimizer_label=meta["label"],
-        hyperparameters=meta["hyper"],
+        optimizer_label=label,
+        hyperparameters=hyper,
         lr_factor_name=getattr(optimizer, "lr_factor_name", ""),
-        run_labels=meta["run_labels"],
+        run_labels=None if R is None else _run_labels(optimizer, R),
         surface=getattr(surface, "name", "custom"),
-        minima=meta["minima"],
+        minima=min_pts,
         f_min=None if f_min is None else float(f_min),
         schedule=sched_label,
         batched=not single,
