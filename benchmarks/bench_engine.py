@@ -122,17 +122,19 @@ def bench_adam_single_run(steps: int = 20_000, repeats: int = 7) -> dict:
 
 
 # -- (b) batched sweep -----------------------------------------------------------------------
-def baseline_adam_sweep(x0, lrs, steps):
-    """A hand-vectorized numpy Adam over R learning rates, recording points and losses."""
+def baseline_adam_sweep(x0, lrs, steps, keep=True):
+    """A hand-vectorized numpy Adam over R learning rates, recording points and losses;
+    without ``keep``, the final points and the best losses only (no records)."""
     R = len(lrs)
     lr = np.asarray(lrs, dtype=float)[:, None]
     X = np.tile(np.asarray(x0, dtype=float), (R, 1))
     m = np.zeros((R, 2))
     v = np.zeros((R, 2))
-    points = np.empty((steps + 1, R, 2))
-    losses = np.empty((steps + 1, R))
-    points[0] = X
-    losses[0] = (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
+    f = best = (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
+    if keep:
+        points = np.empty((steps + 1, R, 2))
+        losses = np.empty((steps + 1, R))
+        points[0], losses[0] = X, f
     g = np.empty((R, 2))
     for t in range(1, steps + 1):
         x, y = X[:, 0], X[:, 1]
@@ -144,9 +146,12 @@ def baseline_adam_sweep(x0, lrs, steps):
         m_hat = m / (1 - B1**t)
         v_hat = v / (1 - B2**t)
         X = X - lr * m_hat / (np.sqrt(v_hat) + EPS)
-        points[t] = X
-        losses[t] = (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
-    return points, losses
+        f = (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
+        if keep:
+            points[t], losses[t] = X, f
+        else:
+            best = np.fmin(best, f)
+    return (points, losses) if keep else (X, best)
 
 
 def bench_adam_lr_sweep(

@@ -1,7 +1,7 @@
 """The compiled backend (issue 13): optiviz with ``backend="jax"`` against a JAX program
 written by hand doing the same work (target >= 0.8x throughput; compile time reported
 apart), and against hand-vectorized numpy (the speed-up): ``bench_engine.py``'s loop for
-the single run, its loop without records (``_numpy_final``) for the ``final`` rows.
+the single run, its sweep without records (``keep=False``) for the ``final`` rows.
 
 Rows: Adam on 2-D Rosenbrock, (j1) one run of 20,000 steps keeping the path, (j2) 1000
 learning rates x 1000 steps keeping the final state, (j3) 10^4 runs x 10^4 steps keeping
@@ -24,7 +24,7 @@ import math
 import time
 
 import numpy as np
-from bench_engine import B1, B2, EPS, X0, _best_of, baseline_adam_single
+from bench_engine import B1, B2, EPS, X0, _best_of, baseline_adam_single, baseline_adam_sweep
 
 
 def _hand_jax(runs: int, steps: int, keep_path: bool, same_work: bool = True):
@@ -90,29 +90,6 @@ def _hand_jax(runs: int, steps: int, keep_path: bool, same_work: bool = True):
         return out
 
     return call
-
-
-def _numpy_final(x0, lrs, steps):
-    """Hand-vectorized numpy Adam over R learning rates keeping the final state: each
-    step's loss and the best loss, no records (``bench_engine.baseline_adam_sweep``'s loop
-    without its per-step point and loss rows: the baseline of the ``final`` rows)."""
-    R = len(lrs)
-    lr = np.asarray(lrs, dtype=float)[:, None]
-    X = np.tile(np.asarray(x0, dtype=float), (R, 1))
-    m = np.zeros((R, 2))
-    v = np.zeros((R, 2))
-    best = (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2
-    g = np.empty((R, 2))
-    for t in range(1, steps + 1):
-        x, y = X[:, 0], X[:, 1]
-        r = y - x * x
-        g[:, 0] = -2 * (1 - x) - 400 * x * r
-        g[:, 1] = 200 * r
-        m = B1 * m + (1 - B1) * g
-        v = B2 * v + (1 - B2) * g * g
-        X = X - lr * (m / (1 - B1**t)) / (np.sqrt(v / (1 - B2**t)) + EPS)
-        best = np.fmin(best, (1 - X[:, 0]) ** 2 + 100 * (X[:, 1] - X[:, 0] ** 2) ** 2)
-    return X, best
 
 
 def _best_rotating(fns: dict, repeats: int) -> tuple[dict, dict]:
@@ -220,7 +197,7 @@ def bench_jax_sweep(runs: int = 1000, steps: int = 1000, repeats: int = 15) -> d
         steps,
         "final",
         repeats,
-        lambda: _numpy_final(X0, lrs, steps),
+        lambda: baseline_adam_sweep(X0, lrs, steps, keep=False),
     )
 
 
@@ -234,7 +211,7 @@ def bench_jax_large(runs: int = 10_000, steps: int = 10_000, repeats: int = 3) -
         steps,
         "final",
         repeats,
-        lambda: _numpy_final(X0, lrs, steps),
+        lambda: baseline_adam_sweep(X0, lrs, steps, keep=False),
         numpy_repeats=1,
     )
 

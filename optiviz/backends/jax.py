@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from optiviz.engine.effective import step_per_unit_gradient
+from optiviz.engine.loops import single_fields
 from optiviz.engine.stopping import (
     CONVERGED,
     DIVERGED,
@@ -919,21 +920,11 @@ def _assemble_one(X, F, g2, code, stop_at, best, counts, rows, keep, keep_eff, n
         best_loss = float(best[0])
         if not math.isfinite(best_loss):
             best_loss = final_loss
-    return dict(
-        points=points,
-        losses=losses,
-        grad_norms=norms,
-        effective_lr=eff,
-        lr_factor=factor,
-        status=str(STATUS[c]),
-        diverged_at=k if c == DIVERGED else None,
-        n_steps=k,
-        n_f=int(counts[0, 0]) + k + 1,
-        n_grad=int(counts[1, 0]) + k + 1,
-        n_hess=int(counts[2, 0]),
-        steps_to_tolerance=k if c == CONVERGED else None,
-        final_point=final_point,
-        final_loss=final_loss,
-        final_grad_norm=final_norm,
-        best_loss=best_loss,
+    return single_fields(
+        (points, losses, norms, eff, factor),
+        c,
+        k,
+        (int(counts[0, 0]) + k + 1, int(counts[1, 0]) + k + 1, int(counts[2, 0])),
+        (final_point, final_loss, final_norm),
+        best_loss,
     )

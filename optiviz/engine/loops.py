@@ -332,6 +332,28 @@ def loop_single(
     if progress is not None:
         progress(k if code == INTERRUPTED else T, T)
     engine_evals = 0 if stoch else k + 1
+    return single_fields(
+        (points, losses, norms, eff, factor),
+        code,
+        k,
+        (nf + engine_evals, ng + engine_evals, nh),
+        (np.array(x, dtype=float), float(f), math.sqrt(g2)),
+        best,
+        step_evals=evals,
+    )
+
+
+def single_fields(
+    records: tuple, code: int, k: int, counts: tuple, final: tuple, best: float, **extra: Any
+) -> dict:
+    """The fields a one-run loop returns (``loop_single``'s, the compiled backend's):
+    ``records`` (points, losses, gradient norms, effective learning rates, lr factors:
+    arrays or None), the status ``code`` and the stop step ``k``, the evaluation
+    ``counts`` (f, gradient, Hessian), ``final`` (point, loss, gradient norm) and the
+    best loss."""
+    points, losses, norms, eff, factor = records
+    n_f, n_grad, n_hess = counts
+    x, f, gn = final
     return dict(
         points=points,
         losses=losses,
@@ -341,15 +363,15 @@ def loop_single(
         status=str(STATUS[code]),
         diverged_at=k if code == DIVERGED else None,
         n_steps=k,
-        n_f=nf + engine_evals,
-        n_grad=ng + engine_evals,
-        n_hess=nh,
+        n_f=n_f,
+        n_grad=n_grad,
+        n_hess=n_hess,
         steps_to_tolerance=k if code == CONVERGED else None,
-        final_point=np.array(x, dtype=float),
-        final_loss=float(f),
-        final_grad_norm=math.sqrt(g2),
+        final_point=x,
+        final_loss=f,
+        final_grad_norm=gn,
         best_loss=best,
-        step_evals=evals,
+        **extra,
     )
 
 
